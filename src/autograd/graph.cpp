@@ -1,0 +1,82 @@
+#include "autograd/graph.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace fas {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = prev_; }
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t && t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(Tensor& y, const char* name, std::vector<Tensor> inputs, BackwardFn fn) {
+  if (!needs_grad(inputs)) return;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(fn);
+  y.impl()->grad_fn = std::move(node);
+  y.impl()->requires_grad = true;
+}
+
+void run_backward(const Tensor& root, const Tensor& seed) {
+  // Iterative DFS post-order over tensors with history gives a topological order;
+  // deep nets (17 blocks × several ops) would overflow a recursive walk's stack less
+  // gracefully than this.
+  std::vector<TensorImpl*> order;
+  std::unordered_set<TensorImpl*> seen;
+  std::unordered_map<TensorImpl*, std::shared_ptr<TensorImpl>> keep;  // keep impls alive
+  std::vector<std::pair<TensorImpl*, size_t>> stack;
+  stack.push_back({root.impl(), 0});
+  seen.insert(root.impl());
+  while (!stack.empty()) {
+    auto& [t, next] = stack.back();
+    Node* n = t->grad_fn.get();
+    if (n && next < n->inputs.size()) {
+      const Tensor& in = n->inputs[next++];
+      TensorImpl* c = in.impl();
+      if (c && c->requires_grad && c->grad_fn && !seen.count(c)) {
+        seen.insert(c);
+        keep[c] = in.impl_ptr();
+        stack.push_back({c, 0});
+      }
+      continue;
+    }
+    order.push_back(t);
+    stack.pop_back();
+  }
+  // Seed.
+  Tensor r = root;
+  float* g = r.grad_data();
+  const float* s = seed.data();
+  for (int64_t i = 0, n = r.numel(); i < n; ++i) g[i] += s[i];
+  // Reverse topological order: every consumer runs before its producer.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    TensorImpl* t = *it;
+    std::shared_ptr<Node> node = std::move(t->grad_fn);
+    if (!node) continue;
+    Tensor gy = t->grad ? Tensor(t->grad) : Tensor::zeros(t->shape);
+    node->backward(gy);
+    t->grad.reset();  // non-leaf gradient is no longer needed
+  }
+}
+
+}  // namespace fas

@@ -1,0 +1,155 @@
+// Elementwise arithmetic, unary maths, activations and full reductions.
+#include <cmath>
+
+#include "autograd/graph.h"
+#include "autograd/ops.h"
+
+namespace fas {
+
+namespace {
+
+void check_binary(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() && b.numel() != 1)
+    fail(std::string(op) + ": shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+         " do not match (b must have a's shape or one element)");
+}
+
+// y = f(a, b) elementwise, b possibly a one-element tensor. df returns (dy/da, dy/db).
+template <class F, class DF>
+Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
+  check_binary(name, a, b);
+  Tensor y = Tensor::empty(a.shape());
+  const int64_t n = a.numel();
+  const bool bs = b.numel() == 1 && a.numel() != 1;
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* py = y.data();
+  for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i], pb[bs ? 0 : i]);
+  Tensor ca = a, cb = b;
+  record(y, name, {a, b}, [ca, cb, bs, n, df](const Tensor& gy) mutable {
+    const float* g = gy.data();
+    const float* pa = ca.data();
+    const float* pb = cb.data();
+    float* ga = ca.requires_grad() ? ca.grad_data() : nullptr;
+    float* gb = cb.requires_grad() ? cb.grad_data() : nullptr;
+    double gbs = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      float da, db;
+      df(pa[i], pb[bs ? 0 : i], &da, &db);
+      if (ga) ga[i] += g[i] * da;
+      if (gb) {
+        if (bs)
+          gbs += (double)g[i] * db;
+        else
+          gb[i] += g[i] * db;
+      }
+    }
+    if (gb && bs) gb[0] += (float)gbs;
+  });
+  return y;
+}
+
+// y = f(x); dfdx(x, y) gives the local derivative from the input and output values.
+template <class F, class DF>
+Tensor unary(const char* name, const Tensor& a, F f, DF dfdx) {
+  Tensor y = Tensor::empty(a.shape());
+  const int64_t n = a.numel();
+  const float* pa = a.data();
+  float* py = y.data();
+  for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i]);
+  Tensor ca = a, cy = y.detach();
+  record(y, name, {a}, [ca, cy, n, dfdx](const Tensor& gy) mutable {
+    const float* g = gy.data();
+    const float* px = ca.data();
+    const float* py = cy.data();
+    float* gx = ca.grad_data();
+    for (int64_t i = 0; i < n; ++i) gx[i] += g[i] * dfdx(px[i], py[i]);
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary("add", a, b, [](float x, float y) { return x + y; },
+                [](float, float, float* da, float* db) { *da = 1.f, *db = 1.f; });
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary("sub", a, b, [](float x, float y) { return x - y; },
+                [](float, float, float* da, float* db) { *da = 1.f, *db = -1.f; });
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary("mul", a, b, [](float x, float y) { return x * y; },
+                [](float x, float y, float* da, float* db) { *da = y, *db = x; });
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary("div", a, b, [](float x, float y) { return x / y; },
+                [](float x, float y, float* da, float* db) { *da = 1.f / y, *db = -x / (y * y); });
+}
+
+Tensor add_scalar(const Tensor& a, float s) {
+  return unary("add_scalar", a, [s](float x) { return x + s; }, [](float, float) { return 1.f; });
+}
+Tensor mul_scalar(const Tensor& a, float s) {
+  return unary("mul_scalar", a, [s](float x) { return x * s; }, [s](float, float) { return s; });
+}
+Tensor neg(const Tensor& a) { return mul_scalar(a, -1.f); }
+Tensor exp(const Tensor& a) {
+  return unary("exp", a, [](float x) { return std::exp(x); }, [](float, float y) { return y; });
+}
+Tensor log(const Tensor& a) {
+  return unary("log", a, [](float x) { return std::log(x); }, [](float x, float) { return 1.f / x; });
+}
+Tensor square(const Tensor& a) {
+  return unary("square", a, [](float x) { return x * x; }, [](float x, float) { return 2.f * x; });
+}
+Tensor sqrt(const Tensor& a) {
+  return unary("sqrt", a, [](float x) { return std::sqrt(x); }, [](float, float y) { return 0.5f / y; });
+}
+Tensor abs(const Tensor& a) {
+  // d|x|/dx at 0 is taken as 0 (PyTorch's sign(0) = 0).
+  return unary("abs", a, [](float x) { return std::fabs(x); },
+               [](float x, float) { return (float)((x > 0) - (x < 0)); });
+}
+
+// Activations. At kinks the derivative is PyTorch's: relu'(0) = 0, relu6'(0) = relu6'(6) = 0.
+Tensor relu(const Tensor& a) {
+  return unary("relu", a, [](float x) { return x > 0 ? x : 0.f; }, [](float x, float) { return x > 0 ? 1.f : 0.f; });
+}
+Tensor relu6(const Tensor& a) {
+  return unary("relu6", a, [](float x) { return x > 0 ? (x < 6 ? x : 6.f) : 0.f; },
+               [](float x, float) { return x > 0 && x < 6 ? 1.f : 0.f; });
+}
+Tensor leaky_relu(const Tensor& a, float slope) {
+  return unary("leaky_relu", a, [slope](float x) { return x > 0 ? x : slope * x; },
+               [slope](float x, float) { return x > 0 ? 1.f : slope; });
+}
+Tensor tanh(const Tensor& a) {
+  return unary("tanh", a, [](float x) { return std::tanh(x); }, [](float, float y) { return 1.f - y * y; });
+}
+Tensor sigmoid(const Tensor& a) {
+  return unary("sigmoid", a, [](float x) { return x >= 0 ? 1.f / (1.f + std::exp(-x)) : std::exp(x) / (1.f + std::exp(x)); },
+               [](float, float y) { return y * (1.f - y); });
+}
+
+Tensor sum(const Tensor& a) {
+  const int64_t n = a.numel();
+  const float* p = a.data();
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += p[i];
+  Tensor y = Tensor::scalar((float)s);
+  Tensor ca = a;
+  record(y, "sum", {a}, [ca, n](const Tensor& gy) mutable {
+    float g = gy.data()[0];
+    float* gx = ca.grad_data();
+    for (int64_t i = 0; i < n; ++i) gx[i] += g;
+  });
+  return y;
+}
+
+Tensor mean(const Tensor& a) {
+  if (a.numel() == 0) fail("mean: empty tensor of shape " + shape_str(a.shape()));
+  return mul_scalar(sum(a), 1.0f / (float)a.numel());
+}
+
+}  // namespace fas

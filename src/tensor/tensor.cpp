@@ -1,0 +1,165 @@
+#include "tensor/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "autograd/graph.h"
+
+namespace fas {
+
+void fail(const std::string& msg) { throw Error(msg); }
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+Storage::Storage(size_t n) : size(n) {
+  size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  if (bytes == 0) bytes = 64;
+  data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!data) fail("out of memory allocating " + std::to_string(bytes) + " bytes");
+  std::memset(data, 0, bytes);
+}
+Storage::~Storage() { std::free(data); }
+
+Tensor Tensor::empty(const Shape& shape) {
+  for (auto d : shape)
+    if (d < 0) fail("tensor: negative dimension in shape " + shape_str(shape));
+  if (shape.size() > 5) fail("tensor: more than 5 dimensions: " + shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>((size_t)shape_numel(shape));
+  impl->shape = shape;
+  return Tensor(impl);
+}
+
+Tensor Tensor::full(const Shape& shape, float v) {
+  Tensor t = empty(shape);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = v;
+  return t;
+}
+
+Tensor Tensor::from(const Shape& shape, const std::vector<float>& values) {
+  if ((int64_t)values.size() != shape_numel(shape))
+    fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " + shape_str(shape));
+  Tensor t = empty(shape);
+  std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+const Shape& Tensor::shape() const {
+  if (!impl_) fail("tensor: use of an undefined tensor");
+  return impl_->shape;
+}
+
+int64_t Tensor::size(int64_t d) const {
+  int64_t n = dim();
+  if (d < 0) d += n;
+  if (d < 0 || d >= n) fail("tensor: dimension " + std::to_string(d) + " out of range for shape " + shape_str(shape()));
+  return impl_->shape[d];
+}
+
+float* Tensor::data() {
+  if (!impl_) fail("tensor: use of an undefined tensor");
+  return impl_->storage->data + impl_->offset;
+}
+const float* Tensor::data() const {
+  if (!impl_) fail("tensor: use of an undefined tensor");
+  return impl_->storage->data + impl_->offset;
+}
+
+float Tensor::item() const {
+  if (numel() != 1) fail("tensor: item() on a tensor of shape " + shape_str(shape()));
+  return data()[0];
+}
+
+std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  impl_->requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl_ && impl_->grad ? Tensor(impl_->grad) : Tensor(); }
+
+float* Tensor::grad_data() {
+  if (!impl_->grad) impl_->grad = Tensor::zeros(impl_->shape).impl_;
+  return impl_->grad->storage->data + impl_->grad->offset;
+}
+
+void Tensor::zero_grad() {
+  if (impl_ && impl_->grad) std::memset(grad_data(), 0, sizeof(float) * numel());
+}
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->offset = impl_->offset;
+  impl->shape = impl_->shape;
+  return Tensor(impl);
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape());
+  std::memcpy(t.data(), data(), sizeof(float) * numel());
+  return t;
+}
+
+void Tensor::backward() {
+  if (numel() != 1) fail("backward: implicit seed needs a one-element tensor, got shape " + shape_str(shape()));
+  backward(Tensor::ones(shape()));
+}
+
+void Tensor::backward(const Tensor& grad_out) {
+  if (grad_out.shape() != shape())
+    fail("backward: seed shape " + shape_str(grad_out.shape()) + " differs from tensor shape " + shape_str(shape()));
+  if (!requires_grad()) fail("backward: tensor does not require grad (no parameter or input in its history requires grad)");
+  run_backward(*this, grad_out);
+}
+
+Tensor Tensor::reshape(const Shape& want) const {
+  Shape s = want;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      if (infer >= 0) fail("reshape: more than one -1 in " + shape_str(want));
+      infer = (int64_t)i;
+    } else {
+      known *= s[i];
+    }
+  }
+  if (infer >= 0 && known > 0 && numel() % known == 0) s[infer] = numel() / known;
+  if (shape_numel(s) != numel() || (infer >= 0 && known == 0))
+    fail("reshape: cannot view shape " + shape_str(shape()) + " as " + shape_str(want));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->offset = impl_->offset;
+  impl->shape = s;
+  Tensor y(impl);
+  Tensor x = *this;
+  record(y, "reshape", {x}, [x](const Tensor& gy) mutable {
+    float* gx = x.grad_data();
+    const float* g = gy.data();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) gx[i] += g[i];
+  });
+  return y;
+}
+
+void copy_into(Tensor& dst, const Tensor& src) {
+  if (dst.numel() != src.numel())
+    fail("copy: shape " + shape_str(src.shape()) + " does not fit " + shape_str(dst.shape()));
+  std::memmove(dst.data(), src.data(), sizeof(float) * src.numel());
+}
+
+}  // namespace fas

@@ -1,0 +1,95 @@
+// fas tensor: float32, contiguous, row-major (NCHW for images), up to 5-D.
+// A Tensor is a cheap handle (shared_ptr) to a TensorImpl; copies share data.
+// Storage is 64-byte aligned. reshape/flatten return views that share storage.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fas {
+
+// Every error fas reports to a user is a fas::Error with one clear message.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+[[noreturn]] void fail(const std::string& msg);
+#define FAS_CHECK(cond, msg)                   \
+  do {                                         \
+    if (!(cond)) ::fas::fail(std::string(msg)); \
+  } while (0)
+
+using Shape = std::vector<int64_t>;
+std::string shape_str(const Shape& s);  // "[2, 3, 4]"
+int64_t shape_numel(const Shape& s);
+
+struct Storage {
+  float* data = nullptr;
+  size_t size = 0;
+  explicit Storage(size_t n);  // zero-initialised
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+struct Node;
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  size_t offset = 0;
+  Shape shape;
+  bool requires_grad = false;
+  std::shared_ptr<TensorImpl> grad;  // same shape, allocated on first accumulation
+  std::shared_ptr<Node> grad_fn;     // null for leaves and for tensors made under no_grad
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  static Tensor empty(const Shape& shape);  // contents zero (Storage zero-fills)
+  static Tensor zeros(const Shape& shape) { return empty(shape); }
+  static Tensor ones(const Shape& shape) { return full(shape, 1.f); }
+  static Tensor full(const Shape& shape, float v);
+  static Tensor from(const Shape& shape, const std::vector<float>& values);
+  static Tensor scalar(float v) { return from({}, {v}); }
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int64_t dim() const { return (int64_t)shape().size(); }
+  int64_t size(int64_t d) const;  // negative d counts from the end
+  int64_t numel() const { return shape_numel(shape()); }
+  float* data();
+  const float* data() const;
+  float item() const;  // value of a one-element tensor
+  std::vector<float> to_vector() const;
+
+  // --- autograd ---
+  bool requires_grad() const { return impl_ && impl_->requires_grad; }
+  Tensor& set_requires_grad(bool on);
+  bool is_leaf() const { return !impl_->grad_fn; }
+  Tensor grad() const;   // undefined Tensor if no gradient yet
+  float* grad_data();    // gradient buffer, allocated (zeros) on first use
+  void zero_grad();      // drops the gradient buffer contents (sets to zero)
+  Tensor detach() const; // shares storage, no history, requires_grad = false
+  Tensor clone() const;  // deep copy of the data, no history
+  void backward();                        // for a one-element tensor: seed 1
+  void backward(const Tensor& grad_out);  // seed with grad_out (same shape)
+
+  // View with another shape (same numel); -1 infers one dimension. Differentiable.
+  Tensor reshape(const Shape& shape) const;
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  bool same(const Tensor& o) const { return impl_ == o.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Copy values (shapes must have equal numel). No autograd.
+void copy_into(Tensor& dst, const Tensor& src);
+
+}  // namespace fas

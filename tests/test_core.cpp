@@ -1,0 +1,253 @@
+// Tensor, autograd engine, elementwise / shape / dense ops, optimizers.
+#include <cmath>
+
+#include "kernels/gemm.h"
+#include "autograd/graph.h"
+#include "optim/optim.h"
+#include "testutil.h"
+
+using namespace fas;
+using namespace fas::test;
+
+TEST(Tensor, AlignedZeroedAndViews) {
+  Tensor t = Tensor::empty({3, 5, 7});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data()) % 64, 0u);
+  for (float v : t.to_vector()) EXPECT_EQ(v, 0.f);
+  Tensor v = t.reshape({-1, 7});
+  EXPECT_EQ(v.shape(), (Shape{15, 7}));
+  v.data()[3] = 2.f;
+  EXPECT_EQ(t.data()[3], 2.f);  // a view shares storage
+  EXPECT_THROW(t.reshape({4, -1}), Error);
+  EXPECT_THROW(Tensor::empty({1, 1, 1, 1, 1, 1}), Error);
+}
+
+TEST(Tensor, ShapeErrorsNameOpAndShapes) {
+  Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({3, 2});
+  try {
+    add(a, b);
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("add"), std::string::npos);
+    EXPECT_NE(m.find("[2, 3]"), std::string::npos);
+    EXPECT_NE(m.find("[3, 2]"), std::string::npos);
+  }
+  EXPECT_THROW(matmul(a, a), Error);
+  EXPECT_THROW(linear(a, b, Tensor()), Error);
+}
+
+TEST(Rng, SeededAndDistributed) {
+  Rng a(7), b(7);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a.next_u64(), b.next_u64());
+  Rng r(1);
+  double s = 0, s2 = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    double x = r.normal();
+    s += x, s2 += x * x;
+  }
+  EXPECT_NEAR(s / n, 0.0, 0.03);
+  EXPECT_NEAR(s2 / n, 1.0, 0.05);
+  Tensor w = Tensor::empty({64, 32});
+  init_glorot_uniform(w, r);
+  float lim = std::sqrt(6.f / 96.f), mx = 0;
+  for (float v : w.to_vector()) mx = std::max(mx, std::fabs(v));
+  EXPECT_LE(mx, lim);
+  EXPECT_GT(mx, 0.9f * lim);
+}
+
+TEST(Autograd, TensorUsedTwiceAccumulates) {
+  Tensor x = Tensor::from({2}, {1.5f, -2.f}).set_requires_grad(true);
+  Tensor y = sum(add(mul(x, x), x));  // d/dx = 2x + 1
+  y.backward();
+  EXPECT_FLOAT_EQ(x.grad().data()[0], 4.f);
+  EXPECT_FLOAT_EQ(x.grad().data()[1], -3.f);
+  // Gradients accumulate across backward calls until zero_grad.
+  sum(x).backward();
+  EXPECT_FLOAT_EQ(x.grad().data()[0], 5.f);
+  x.zero_grad();
+  EXPECT_FLOAT_EQ(x.grad().data()[0], 0.f);
+}
+
+TEST(Autograd, TwoHeadsFromOneGraph) {
+  Rng rng(3);
+  Tensor x = randn({4, 6}, rng, 1.f, true);
+  Tensor w = randn({5, 6}, rng, 1.f, true);
+  Tensor h = tanh(linear(x, w, Tensor()));
+  auto parts = split(h, {2, 3}, 1);  // a VAE's mu / logvar heads
+  Tensor loss = add(sum(square(parts[0])), sum(exp(parts[1])));
+  loss.backward();
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& in) {
+    auto p = split(tanh(linear(in[0], in[1], Tensor())), {2, 3}, 1);
+    return concat({square(p[0]), exp(p[1])}, 1);
+  }, {x, w}));
+}
+
+TEST(Autograd, NoGradAndDetachAndFrozen) {
+  Tensor x = Tensor::from({1}, {2.f}).set_requires_grad(true);
+  {
+    NoGradGuard ng;
+    Tensor y = mul(x, x);
+    EXPECT_FALSE(y.requires_grad());
+  }
+  Tensor d = mul(x, x).detach();
+  EXPECT_FALSE(d.requires_grad());
+  Tensor frozen = Tensor::from({1}, {3.f});  // requires_grad false: no grad accumulates
+  Tensor y = mul(x, frozen);
+  y.backward();
+  EXPECT_FALSE(frozen.grad().defined());
+  EXPECT_FLOAT_EQ(x.grad().item(), 3.f);
+}
+
+TEST(Autograd, Deterministic) {
+  auto run = []() {
+    Rng rng(11);
+    Tensor x = randn({8, 16}, rng, 1.f, true);
+    Tensor w = randn({4, 16}, rng, 1.f, true);
+    sum(sigmoid(linear(x, w, Tensor()))).backward();
+    return w.grad().to_vector();
+  };
+  EXPECT_EQ(run(), run());
+}
+
+TEST(GradCheck, Elementwise) {
+  Rng rng(5);
+  Tensor a = randn({3, 5}, rng, 1.f, true), b = randu({3, 5}, rng, 0.5f, 2.f, true);
+  Tensor s = randu({1}, rng, 0.5f, 2.f, true);
+  using V = const std::vector<Tensor>&;
+  EXPECT_TRUE(gradcheck([](V in) { return add(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return sub(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return mul(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return div(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return mul(in[0], in[1]); }, {a, s}));  // scalar broadcast
+  EXPECT_TRUE(gradcheck([](V in) { return add_scalar(mul_scalar(in[0], 3.f), 1.f); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return neg(exp(in[0])); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return log(in[0]); }, {b}));
+  EXPECT_TRUE(gradcheck([](V in) { return sqrt(in[0]); }, {b}));
+  EXPECT_TRUE(gradcheck([](V in) { return square(in[0]); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return tanh(in[0]); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return sigmoid(in[0]); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return mean(in[0]); }, {a}));
+}
+
+// Kinked activations: inputs kept at least 0.05 away from each kink so the central difference
+// (step 0.01) never straddles one; the kink itself is checked against PyTorch's convention.
+TEST(GradCheck, KinkedActivations) {
+  Rng rng(6);
+  Tensor x = randu({4, 7}, rng, -8.f, 8.f, true);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    float& v = x.data()[i];
+    for (float k : {0.f, 6.f})
+      if (std::fabs(v - k) < 0.05f) v = k + 0.1f;
+  }
+  using V = const std::vector<Tensor>&;
+  EXPECT_TRUE(gradcheck([](V in) { return relu(in[0]); }, {x}));
+  EXPECT_TRUE(gradcheck([](V in) { return relu6(in[0]); }, {x}));
+  EXPECT_TRUE(gradcheck([](V in) { return leaky_relu(in[0], 0.2f); }, {x}));
+  EXPECT_TRUE(gradcheck([](V in) { return abs(in[0]); }, {x}));
+  Tensor k = Tensor::from({3}, {0.f, 6.f, -0.f}).set_requires_grad(true);
+  sum(add(relu(k), relu6(k))).backward();
+  EXPECT_EQ(k.grad().to_vector(), (std::vector<float>{0.f, 1.f, 0.f}));  // relu'(0)=0, relu'(6)=1, relu6'(6)=0
+}
+
+TEST(GradCheck, ShapeOps) {
+  Rng rng(7);
+  Tensor a = randn({2, 3, 5}, rng, 1.f, true), b = randn({2, 4, 5}, rng, 1.f, true);
+  using V = const std::vector<Tensor>&;
+  EXPECT_TRUE(gradcheck([](V in) { return concat({in[0], in[1]}, 1); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return chunk(in[0], 2, 1)[1]; }, {b}));
+  EXPECT_TRUE(gradcheck([](V in) { return flatten(in[0]); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return sum_dim(in[0], 1); }, {a}));
+  EXPECT_TRUE(gradcheck([](V in) { return mean_dim(in[0], -1, true); }, {a}));
+  Tensor bias = randn({3}, rng, 1.f, true);
+  EXPECT_TRUE(gradcheck([](V in) { return add_channel_bias(in[0], in[1]); }, {a, bias}));
+  EXPECT_THROW(concat({a, randn({3, 4, 5}, rng)}, 1), Error);
+  EXPECT_THROW(split(a, {1, 1}, 1), Error);
+}
+
+TEST(GradCheck, Dense) {
+  Rng rng(8);
+  Tensor x = randn({5, 7}, rng, 1.f, true), w = randn({3, 7}, rng, 1.f, true), b = randn({3}, rng, 1.f, true);
+  Tensor m = randn({7, 4}, rng, 1.f, true);
+  using V = const std::vector<Tensor>&;
+  EXPECT_TRUE(gradcheck([](V in) { return linear(in[0], in[1], in[2]); }, {x, w, b}));
+  EXPECT_TRUE(gradcheck([](V in) { return matmul(in[0], in[1]); }, {x, m}));
+  Tensor e = randn({6, 3}, rng, 1.f, true);
+  std::vector<int64_t> ids = {2, 0, 2, 5};  // repeated id: scatter-add must accumulate
+  EXPECT_TRUE(gradcheck([ids](V in) { return embedding(ids, in[0]); }, {e}));
+  EXPECT_THROW(embedding({6}, e), Error);
+}
+
+TEST(Dropout, InvertedTrainOnly) {
+  Rng rng(9);
+  Tensor x = Tensor::ones({10000});
+  Tensor y = dropout(x, 0.25f, true, rng);
+  double s = 0;
+  int zeros = 0;
+  for (float v : y.to_vector()) {
+    s += v;
+    zeros += v == 0.f;
+    if (v != 0.f) EXPECT_FLOAT_EQ(v, 1.f / 0.75f);
+  }
+  EXPECT_NEAR(zeros / 10000.0, 0.25, 0.02);
+  EXPECT_NEAR(s / 10000.0, 1.0, 0.03);
+  EXPECT_TRUE(dropout(x, 0.25f, false, rng).same(x));
+  EXPECT_THROW(dropout(x, 1.0f, true, rng), Error);
+}
+
+TEST(Gemm, BlasEqualsReferenceOnRaggedShapes) {
+  Rng rng(10);
+  for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 13, 5}, {33, 17, 65}}) {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        Tensor A = randn({M * K}, rng), B = randn({K * N}, rng), C = randn({M * N}, rng);
+        Tensor C2 = C.clone();
+        sgemm(ta, tb, M, N, K, 0.7f, A.data(), ta ? M : K, B.data(), tb ? K : N, 0.3f, C.data(), N);
+        sgemm_ref(ta, tb, M, N, K, 0.7f, A.data(), ta ? M : K, B.data(), tb ? K : N, 0.3f, C2.data(), N);
+        EXPECT_TRUE(allclose(C, C2, 1e-4f, 1e-4f));
+      }
+  }
+}
+
+TEST(Optim, AdamMatchesHandComputation) {
+  Tensor w = Tensor::from({2}, {1.f, -1.f});
+  Adam opt({{"w", w.set_requires_grad(true)}}, AdamConfig{0.1f});
+  float m = 0, v = 0, ww = 1.f;
+  for (int t = 1; t <= 3; ++t) {
+    opt.zero_grad();
+    sum(square(w)).backward();  // g = 2w
+    float g = 2 * ww;
+    m = 0.9f * m + 0.1f * g;
+    v = 0.999f * v + 0.001f * g * g;
+    ww -= 0.1f * (m / (1 - std::pow(0.9f, t))) / (std::sqrt(v / (1 - std::pow(0.999f, t))) + 1e-8f);
+    opt.step();
+    EXPECT_NEAR(w.data()[0], ww, 1e-5);  // float rounding of pow and sqrt
+  }
+  auto sd = opt.state_dict();
+  EXPECT_EQ(sd.at("step").item(), 3.f);
+  EXPECT_TRUE(sd.count("w.exp_avg"));
+}
+
+TEST(Optim, SgdMomentumNesterovAndSchedules) {
+  Tensor w = Tensor::from({1}, {1.f}).set_requires_grad(true);
+  Sgd opt({{"w", w}}, SgdConfig{0.1f, 0.9f, 0.f, 0.f, true});
+  float buf = 0, ww = 1.f;
+  for (int t = 1; t <= 3; ++t) {
+    opt.zero_grad();
+    sum(square(w)).backward();
+    float g = 2 * ww;
+    buf = t == 1 ? g : 0.9f * buf + g;
+    ww -= 0.1f * (g + 0.9f * buf);
+    opt.step();
+    EXPECT_NEAR(w.item(), ww, 1e-6);
+  }
+  LrSchedule s;
+  s.kind = LrSchedule::HalfThenLinear, s.base = 1.f, s.total = 10;
+  EXPECT_EQ(s.at(0), 1.f);
+  EXPECT_EQ(s.at(4), 1.f);
+  EXPECT_NEAR(s.at(9), 0.2f, 1e-6);
+  EXPECT_GT(s.at(9), 0.f);
+  s.kind = LrSchedule::Step, s.step_size = 3, s.gamma = 0.5f;
+  EXPECT_EQ(s.at(6), 0.25f);
+}

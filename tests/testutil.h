@@ -1,0 +1,34 @@
+// Shared test helpers: random tensors, finite-difference gradient checks, fixture loading.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "tensor/random.h"
+
+namespace fas::test {
+
+Tensor randn(const Shape& s, Rng& rng, float scale = 1.f, bool requires_grad = false);
+Tensor randu(const Shape& s, Rng& rng, float lo, float hi, bool requires_grad = false);
+
+// Central-difference gradient check of L = sum(f(inputs) * R) for a fixed random R, with
+// respect to every input that requires grad. Differences are taken in float32 with step eps;
+// passes when |analytic - numeric| <= atol + rtol * |numeric| for every element.
+// Ops with kinks must be fed inputs away from them (the caller's job, done deliberately).
+::testing::AssertionResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                     std::vector<Tensor> inputs, float eps = 1e-2f, float atol = 2e-3f,
+                                     float rtol = 2e-2f);
+
+// Max |a - b| over equal-shaped tensors (fails the test on a shape mismatch).
+float max_abs_diff(const Tensor& a, const Tensor& b);
+::testing::AssertionResult allclose(const Tensor& a, const Tensor& b, float atol, float rtol);
+
+// Golden fixtures written by tools/make_golden.py: a directory per case under
+// tests/golden/<case>/ holding <name>.bin (little-endian float32) and <name>.shape (text dims).
+Tensor load_golden(const std::string& case_name, const std::string& tensor_name);
+bool has_golden(const std::string& case_name, const std::string& tensor_name);
+
+}  // namespace fas::test
