@@ -14,6 +14,11 @@ namespace fas {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// Weight initialisation families for layers that own weights.
+//   Keras: glorot_uniform weights, zero biases (the theses' Keras models).
+//   Torch: kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)) weights and biases (PyTorch default).
+enum class Init { Keras, Torch };
+
 class Module {
  public:
   virtual ~Module() = default;
