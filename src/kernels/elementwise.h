@@ -1,0 +1,55 @@
+// SIMD elementwise kernels behind the run-time ISA dispatcher: activations (clamp covers ReLU
+// and ReLU6) and their backward, the conv epilogue (bias + activation), batch-norm apply
+// (per-channel scale/shift + activation) and add. Pure functions; x may alias y.
+// Names: f32_v<op>__<isa>; the plain references are f32_v<op>__ref.
+#pragma once
+#include <cstdint>
+
+#include "kernels/cpu.h"
+
+namespace fas {
+
+// y = min(max(x, lo), hi). ReLU: (0, +inf); ReLU6: (0, 6); identity: (-inf, +inf).
+using VClampFn = void (*)(const float* x, float* y, int64_t n, float lo, float hi);
+// gx += gy where lo < x < hi, else += 0: the clamp derivative, 0 at the kinks (PyTorch's choice).
+using VClampGradFn = void (*)(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
+// Over [batch, channels, plane]: y = clamp(x + bias[c], lo, hi) (conv bias + activation epilogue).
+using VBiasClampFn = void (*)(const float* x, const float* bias, float* y, int64_t batch, int64_t channels,
+                              int64_t plane, float lo, float hi);
+// Over [batch, channels, plane]: y = clamp(x * scale[c] + shift[c], lo, hi) (batch-norm apply).
+using VScaleShiftClampFn = void (*)(const float* x, const float* scale, const float* shift, float* y, int64_t batch,
+                                    int64_t channels, int64_t plane, float lo, float hi);
+// y = a + b
+using VAddFn = void (*)(const float* a, const float* b, float* y, int64_t n);
+
+struct ElementwiseKernels {
+  VClampFn vclamp;
+  VClampGradFn vclamp_grad;
+  VBiasClampFn vbias_clamp;
+  VScaleShiftClampFn vscaleshift_clamp;
+  VAddFn vadd;
+};
+const ElementwiseKernels& elementwise_kernels(Isa isa);  // must be available
+const ElementwiseKernels& elementwise_kernels();         // active_isa()
+
+#define FAS_DECLARE_ELEMENTWISE(isa)                                                                        \
+  void f32_vclamp__##isa(const float* x, float* y, int64_t n, float lo, float hi);                          \
+  void f32_vclamp_grad__##isa(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);   \
+  void f32_vbias_clamp__##isa(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, \
+                              int64_t plane, float lo, float hi);                                          \
+  void f32_vscaleshift_clamp__##isa(const float* x, const float* scale, const float* shift, float* y,       \
+                                    int64_t batch, int64_t channels, int64_t plane, float lo, float hi);   \
+  void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n);
+FAS_DECLARE_ELEMENTWISE(ref)
+FAS_DECLARE_ELEMENTWISE(avx2)
+FAS_DECLARE_ELEMENTWISE(avx512)
+FAS_DECLARE_ELEMENTWISE(neon)
+
+// Inference: folds a batch norm that follows a conv (or dense) layer into its weights, in place.
+// w is [out_channels, per_out] (conv [OC, IC/g, KH, KW], dense [out, in]); b [out_channels] must
+// exist (zeros when the layer had no bias). gamma/beta may be null (BN without affine).
+//   s = gamma / sqrt(var + eps);  w[o, :] *= s[o];  b[o] = (b[o] - mean[o]) * s[o] + beta[o]
+void fold_batch_norm(float* w, float* b, int64_t out_channels, int64_t per_out, const float* gamma,
+                     const float* beta, const float* mean, const float* var, float eps);
+
+}  // namespace fas

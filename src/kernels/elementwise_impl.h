@@ -1,0 +1,102 @@
+// Elementwise kernels written once over a vector-traits type T (simd/vec_*.h); instantiated per
+// ISA by FAS_DEFINE_ELEMENTWISE in elementwise_<isa>.cpp. Full vectors, then a scalar tail.
+#pragma once
+#include <cstdint>
+
+#include "kernels/elementwise.h"
+
+namespace fas {
+namespace {  // internal linkage: each ISA's instantiation stays in its own object file
+
+// y[i] = f(x[i]) for vectors, then for the tail with the same f on one-lane values.
+template <class T, class S, class F>
+inline void map1(const float* x, float* y, int64_t n, F f) {
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) T::store(y + i, f.template apply<T>(T::load(x + i)));
+  for (; i < n; ++i) S::store(y + i, f.template apply<S>(S::load(x + i)));
+}
+
+struct ClampOp {
+  float lo, hi;
+  template <class U>
+  typename U::vec apply(typename U::vec v) const {
+    return U::min(U::max(v, U::set1(lo)), U::set1(hi));
+  }
+};
+struct BiasClampOp {
+  float b, lo, hi;
+  template <class U>
+  typename U::vec apply(typename U::vec v) const {
+    return U::min(U::max(U::add(v, U::set1(b)), U::set1(lo)), U::set1(hi));
+  }
+};
+struct ScaleShiftClampOp {
+  float s, t, lo, hi;
+  template <class U>
+  typename U::vec apply(typename U::vec v) const {
+    return U::min(U::max(U::fma(v, U::set1(s), U::set1(t)), U::set1(lo)), U::set1(hi));
+  }
+};
+
+template <class T, class S>
+void e_clamp(const float* x, float* y, int64_t n, float lo, float hi) {
+  map1<T, S>(x, y, n, ClampOp{lo, hi});
+}
+
+template <class T, class S>
+void e_clamp_grad(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {
+  auto step = [&](auto u, int64_t i) {
+    using U = decltype(u);
+    const auto g = U::keep_open(U::load(x + i), U::set1(lo), U::set1(hi), U::load(gy + i));
+    U::store(gx + i, U::add(U::load(gx + i), g));
+  };
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) step(T{}, i);
+  for (; i < n; ++i) step(S{}, i);
+}
+
+template <class T, class S>
+void e_bias_clamp(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, int64_t plane,
+                  float lo, float hi) {
+  for (int64_t p = 0; p < batch * channels; ++p)
+    map1<T, S>(x + p * plane, y + p * plane, plane, BiasClampOp{bias[p % channels], lo, hi});
+}
+
+template <class T, class S>
+void e_scaleshift_clamp(const float* x, const float* scale, const float* shift, float* y, int64_t batch,
+                        int64_t channels, int64_t plane, float lo, float hi) {
+  for (int64_t p = 0; p < batch * channels; ++p) {
+    const int64_t c = p % channels;
+    map1<T, S>(x + p * plane, y + p * plane, plane, ScaleShiftClampOp{scale[c], shift[c], lo, hi});
+  }
+}
+
+template <class T, class S>
+void e_add(const float* a, const float* b, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) T::store(y + i, T::add(T::load(a + i), T::load(b + i)));
+  for (; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+}  // namespace
+}  // namespace fas
+
+// Defines the exported elementwise kernels of one ISA from traits T (tail lanes use VecScalar).
+#define FAS_DEFINE_ELEMENTWISE(isa, T)                                                                       \
+  namespace fas {                                                                                            \
+  void f32_vclamp__##isa(const float* x, float* y, int64_t n, float lo, float hi) {                         \
+    e_clamp<T, VecScalar>(x, y, n, lo, hi);                                                                  \
+  }                                                                                                          \
+  void f32_vclamp_grad__##isa(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {  \
+    e_clamp_grad<T, VecScalar>(x, gy, gx, n, lo, hi);                                                        \
+  }                                                                                                          \
+  void f32_vbias_clamp__##isa(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, \
+                              int64_t plane, float lo, float hi) {                                          \
+    e_bias_clamp<T, VecScalar>(x, bias, y, batch, channels, plane, lo, hi);                                 \
+  }                                                                                                          \
+  void f32_vscaleshift_clamp__##isa(const float* x, const float* scale, const float* shift, float* y,       \
+                                    int64_t batch, int64_t channels, int64_t plane, float lo, float hi) {  \
+    e_scaleshift_clamp<T, VecScalar>(x, scale, shift, y, batch, channels, plane, lo, hi);                   \
+  }                                                                                                          \
+  void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n) { e_add<T, VecScalar>(a, b, y, n); } \
+  }  // namespace fas
