@@ -2,6 +2,7 @@
 // both gradients, on random ragged geometries (odd sizes, widths not a multiple of the vector
 // width, stride 2 on odd inputs, asymmetric and over-sized padding).
 #include <cmath>
+#include <iostream>
 
 #include "kernels/cpu.h"
 #include "kernels/dwconv3x3.h"
@@ -117,9 +118,10 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
       Tensor y = Tensor::empty(dy.shape()), yr = Tensor::empty(dy.shape());
       Tensor dx = Tensor::empty(x.shape()), dxr = Tensor::empty(x.shape());
       Tensor dw = Tensor::empty(w.shape()), dwr = Tensor::empty(w.shape());
-      dwconv3x3_forward(x.data(), w.data(), b.data(), y.data(), n, ch, g, s, 0.f, 6.f);
-      dwconv3x3_backward_input(dy.data(), w.data(), dx.data(), n, ch, g, s);
-      dwconv3x3_backward_weight(x.data(), dy.data(), dw.data(), n, ch, g, s);
+      const int threads = 2;  // results must not depend on it: one writer per output
+      dwconv3x3_forward(x.data(), w.data(), b.data(), y.data(), n, ch, g, s, 0.f, 6.f, false, threads);
+      dwconv3x3_backward_input(dy.data(), w.data(), dx.data(), n, ch, g, s, threads);
+      dwconv3x3_backward_weight(x.data(), dy.data(), dw.data(), n, ch, g, s, threads);
       const int64_t ip = g.h * g.w, op = g.oh * g.ow;
       for (int64_t p = 0; p < n * ch; ++p) {
         const int64_t c = p % ch;
@@ -134,10 +136,22 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
   }
 }
 
-TEST(DwConv3x3, BadStrideAndMissingIsaThrow) {
+// The kernel tests only mean something if the SIMD paths are among the ISAs they iterate.
+TEST(DwConv3x3, SimdPathsAreTestedWhereTheCpuHasThem) {
+  std::string tested;
+  for (Isa i : available_isas()) tested += std::string(" ") + isa_name(i);
+  std::cout << "ISAs tested:" << tested << "\n";
+#if defined(__aarch64__)
+  EXPECT_TRUE(isa_supported(Isa::Neon));  // NEON is baseline on aarch64
+#endif
+  EXPECT_EQ(available_isas().front(), Isa::Scalar);
+}
+
+TEST(DwConv3x3, BadArgumentsAndMissingIsaThrow) {
   DwConv3x3Geom g{4, 4, 4, 4, 1, 1};
   float x[16] = {}, w[9] = {}, y[16];
   EXPECT_THROW(dwconv3x3_forward(x, w, nullptr, y, 1, 1, g, 3, -INFINITY, INFINITY), Error);
+  EXPECT_THROW(dwconv3x3_backward_input(y, w, x, 1, 1, g, 1, 0), Error);
   for (Isa i : {Isa::Avx2, Isa::Avx512, Isa::Neon})
     if (!isa_supported(i)) {
       EXPECT_THROW(dwconv3x3_kernels(i), Error);

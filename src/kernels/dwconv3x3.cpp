@@ -37,40 +37,40 @@ const DwConv3x3Kernels& dwconv3x3_kernels(Isa isa) {
 const DwConv3x3Kernels& dwconv3x3_kernels() { return dwconv3x3_kernels(active_isa()); }
 
 namespace {
-void check_stride(const char* op, int stride) {
+void check_args(const char* op, int stride, int threads) {
   if (stride != 1 && stride != 2) fail(std::string(op) + ": stride must be 1 or 2, got " + std::to_string(stride));
+  if (threads < 1) fail(std::string(op) + ": thread count must be at least 1, got " + std::to_string(threads));
 }
-// Plane loops are worth threading only when there is enough work to amortise the fork.
-bool worth_threading(int64_t planes, int64_t plane_elems) { return planes > 1 && planes * plane_elems >= 16384; }
 }  // namespace
 
 void dwconv3x3_forward(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c,
-                       const DwConv3x3Geom& g, int stride, float out_min, float out_max) {
-  check_stride("dwconv3x3_forward", stride);
+                       const DwConv3x3Geom& g, int stride, float out_min, float out_max, bool accumulate,
+                       int threads) {
+  check_args("dwconv3x3_forward", stride, threads);
   const DwConv3x3Fn f = dwconv3x3_kernels().fwd[stride - 1];
   const int64_t planes = n * c, in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-#pragma omp parallel for schedule(static) if (worth_threading(planes, out_plane))
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t p = 0; p < planes; ++p) {
     const int64_t ch = p % c;
-    f(x + p * in_plane, w + ch * 9, bias ? bias[ch] : 0.f, y + p * out_plane, g, out_min, out_max, false);
+    f(x + p * in_plane, w + ch * 9, bias ? bias[ch] : 0.f, y + p * out_plane, g, out_min, out_max, accumulate);
   }
 }
 
 void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_t n, int64_t c,
-                              const DwConv3x3Geom& g, int stride) {
-  check_stride("dwconv3x3_backward_input", stride);
+                              const DwConv3x3Geom& g, int stride, int threads) {
+  check_args("dwconv3x3_backward_input", stride, threads);
   const DwConv3x3DxFn f = dwconv3x3_kernels().dx[stride - 1];
   const int64_t planes = n * c, in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-#pragma omp parallel for schedule(static) if (worth_threading(planes, in_plane))
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t p = 0; p < planes; ++p) f(dy + p * out_plane, w + (p % c) * 9, dx + p * in_plane, g);
 }
 
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,
-                               const DwConv3x3Geom& g, int stride) {
-  check_stride("dwconv3x3_backward_weight", stride);
+                               const DwConv3x3Geom& g, int stride, int threads) {
+  check_args("dwconv3x3_backward_weight", stride, threads);
   const DwConv3x3DwFn f = dwconv3x3_kernels().dw[stride - 1];
   const int64_t in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-#pragma omp parallel for schedule(static) if (worth_threading(c, n * out_plane))
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t ch = 0; ch < c; ++ch)
     for (int64_t b = 0; b < n; ++b) {
       const int64_t p = b * c + ch;

@@ -43,15 +43,17 @@ void f32_dwconv3x3__ref(const float* x, const float* w9, float bias, float* y, c
 void f32_dwconv3x3_dx__ref(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g, int stride);
 void f32_dwconv3x3_dw__ref(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g, int stride);
 
-// Whole-tensor drivers for x [n, c, h, w] with weights [c, 1, 3, 3]: OpenMP over planes (the
-// weight gradient over channels, so no two threads write one dw). Use the active ISA.
-// bias may be null. dx and dw accumulate (+=), like every backward in fas.
+// Whole-tensor drivers for x [n, c, h, w] with weights [c, 1, 3, 3], using the active ISA, on
+// `threads` OpenMP threads over planes (the weight gradient over channels, so every output has
+// one writer and results do not depend on the thread count). bias may be null.
+// forward: y = clamp((accumulate ? y : 0) + conv + bias); dx and dw accumulate (+=).
 void dwconv3x3_forward(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c,
-                       const DwConv3x3Geom& g, int stride, float out_min, float out_max);
+                       const DwConv3x3Geom& g, int stride, float out_min, float out_max, bool accumulate = false,
+                       int threads = 1);
 void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_t n, int64_t c,
-                              const DwConv3x3Geom& g, int stride);
+                              const DwConv3x3Geom& g, int stride, int threads = 1);
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,
-                               const DwConv3x3Geom& g, int stride);
+                               const DwConv3x3Geom& g, int stride, int threads = 1);
 
 // Per-ISA variants (defined in dwconv3x3_<isa>.cpp; only those the build targets exist).
 #define FAS_DECLARE_DWCONV3X3(isa)                                                                       \
