@@ -3,6 +3,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "kernels/elementwise.h"
 
 namespace fas {
 
@@ -113,13 +114,21 @@ Tensor abs(const Tensor& a) {
 }
 
 // Activations. At kinks the derivative is PyTorch's: relu'(0) = 0, relu6'(0) = relu6'(6) = 0.
-Tensor relu(const Tensor& a) {
-  return unary("relu", a, [](float x) { return x > 0 ? x : 0.f; }, [](float x, float) { return x > 0 ? 1.f : 0.f; });
+// relu and relu6 are clamps: forward and backward run the dispatched SIMD kernels.
+namespace {
+Tensor clamp_op(const char* name, const Tensor& a, float lo, float hi) {
+  Tensor y = Tensor::empty(a.shape());
+  const int64_t n = a.numel();
+  elementwise_kernels().vclamp(a.data(), y.data(), n, lo, hi);
+  Tensor ca = a;
+  record(y, name, {a}, [ca, n, lo, hi](const Tensor& gy) mutable {
+    elementwise_kernels().vclamp_grad(ca.data(), gy.data(), ca.grad_data(), n, lo, hi);
+  });
+  return y;
 }
-Tensor relu6(const Tensor& a) {
-  return unary("relu6", a, [](float x) { return x > 0 ? (x < 6 ? x : 6.f) : 0.f; },
-               [](float x, float) { return x > 0 && x < 6 ? 1.f : 0.f; });
-}
+}  // namespace
+Tensor relu(const Tensor& a) { return clamp_op("relu", a, 0.f, INFINITY); }
+Tensor relu6(const Tensor& a) { return clamp_op("relu6", a, 0.f, 6.f); }
 Tensor leaky_relu(const Tensor& a, float slope) {
   return unary("leaky_relu", a, [slope](float x) { return x > 0 ? x : slope * x; },
                [slope](float x, float) { return x > 0 ? 1.f : slope; });

@@ -63,6 +63,38 @@ inline void copy_partial(float* dst, const float* src, int64_t n) {
   for (int i = 0; i < V; ++i) dst[i] = i < n ? src[i] : 0.f;
 }
 
+// One chunk of V outputs from three row pointers (each readable for SPAN floats). Written out
+// per kernel row so the accumulators stay in registers; one chain per kernel row.
+template <class T, int S>
+inline typename T::vec fwd_chunk(const float* p0, const float* p1, const float* p2, const typename T::vec* wv,
+                                 typename T::vec init) {
+  typename T::vec t0, t1, t2;
+  row_taps<T, S>(p0, t0, t1, t2);
+  typename T::vec a0 = T::fma(t2, wv[2], T::fma(t1, wv[1], T::fma(t0, wv[0], init)));
+  row_taps<T, S>(p1, t0, t1, t2);
+  typename T::vec a1 = T::fma(t2, wv[5], T::fma(t1, wv[4], T::mul(t0, wv[3])));
+  row_taps<T, S>(p2, t0, t1, t2);
+  typename T::vec a2 = T::fma(t2, wv[8], T::fma(t1, wv[7], T::mul(t0, wv[6])));
+  return T::add(T::add(a0, a1), a2);
+}
+
+template <class T, int S>
+inline void wgrad_chunk(const float* p0, const float* p1, const float* p2, typename T::vec d, typename T::vec* acc) {
+  typename T::vec t0, t1, t2;
+  row_taps<T, S>(p0, t0, t1, t2);
+  acc[0] = T::fma(t0, d, acc[0]), acc[1] = T::fma(t1, d, acc[1]), acc[2] = T::fma(t2, d, acc[2]);
+  row_taps<T, S>(p1, t0, t1, t2);
+  acc[3] = T::fma(t0, d, acc[3]), acc[4] = T::fma(t1, d, acc[4]), acc[5] = T::fma(t2, d, acc[5]);
+  row_taps<T, S>(p2, t0, t1, t2);
+  acc[6] = T::fma(t0, d, acc[6]), acc[7] = T::fma(t1, d, acc[7]), acc[8] = T::fma(t2, d, acc[8]);
+}
+
+// Fast path test: all three input rows exist and the chunk's window lies inside them.
+template <int V, int S>
+inline bool chunk_inside(const DwConv3x3Geom& g, bool rows_ok, int64_t ox0, int64_t c0) {
+  return rows_ok && ox0 + V <= g.ow && c0 >= 0 && c0 + DwWindow<V, S>::SPAN <= g.w;
+}
+
 template <class T, int S>
 void dw_fwd(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
             float out_max, bool accumulate) {
@@ -75,21 +107,24 @@ void dw_fwd(const float* x, const float* w9, float bias, float* y, const DwConv3
   alignas(64) float ybuf[V];
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     float* yrow = y + oy * g.ow;
+    const int64_t iy0 = oy * S - g.pad_top;
+    const bool rows_ok = iy0 >= 0 && iy0 + 2 < g.h;
+    const float* r0 = rows_ok ? x + iy0 * g.w : x;
     for (int64_t ox0 = 0; ox0 < g.ow; ox0 += V) {
-      win.fetch(x, g, oy * S - g.pad_top, ox0 * S - g.pad_left);
+      const int64_t c0 = ox0 * S - g.pad_left;
+      if (chunk_inside<V, S>(g, rows_ok, ox0, c0)) {
+        const vec init = accumulate ? T::add(T::load(yrow + ox0), vb) : vb;
+        const vec s = fwd_chunk<T, S>(r0 + c0, r0 + g.w + c0, r0 + 2 * g.w + c0, wv, init);
+        T::store(yrow + ox0, T::min(T::max(s, vlo), vhi));
+        continue;
+      }
+      // Border or ragged tail: zero-padded window, partial store through ybuf.
+      win.fetch(x, g, iy0, c0);
       const int64_t n = g.ow - ox0;
       float* yp = n >= V ? yrow + ox0 : ybuf;
       if (n < V && accumulate) copy_partial<V>(ybuf, yrow + ox0, n);
-      // Three independent accumulators (one per kernel row) keep the FMA chains short.
-      vec acc[3] = {accumulate ? T::add(T::load(yp), vb) : vb, T::zero(), T::zero()};
-      for (int r = 0; r < 3; ++r) {
-        vec t0, t1, t2;
-        row_taps<T, S>(win.row[r], t0, t1, t2);
-        acc[r] = T::fma(t0, wv[3 * r], acc[r]);
-        acc[r] = T::fma(t1, wv[3 * r + 1], acc[r]);
-        acc[r] = T::fma(t2, wv[3 * r + 2], acc[r]);
-      }
-      const vec s = T::add(T::add(acc[0], acc[1]), acc[2]);
+      const vec init = accumulate ? T::add(T::load(yp), vb) : vb;
+      const vec s = fwd_chunk<T, S>(win.row[0], win.row[1], win.row[2], wv, init);
       T::store(yp, T::min(T::max(s, vlo), vhi));
       if (n < V)
         for (int64_t i = 0; i < n; ++i) yrow[ox0 + i] = ybuf[i];
@@ -107,18 +142,19 @@ void dw_wgrad(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& 
   alignas(64) float dbuf[V];
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const float* dyrow = dy + oy * g.ow;
+    const int64_t iy0 = oy * S - g.pad_top;
+    const bool rows_ok = iy0 >= 0 && iy0 + 2 < g.h;
+    const float* r0 = rows_ok ? x + iy0 * g.w : x;
     for (int64_t ox0 = 0; ox0 < g.ow; ox0 += V) {
-      win.fetch(x, g, oy * S - g.pad_top, ox0 * S - g.pad_left);
+      const int64_t c0 = ox0 * S - g.pad_left;
+      if (chunk_inside<V, S>(g, rows_ok, ox0, c0)) {
+        wgrad_chunk<T, S>(r0 + c0, r0 + g.w + c0, r0 + 2 * g.w + c0, T::load(dyrow + ox0), acc);
+        continue;
+      }
+      win.fetch(x, g, iy0, c0);
       const int64_t n = g.ow - ox0;
       if (n < V) copy_partial<V>(dbuf, dyrow + ox0, n);  // lanes past the row contribute 0
-      const vec d = T::load(n >= V ? dyrow + ox0 : dbuf);
-      for (int r = 0; r < 3; ++r) {
-        vec t0, t1, t2;
-        row_taps<T, S>(win.row[r], t0, t1, t2);
-        acc[3 * r] = T::fma(t0, d, acc[3 * r]);
-        acc[3 * r + 1] = T::fma(t1, d, acc[3 * r + 1]);
-        acc[3 * r + 2] = T::fma(t2, d, acc[3 * r + 2]);
-      }
+      wgrad_chunk<T, S>(win.row[0], win.row[1], win.row[2], T::load(n >= V ? dyrow + ox0 : dbuf), acc);
     }
   }
   for (int k = 0; k < 9; ++k) dw9[k] += T::hsum(acc[k]);
@@ -164,33 +200,38 @@ void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
     if (nr == 0) continue;
     float* dxrow = dx + iy * g.w;
     for (int64_t j0 = j_begin; j0 < j_end; j0 += V) {
-      vec e = T::zero(), o = T::zero();
-      for (int q = 0; q < nr; ++q) {
-        // p[0] = dy[j0 - 1], p[1..V] = dy[j0 .. j0 + V - 1], zero outside the row.
-        const float* p = rows[q] + j0 - 1;
-        if (j0 - 1 < 0 || j0 + V > g.ow) {
-          for (int i = 0; i <= V; ++i) {
-            const int64_t c = j0 - 1 + i;
-            dbuf[q][i] = (c >= 0 && c < g.ow) ? rows[q][c] : 0.f;
-          }
-          p = dbuf[q];
+      const int64_t ix0 = 2 * j0 - g.pad_left;
+      vec e, o, lo, hi;
+      if (j0 >= 1 && j0 + V <= g.ow && ix0 >= 0 && ix0 + 2 * V <= g.w) {  // fast path, no copies
+        const vec a = T::load(rows[0] + j0), b = T::load(rows[0] + j0 - 1);
+        e = T::fma(a, w0[0], T::mul(b, w2[0]));
+        o = T::mul(a, w1[0]);
+        if (nr == 2) {
+          const vec a1 = T::load(rows[1] + j0), b1 = T::load(rows[1] + j0 - 1);
+          e = T::fma(a1, w0[1], T::fma(b1, w2[1], e));
+          o = T::fma(a1, w1[1], o);
         }
-        const vec a = T::load(p + 1), b = T::load(p);
+        T::interleave(e, o, lo, hi);
+        T::store(dxrow + ix0, T::add(T::load(dxrow + ix0), lo));
+        T::store(dxrow + ix0 + V, T::add(T::load(dxrow + ix0 + V), hi));
+        continue;
+      }
+      e = T::zero(), o = T::zero();
+      for (int q = 0; q < nr; ++q) {
+        // dbuf[0] = dy[j0 - 1], dbuf[1..V] = dy[j0 .. j0 + V - 1], zero outside the row.
+        for (int i = 0; i <= V; ++i) {
+          const int64_t c = j0 - 1 + i;
+          dbuf[q][i] = (c >= 0 && c < g.ow) ? rows[q][c] : 0.f;
+        }
+        const vec a = T::load(dbuf[q] + 1), b = T::load(dbuf[q]);
         e = T::fma(a, w0[q], T::fma(b, w2[q], e));
         o = T::fma(a, w1[q], o);
       }
-      vec lo, hi;
       T::interleave(e, o, lo, hi);
-      const int64_t ix0 = 2 * j0 - g.pad_left;
-      if (ix0 >= 0 && ix0 + 2 * V <= g.w) {
-        T::store(dxrow + ix0, T::add(T::load(dxrow + ix0), lo));
-        T::store(dxrow + ix0 + V, T::add(T::load(dxrow + ix0 + V), hi));
-      } else {
-        T::store(obuf, lo);
-        T::store(obuf + V, hi);
-        for (int i = 0; i < 2 * V; ++i)
-          if (ix0 + i >= 0 && ix0 + i < g.w) dxrow[ix0 + i] += obuf[i];
-      }
+      T::store(obuf, lo);
+      T::store(obuf + V, hi);
+      for (int i = 0; i < 2 * V; ++i)
+        if (ix0 + i >= 0 && ix0 + i < g.w) dxrow[ix0 + i] += obuf[i];
     }
   }
 }
