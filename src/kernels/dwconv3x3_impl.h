@@ -3,8 +3,11 @@
 // adjacent outputs of one row. Chunks whose input window leaves the plane (borders, ragged tails)
 // read a zero-padded copy of the window on the stack, so the inner code never branches on bounds.
 #pragma once
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/dwconv3x3.h"
 
@@ -89,15 +92,15 @@ inline void wgrad_chunk(const float* p0, const float* p1, const float* p2, typen
   acc[6] = T::fma(t0, d, acc[6]), acc[7] = T::fma(t1, d, acc[7]), acc[8] = T::fma(t2, d, acc[8]);
 }
 
-// Fast path test: all three input rows exist and the chunk's window lies inside them.
+// Window path (rows wider than the ring): fast when all three input rows exist and the chunk's window lies inside them.
 template <int V, int S>
 inline bool chunk_inside(const DwConv3x3Geom& g, bool rows_ok, int64_t ox0, int64_t c0) {
   return rows_ok && ox0 + V <= g.ow && c0 >= 0 && c0 + DwWindow<V, S>::SPAN <= g.w;
 }
 
 template <class T, int S>
-void dw_fwd(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
-            float out_max, bool accumulate) {
+void dw_fwd_rows(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
+                 float out_max, bool accumulate) {
   using vec = typename T::vec;
   constexpr int V = T::V;
   DwWindow<V, S> win;
@@ -133,7 +136,7 @@ void dw_fwd(const float* x, const float* w9, float bias, float* y, const DwConv3
 }
 
 template <class T, int S>
-void dw_wgrad(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g) {
+void dw_wgrad_rows(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g) {
   using vec = typename T::vec;
   constexpr int V = T::V;
   DwWindow<V, S> win;
@@ -160,6 +163,119 @@ void dw_wgrad(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& 
   for (int k = 0; k < 9; ++k) dw9[k] += T::hsum(acc[k]);
 }
 
+// The main path: zero-padded copies of the input rows in a 3-slot ring on the stack. Column c of
+// a copy is input column c - pad_left, so chunk ox0 reads [ox0*S, ox0*S + SPAN) of three copies
+// and no chunk ever branches on bounds; each input row is copied once (stride 1 and 2). Rows
+// too wide for the ring (> kRingRowFloats after padding) take the per-chunk window path above.
+constexpr int64_t kRingRowFloats = 1536;  // 4 x 6 KB of stack (3 slots + a zero row)
+
+template <int V, int S>
+inline int64_t padded_width(const DwConv3x3Geom& g) { return (g.ow + V - 1) / V * V * S + 2; }
+
+class PaddedRows {
+ public:
+  PaddedRows(const float* x, const DwConv3x3Geom& g, int64_t wp) : x_(x), g_(g), wp_(wp) {
+    std::memset(zero_, 0, sizeof(float) * wp);
+  }
+  // Rows iy0 .. iy0+count-1 (zero rows outside the input), reusing copies still in the ring.
+  void get(int64_t iy0, const float* rows[3], int count = 3) {
+    for (int r = 0; r < count; ++r) {
+      const int64_t iy = iy0 + r;
+      if (iy < 0 || iy >= g_.h) {
+        rows[r] = zero_;
+        continue;
+      }
+      int slot = -1;
+      for (int s = 0; s < 3; ++s)
+        if (tag_[s] == iy) slot = s;
+      if (slot < 0) {  // evict a slot holding none of the three rows needed now
+        for (int s = 0; s < 3 && slot < 0; ++s)
+          if (tag_[s] < iy0 || tag_[s] >= iy0 + count) slot = s;
+        fill(iy, buf_[slot]);
+        tag_[slot] = iy;
+      }
+      rows[r] = buf_[slot];
+    }
+  }
+
+  const float* zero_row() const { return zero_; }
+
+ private:
+  void fill(int64_t iy, float* dst) const {
+    const float* src = x_ + iy * g_.w;
+    const int64_t pl = g_.pad_left;
+    const int64_t c_begin = std::min(wp_, std::max<int64_t>(0, pl));
+    const int64_t c_end = std::max(c_begin, std::min(wp_, g_.w + pl));
+    std::memset(dst, 0, sizeof(float) * c_begin);  // all-zero bits = 0.0f
+    std::memcpy(dst + c_begin, src + c_begin - pl, sizeof(float) * (c_end - c_begin));
+    std::memset(dst + c_end, 0, sizeof(float) * (wp_ - c_end));
+  }
+  const float* x_;
+  const DwConv3x3Geom& g_;
+  int64_t wp_;
+  int64_t tag_[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+  alignas(64) float buf_[3][kRingRowFloats];
+  alignas(64) float zero_[kRingRowFloats];
+};
+
+template <class T, int S>
+void dw_fwd(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
+            float out_max, bool accumulate) {
+  using vec = typename T::vec;
+  constexpr int V = T::V;
+  const int64_t wp = padded_width<V, S>(g);
+  if (wp > kRingRowFloats) return dw_fwd_rows<T, S>(x, w9, bias, y, g, out_min, out_max, accumulate);
+  PaddedRows ring(x, g, wp);
+  vec wv[9];
+  for (int k = 0; k < 9; ++k) wv[k] = T::set1(w9[k]);
+  const vec vb = T::set1(bias), vlo = T::set1(out_min), vhi = T::set1(out_max);
+  alignas(64) float ybuf[V];
+  const int64_t full = g.ow / V * V;
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const float* rows[3];
+    ring.get(oy * S - g.pad_top, rows);
+    float* yrow = y + oy * g.ow;
+    for (int64_t ox0 = 0; ox0 < full; ox0 += V) {
+      const vec init = accumulate ? T::add(T::load(yrow + ox0), vb) : vb;
+      const vec s = fwd_chunk<T, S>(rows[0] + ox0 * S, rows[1] + ox0 * S, rows[2] + ox0 * S, wv, init);
+      T::store(yrow + ox0, T::min(T::max(s, vlo), vhi));
+    }
+    if (full < g.ow) {  // ragged tail through ybuf
+      const int64_t n = g.ow - full;
+      if (accumulate) copy_partial<V>(ybuf, yrow + full, n);
+      const vec init = accumulate ? T::add(T::load(ybuf), vb) : vb;
+      const vec s = fwd_chunk<T, S>(rows[0] + full * S, rows[1] + full * S, rows[2] + full * S, wv, init);
+      T::store(ybuf, T::min(T::max(s, vlo), vhi));
+      for (int64_t i = 0; i < n; ++i) yrow[full + i] = ybuf[i];
+    }
+  }
+}
+
+template <class T, int S>
+void dw_wgrad(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g) {
+  using vec = typename T::vec;
+  constexpr int V = T::V;
+  const int64_t wp = padded_width<V, S>(g);
+  if (wp > kRingRowFloats) return dw_wgrad_rows<T, S>(x, dy, dw9, g);
+  PaddedRows ring(x, g, wp);
+  vec acc[9];
+  for (auto& a : acc) a = T::zero();
+  alignas(64) float dbuf[V];
+  const int64_t full = g.ow / V * V;
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const float* rows[3];
+    ring.get(oy * S - g.pad_top, rows);
+    const float* dyrow = dy + oy * g.ow;
+    for (int64_t ox0 = 0; ox0 < full; ox0 += V)
+      wgrad_chunk<T, S>(rows[0] + ox0 * S, rows[1] + ox0 * S, rows[2] + ox0 * S, T::load(dyrow + ox0), acc);
+    if (full < g.ow) {  // lanes past the row contribute 0
+      copy_partial<V>(dbuf, dyrow + full, g.ow - full);
+      wgrad_chunk<T, S>(rows[0] + full * S, rows[1] + full * S, rows[2] + full * S, T::load(dbuf), acc);
+    }
+  }
+  for (int k = 0; k < 9; ++k) dw9[k] += T::hsum(acc[k]);
+}
+
 // Stride 1: the input gradient is a stride-1 correlation of dy with the 180-degree rotated
 // kernel, padded by 2 - pad (negative = crop), accumulated into dx.
 template <class T>
@@ -170,11 +286,9 @@ void dw_dx_s1(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
   dw_fwd<T, 1>(dy, wr, 0.f, dx, t, -INFINITY, INFINITY, true);
 }
 
-// Stride 2: dx column 2j - pad_left gets dy[j]*w[.][0] + dy[j-1]*w[.][2], the next column
-// dy[j]*w[.][1]. Even and odd columns are computed as two vectors over j and interleaved.
-// Row iy gets kernel rows ky with iy + pad_top - ky even: ky = 0 and 2, or ky = 1 alone.
+// Stride-2 input gradient for rows too wide for the ring (see dw_dx_s2 for the scheme).
 template <class T>
-void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
+void dw_dx_s2_window(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
   using vec = typename T::vec;
   constexpr int V = T::V;
   const int64_t j_begin = floor_div2(g.pad_left), j_end = floor_div2(g.w - 1 + g.pad_left) + 1;
@@ -233,6 +347,55 @@ void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
       for (int i = 0; i < 2 * V; ++i)
         if (ix0 + i >= 0 && ix0 + i < g.w) dxrow[ix0 + i] += obuf[i];
     }
+  }
+}
+
+// Stride 2: dx column 2j - pad_left gets dy[j]*w[.][0] + dy[j-1]*w[.][2], the next column
+// dy[j]*w[.][1]. Even and odd columns are computed as two vectors over j and interleaved.
+// Row iy gets kernel rows ky with iy + pad_top - ky even: ky = 0 (dy row t/2) and ky = 2 (row
+// t/2 - 1), or ky = 1 (row (t-1)/2) alone. dy rows come zero-padded from the ring (slot q holds
+// dy[j_begin - 1 + q]); the interleaved result goes to a row buffer that is added into dx.
+template <class T>
+void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
+  using vec = typename T::vec;
+  constexpr int V = T::V;
+  const int64_t j_begin = floor_div2(g.pad_left), j_end = floor_div2(g.w - 1 + g.pad_left) + 1;
+  const int64_t nj = (j_end - j_begin + V - 1) / V * V;  // j chunks, padded to full vectors
+  // The dx row buffer holds 2*nj columns starting at dx column 2*j_begin - pad_left (0 or -1).
+  if (nj + 1 > kRingRowFloats) return dw_dx_s2_window<T>(dy, w9, dx, g);
+  const DwConv3x3Geom dyg{g.oh, g.ow, 0, 0, 0, (int)(1 - j_begin)};
+  PaddedRows ring(dy, dyg, nj + 1);
+  alignas(64) float obuf[2 * kRingRowFloats];
+  vec w[9];
+  for (int k = 0; k < 9; ++k) w[k] = T::set1(w9[k]);
+  const int64_t base = 2 * j_begin - g.pad_left;  // dx column of obuf[0]
+  for (int64_t iy = 0; iy < g.h; ++iy) {
+    const int64_t t = iy + g.pad_top;
+    const float* rows[3];
+    const bool even = t % 2 == 0;
+    ring.get(even ? floor_div2(t) - 1 : floor_div2(t - 1), rows, even ? 2 : 1);
+    if (rows[0] == ring.zero_row() && (!even || rows[1] == ring.zero_row())) continue;  // no dy row reaches iy
+    for (int64_t jj = 0; jj < nj; jj += V) {
+      vec e, o, lo, hi;
+      if (even) {  // rows[1] = dy row t/2 through ky = 0, rows[0] = row t/2 - 1 through ky = 2
+        const vec a1 = T::load(rows[1] + jj + 1), b1 = T::load(rows[1] + jj);
+        const vec a0 = T::load(rows[0] + jj + 1), b0 = T::load(rows[0] + jj);
+        e = T::fma(a1, w[0], T::fma(b1, w[2], T::fma(a0, w[6], T::mul(b0, w[8]))));
+        o = T::fma(a1, w[1], T::mul(a0, w[7]));
+      } else {
+        const vec a = T::load(rows[0] + jj + 1), b = T::load(rows[0] + jj);
+        e = T::fma(a, w[3], T::mul(b, w[5]));
+        o = T::mul(a, w[4]);
+      }
+      T::interleave(e, o, lo, hi);
+      T::store(obuf + 2 * jj, lo);
+      T::store(obuf + 2 * jj + V, hi);
+    }
+    float* dxrow = dx + iy * g.w;
+    const int64_t skip = -base;  // 0 or 1 leading buffer columns that fall left of dx column 0
+    int64_t ix = 0;
+    for (; ix + V <= g.w; ix += V) T::store(dxrow + ix, T::add(T::load(dxrow + ix), T::load(obuf + ix + skip)));
+    for (; ix < g.w; ++ix) dxrow[ix] += obuf[ix + skip];
   }
 }
 
