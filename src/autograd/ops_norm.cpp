@@ -80,10 +80,14 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
         }
       f32_batchnorm_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), cx.grad_data());
     }
-    if (cg.defined() && cg.requires_grad())
-      for (int64_t c = 0; c < C; ++c) cg.grad_data()[c] += sum_gxc[c] * istd[c];
-    if (cb.defined() && cb.requires_grad())
-      for (int64_t c = 0; c < C; ++c) cb.grad_data()[c] += sum_g[c];
+    if (cg.defined() && cg.requires_grad()) {
+      float* gg = cg.grad_data();
+      for (int64_t c = 0; c < C; ++c) gg[c] += sum_gxc[c] * istd[c];  // d/dgamma = sum(gy * xhat)
+    }
+    if (cb.defined() && cb.requires_grad()) {
+      float* gb = cb.grad_data();
+      for (int64_t c = 0; c < C; ++c) gb[c] += sum_g[c];
+    }
   });
   return y;
 }
