@@ -60,6 +60,10 @@ Pool2dArgs pool_args_same(int64_t in_h, int64_t in_w, int kh, int kw, int stride
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("max_pool2d", x, args);
   Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  if (!needs_grad({&x})) {  // inference: no argmax bookkeeping
+    f32_maxpool2d(x.data(), g, y.data(), nullptr);
+    return y;
+  }
   auto argmax = std::make_shared<std::vector<int32_t>>(y.numel());
   f32_maxpool2d(x.data(), g, y.data(), argmax->data());
   Tensor cx = x;

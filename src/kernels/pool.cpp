@@ -28,7 +28,7 @@ void f32_maxpool2d(const float* x, const PoolGeom& g, float* y, int32_t* argmax)
           for (int64_t c = w0; c < w1; ++c)
             if (xp[r * g.w + c] > m) m = xp[r * g.w + c], best = r * g.w + c;  // strict: first max wins
         y[p * out + i * g.ow + j] = m;
-        argmax[p * out + i * g.ow + j] = (int32_t)best;
+        if (argmax) argmax[p * out + i * g.ow + j] = (int32_t)best;
       }
     }
   }

@@ -15,7 +15,8 @@ struct PoolGeom {
 
 // Max over the valid (non-padding) part of each window; argmax receives, per output, the
 // plane-local input index of the first maximum in row-major scan order (PyTorch's tie rule).
-// Every window must contain at least one valid pixel (the caller checks padding < kernel).
+// argmax may be null (inference). Every window must contain at least one valid pixel (the
+// caller checks padding < kernel).
 void f32_maxpool2d(const float* x, const PoolGeom& g, float* y, int32_t* argmax);
 // gx[argmax] += gy for every output (gx is accumulated, not overwritten).
 void f32_maxpool2d_backward(const float* gy, const int32_t* argmax, const PoolGeom& g, float* gx);
