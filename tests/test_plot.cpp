@@ -232,6 +232,20 @@ TEST(Plot, LonePointsAndErrors) {
   }
 }
 
+TEST(Plot, TickLabelsAreRoundNumbers) {
+  // y in [0, 1.5]: about six intervals -> step 0.25, printed with the two decimals it needs.
+  // x = epochs 1..3: whole-number ticks only (step 0.5 is raised to 1).
+  std::vector<Element> els = parsed(line_chart_svg({{"s", {1, 2, 3}, {0, 1.5, 1}, "", false}}, {}));
+  for (const char* t : {"0.00", "0.25", "1.50", "1", "2", "3"}) EXPECT_TRUE(has_text(els, t)) << t;
+  for (const char* t : {"1.5", "2.5", "1.75"}) EXPECT_FALSE(has_text(els, t)) << t;
+  // Epochs 1..120: step 20 and the axis ends at 120 (not widened to 150).
+  std::vector<double> y(120, 1.0);
+  els = parsed(line_chart_svg({epoch_series("long", y)}, {}));
+  EXPECT_TRUE(has_text(els, "120"));
+  EXPECT_TRUE(has_text(els, "20"));
+  EXPECT_FALSE(has_text(els, "140"));
+}
+
 TEST(Plot, RocChartHasCurveDiagonalAndAuc) {
   std::vector<float> s = {9, 3, 8, 2, 7, 1, 6, 4};
   std::vector<int> l = {1, 0, 1, 0, 0, 0, 1, 1};
@@ -284,6 +298,28 @@ TEST(Plot, HistogramPerClassWithThreshold) {
   EXPECT_THROW(histogram_svg({0.1f}, {2}), Error);
   EXPECT_THROW(histogram_svg({0.1f, 0.2f}, {1}), Error);
   EXPECT_THROW(histogram_svg({}, {}), Error);
+}
+
+TEST(Plot, EvalArtifactsAreWrittenAndParse) {
+  fs::path d = out_dir() / "eval";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  metrics::Scores sc{{0.9f, 0.2f, 0.8f, 0.4f, 0.6f}, {1, 0, 1, 0, 0}};
+  metrics::Report r = metrics::evaluate(sc);
+  auto files = write_eval_artifacts(d.string(), "tiny", r, sc);
+  ASSERT_EQ(files.size(), 5u);
+  for (auto& f : files) {
+    std::ifstream in(f);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(content.empty()) << f;
+    if (f.size() > 4 && f.substr(f.size() - 4) == ".svg") {
+      std::vector<Element> els;
+      EXPECT_TRUE(parse_xml(content, els)) << f;
+    }
+  }
+  EXPECT_TRUE(fs::exists(d / "metrics.json"));
+  EXPECT_TRUE(fs::exists(d / "scores_hist.svg"));
+  EXPECT_THROW(write_eval_artifacts((d / "missing").string(), "tiny", r, sc), Error);
 }
 
 TEST(Plot, PngGridRoundTrip) {

@@ -47,10 +47,10 @@ std::string label_num(double v, int decimals) {
 
 struct Axis {
   double lo = 0, hi = 1, step = 0.2;
-  int decimals = 1;
+  int decimals = 0;
 };
 
-// Ticks at 1, 2 or 5 x 10^k, about five intervals. Auto ends are widened to whole steps.
+// Ticks at 1, 2, 2.5 or 5 x 10^k, about six intervals. Auto ends are widened to whole steps.
 Axis make_axis(double data_lo, double data_hi, double fixed_lo, double fixed_hi, bool integer) {
   double lo = std::isnan(fixed_lo) ? data_lo : fixed_lo, hi = std::isnan(fixed_hi) ? data_hi : fixed_hi;
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;  // no finite data at all
@@ -61,14 +61,19 @@ Axis make_axis(double data_lo, double data_hi, double fixed_lo, double fixed_hi,
     hi += std::isnan(fixed_hi) ? r : 0;
     if (hi <= lo) hi = lo + r;
   }
-  double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw))), r = raw / mag;
-  double step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+  double raw = (hi - lo) / 6, mag = std::pow(10.0, std::floor(std::log10(raw))), r = raw / mag;
+  const bool quarter = !integer || mag >= 10;  // 2.5 x 10^k is a whole number only for k >= 1
+  double step = (r <= 1 ? 1 : r <= 2 ? 2 : (r <= 2.5 && quarter) ? 2.5 : r <= 5 ? 5 : 10) * mag;
   if (integer) step = std::max(step, 1.0);
   Axis a;
   a.step = step;
   a.lo = std::isnan(fixed_lo) ? std::floor(lo / step + 1e-9) * step : lo;
   a.hi = std::isnan(fixed_hi) ? std::ceil(hi / step - 1e-9) * step : hi;
-  a.decimals = std::max(0, (int)-std::floor(std::log10(step) + 1e-9));
+  while (a.decimals < 12) {  // fewest decimals that print every multiple of the step exactly
+    double scaled = step * std::pow(10.0, a.decimals);
+    if (std::fabs(scaled - std::round(scaled)) < 1e-6 * scaled) break;
+    ++a.decimals;
+  }
   return a;
 }
 
@@ -337,5 +342,25 @@ std::string histogram_svg(const std::vector<float>& scores, const std::vector<in
 }
 
 void write_svg(const std::string& path, const std::string& svg) { io::write_file_atomic(path, svg); }
+
+std::vector<std::string> write_eval_artifacts(const std::string& dir, const std::string& model_name,
+                                              const metrics::Report& report, const metrics::Scores& scores) {
+  HistogramOptions h;
+  h.threshold = report.threshold;
+  h.title = "Scores of " + model_name;
+  h.xlabel = report.higher_is_live ? "score (higher = live)" : "anomaly score (higher = spoof)";
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"metrics.json", report.to_json()},
+      {"metrics.csv", report.to_csv()},
+      {"roc.csv", report.roc_csv()},
+      {"roc.svg", roc_svg({{model_name, report.roc, report.auc}}, "ROC curve of " + model_name)},
+      {"scores_hist.svg", histogram_svg(scores.scores, scores.labels, h)}};
+  std::vector<std::string> written;
+  for (auto& [name, content] : files) {
+    written.push_back(dir + "/" + name);
+    io::write_file_atomic(written.back(), content);
+  }
+  return written;
+}
 
 }  // namespace fas::plot

@@ -72,4 +72,10 @@ void write_image_grid_png(const std::string& path, const std::vector<std::vector
 // Atomic write of an SVG document (any text, in fact).
 void write_svg(const std::string& path, const std::string& svg);
 
+// What `fas eval` leaves in its output directory, all written atomically into the existing `dir`:
+// metrics.json, metrics.csv, roc.csv, roc.svg (legend: model_name and AUC) and scores_hist.svg
+// (per-class histogram with the report's operating threshold). Returns the paths written.
+std::vector<std::string> write_eval_artifacts(const std::string& dir, const std::string& model_name,
+                                              const metrics::Report& report, const metrics::Scores& scores);
+
 }  // namespace fas::plot

@@ -226,6 +226,12 @@ std::string num_array(const std::vector<double>& v) {
   return s + "]";
 }
 
+std::string short_num(double v) {  // for the screen table; JSON/CSV keep full precision
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
 std::string pct(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.2f %%", 100 * v);
@@ -288,13 +294,13 @@ std::string Report::to_table() const {
   row("samples", std::to_string(n) + " (" + std::to_string(n_live) + " live, " + std::to_string(n_spoof) +
                      " spoof)");
   row("scores", higher_is_live ? "higher = live" : "higher = spoof (anomaly score)");
-  row("threshold", num(threshold) + " (" + threshold_source + ")");
+  row("threshold", short_num(threshold) + " (" + threshold_source + ")");
   row("APCER", pct(apcer) + "  attacks accepted as live");
   row("BPCER", pct(bpcer) + "  bona fide rejected");
   row("ACER", pct(acer));
   row("accuracy", pct(accuracy));
-  row("EER", pct(eer) + "  at threshold " + num(eer_threshold));
-  if (has_val) row("HTER", pct(hter) + "  at val EER threshold " + num(val_eer_threshold) + " (val EER " +
+  row("EER", pct(eer) + "  at threshold " + short_num(eer_threshold));
+  if (has_val) row("HTER", pct(hter) + "  at val EER threshold " + short_num(val_eer_threshold) + " (val EER " +
                                pct(val_eer) + ")");
   std::snprintf(b, sizeof b, "%.4f", auc);
   row("AUC", b);
