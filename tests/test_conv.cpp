@@ -338,6 +338,40 @@ TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
   EXPECT_GE(tested, 40);
 }
 
+// Ops large enough to run multithreaded (the op sizes the workspace and picks the kernel) equal
+// the reference kernels: GEMM conv, depthwise conv and the transposed conv built on them.
+TEST(ConvKernels, ThreadedOpsEqualReference) {
+  Rng rng(23);
+  for (int groups : {1, 2, 12}) {
+    const int s = groups == 12 ? 1 : 2;  // depthwise has few MACs: stride 1 keeps it threaded
+    Tensor x = randn({6, 12, 23, 21}, rng, 1.f, true), w = randn({12, 12 / groups, 3, 3}, rng, 1.f, true);
+    Tensor b = randn({12}, rng, 1.f, true);
+    Conv2dArgs a = conv_args_same(23, 21, 3, 3, s, s);
+    a.groups = groups;
+    Tensor y = conv2d(x, w, b, a);
+    Tensor r = randn(y.shape(), rng);
+    sum(mul(y, r)).backward();
+    ConvDims d;
+    d.N = 6, d.C = 12, d.H = 23, d.W = 21, d.OC = 12, d.OH = y.size(2), d.OW = y.size(3), d.KH = d.KW = 3;
+    d.sh = d.sw = s, d.pt = a.pad_top, d.pl = a.pad_left, d.groups = groups;
+    ASSERT_GE(d.N * d.OC * d.OHW() * d.K(), 1 << 18) << "too small to be threaded";
+    Tensor yr = Tensor::empty(y.shape()), gx = Tensor::zeros(x.shape()), gw = Tensor::zeros(w.shape());
+    f32_conv2d_fwd__ref(d, x.data(), w.data(), b.data(), yr.data(), false);
+    f32_conv2d_bwd_input__ref(d, r.data(), w.data(), gx.data());
+    f32_conv2d_bwd_weight__ref(d, x.data(), r.data(), gw.data());
+    EXPECT_TRUE(allclose(y, yr, 1e-4f, 1e-4f)) << "groups " << groups;
+    EXPECT_TRUE(allclose(x.grad(), gx, 1e-4f, 1e-4f)) << "groups " << groups;
+    EXPECT_TRUE(allclose(w.grad(), gw, 1e-3f, 1e-4f)) << "groups " << groups;
+    // The transposed conv of r with the same weight is exactly the input gradient above.
+    ConvT2dArgs t;
+    t.stride_h = t.stride_w = s, t.pad_top = a.pad_top, t.pad_bottom = a.pad_bottom, t.pad_left = a.pad_left;
+    t.pad_right = a.pad_right, t.groups = groups;
+    t.out_pad_h = (int)(23 - ((y.size(2) - 1) * s - a.pad_top - a.pad_bottom + 3));
+    t.out_pad_w = (int)(21 - ((y.size(3) - 1) * s - a.pad_left - a.pad_right + 3));
+    EXPECT_TRUE(allclose(conv_transpose2d(r, w.detach(), Tensor(), t), gx, 1e-4f, 1e-4f)) << "groups " << groups;
+  }
+}
+
 // The reference itself against a hand-computed case: 1 channel 3x3 input, 2x2 kernel of ones,
 // stride 1, pad (top 1, others 0): row 0 of the output sees only input row 0.
 TEST(ConvKernels, ReferenceHandComputed) {
@@ -467,4 +501,45 @@ TEST(ConvLayers, TransposeShapesAndGradientFlow) {
   ConvTranspose2d g(4, 6, e, rng);
   EXPECT_EQ(g.weight.shape(), (Shape{4, 3, 3, 3}));
   EXPECT_EQ(g(Tensor::zeros({1, 4, 4, 5})).shape(), (Shape{1, 6, 8, 10}));
+}
+
+// ---------------------------------------------------------------- PyTorch golden values
+
+namespace {
+// Runs op on the fixture's x, w, b, backprops L = sum(y * r) and compares y and all three
+// gradients with PyTorch (tools/golden_conv.py). Tolerance: atol 1e-4 + rtol 1e-4 (float32
+// sums in a different order; values are O(1) to O(10)).
+void check_golden(const std::string& c, const std::function<Tensor(const Tensor&, const Tensor&, const Tensor&)>& op) {
+  SCOPED_TRACE(c);
+  Tensor x = load_golden(c, "x").set_requires_grad(true);
+  Tensor w = load_golden(c, "w").set_requires_grad(true);
+  Tensor b = load_golden(c, "b").set_requires_grad(true);
+  Tensor y = op(x, w, b);
+  EXPECT_EQ(y.shape(), load_golden(c, "y").shape());
+  EXPECT_TRUE(allclose(y, load_golden(c, "y"), 1e-4f, 1e-4f));
+  sum(mul(y, load_golden(c, "r"))).backward();
+  EXPECT_TRUE(allclose(x.grad(), load_golden(c, "gx"), 1e-4f, 1e-4f));
+  EXPECT_TRUE(allclose(w.grad(), load_golden(c, "gw"), 1e-4f, 1e-4f));
+  EXPECT_TRUE(allclose(b.grad(), load_golden(c, "gb"), 1e-4f, 1e-4f));
+}
+auto conv_op(Conv2dArgs a) {
+  return [a](const Tensor& x, const Tensor& w, const Tensor& b) { return conv2d(x, w, b, a); };
+}
+auto convt_op(ConvT2dArgs a) {
+  return [a](const Tensor& x, const Tensor& w, const Tensor& b) { return conv_transpose2d(x, w, b, a); };
+}
+}  // namespace
+
+TEST(ConvGolden, Conv2dMatchesPyTorch) {
+  check_golden("conv_s2_same", conv_op(conv_args_same(8, 7, 3, 3, 2, 2)));
+  check_golden("conv_groups_dil", conv_op(pads(2, 1, 1, 2, 1, 2, 2)));
+  check_golden("conv_depthwise", conv_op(pads(1, 1, 0, 1, 2, 1, 5)));
+  check_golden("conv_pointwise", conv_op(pads(0, 0, 0, 0)));
+}
+
+TEST(ConvGolden, ConvTranspose2dMatchesPyTorch) {
+  check_golden("convt_explicit", convt_op(tpads(1, 1, 2)));
+  check_golden("convt_keras_same", convt_op(keras(Padding::Same, 5, 4, 3, 2)));
+  check_golden("convt_groups_dil", convt_op(tpads(2, 1, 2, 2, 2)));
+  check_golden("convt_depthwise", convt_op(tpads(1, 0, 1, 3)));
 }
