@@ -60,6 +60,7 @@ TEST(ConvRules, SameMatchesKeras) {
   EXPECT_EQ(conv_out_size(7, 3, 1, 0, 0), 5);
   EXPECT_EQ(conv_out_size(2, 3, 1, 0, 0), 0);
   EXPECT_THROW(conv_args_same(0, 5, 3, 3, 1, 1), Error);
+  EXPECT_THROW(conv_out_size(5, 3, 0, 0, 0), Error);
 }
 
 TEST(ConvRules, TransposeMatchesKeras) {
@@ -289,7 +290,7 @@ TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2, 3}) {
+    for (int threads : {1, 2}) {  // N up to 3: 2 threads also covers uneven batch shares
       std::vector<float> ws(std::max<size_t>(
           {f32_conv2d_gemm_workspace(d, ConvPass::Fwd, threads), f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, threads),
            f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads), size_t(1)}), NAN);

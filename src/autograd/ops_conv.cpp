@@ -1,6 +1,6 @@
 // conv2d and conv_transpose2d with TF/Keras padding rules. Kernel choice: depthwise
 // (groups == C == OC) -> direct kernel (kernels/dwconv.h); everything else -> im2col/col2im +
-// OpenBLAS GEMM (kernels/conv.h). The op allocates the GEMM workspace; kernels never allocate.
+// OpenBLAS GEMM (kernels/conv.h). The op owns the GEMM workspace; kernels never allocate.
 // A transposed conv is the input gradient of the conv whose input is the transposed conv's
 // output, so both ops share the same three conv passes with the roles swapped.
 #include <omp.h>
@@ -22,13 +22,24 @@ namespace {
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }
 };
-// 64-byte aligned scratch, uninitialised (kernels write before they read).
-std::unique_ptr<float, FreeDeleter> workspace(size_t floats) {
+// 64-byte aligned scratch for the GEMM passes, uninitialised (kernels write before they read).
+// One grow-only buffer per calling thread, reused across calls: re-allocating tens of MB of
+// im2col space per call would page-fault it in every time. Costs the largest workspace seen so
+// far, kept until the thread exits. Passes never nest, so one buffer per thread suffices.
+float* workspace(size_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buf;
+  thread_local size_t cap = 0;
   if (floats == 0) return nullptr;
-  size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-  float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!p) fail("conv2d: cannot allocate " + std::to_string(bytes) + " bytes of workspace");
-  return std::unique_ptr<float, FreeDeleter>(p);
+  if (floats > cap) {
+    buf.reset();
+    cap = 0;
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!p) fail("conv2d: cannot allocate " + std::to_string(bytes) + " bytes of workspace");
+    buf.reset(p);
+    cap = floats;
+  }
+  return buf.get();
 }
 
 // Threads for one pass: small convs stay on one thread, where waking a team costs more than the
@@ -41,22 +52,22 @@ int threads_for(const ConvDims& d) {
 void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b, float* y, bool acc) {
   const int T = threads_for(d);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_fwd__scalar(d, x, w, b, y, acc, T);
-  auto ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
-  f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws.get(), T);
+  float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
+  f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }
 
 void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* gx) {
   const int T = threads_for(d);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
-  auto ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
-  f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws.get(), T);
+  float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
+  f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T);
 }
 
 void pass_bwd_weight(const ConvDims& d, const float* x, const float* gy, float* gw) {
   const int T = threads_for(d);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_weight__scalar(d, x, gy, gw, T);
-  auto ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, T));
-  f32_conv2d_bwd_weight__gemm(d, x, gy, gw, ws.get(), T);
+  float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, T));
+  f32_conv2d_bwd_weight__gemm(d, x, gy, gw, ws, T);
 }
 
 std::string geometry(int sh, int sw, int pt, int pb, int pl, int pr, int dh, int dw, int g) {
@@ -81,6 +92,9 @@ void check_common(const char* op, const Tensor& x, const Tensor& w, const std::s
 // ---------------------------------------------------------------- output-size rules
 
 int64_t conv_out_size(int64_t in, int k, int stride, int pad_before, int pad_after, int dil) {
+  if (stride < 1 || dil < 1 || k < 1)
+    fail("conv_out_size: kernel " + std::to_string(k) + ", stride " + std::to_string(stride) + " and dilation " +
+         std::to_string(dil) + " must be >= 1");
   const int64_t span = in + pad_before + pad_after - (int64_t)dil * (k - 1) - 1;
   return span < 0 ? 0 : span / stride + 1;
 }
