@@ -373,6 +373,20 @@ TEST(ConvKernels, ThreadedOpsEqualReference) {
   }
 }
 
+// Same inputs, same thread count: bit-identical weight gradients (the per-thread partials are
+// summed in a fixed order).
+TEST(ConvKernels, ThreadedWeightGradIsDeterministic) {
+  Rng rng(24);
+  Tensor x = randn({7, 6, 19, 17}, rng), gy = randn({7, 10, 19, 17}, rng);
+  ConvDims d;
+  d.N = 7, d.C = 6, d.H = 19, d.W = 17, d.OC = 10, d.OH = 19, d.OW = 17, d.KH = d.KW = 3, d.pt = d.pl = 1;
+  std::vector<float> ws(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, 2));
+  std::vector<float> g1(10 * 6 * 9, 0.f), g2 = g1;
+  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g1.data(), ws.data(), 2);
+  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g2.data(), ws.data(), 2);
+  EXPECT_EQ(g1, g2);
+}
+
 // The reference itself against a hand-computed case: 1 channel 3x3 input, 2x2 kernel of ones,
 // stride 1, pad (top 1, others 0): row 0 of the output sees only input row 0.
 TEST(ConvKernels, ReferenceHandComputed) {
