@@ -62,17 +62,23 @@ TEST(MobileNetV2Lite, KerasChannelArithmetic) {
   EXPECT_EQ(full[16].out_ch, 320);
 }
 
-// Keras pads stride-2 3x3 convs with correct_pad; TF "same" gives the same pads on every size
-// (even n: (0, 1); odd n: (1, 1)), so Conv2d's Padding::Same is an exact stand-in.
+// Keras pads stride-2 convs with correct_pad; for odd kernels TF "same" gives the same pads on
+// every size (3x3: even n (0, 1), odd n (1, 1)), so Conv2d's Padding::Same is an exact stand-in.
+// With stride 1 they differ on even sizes (Keras never uses correct_pad there).
 TEST(MobileNetV2Lite, CorrectPadEqualsSameForStride2) {
-  for (int64_t n = 1; n <= 400; ++n) {
-    auto p = keras_correct_pad(n, n + 1, 3, 3);
-    Conv2dArgs a = conv_args_same(n, n + 1, 3, 3, 2, 2);
-    EXPECT_EQ(p[0], a.pad_top) << n;
-    EXPECT_EQ(p[1], a.pad_bottom) << n;
-    EXPECT_EQ(p[2], a.pad_left) << n;
-    EXPECT_EQ(p[3], a.pad_right) << n;
-  }
+  for (int k : {3, 5, 7})
+    for (int64_t n = 1; n <= 400; ++n) {
+      auto p = keras_correct_pad(n, n + 1, k, k);
+      Conv2dArgs a = conv_args_same(n, n + 1, k, k, 2, 2);
+      EXPECT_EQ(p[0], a.pad_top) << k << " " << n;
+      EXPECT_EQ(p[1], a.pad_bottom) << k << " " << n;
+      EXPECT_EQ(p[2], a.pad_left) << k << " " << n;
+      EXPECT_EQ(p[3], a.pad_right) << k << " " << n;
+    }
+  Conv2dArgs s1 = conv_args_same(24, 24, 3, 3, 1, 1);
+  EXPECT_EQ(s1.pad_top, 1);
+  EXPECT_EQ(keras_correct_pad(24, 24, 3, 3)[0], 0);
+  EXPECT_THROW(keras_correct_pad(24, 24, 1, 1), Error);
   // Spec 003 §4.4 table: (250, 200) -> H (0,1), W (0,1); (125, 100) -> H (1,1), W (0,1).
   EXPECT_EQ(keras_correct_pad(250, 200, 3, 3), (std::array<int, 4>{0, 1, 0, 1}));
   EXPECT_EQ(keras_correct_pad(125, 100, 3, 3), (std::array<int, 4>{1, 1, 0, 1}));
