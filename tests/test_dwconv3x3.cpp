@@ -122,7 +122,8 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
       Tensor y = Tensor::empty(dy.shape()), yr = Tensor::empty(dy.shape());
       Tensor dx = Tensor::empty(x.shape()), dxr = Tensor::empty(x.shape());
       Tensor dw = Tensor::empty(w.shape()), dwr = Tensor::empty(w.shape());
-      const int threads = 2;  // results must not depend on it: one writer per output
+      // ctest runs with OMP_NUM_THREADS=2; results must not depend on it (one writer per output).
+      const int threads = num_threads();
       dwconv3x3_forward(x.data(), w.data(), b.data(), y.data(), n, ch, g, s, 0.f, 6.f, false, threads);
       dwconv3x3_backward_input(dy.data(), w.data(), dx.data(), n, ch, g, s, threads);
       dwconv3x3_backward_weight(x.data(), dy.data(), dw.data(), n, ch, g, s, threads);

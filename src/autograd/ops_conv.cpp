@@ -15,6 +15,7 @@
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "kernels/conv.h"
+#include "kernels/conv1x1.h"
 #include "kernels/dwconv.h"
 #include "kernels/dwconv3x3.h"
 
@@ -54,6 +55,8 @@ int threads_for(const ConvDims& d) {
 
 // Depthwise 3x3, stride 1 or 2 (same both ways), no dilation: the SIMD kernels of
 // kernels/dwconv3x3.h (MobileNet's hot spot). Other depthwise shapes keep the generic kernel.
+constexpr int64_t kPointwiseMaxC = 128;
+
 bool dw3x3(const ConvDims& d, DwConv3x3Geom* g) {
   if (!conv2d_is_depthwise(d) || d.KH != 3 || d.KW != 3 || d.dh != 1 || d.dw != 1 || d.sh != d.sw ||
       (d.sh != 1 && d.sh != 2))
@@ -67,6 +70,15 @@ void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b,
   if (DwConv3x3Geom g; dw3x3(d, &g))
     return dwconv3x3_forward(x, w, b, y, d.N, d.C, g, d.sh, -INFINITY, INFINITY, acc, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_fwd__scalar(d, x, w, b, y, acc, T);
+  if (conv2d_is_pointwise(d) && d.groups == 1 && !acc && d.C <= kPointwiseMaxC) {
+    // Narrow pointwise convs (MobileNet's expand/project): the fused SIMD kernel, one image per
+    // thread. Wider ones go to OpenBLAS, whose packing pays off there.
+    const Conv1x1Fn f = conv1x1_kernel();
+#pragma omp parallel for num_threads(std::min<int64_t>(T, d.N)) schedule(static)
+    for (int64_t n = 0; n < d.N; ++n)
+      f(x + n * d.C * d.HW(), w, b, y + n * d.OC * d.OHW(), d.C, d.OC, d.HW(), -INFINITY, INFINITY);
+    return;
+  }
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
   f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }

@@ -6,6 +6,7 @@
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "kernels/batchnorm.h"
+#include "kernels/elementwise.h"
 
 namespace fas {
 
@@ -62,7 +63,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     shift[c] = (beta.defined() ? beta.data()[c] : 0.f) - mean[c] * scale[c];
   }
   Tensor y = Tensor::empty(x.shape());
-  f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
+  if (S >= 8)  // feature maps: the dispatched SIMD kernel (same formula, fused multiply-add)
+    elementwise_kernels().vscaleshift_clamp(x.data(), scale.data(), shift.data(), y.data(), N, C, S, -INFINITY,
+                                            INFINITY);
+  else
+    f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
 
   std::vector<Tensor> ins = {x};
   if (gamma.defined()) ins.push_back(gamma), ins.push_back(beta);
