@@ -13,7 +13,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 B=${1:-build-aarch64}
-TESTS=${TESTS:-"test_cpu test_dwconv3x3 test_elementwise"}
+TESTS=${TESTS:-"test_cpu test_dwconv3x3 test_elementwise test_conv1x1"}
 for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
   command -v $tool >/dev/null || { echo "cross_aarch64.sh: $tool missing (see the setup above)" >&2; exit 1; }
 done
