@@ -183,10 +183,12 @@ def conv():
 def pooling():
     ninf = float("-inf")
     case("maxpool_k2", lambda x: F.max_pool2d(x, 2), "x", x=rn(2, 3, 6, 7))
-    case("maxpool_k3s2_pad1", lambda x: F.max_pool2d(x, 3, 2, padding=1), "x", x=rn(1, 2, 7, 7))
+    # Padded max pools on all-negative inputs: a zero pad would win the max if it were allowed to.
+    neg = lambda *s: -rn(*s).abs() - 0.1
+    case("maxpool_k3s2_pad1", lambda x: F.max_pool2d(x, 3, 2, padding=1), "x", x=neg(1, 2, 7, 7))
     # Keras same k2 s2 on 5x7: pads (0, 1) both axes; padding never wins the max.
     ph, pw = same_pad(5, 2, 2), same_pad(7, 2, 2)
-    case("maxpool_same_k2", lambda x: F.max_pool2d(F.pad(x, (*pw, *ph), value=ninf), 2), "x", x=rn(2, 2, 5, 7))
+    case("maxpool_same_k2", lambda x: F.max_pool2d(F.pad(x, (*pw, *ph), value=ninf), 2), "x", x=neg(2, 2, 5, 7))
     case("avgpool_k2", lambda x: F.avg_pool2d(x, 2), "x", x=rn(2, 3, 6, 6))
     case("avgpool_k3s2_pad1_incl", lambda x: F.avg_pool2d(x, 3, 2, padding=1, count_include_pad=True), "x",
          x=rn(1, 2, 7, 6))
@@ -236,11 +238,11 @@ def losses():
     for red in ("mean", "sum"):
         case("mse_" + red, lambda p, t: F.mse_loss(p, t, reduction=red), "pt", p=rn(4, 3), t=rn(4, 3))
         p = rn(4, 3)
-        case("l1_" + red, lambda p, t: F.l1_loss(p, t, reduction=red), "p", p=p, t=p + away(rn(4, 3), [0.0], 0.2))
-        # Probabilities away from 0 and 1 (the clamp region's gradient is not compared), soft targets.
-        case("bce_" + red, lambda p, t: F.binary_cross_entropy(p, t, reduction=red), "p",
+        case("l1_" + red, lambda p, t: F.l1_loss(p, t, reduction=red), "pt", p=p, t=p + away(rn(4, 3), [0.0], 0.2))
+        # Probabilities inside (0, 1), soft targets; targets take gradients too.
+        case("bce_" + red, lambda p, t: F.binary_cross_entropy(p, t, reduction=red), "pt",
              p=torch.sigmoid(rn(5, 2, scale=2.0)).float().to(D), t=ru(5, 2))
-        case("bce_logits_" + red, lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction=red), "z",
+        case("bce_logits_" + red, lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction=red), "zt",
              z=rn(5, 2, scale=3.0), t=ru(5, 2))
         case("cross_entropy_" + red, lambda z, labels: F.cross_entropy(z, labels.long(), reduction=red), "z",
              z=rn(5, 4, scale=2.0), labels=ids(5, high=4))
@@ -250,6 +252,18 @@ def losses():
             k = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar))
             return k / mu.shape[0] if red == "mean" else k
         case("gaussian_kl_" + red, kl, ("mu", "logvar"), mu=rn(4, 3), logvar=rn(4, 3, scale=0.5))
+
+
+    # Numerically hard inputs. BCE at p = 0 and 1: each log clamped at -100, and the p-gradient
+    # divides by max(p(1-p), 1e-12). (PyTorch's target gradient there is +-inf: not compared.)
+    case("bce_clamped_sum", lambda p, t: F.binary_cross_entropy(p, t, reduction="sum"), "p",
+         p=torch.tensor([0.0, 1.0, 0.0, 1.0, 0.25, 1e-30]), t=torch.tensor([1.0, 0.0, 0.0, 1.0, 0.5, 1.0]))
+    # Large logits: stable log-sum-exp and log(1 + exp(-|z|)) forms are needed.
+    case("bce_logits_large_mean", lambda z, t: F.binary_cross_entropy_with_logits(z, t), "zt",
+         z=torch.tensor([[-60.0, -25.0, 30.0], [45.0, -0.5, 80.0]]), t=ru(2, 3))
+    case("cross_entropy_large_logits", lambda z, labels: F.cross_entropy(z, labels.long()), "z",
+         z=rn(3, 5, scale=60.0), labels=torch.tensor([4.0, 0.0, 2.0]))
+    case("softmax_large", lambda a: F.softmax(a, -1), "a", a=rn(3, 5, scale=60.0))
 
 
 # ------------------------------------------------------------------ training runs
