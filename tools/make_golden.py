@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch golden fixtures for tests/test_golden.cpp (run with Debian's /usr/bin/python3, torch 1.13).
 
-For every op in src/autograd/ops.h it writes tests/golden/<case>/ with the inputs (x, w, b, ...),
+For every op in src/autograd/ops.h it writes tests/golden/pytorch/<case>/ with the inputs (x, w, b, ...),
 the output y (or y0, y1, ... for several outputs), a random upstream gradient gy (gy0, gy1, ...)
 and the gradient g<name> of every input that takes one (x -> gx, w -> gw). Integer inputs (ids,
 labels) are stored as float32. Plus a small conv net through three Adam steps and tiny linear
@@ -10,7 +10,8 @@ models through SGD-momentum / Nesterov / AdamW / Adam-L2 steps.
 Inputs are drawn in float32 (so the saved values are exact) and all PyTorch computation runs in
 float64: the fixtures are the float32 inputs' exact-as-possible answers, so any difference the
 C++ test sees is fas' own float32 rounding. Deterministic: fixed seed, fixed case order.
-Usage: /usr/bin/python3 tools/make_golden.py   (rewrites tests/golden/ from scratch)
+Usage: /usr/bin/python3 tools/make_golden.py   (rewrites tests/golden/pytorch/ from scratch; other
+generators' fixtures elsewhere under tests/golden/ are left alone)
 """
 import os
 import shutil
@@ -20,7 +21,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from golden_io import ROOT, save
+import golden_io
+
+SET = "pytorch"  # this generator's own subdirectory of tests/golden/
+ROOT = os.path.join(golden_io.ROOT, SET)
+
+
+def save(case, name, t):
+    golden_io.save(SET + "/" + case, name, t)
+
 
 torch.manual_seed(20261123)
 torch.set_default_dtype(torch.float64)
