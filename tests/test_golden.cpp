@@ -238,6 +238,7 @@ const std::vector<OpCase>& op_cases() {
            a.groups = 3;
            return Outs{conv2d(g["x"], g["w"], g["b"], a)};
          }())),
+      OP("conv2d_k5s2_same", kSum, {conv2d(g["x"], g["w"], g["b"], conv_args_same(9, 10, 5, 5, 2, 2))}),
       OP("conv2d_1x1", kSum, {conv2d(g["x"], g["w"], g["b"], Conv2dArgs{})}),
       OP("conv2d_rect_pads", kSum, ([&g] {
            Conv2dArgs a = pads(1, 0, 2, 1);
@@ -249,6 +250,13 @@ const std::vector<OpCase>& op_cases() {
       OP("convt_s1_pad1", kSum, {conv_transpose2d(g["x"], g["w"], g["b"], convt(1, 1, 0))}),
       OP("convt_keras_same_k3s2", kSum,
          {conv_transpose2d(g["x"], g["w"], g["b"], convt_args_keras(Padding::Same, 4, 5, 3, 3, 2, 2))}),
+      OP("convt_keras_same_k4s2", kSum,
+         {conv_transpose2d(g["x"], g["w"], g["b"], convt_args_keras(Padding::Same, 3, 4, 4, 4, 2, 2))}),
+      OP("convt_dilation2", kSum, ([&g] {
+           ConvT2dArgs a;
+           a.dil_h = a.dil_w = 2;
+           return Outs{conv_transpose2d(g["x"], g["w"], g["b"], a)};
+         }())),
       OP("convt_keras_valid_k3s2", kSum,
          {conv_transpose2d(g["x"], g["w"], g["b"], convt_args_keras(Padding::Valid, 3, 4, 3, 3, 2, 2))}),
       // ---- pooling / resampling (random inputs: no max-pool ties; padded max pools see only
@@ -362,6 +370,8 @@ const std::vector<LayerCase>& layer_cases() {
       {"conv2d_groups2", kSum, true,
        layer<Conv2d>(4, 6, conv_opts(3, 1, Padding::Explicit, 1, 2, 1, false), std::ref(rng))},
       {"convt_keras_same_k3s2", kSum, true, layer<ConvTranspose2d>(3, 2, convt_opts(3, 2, Padding::Same), std::ref(rng))},
+      {"conv2d_k5s2_same", kSum, true, layer<Conv2d>(3, 2, conv_opts(5, 2, Padding::Same), std::ref(rng))},
+      {"convt_keras_same_k4s2", kSum, true, layer<ConvTranspose2d>(2, 3, convt_opts(4, 2, Padding::Same), std::ref(rng))},
       {"convt_keras_valid_k3s2", kSum, true, layer<ConvTranspose2d>(2, 2, convt_opts(3, 2, Padding::Valid), std::ref(rng))},
       {"convt_s2_pad1_outpad1", kSum, true,
        layer<ConvTranspose2d>(3, 2, convt_opts(3, 2, Padding::Explicit, 1, 1), std::ref(rng))},
@@ -397,7 +407,7 @@ INSTANTIATE_TEST_SUITE_P(Layers, GoldenLayer, ::testing::ValuesIn(layer_cases())
                          [](const ::testing::TestParamInfo<LayerCase>& i) { return std::string(i.param.name); });
 
 // Training-run cases, tested below.
-const char* const kRunCases[] = {"convnet_adam", "sgd_momentum", "sgd_nesterov", "adamw", "adam_l2"};
+const char* const kRunCases[] = {"convnet_adam", "sgd_momentum", "sgd_nesterov", "adamw", "adam_l2", "adam_keras"};
 
 TEST(Golden, EveryFixtureDirectoryHasATest) {
   std::set<std::string> known(std::begin(kRunCases), std::end(kRunCases));
@@ -496,7 +506,7 @@ void run_tiny_linear(const std::string& c, Cfg cfg, Tol tol) {
   g.expect_all_used();
 }
 
-// Tolerance kSum for all four (weight decay 1e-2 / 0.1 as in PyTorch's configs).
+// Tolerance kSum for all five (weight decay 1e-2 / 0.1 as in PyTorch's configs).
 TEST(Golden, SgdMomentumThreeSteps) {
   SgdConfig c;
   c.lr = 0.1f, c.momentum = 0.9f, c.weight_decay = 1e-2f;
@@ -516,6 +526,12 @@ TEST(Golden, AdamL2ThreeSteps) {
   AdamConfig c;
   c.lr = 1e-2f, c.weight_decay = 0.1f;
   run_tiny_linear<Adam>("adam_l2", c, kSum);
+}
+// Keras form (eps 1e-7 added to the uncorrected sqrt(v)); the generator writes it out in torch.
+TEST(Golden, AdamKerasFormThreeSteps) {
+  AdamConfig c;
+  c.lr = 1e-2f, c.eps = 1e-7f, c.keras = true;
+  run_tiny_linear<Adam>("adam_keras", c, kSum);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@ For every op in src/autograd/ops.h it writes tests/golden/pytorch/<case>/ with t
 the output y (or y0, y1, ... for several outputs), a random upstream gradient gy (gy0, gy1, ...)
 and the gradient g<name> of every input that takes one (x -> gx, w -> gw). Integer inputs (ids,
 labels) are stored as float32. Plus a small conv net through three Adam steps and tiny linear
-models through SGD-momentum / Nesterov / AdamW / Adam-L2 steps.
+models through SGD-momentum / Nesterov / AdamW / Adam-L2 steps and the Keras form of Adam
+(written out below, as PyTorch has none).
 
 Inputs are drawn in float32 (so the saved values are exact) and all PyTorch computation runs in
 float64: the fixtures are the float32 inputs' exact-as-possible answers, so any difference the
@@ -168,6 +169,10 @@ def conv():
     p = same_pad(8, 3, 2)
     case("conv2d_depthwise_s2_same", lambda x, w, b: F.conv2d(F.pad(x, (*p, *p)), w, b, stride=2, groups=3), "xwb",
          x=rn(2, 3, 8, 8), w=rn(3, 1, 3, 3), b=rn(3))
+    # 5x5 kernel, stride 2, Keras same on 9x10: pads (2, 2) rows, (1, 2) cols.
+    ph, pw = same_pad(9, 5, 2), same_pad(10, 5, 2)
+    case("conv2d_k5s2_same", lambda x, w, b: F.conv2d(F.pad(x, (*pw, *ph)), w, b, stride=2), "xwb",
+         x=rn(2, 3, 9, 10), w=rn(2, 3, 5, 5), b=rn(2))
     case("conv2d_1x1", lambda x, w, b: F.conv2d(x, w, b), "xwb", x=rn(2, 5, 4, 3), w=rn(3, 5, 1, 1), b=rn(3))
     # Rectangular kernel, stride (1, 2), explicit pads (top 1, bottom 0, left 2, right 1).
     case("conv2d_rect_pads", lambda x, w, b: F.conv2d(F.pad(x, (2, 1, 1, 0)), w, b, stride=(1, 2)), "xwb",
@@ -183,6 +188,11 @@ def conv():
     # by the Keras same-conv pads (top/left 0, bottom/right 1).
     case("convt_keras_same_k3s2", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2)[:, :, :8, :10], "xwb",
          x=rn(2, 3, 4, 5), w=rn(3, 2, 3, 3), b=rn(2))
+    # Keras same k4 s2: pads (1, 1), i.e. PyTorch padding 1, out = 2 * in.
+    case("convt_keras_same_k4s2", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), "xwb",
+         x=rn(2, 2, 3, 4), w=rn(2, 3, 4, 4), b=rn(3))
+    case("convt_dilation2", lambda x, w, b: F.conv_transpose2d(x, w, b, dilation=2), "xwb",
+         x=rn(1, 2, 4, 3), w=rn(2, 2, 3, 3), b=rn(2))
     # Keras "valid": out = (in-1)*s + k, no crop.
     case("convt_keras_valid_k3s2", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2), "xwb",
          x=rn(1, 2, 3, 4), w=rn(2, 2, 3, 3), b=rn(2))
@@ -340,11 +350,35 @@ def tiny_linear(c, make_opt):
         save_params(c, "step%d.param." % step, lin.state_dict().items())
 
 
+class KerasAdam(torch.optim.Optimizer):
+    """TF/Keras Adam (spec 004 §1.4): lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t),
+    w -= lr_t * m / (sqrt(v) + eps), eps added to the uncorrected sqrt(v). Not in PyTorch."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-7):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for grp in self.param_groups:
+            b1, b2 = grp["betas"]
+            for p in grp["params"]:
+                st = self.state[p]
+                if not st:
+                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["t"] += 1
+                t = st["t"]
+                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                lr_t = grp["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                p.sub_(lr_t * st["m"] / (st["v"].sqrt() + grp["eps"]))
+
+
 def optimizers():
     tiny_linear("sgd_momentum", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-2))
     tiny_linear("sgd_nesterov", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True))
     tiny_linear("adamw", lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=0.1))
     tiny_linear("adam_l2", lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=0.1))
+    tiny_linear("adam_keras", lambda ps: KerasAdam(ps, lr=1e-2))
 
 
 if __name__ == "__main__":
