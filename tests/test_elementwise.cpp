@@ -2,6 +2,7 @@
 // of 4/8/16), in place and out of place; batch-norm folding equals conv -> BN (eval).
 #include <cmath>
 
+#include "kernels/batchnorm.h"
 #include "kernels/cpu.h"
 #include "kernels/dwconv3x3.h"
 #include "kernels/elementwise.h"
@@ -92,4 +93,34 @@ TEST(Elementwise, FoldBatchNormMatchesConvThenBn) {
     EXPECT_FLOAT_EQ(wn.data()[o * 9 + 4], w.data()[o * 9 + 4] * s);
     EXPECT_FLOAT_EQ(bn.data()[o], -mean.data()[o] * s);
   }
+}
+
+// The SIMD batch-norm kernels equal the plain kernels of kernels/batchnorm.h (the layers' own
+// references) on ragged [N, C, S] shapes, through the threaded drivers, for every ISA.
+TEST(Elementwise, BatchNormKernelsMatchReference) {
+  Rng rng(8);
+  const Isa saved = active_isa();
+  for (Isa isa : available_isas()) {
+    set_active_isa(isa);
+    for (auto [n, c, s] : {std::tuple<int64_t, int64_t, int64_t>{2, 3, 1}, {3, 5, 7}, {2, 4, 17}, {4, 3, 125}, {1, 2, 1000}}) {
+      Tensor x = randn({n, c, s}, rng, 2.f), gy = randn({n, c, s}, rng), a = randn({c}, rng), b = randn({c}, rng),
+             d = randn({c}, rng);
+      for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] += 3.f;  // a non-zero mean
+      Tensor m = Tensor::empty({c}), v = Tensor::empty({c}), mr = Tensor::empty({c}), vr = Tensor::empty({c});
+      f32_batchnorm_stats(x.data(), n, c, s, mr.data(), vr.data());
+      bn_stats(x.data(), n, c, s, m.data(), v.data(), 2);
+      EXPECT_TRUE(allclose(m, mr, 1e-5f, 1e-5f)) << isa_name(isa);
+      EXPECT_TRUE(allclose(v, vr, 1e-5f, 1e-4f)) << isa_name(isa);
+      Tensor sg = Tensor::empty({c}), sx = Tensor::empty({c}), sgr = Tensor::empty({c}), sxr = Tensor::empty({c});
+      f32_batchnorm_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sgr.data(), sxr.data());
+      bn_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sg.data(), sx.data(), 2);
+      EXPECT_TRUE(allclose(sg, sgr, 1e-4f, 1e-5f)) << isa_name(isa);
+      EXPECT_TRUE(allclose(sx, sxr, 1e-4f, 1e-5f)) << isa_name(isa);
+      Tensor gx0 = randn({n, c, s}, rng), gx = gx0.clone(), gxr = gx0.clone();
+      f32_batchnorm_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gxr.data());
+      bn_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gx.data(), 2);
+      EXPECT_TRUE(allclose(gx, gxr, 1e-5f, 1e-5f)) << isa_name(isa);
+    }
+  }
+  set_active_isa(saved);
 }

@@ -41,8 +41,44 @@ void f32_vadd__ref(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
-#define FAS_ELEMENTWISE_TABLE(isa) \
-  ElementwiseKernels { f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa, f32_vadd__##isa }
+// The batch-norm references: the plain kernels of kernels/batchnorm.h on a channel/plane range.
+void f32_bn_stats__ref(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean,
+                       float* var) {
+  for (int64_t c = c0; c < c1; ++c) {
+    double s = 0, q = 0;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < S; ++i) s += x[(n * C + c) * S + i];
+    const double m = s / (double)(N * S);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < S; ++i) q += (x[(n * C + c) * S + i] - m) * (x[(n * C + c) * S + i] - m);
+    mean[c] = (float)m, var[c] = (float)(q / (double)(N * S));
+  }
+}
+
+void f32_bn_grad_sums__ref(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S,
+                           int64_t c0, int64_t c1, float* sum_g, float* sum_gxc) {
+  for (int64_t c = c0; c < c1; ++c) {
+    double sg = 0, sgx = 0;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < S; ++i) {
+        const int64_t k = (n * C + c) * S + i;
+        sg += gy[k], sgx += (double)gy[k] * (x[k] - mean[c]);
+      }
+    sum_g[c] = (float)sg, sum_gxc[c] = (float)sgx;
+  }
+}
+
+void f32_bn_backward_input__ref(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0, int64_t p1,
+                                const float* a, const float* b, const float* d, float* gx) {
+  for (int64_t p = p0; p < p1; ++p)
+    for (int64_t i = 0; i < S; ++i) gx[p * S + i] += a[p % C] * gy[p * S + i] + b[p % C] * x[p * S + i] + d[p % C];
+}
+
+#define FAS_ELEMENTWISE_TABLE(isa)                                                                              \
+  ElementwiseKernels {                                                                                          \
+    f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa,           \
+        f32_vadd__##isa, f32_bn_stats__##isa, f32_bn_grad_sums__##isa, f32_bn_backward_input__##isa           \
+  }
 
 const ElementwiseKernels& elementwise_kernels(Isa isa) {
   static const ElementwiseKernels ref = FAS_ELEMENTWISE_TABLE(ref);
@@ -60,6 +96,26 @@ const ElementwiseKernels& elementwise_kernels(Isa isa) {
 }
 
 const ElementwiseKernels& elementwise_kernels() { return elementwise_kernels(active_isa()); }
+
+void bn_stats(const float* x, int64_t N, int64_t C, int64_t S, float* mean, float* var, int threads) {
+  const BnStatsFn f = elementwise_kernels().bn_stats;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t c = 0; c < C; ++c) f(x, N, C, S, c, c + 1, mean, var);
+}
+
+void bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S, float* sum_g,
+                  float* sum_gxc, int threads) {
+  const BnGradSumsFn f = elementwise_kernels().bn_grad_sums;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t c = 0; c < C; ++c) f(gy, x, mean, N, C, S, c, c + 1, sum_g, sum_gxc);
+}
+
+void bn_backward_input(const float* gy, const float* x, int64_t N, int64_t C, int64_t S, const float* a,
+                       const float* b, const float* d, float* gx, int threads) {
+  const BnBackwardInputFn f = elementwise_kernels().bn_backward_input;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t p = 0; p < N * C; ++p) f(gy, x, C, S, p, p + 1, a, b, d, gx);
+}
 
 void fold_batch_norm(float* w, float* b, int64_t out_channels, int64_t per_out, const float* gamma,
                      const float* beta, const float* mean, const float* var, float eps) {

@@ -21,6 +21,17 @@ using VScaleShiftClampFn = void (*)(const float* x, const float* scale, const fl
                                     int64_t channels, int64_t plane, float lo, float hi);
 // y = a + b
 using VAddFn = void (*)(const float* a, const float* b, float* y, int64_t n);
+// Batch-norm training kernels on x viewed as [N, C, S], for channels [c0, c1) (callers split
+// channels over threads). Sums: float vector lanes within a plane, double across planes.
+//   stats: mean[c] and biased var[c] over the channel's N*S values (two passes)
+using BnStatsFn = void (*)(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean,
+                           float* var);
+//   grad sums: sum_g[c] = sum gy, sum_gxc[c] = sum gy * (x - mean[c])
+using BnGradSumsFn = void (*)(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S,
+                              int64_t c0, int64_t c1, float* sum_g, float* sum_gxc);
+//   input grad: gx += a[c] * gy + b[c] * x + d[c] over planes [p0, p1) of the N*C planes
+using BnBackwardInputFn = void (*)(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0, int64_t p1,
+                                   const float* a, const float* b, const float* d, float* gx);
 
 struct ElementwiseKernels {
   VClampFn vclamp;
@@ -28,6 +39,9 @@ struct ElementwiseKernels {
   VBiasClampFn vbias_clamp;
   VScaleShiftClampFn vscaleshift_clamp;
   VAddFn vadd;
+  BnStatsFn bn_stats;
+  BnGradSumsFn bn_grad_sums;
+  BnBackwardInputFn bn_backward_input;
 };
 const ElementwiseKernels& elementwise_kernels(Isa isa);  // must be available
 const ElementwiseKernels& elementwise_kernels();         // active_isa()
@@ -39,11 +53,24 @@ const ElementwiseKernels& elementwise_kernels();         // active_isa()
                               int64_t plane, float lo, float hi);                                          \
   void f32_vscaleshift_clamp__##isa(const float* x, const float* scale, const float* shift, float* y,       \
                                     int64_t batch, int64_t channels, int64_t plane, float lo, float hi);   \
-  void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n);
+  void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n);                                  \
+  void f32_bn_stats__##isa(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean, \
+                           float* var);                                                                    \
+  void f32_bn_grad_sums__##isa(const float* gy, const float* x, const float* mean, int64_t N, int64_t C,      \
+                               int64_t S, int64_t c0, int64_t c1, float* sum_g, float* sum_gxc);           \
+  void f32_bn_backward_input__##isa(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0,       \
+                                    int64_t p1, const float* a, const float* b, const float* d, float* gx);
 FAS_DECLARE_ELEMENTWISE(ref)
 FAS_DECLARE_ELEMENTWISE(avx2)
 FAS_DECLARE_ELEMENTWISE(avx512)
 FAS_DECLARE_ELEMENTWISE(neon)
+
+// Threaded drivers of the batch-norm kernels (active ISA; channels or planes split over threads).
+void bn_stats(const float* x, int64_t N, int64_t C, int64_t S, float* mean, float* var, int threads);
+void bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S, float* sum_g,
+                  float* sum_gxc, int threads);
+void bn_backward_input(const float* gy, const float* x, int64_t N, int64_t C, int64_t S, const float* a,
+                       const float* b, const float* d, float* gx, int threads);
 
 // Inference: folds a batch norm that follows a conv (or dense) layer into its weights, in place.
 // w is [out_channels, per_out] (conv [OC, IC/g, KH, KW], dense [out, in]); b [out_channels] must

@@ -78,6 +78,79 @@ void e_add(const float* a, const float* b, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = a[i] + b[i];
 }
 
+// Sum of f(i) over a plane of n floats: each f is one float vector (one rounding per element),
+// accumulated in double like the reference, so long sums (and exact zeros such as the bias
+// gradient of a BN followed by another BN) keep the reference's precision.
+template <class T, class S, class F>
+inline double plane_sum(int64_t n, F f) {
+  typename T::dacc a = T::dzero();
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) a = T::dadd(a, f(T{}, i));
+  double s = T::dsum(a);
+  for (; i < n; ++i) s += f(S{}, i);
+  return s;
+}
+
+template <class T, class S>
+void e_bn_stats(const float* x, int64_t N, int64_t C, int64_t P, int64_t c0, int64_t c1, float* mean, float* var) {
+  const double M = (double)(N * P);
+  for (int64_t c = c0; c < c1; ++c) {
+    double s = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* p = x + (n * C + c) * P;
+      s += plane_sum<T, S>(P, [p](auto u, int64_t i) { return decltype(u)::load(p + i); });
+    }
+    const float m = (float)(s / M);
+    double q = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* p = x + (n * C + c) * P;
+      q += plane_sum<T, S>(P, [p, m](auto u, int64_t i) {
+        using U = decltype(u);
+        const auto v = U::add(U::load(p + i), U::set1(-m));
+        return U::mul(v, v);
+      });
+    }
+    mean[c] = m;
+    var[c] = (float)(q / M);
+  }
+}
+
+template <class T, class S>
+void e_bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t P, int64_t c0,
+                    int64_t c1, float* sum_g, float* sum_gxc) {
+  for (int64_t c = c0; c < c1; ++c) {
+    double sg = 0, sgx = 0;
+    const float m = mean[c];
+    for (int64_t n = 0; n < N; ++n) {
+      const float* g = gy + (n * C + c) * P;
+      const float* xp = x + (n * C + c) * P;
+      sg += plane_sum<T, S>(P, [g](auto u, int64_t i) { return decltype(u)::load(g + i); });
+      sgx += plane_sum<T, S>(P, [g, xp, m](auto u, int64_t i) {
+        using U = decltype(u);
+        return U::mul(U::load(g + i), U::add(U::load(xp + i), U::set1(-m)));
+      });
+    }
+    sum_g[c] = (float)sg;
+    sum_gxc[c] = (float)sgx;
+  }
+}
+
+template <class T, class S>
+void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, int64_t p0, int64_t p1,
+                         const float* a, const float* b, const float* d, float* gx) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t c = p % C, o = p * P;
+    auto step = [&](auto u, int64_t i) {
+      using U = decltype(u);
+      const auto t = U::fma(U::set1(b[c]), U::load(x + o + i), U::add(U::load(gx + o + i), U::set1(d[c])));
+      U::store(gx + o + i, U::fma(U::set1(a[c]), U::load(gy + o + i), t));
+    };
+    int64_t i = 0;
+    for (; i + T::V <= P; i += T::V) step(T{}, i);
+    for (; i < P; ++i) step(S{}, i);
+  }
+}
+
 }  // namespace
 }  // namespace fas
 
@@ -99,4 +172,16 @@ void e_add(const float* a, const float* b, float* y, int64_t n) {
     e_scaleshift_clamp<T, VecScalar>(x, scale, shift, y, batch, channels, plane, lo, hi);                   \
   }                                                                                                          \
   void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n) { e_add<T, VecScalar>(a, b, y, n); } \
+  void f32_bn_stats__##isa(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean, \
+                           float* var) {                                                                   \
+    e_bn_stats<T, VecScalar>(x, N, C, S, c0, c1, mean, var);                                                \
+  }                                                                                                          \
+  void f32_bn_grad_sums__##isa(const float* gy, const float* x, const float* mean, int64_t N, int64_t C,      \
+                               int64_t S, int64_t c0, int64_t c1, float* sum_g, float* sum_gxc) {          \
+    e_bn_grad_sums<T, VecScalar>(gy, x, mean, N, C, S, c0, c1, sum_g, sum_gxc);                             \
+  }                                                                                                          \
+  void f32_bn_backward_input__##isa(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0,       \
+                                    int64_t p1, const float* a, const float* b, const float* d, float* gx) { \
+    e_bn_backward_input<T, VecScalar>(gy, x, C, S, p0, p1, a, b, d, gx);                                   \
+  }                                                                                                          \
   }  // namespace fas

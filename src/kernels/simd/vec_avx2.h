@@ -34,6 +34,19 @@ struct VecAvx2 {
     lo = _mm256_permute2f128_ps(u0, u1, 0x20);
     hi = _mm256_permute2f128_ps(u0, u1, 0x31);
   }
+  struct dacc {
+    __m256d lo, hi;
+  };
+  static dacc dzero() { return {_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+  static dacc dadd(dacc a, vec v) {
+    return {_mm256_add_pd(a.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v))),
+            _mm256_add_pd(a.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)))};
+  }
+  static double dsum(dacc a) {
+    alignas(32) double t[4];
+    _mm256_store_pd(t, _mm256_add_pd(a.lo, a.hi));
+    return (t[0] + t[1]) + (t[2] + t[3]);
+  }
   static float hsum(vec v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

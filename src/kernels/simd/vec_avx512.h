@@ -39,6 +39,15 @@ struct VecAvx512 {
     hi = _mm512_permutex2var_ps(e, ih, o);
   }
   static float hsum(vec v) { return _mm512_reduce_add_ps(v); }
+  struct dacc {
+    __m512d lo, hi;
+  };
+  static dacc dzero() { return {_mm512_setzero_pd(), _mm512_setzero_pd()}; }
+  static dacc dadd(dacc a, vec v) {
+    return {_mm512_add_pd(a.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v))),
+            _mm512_add_pd(a.hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)))};
+  }
+  static double dsum(dacc a) { return _mm512_reduce_add_pd(_mm512_add_pd(a.lo, a.hi)); }
 };
 
 }  // namespace

@@ -24,6 +24,14 @@ struct VecNeon {
   static void deinterleave(vec a, vec b, vec& e, vec& o) { e = vuzp1q_f32(a, b), o = vuzp2q_f32(a, b); }
   static void interleave(vec e, vec o, vec& lo, vec& hi) { lo = vzip1q_f32(e, o), hi = vzip2q_f32(e, o); }
   static float hsum(vec v) { return vaddvq_f32(v); }
+  struct dacc {
+    float64x2_t lo, hi;
+  };
+  static dacc dzero() { return {vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; }
+  static dacc dadd(dacc a, vec v) {
+    return {vaddq_f64(a.lo, vcvt_f64_f32(vget_low_f32(v))), vaddq_f64(a.hi, vcvt_high_f64_f32(v))};
+  }
+  static double dsum(dacc a) { return vaddvq_f64(vaddq_f64(a.lo, a.hi)); }
 };
 
 }  // namespace

@@ -25,6 +25,11 @@ struct VecScalar {
   // Inverse of deinterleave.
   static void interleave(vec e, vec o, vec& lo, vec& hi) { lo = e, hi = o; }
   static float hsum(vec v) { return v; }
+  // Double-precision accumulation of float vectors (long reductions such as batch-norm sums).
+  using dacc = double;
+  static dacc dzero() { return 0.0; }
+  static dacc dadd(dacc a, vec v) { return a + (double)v; }
+  static double dsum(dacc a) { return a; }
 };
 
 }  // namespace
