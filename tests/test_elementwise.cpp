@@ -96,7 +96,7 @@ TEST(Elementwise, FoldBatchNormMatchesConvThenBn) {
 }
 
 // The SIMD batch-norm kernels equal the plain kernels of kernels/batchnorm.h (the layers' own
-// references) on ragged [N, C, S] shapes, through the threaded drivers, for every ISA.
+// references) on ragged [N, C, S] shapes, through the threaded drivers (ctest: 2 threads).
 TEST(Elementwise, BatchNormKernelsMatchReference) {
   Rng rng(8);
   const Isa saved = active_isa();
@@ -108,17 +108,17 @@ TEST(Elementwise, BatchNormKernelsMatchReference) {
       for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] += 3.f;  // a non-zero mean
       Tensor m = Tensor::empty({c}), v = Tensor::empty({c}), mr = Tensor::empty({c}), vr = Tensor::empty({c});
       f32_batchnorm_stats(x.data(), n, c, s, mr.data(), vr.data());
-      bn_stats(x.data(), n, c, s, m.data(), v.data(), 2);
+      bn_stats(x.data(), n, c, s, m.data(), v.data(), num_threads());
       EXPECT_TRUE(allclose(m, mr, 1e-5f, 1e-5f)) << isa_name(isa);
       EXPECT_TRUE(allclose(v, vr, 1e-5f, 1e-4f)) << isa_name(isa);
       Tensor sg = Tensor::empty({c}), sx = Tensor::empty({c}), sgr = Tensor::empty({c}), sxr = Tensor::empty({c});
       f32_batchnorm_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sgr.data(), sxr.data());
-      bn_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sg.data(), sx.data(), 2);
+      bn_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sg.data(), sx.data(), num_threads());
       EXPECT_TRUE(allclose(sg, sgr, 1e-4f, 1e-5f)) << isa_name(isa);
       EXPECT_TRUE(allclose(sx, sxr, 1e-4f, 1e-5f)) << isa_name(isa);
       Tensor gx0 = randn({n, c, s}, rng), gx = gx0.clone(), gxr = gx0.clone();
       f32_batchnorm_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gxr.data());
-      bn_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gx.data(), 2);
+      bn_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gx.data(), num_threads());
       EXPECT_TRUE(allclose(gx, gxr, 1e-5f, 1e-5f)) << isa_name(isa);
     }
   }
