@@ -41,6 +41,14 @@ void f32_vadd__ref(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
+void f32_vtanh__ref(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+void f32_vtanh_grad__ref(const float* y, const float* gy, float* gx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gx[i] += gy[i] * (1.f - y[i] * y[i]);
+}
+
 // The batch-norm references: the plain kernels of kernels/batchnorm.h on a channel/plane range.
 void f32_bn_stats__ref(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean,
                        float* var) {
@@ -77,7 +85,8 @@ void f32_bn_backward_input__ref(const float* gy, const float* x, int64_t C, int6
 #define FAS_ELEMENTWISE_TABLE(isa)                                                                              \
   ElementwiseKernels {                                                                                          \
     f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa,           \
-        f32_vadd__##isa, f32_bn_stats__##isa, f32_bn_grad_sums__##isa, f32_bn_backward_input__##isa           \
+        f32_vadd__##isa, f32_vtanh__##isa, f32_vtanh_grad__##isa, f32_bn_stats__##isa, f32_bn_grad_sums__##isa, \
+        f32_bn_backward_input__##isa                                                                            \
   }
 
 const ElementwiseKernels& elementwise_kernels(Isa isa) {

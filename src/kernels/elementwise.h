@@ -19,6 +19,11 @@ using VBiasClampFn = void (*)(const float* x, const float* bias, float* y, int64
 // Over [batch, channels, plane]: y = clamp(x * scale[c] + shift[c], lo, hi) (batch-norm apply).
 using VScaleShiftClampFn = void (*)(const float* x, const float* scale, const float* shift, float* y, int64_t batch,
                                     int64_t channels, int64_t plane, float lo, float hi);
+// y = tanh(x) by a 13/6-degree rational minimax approximation on [-7.905, 7.905] (constant +-1
+// outside; the coefficients are those published in Eigen's fast tanh): within 2e-6 of std::tanh.
+using VTanhFn = void (*)(const float* x, float* y, int64_t n);
+// gx += gy * (1 - y^2), y = tanh(x) (the backward from the output).
+using VTanhGradFn = void (*)(const float* y, const float* gy, float* gx, int64_t n);
 // y = a + b
 using VAddFn = void (*)(const float* a, const float* b, float* y, int64_t n);
 // Batch-norm training kernels on x viewed as [N, C, S], for channels [c0, c1) (callers split
@@ -39,6 +44,8 @@ struct ElementwiseKernels {
   VBiasClampFn vbias_clamp;
   VScaleShiftClampFn vscaleshift_clamp;
   VAddFn vadd;
+  VTanhFn vtanh;
+  VTanhGradFn vtanh_grad;
   BnStatsFn bn_stats;
   BnGradSumsFn bn_grad_sums;
   BnBackwardInputFn bn_backward_input;
@@ -54,6 +61,8 @@ const ElementwiseKernels& elementwise_kernels();         // active_isa()
   void f32_vscaleshift_clamp__##isa(const float* x, const float* scale, const float* shift, float* y,       \
                                     int64_t batch, int64_t channels, int64_t plane, float lo, float hi);   \
   void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n);                                  \
+  void f32_vtanh__##isa(const float* x, float* y, int64_t n);                                                \
+  void f32_vtanh_grad__##isa(const float* y, const float* gy, float* gx, int64_t n);                         \
   void f32_bn_stats__##isa(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean, \
                            float* var);                                                                    \
   void f32_bn_grad_sums__##isa(const float* gy, const float* x, const float* mean, int64_t N, int64_t C,      \

@@ -78,6 +78,43 @@ void e_add(const float* a, const float* b, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = a[i] + b[i];
 }
 
+struct TanhOp {
+  template <class U>
+  typename U::vec apply(typename U::vec v) const {
+    using vec = typename U::vec;
+    const vec x = U::min(U::max(v, U::set1(-7.90531110763549805f)), U::set1(7.90531110763549805f));
+    const vec x2 = U::mul(x, x);
+    vec p = U::fma(x2, U::set1(-2.76076847742355e-16f), U::set1(2.00018790482477e-13f));
+    p = U::fma(x2, p, U::set1(-8.60467152213735e-11f));
+    p = U::fma(x2, p, U::set1(5.12229709037114e-08f));
+    p = U::fma(x2, p, U::set1(1.48572235717979e-05f));
+    p = U::fma(x2, p, U::set1(6.37261928875436e-04f));
+    p = U::fma(x2, p, U::set1(4.89352455891786e-03f));
+    vec q = U::fma(x2, U::set1(1.19825839466702e-06f), U::set1(1.18534705686654e-04f));
+    q = U::fma(x2, q, U::set1(2.26843463243900e-03f));
+    q = U::fma(x2, q, U::set1(4.89352518554385e-03f));
+    return U::div(U::mul(x, p), q);
+  }
+};
+
+template <class T, class S>
+void e_tanh(const float* x, float* y, int64_t n) {
+  map1<T, S>(x, y, n, TanhOp{});
+}
+
+template <class T, class S>
+void e_tanh_grad(const float* y, const float* gy, float* gx, int64_t n) {
+  auto step = [&](auto u, int64_t i) {
+    using U = decltype(u);
+    const auto yv = U::load(y + i);
+    const auto d = U::fma(U::mul(yv, yv), U::set1(-1.f), U::set1(1.f));  // 1 - y^2
+    U::store(gx + i, U::fma(U::load(gy + i), d, U::load(gx + i)));
+  };
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) step(T{}, i);
+  for (; i < n; ++i) step(S{}, i);
+}
+
 // Sum of f(i) over a plane of n floats: each f is one float vector (one rounding per element),
 // accumulated in double like the reference, so long sums (and exact zeros such as the bias
 // gradient of a BN followed by another BN) keep the reference's precision.
@@ -172,6 +209,10 @@ void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, 
     e_scaleshift_clamp<T, VecScalar>(x, scale, shift, y, batch, channels, plane, lo, hi);                   \
   }                                                                                                          \
   void f32_vadd__##isa(const float* a, const float* b, float* y, int64_t n) { e_add<T, VecScalar>(a, b, y, n); } \
+  void f32_vtanh__##isa(const float* x, float* y, int64_t n) { e_tanh<T, VecScalar>(x, y, n); }             \
+  void f32_vtanh_grad__##isa(const float* y, const float* gy, float* gx, int64_t n) {                        \
+    e_tanh_grad<T, VecScalar>(y, gy, gx, n);                                                                  \
+  }                                                                                                          \
   void f32_bn_stats__##isa(const float* x, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, float* mean, \
                            float* var) {                                                                   \
     e_bn_stats<T, VecScalar>(x, N, C, S, c0, c1, mean, var);                                                \

@@ -15,6 +15,7 @@ struct VecScalar {
   static void store(float* p, vec v) { *p = v; }
   static vec add(vec a, vec b) { return a + b; }
   static vec mul(vec a, vec b) { return a * b; }
+  static vec div(vec a, vec b) { return a / b; }
   static vec fma(vec a, vec b, vec c) { return a * b + c; }
   static vec max(vec a, vec b) { return a > b ? a : b; }  // NaN-agnostic: returns b on NaN/ties
   static vec min(vec a, vec b) { return a < b ? a : b; }
