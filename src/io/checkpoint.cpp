@@ -1,15 +1,12 @@
 #include "io/checkpoint.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_file.h"
 #include "layers/module.h"
 #include "optim/optim.h"
 
@@ -27,24 +24,8 @@ namespace {
   fail("checkpoint '" + path + "': " + what + (errno ? std::string(" (") + std::strerror(errno) + ")" : ""));
 }
 
-void write_all(int fd, const void* p, size_t n, const std::string& path) {
-  const char* c = static_cast<const char*>(p);
-  while (n > 0) {
-    ssize_t k = ::write(fd, c, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) io_fail(path, "write failed");
-    c += k;
-    n -= (size_t)k;
-  }
-}
-
 [[noreturn]] void ck_fail(const std::string& path, const std::string& what) {
   fail("checkpoint '" + path + "': " + what);
-}
-
-std::string dir_of(const std::string& path) {
-  auto s = path.find_last_of('/');
-  return s == std::string::npos ? "." : (s == 0 ? "/" : path.substr(0, s));
 }
 
 }  // namespace
@@ -68,32 +49,12 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   unsigned char len8[8];
   for (int i = 0; i < 8; ++i) len8[i] = (unsigned char)(hlen >> (8 * i));
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  errno = 0;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) io_fail(tmp, "cannot create");
-  try {
-    write_all(fd, len8, 8, tmp);
-    write_all(fd, h.data(), h.size(), tmp);
-    for (auto& [name, t] : tensors) write_all(fd, t.data(), (size_t)t.numel() * 4, tmp);
-    if (::fsync(fd) != 0) io_fail(tmp, "fsync failed");
-    if (::close(fd) != 0) {
-      fd = -1;
-      io_fail(tmp, "close failed");
-    }
-    fd = -1;
-    if (::rename(tmp.c_str(), path.c_str()) != 0) io_fail(path, "rename from " + tmp + " failed");
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable.
-  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  std::string file;
+  file.reserve(8 + h.size() + offset);
+  file.append(reinterpret_cast<const char*>(len8), 8);
+  file += h;
+  for (auto& [name, t] : tensors) file.append(reinterpret_cast<const char*>(t.data()), (size_t)t.numel() * 4);
+  io::write_file_atomic(path, file);
 }
 
 SafeTensors load_safetensors(const std::string& path) {

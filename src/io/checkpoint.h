@@ -20,8 +20,8 @@ class Optimizer;
 using TensorMap = std::map<std::string, Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
-// Atomic: writes "<path>.tmp.<pid>", fsyncs it, renames it over path and fsyncs the directory,
-// so a crash or error leaves either the old file or the new one, never a half-written one.
+// Atomic (io/atomic_file.h: temp file, fsync, rename, fsync of the directory), so a crash or
+// error leaves either the old file or the new one, never a half-written one.
 void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& meta);
 
 struct SafeTensors {

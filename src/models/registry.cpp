@@ -93,10 +93,15 @@ Tensor as_column_logits(const Tensor& z, int64_t n, const std::string& model) {
   return z.reshape({n});
 }
 
-// Numerically stable BCE on logits: max(z, 0) - z*y + log(1 + exp(-|z|)), mean over the batch.
-// Composed from elementwise ops so autograd derives the gradient.
-Tensor bce_logits_mean(const Tensor& z, const Tensor& y) {
-  return mean(add(sub(relu(z), mul(z, y)), log(add_scalar(exp(neg(abs(z))), 1.f))));
+std::vector<int64_t> class_labels(const Tensor& y) {
+  std::vector<int64_t> l;
+  for (float v : y.to_vector()) l.push_back(v > 0.5f ? 1 : 0);
+  return l;
+}
+
+void check_two_logits(const Tensor& z, int64_t n, const std::string& model) {
+  if (z.dim() != 2 || z.size(0) != n || z.size(1) != 2)
+    fail("model '" + model + "': ce2 expects logits [N, 2], got " + shape_str(z.shape()));
 }
 
 Tensor per_image_mse(const Tensor& r, const Tensor& x) {
@@ -111,13 +116,17 @@ Tensor model_loss(const ModelInfo& m, Module& model, const Tensor& x, const Tens
   Tensor out = model(x);
   const int64_t n = x.size(0);
   const auto& l = m.recipe.loss;
-  if (l == "bce_logits") return bce_logits_mean(as_column_logits(out, n, m.name), y);
+  if (l == "bce_logits") return bce_with_logits(as_column_logits(out, n, m.name), y);
+  if (l == "ce2") {
+    check_two_logits(out, n, m.name);
+    return cross_entropy(out, class_labels(y));
+  }
   if (l == "recon_mse") {
     if (out.shape() != x.shape())
       fail("model '" + m.name + "': reconstruction " + shape_str(out.shape()) + " differs from input " + shape_str(x.shape()));
-    return mean(square(sub(out, x)));
+    return mse_loss(out, x);
   }
-  fail("model '" + m.name + "': loss kind '" + l + "' is not available");
+  fail("model '" + m.name + "': unknown loss kind '" + l + "'");
 }
 
 std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor& x) {
@@ -127,6 +136,12 @@ std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor&
   const int64_t n = x.size(0);
   const auto& l = m.recipe.loss;
   if (l == "bce_logits") return sigmoid(as_column_logits(out, n, m.name)).to_vector();
+  if (l == "ce2") {
+    check_two_logits(out, n, m.name);
+    std::vector<float> p = softmax(out, 1).to_vector(), live(n);
+    for (int64_t i = 0; i < n; ++i) live[i] = p[2 * i + 1];
+    return live;
+  }
   if (l == "recon_mse") return per_image_mse(out, x).to_vector();
   fail("model '" + m.name + "': loss kind '" + l + "' has no scoring rule");
 }
