@@ -217,4 +217,12 @@ TEST(Cli, SummaryAndBench) {
   r = run_fas("bench --model tiny-mlp --batch 4 --runs 3 --warmup 1 --train --threads 1", dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "forward") && has(r.out, "train step") && has(r.out, "median")) << r.out;
+  EXPECT_TRUE(has(r.out, " 1 threads")) << r.out;
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0", dir);  // no flag: $FAS_NUM_THREADS
+  EXPECT_EQ(r.code, 0) << r.err;
+  setenv("FAS_NUM_THREADS", "2", 1);
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0", dir);
+  unsetenv("FAS_NUM_THREADS");
+  EXPECT_TRUE(has(r.out, " 2 threads")) << r.out;
+  EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
 }

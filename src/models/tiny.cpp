@@ -1,5 +1,6 @@
 // Small models that exercise the whole train/eval/predict path quickly: "tiny-mlp" (used by
 // the CLI tests, well under a second per run) and "tiny-cnn" (the bundled sample's default model).
+#include "layers/conv.h"
 #include "layers/layers.h"
 #include "models/registry.h"
 
@@ -25,6 +26,30 @@ std::shared_ptr<Module> build_tiny_mlp(const Json& cfg, Rng& rng) {
   return m;
 }
 
+// Three blocks of conv 3x3 (no bias: BN follows) -> BN -> ReLU -> max-pool 2x2, widths w, 2w, 4w,
+// then global average pooling and Dense(1): one logit. Any input size >= 8.
+std::shared_ptr<Module> build_tiny_cnn(const Json& cfg, Rng& rng) {
+  const Shape in = input_shape(cfg);
+  const int64_t w = positive(cfg, "width_mult", "tiny-cnn");
+  if (in[1] < 8 || in[2] < 8) fail("tiny-cnn: input must be at least 8x8, got " + shape_str(in));
+  auto m = std::make_shared<Sequential>();
+  int64_t ch = in[0];
+  for (int b = 0; b < 3; ++b) {
+    const int64_t out = w << b;
+    Conv2dOptions co;
+    co.bias = false;
+    const std::string p = "block" + std::to_string(b + 1) + ".";
+    m->add(p + "conv", std::make_shared<Conv2d>(ch, out, co, rng));
+    m->add(p + "bn", std::make_shared<BatchNorm>(out));
+    m->add(p + "relu", std::make_shared<Activation>(Act::ReLU));
+    m->add(p + "pool", std::make_shared<MaxPool2d>(2));
+    ch = out;
+  }
+  m->add("gap", std::make_shared<GlobalAvgPool2d>());
+  m->add("fc", std::make_shared<Linear>(ch, 1, rng));
+  return m;
+}
+
 }  // namespace
 
 void register_tiny_models() {
@@ -35,6 +60,14 @@ void register_tiny_models() {
   mlp.recipe = {5, 32, 1e-3f, "bce_logits", "flip=0.5", false, "adam"};
   mlp.build = build_tiny_mlp;
   register_model(std::move(mlp));
+
+  ModelInfo cnn;
+  cnn.name = "tiny-cnn";
+  cnn.description = "3x (conv3x3-BN-ReLU-maxpool), global average pool, Dense(1); 64x64 RGB, ~24k parameters";
+  cnn.defaults = {{"channels", 3}, {"height", 64}, {"width", 64}, {"width_mult", 16}, {"normalize", "symmetric"}};
+  cnn.recipe = {12, 32, 3e-3f, "bce_logits", "flip=0.5,shift=0.05,brightness=0.1,contrast=0.1", false, "adam"};
+  cnn.build = build_tiny_cnn;
+  register_model(std::move(cnn));
 }
 
 }  // namespace fas
