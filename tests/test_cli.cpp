@@ -206,6 +206,21 @@ TEST(Cli, ResumeContinuesExactlyLikeAnUninterruptedRun) {
   for (auto& [k, t] : fa.tensors) EXPECT_EQ(t.to_vector(), fb.tensors.at(k).to_vector()) << k;
 }
 
+TEST(Cli, TinyCnnTrainsToAFallingLoss) {
+  // The conv path end to end at a small size: the training loss falls over three epochs.
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/cnn";
+  CmdResult r = run_fas("train --model tiny-cnn --size 24 --data " + q(kTrain) + " --val " + q(kTest) +
+                        " --limit 64 --epochs 3 --batch 16 --threads 1 --out " + q(out), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json h = history(out)["epochs"];
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_LT(h[2]["train_loss"].get<double>(), h[0]["train_loss"].get<double>()) << h.dump();
+  Checkpoint ck = load_checkpoint(out + "/last.safetensors", "tiny-cnn");
+  EXPECT_TRUE(ck.model.count("block1.bn.running_mean"));
+  EXPECT_EQ(Json::parse(ck.info.config)["height"], 24);
+}
+
 TEST(Cli, SummaryAndBench) {
   auto dir = scratch_dir("cli");
   CmdResult r = run_fas("summary --list", dir);

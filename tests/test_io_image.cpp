@@ -174,6 +174,13 @@ TEST(Image, Normalisation) {
   EXPECT_THROW(parse_normalize("meanstd:0:0"), Error);
   EXPECT_THROW(parse_normalize("zscore"), Error);
   EXPECT_EQ(normalize_str(parse_normalize("meanstd:0.5,0.25:1,2")), "meanstd:0.5,0.25:1,2");
+  // denormalize inverts each kind (for display of normalised batches).
+  for (auto spec : {"unit", "symmetric", "meanstd:0.5,0.25:0.5,2"}) {
+    Tensor t = a.clone();
+    normalize_inplace(t, parse_normalize(spec));
+    denormalize_inplace(t, parse_normalize(spec));
+    EXPECT_TRUE(allclose(t, a, 1e-6f, 0)) << spec;
+  }
 }
 
 TEST(Augment, ParseAndPrint) {

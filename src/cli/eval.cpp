@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "autograd/graph.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/atomic_file.h"
@@ -28,6 +29,25 @@ bool stored_threshold(const LoadedModel& m, double* t) {
 
 std::unique_ptr<Dataset> open_set(const std::string& path, const ImageSpec& spec, const EvalOptions& o) {
   return std::make_unique<Dataset>(limit_samples(read_samples(path), o.limit, o.common.seed), spec, o.skip_bad, path);
+}
+
+// For reconstruction models: the first images of the set above their reconstructions.
+void write_reconstruction_grid(const std::string& path, const LoadedModel& m, Dataset& ds) {
+  LoaderOptions lo;
+  lo.batch = 8;
+  BatchLoader loader(ds, lo);
+  Batch b;
+  if (!loader.next(b)) return;
+  Tensor recon;
+  {
+    NoGradGuard ng;
+    recon = (*m.module)(b.x).clone();
+  }
+  if (recon.shape() != b.x.shape()) return;  // not an image-to-image model
+  const Normalize& norm = ds.spec().norm;
+  denormalize_inplace(b.x, norm);
+  denormalize_inplace(recon, norm);
+  plot::write_image_grid_png(path, {plot::unbatch(b.x), plot::unbatch(recon)});
 }
 
 }  // namespace
@@ -70,7 +90,10 @@ int run_eval(const EvalOptions& o) {
   sc.precision(9);
   for (size_t i = 0; i < ts.scores.size(); ++i) sc << test->sample(ts.index[i]).path << ',' << ts.labels[i] << ',' << ts.scores[i] << '\n';
   io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
-  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg in %s\n", out.c_str());
+  const bool recon = m.info->recipe.loss == "recon_mse";
+  if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s in %s\n",
+              recon ? ", reconstructions.png" : "", out.c_str());
   return 0;
 }
 

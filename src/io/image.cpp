@@ -224,6 +224,23 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
   }
 }
 
+void denormalize_inplace(Tensor& img, const Normalize& n) {
+  if (n.kind == Normalize::Unit) return;
+  if (n.kind == Normalize::Symmetric) {
+    float* p = img.data();
+    for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
+    return;
+  }
+  // x = (y - m) / s  <=>  y = x * s + m = (x - (-m/s)) / (1/s): reuse the forward map.
+  Normalize inv;
+  inv.kind = Normalize::MeanStd;
+  for (size_t c = 0; c < n.mean.size(); ++c) {
+    inv.mean.push_back(-n.mean[c] / n.std[c]);
+    inv.std.push_back(1.f / n.std[c]);
+  }
+  normalize_inplace(img, inv);
+}
+
 namespace {
 std::vector<float> parse_floats(const std::string& s, const std::string& what) {
   std::vector<float> v;

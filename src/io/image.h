@@ -45,6 +45,8 @@ struct Normalize {
   std::vector<float> mean, std;                         // MeanStd only, one per channel
 };
 void normalize_inplace(Tensor& img, const Normalize& n);
+// The inverse, back to [0, 1] for display (values are not clipped).
+void denormalize_inplace(Tensor& img, const Normalize& n);
 // "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
