@@ -36,7 +36,8 @@ int run_train(const TrainOptions& o);
 struct EvalOptions {
   CommonOptions common;
   std::string ckpt, data, val;
-  double threshold = -1;  // < 0 (unset): the checkpoint's threshold, else the val/test EER threshold
+  double threshold = 0;   // used when has_threshold; else the --val EER threshold, else the
+                          // checkpoint's stored one, else the test set's own EER threshold
   bool has_threshold = false;
   bool skip_bad = false;
   int64_t limit = 0;
