@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -21,6 +22,8 @@
 #include <stb_image_write.h>
 #pragma GCC diagnostic pop
 
+#include "tensor/tensor.h"
+
 namespace fas::test {
 
 
@@ -34,6 +37,18 @@ inline std::string scratch_dir(const std::string& name) {
   fs::create_directories(p);
   return p.string();
 }
+
+// The message of the fas::Error f throws (a test failure, and "", when it throws none).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a fas::Error";
+  return "";
+}
+inline bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary);

@@ -35,8 +35,6 @@ CmdResult run_fas(const std::string& args, const std::string& dir) {
   return r;
 }
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // One clear line on stderr starting "fas: error:", exit code 1.
 ::testing::AssertionResult one_error_line(const CmdResult& r, const std::string& must_contain) {
   if (r.code != 1) return ::testing::AssertionFailure() << "exit code " << r.code << ", stderr: " << r.err;

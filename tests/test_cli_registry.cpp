@@ -1,9 +1,5 @@
 // The model registry (registration rules, config overrides, loss/score kinds) and the training
 // history bookkeeping behind `fas train`.
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "io/checkpoint.h"
@@ -11,27 +7,13 @@
 #include "layers/conv.h"
 #include "layers/layers.h"
 #include "models/registry.h"
+#include "io_testutil.h"
 #include "testutil.h"
 
 using namespace fas;
 using namespace fas::test;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a fas::Error";
-  return "";
-}
-bool has(const std::string& s, const std::string& p) { return s.find(p) != std::string::npos; }
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 // x [N, 1, 1, 2] -> flatten -> Dense(2, k): a model whose output width we choose.
 ModelInfo small_model(const std::string& name, const std::string& loss, int64_t outputs) {
@@ -208,9 +190,7 @@ TEST(Registry, AnomalyModelEvaluatesThroughTheCliCode) {
     return s;
   };
   register_model(m);
-  const std::string dir = ::testing::TempDir() + "/fas_registry_recon";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const std::string dir = scratch_dir("recon");
   Rng rng(1);
   auto net = m.build(m.defaults, rng);
   save_checkpoint(dir + "/ae.safetensors", {"test-recon", m.defaults.dump(), 1, 1, {}}, *net, nullptr);
@@ -222,7 +202,7 @@ TEST(Registry, AnomalyModelEvaluatesThroughTheCliCode) {
   eo.data = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
   eo.limit = 12;
   ASSERT_EQ(cli::run_eval(eo), 0);
-  Json rep = Json::parse(read_file(dir + "/eval/metrics.json"));
+  Json rep = Json::parse(read_bytes(dir + "/eval/metrics.json"));
   EXPECT_EQ(rep["higher_is_live"], false);
   EXPECT_EQ(rep["n"], 12);
   Tensor grid = load_image(dir + "/eval/reconstructions.png");

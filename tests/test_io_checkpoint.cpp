@@ -100,17 +100,6 @@ class Net : public Module {
   std::shared_ptr<Child> child;
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a fas::Error";
-  return "";
-}
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 }  // namespace
 
 TEST(Checkpoint, WriterConformsToTheFormat) {

@@ -10,18 +10,6 @@ using namespace fas::test;
 
 namespace {
 
-std::string expect_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a fas::Error";
-  return "";
-}
-
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // dir/imgs/<i>.png, 6x4 RGB patterns; returns the list lines "imgs/i.png label".
 std::string make_images(const std::string& dir, int n) {
   std::filesystem::create_directories(dir + "/imgs");
@@ -58,19 +46,19 @@ TEST(Dataset, ListPathsAreRelativeToTheListAndCarryTheirLine) {
 TEST(Dataset, MalformedListsNameFileAndLine) {
   auto dir = scratch_dir("ds");
   write_bytes(dir + "/bad_label.txt", "a.png 1\nb.png 2\n");
-  auto e = expect_error([&] { read_list(dir + "/bad_label.txt"); });
+  auto e = error_of([&] { read_list(dir + "/bad_label.txt"); });
   EXPECT_TRUE(has(e, "bad_label.txt:2")) << e;
   write_bytes(dir + "/no_label.txt", "a.png\n");
-  e = expect_error([&] { read_list(dir + "/no_label.txt"); });
+  e = error_of([&] { read_list(dir + "/no_label.txt"); });
   EXPECT_TRUE(has(e, "no_label.txt:1")) << e;
-  e = expect_error([&] { read_list(dir + "/absent.txt"); });
+  e = error_of([&] { read_list(dir + "/absent.txt"); });
   EXPECT_TRUE(has(e, "absent.txt")) << e;
 }
 
 TEST(Dataset, EmptyDatasetIsAnError) {
   auto dir = scratch_dir("ds");
   write_bytes(dir + "/empty.txt", "# nothing\n\n");
-  auto e = expect_error([&] { Dataset d(read_list(dir + "/empty.txt"), small_spec(), false, dir + "/empty.txt"); });
+  auto e = error_of([&] { Dataset d(read_list(dir + "/empty.txt"), small_spec(), false, dir + "/empty.txt"); });
   EXPECT_TRUE(has(e, "empty.txt")) << e;
   EXPECT_TRUE(has(e, "empty")) << e;
 }
@@ -82,10 +70,10 @@ TEST(Dataset, MissingAndCorruptImagesNameFileAndListLine) {
   write_bytes(dir + "/list.txt", list);
   Dataset d(read_list(dir + "/list.txt"), small_spec(), false, "list");
   EXPECT_EQ(d.load(0).shape(), (Shape{3, 4, 6}));
-  auto e = expect_error([&] { d.load(2); });
+  auto e = error_of([&] { d.load(2); });
   EXPECT_TRUE(has(e, "missing.png")) << e;
   EXPECT_TRUE(has(e, "list.txt:3")) << e;
-  e = expect_error([&] { d.load(3); });
+  e = error_of([&] { d.load(3); });
   EXPECT_TRUE(has(e, "corrupt.png")) << e;
   EXPECT_TRUE(has(e, "list.txt:4")) << e;
   // The loader thread's error reaches the caller as the same fas::Error.
@@ -93,7 +81,7 @@ TEST(Dataset, MissingAndCorruptImagesNameFileAndListLine) {
   lo.batch = 3;
   BatchLoader loader(d, lo);
   Batch b;
-  e = expect_error([&] {
+  e = error_of([&] {
     while (loader.next(b)) {
     }
   });
@@ -208,6 +196,6 @@ TEST(Dataset, FolderTreesAndLimit) {
   std::filesystem::create_directories(dir2 + "/cats");
   std::filesystem::create_directories(dir2 + "/dogs");
   std::filesystem::create_directories(dir2 + "/eels");
-  auto e = expect_error([&] { read_folder(dir2); });
+  auto e = error_of([&] { read_folder(dir2); });
   EXPECT_TRUE(has(e, "eels")) << e;
 }
