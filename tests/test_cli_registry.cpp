@@ -1,6 +1,7 @@
 // The model registry (registration rules, config overrides, loss/score kinds) and the training
 // history bookkeeping behind `fas train`.
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "cli/report.h"
 #include "io/checkpoint.h"
 #include "io/image.h"
@@ -72,7 +73,12 @@ TEST(Registry, ConfigOverrides) {
   EXPECT_TRUE(has(error_of([&] { make_config(m, {"rate=fast"}); }), "number"));
   EXPECT_TRUE(has(error_of([&] { make_config(m, {"depth=3"}); }), "'depth'"));
   EXPECT_TRUE(has(error_of([&] { make_config(m, {"k"}); }), "key=value"));
-  EXPECT_TRUE(has(error_of([&] { make_config(m, {"channels=2"}); }), "1 or 3"));
+  EXPECT_TRUE(has(error_of([&] { make_config(m, {"channels=0"}); }), "positive"));
+  // Any channel count builds (summary, bench); the image pipeline needs 1 or 3.
+  Json two = make_config(m, {"channels=2"});
+  EXPECT_EQ(input_shape(two)[0], 2);
+  EXPECT_TRUE(has(error_of([&] { cli::image_spec(two); }), "1 (grey) or 3 (RGB)"));
+  EXPECT_EQ(cli::image_spec(make_config(m, {})).channels, 1);
   EXPECT_TRUE(has(error_of([&] { make_config(m, {"width=0"}); }), "positive"));
 }
 

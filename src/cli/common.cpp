@@ -38,6 +38,8 @@ std::string join_path(const std::string& dir, const std::string& name) { return 
 ImageSpec image_spec(const Json& cfg) {
   ImageSpec s;
   Shape in = input_shape(cfg);
+  if (in[0] != 1 && in[0] != 3)
+    fail("model input has " + std::to_string(in[0]) + " channels; images load as 1 (grey) or 3 (RGB) channels");
   s.channels = (int)in[0];
   s.height = in[1];
   s.width = in[2];

@@ -9,7 +9,8 @@
 
 namespace fas {
 
-void register_tiny_models();  // models/tiny.cpp
+void register_tiny_models();        // models/tiny.cpp
+void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -22,6 +23,7 @@ void register_builtin_models() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_tiny_models();
+    register_mobilenetv2_lite();
     // Model helpers: add your register_<model>() call here.
   });
 }
@@ -78,8 +80,6 @@ Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides) 
   }
   for (const char* k : {"channels", "height", "width"})
     if (cfg[k].get<int64_t>() <= 0) fail(std::string("config: '") + k + "' must be positive");
-  const int64_t c = cfg["channels"].get<int64_t>();
-  if (c != 1 && c != 3) fail("config: 'channels' must be 1 or 3, got " + std::to_string(c));
   return cfg;
 }
 
