@@ -235,7 +235,11 @@ TEST(Cli, SummaryAndBench) {
   EXPECT_EQ(r.code, 0) << r.err;
   setenv("FAS_NUM_THREADS", "2", 1);
   r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0", dir);
-  unsetenv("FAS_NUM_THREADS");
   EXPECT_TRUE(has(r.out, " 2 threads")) << r.out;
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0 --threads 1", dir);  // the flag wins
+  EXPECT_TRUE(has(r.out, " 1 threads")) << r.out;
+  setenv("FAS_NUM_THREADS", "two", 1);
+  EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --runs 1", dir), "FAS_NUM_THREADS"));
+  unsetenv("FAS_NUM_THREADS");
   EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
 }

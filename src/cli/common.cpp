@@ -1,6 +1,5 @@
 #include "cli/common.h"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -8,23 +7,21 @@
 #include <filesystem>
 
 #include "autograd/graph.h"
+#include "kernels/cpu.h"
 
 namespace fas::cli {
 
 namespace fs = std::filesystem;
 
 int setup_threads(int flag) {
-  int n = flag;
-  if (n <= 0) {
-    if (const char* env = std::getenv("FAS_NUM_THREADS")) {
-      char* end = nullptr;
-      long v = std::strtol(env, &end, 10);
-      if (!*env || *end || v <= 0 || v > 1024) fail("FAS_NUM_THREADS must be a positive integer, got '" + std::string(env) + "'");
-      n = (int)v;
-    }
+  if (const char* env = std::getenv("FAS_NUM_THREADS"); env && *env) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (*end || v <= 0 || v > 1024) fail("FAS_NUM_THREADS must be a positive integer, got '" + std::string(env) + "'");
   }
-  if (n > 0) omp_set_num_threads(n);
-  return n > 0 ? n : omp_get_max_threads();
+  num_threads();  // applies $FAS_NUM_THREADS once (kernels/cpu.h), so the flag below wins over it
+  if (flag > 0) set_num_threads(flag);
+  return num_threads();
 }
 
 void make_dirs(const std::string& dir) {
