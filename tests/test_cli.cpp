@@ -132,6 +132,16 @@ TEST(Cli, TrainEvalPredictWriteTheirOutputs) {
   EXPECT_EQ(m["n"], 40);
   for (auto f : {"metrics.csv", "roc.csv", "scores.csv", "roc.svg", "scores_hist.svg"})
     EXPECT_TRUE(std::filesystem::exists(dir + "/ev/" + f)) << f;
+  EXPECT_FALSE(m.contains("hter"));
+  // With a validation list: its EER threshold is applied to the test list (HTER).
+  r = run_fas("eval --threads 1 --ckpt " + q(out + "/last.safetensors") + " --data " + q(kTest) + " --val " + q(kTrain) +
+                  " --limit 40 --out " + q(dir + "/ev2"),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json m2 = Json::parse(read_bytes(dir + "/ev2/metrics.json"));
+  EXPECT_TRUE(m2.contains("hter"));
+  EXPECT_EQ(m2["threshold"], m2["val_eer_threshold"]);
+  EXPECT_TRUE(has(r.out, "HTER")) << r.out;
 
   const std::string img = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
   r = run_fas("predict --resize --ckpt " + q(out + "/best.safetensors") + " " + q(img) + " " + q(img), dir);

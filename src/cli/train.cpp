@@ -180,6 +180,7 @@ int run_train(const TrainOptions& o) {
     rec.items_per_s = rec.seconds > 0 ? seen / rec.seconds : 0;
     rec.skipped = (int64_t)train_ds.bad_count();
     if (val_ds) {
+      if (tty) std::printf("\r%s  validating on %zu images...\x1b[K", label, val_ds->size()), std::fflush(stdout);
       ScoredSet vs = score_dataset(m, *val_ds, std::max(rs.batch, 64), true);
       rec.val = validation_metrics(vs, info.score == ScoreKind::LiveProbability);
     }
