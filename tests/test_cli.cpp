@@ -190,11 +190,15 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_TRUE(has(r.err, "NaN") || has(r.err, "Inf")) << r.err;
 }
 
-TEST(Cli, ResumeContinuesExactlyLikeAnUninterruptedRun) {
+// Resume equality, without and with dropout (whose masks are reseeded per epoch).
+class CliResume : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Dropout, CliResume, ::testing::Values("0", "0.3"));
+
+TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
   auto dir = scratch_dir("cli");
-  const std::string a = dir + "/a", b = dir + "/b";
-  ASSERT_EQ(run_fas(quick(a, 3), dir).code, 0);
-  ASSERT_EQ(run_fas(quick(b, 2), dir).code, 0);
+  const std::string a = dir + "/a", b = dir + "/b", set = std::string(" --set dropout=") + GetParam();
+  ASSERT_EQ(run_fas(quick(a, 3) + set, dir).code, 0);
+  ASSERT_EQ(run_fas(quick(b, 2) + set, dir).code, 0);
   // Resume with only the new epoch count: batch, lr, seed, limit, augment come from the checkpoint.
   CmdResult r = run_fas("train --threads 1 --data " + q(kTrain) + " --val " + q(kTest) + " --epochs 3 --resume " +
                   q(b + "/last.safetensors") + " --out " + q(b),
@@ -237,6 +241,7 @@ TEST(Cli, SummaryAndBench) {
   r = run_fas("summary --model tiny-mlp --set hidden=8", dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "Total params") && has(r.out, "2,065")) << r.out;  // 256*8+8 + 8+1
+  EXPECT_TRUE(one_error_line(run_fas("summary --model tiny-mlp --set dropout=1.5", dir), "dropout"));
   r = run_fas("bench --model tiny-mlp --batch 4 --runs 3 --warmup 1 --train --threads 1", dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "forward") && has(r.out, "train step") && has(r.out, "median")) << r.out;

@@ -4,10 +4,12 @@
 // uninterrupted run (same seed, one thread), because every source of randomness is a pure
 // function of (seed, epoch, item): the shuffle order, the per-item augmentation stream; the
 // model, optimizer state (Adam moments and step), BN buffers and the history come from the
-// checkpoint, which is written at the end of each epoch. (A model whose modules keep their own
-// RNG state, e.g. Dropout, resumes with a reseeded stream: equal in distribution, not bitwise.)
+// checkpoint, which is written at the end of each epoch. Dropout layers own a generator whose
+// state is not a tensor, so each epoch reseeds them from (seed, epoch, layer position) instead.
+// (Random state a model keeps elsewhere is outside this contract.)
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -15,6 +17,7 @@
 #include "cli/common.h"
 #include "cli/report.h"
 #include "io/plot.h"
+#include "layers/layers.h"
 #include "optim/optim.h"
 
 namespace fas::cli {
@@ -46,6 +49,16 @@ struct RunSettings {
   int64_t limit = 0;
   Json to_json() const { return {{"batch", batch}, {"lr", lr}, {"augment", augment}, {"seed", seed}, {"limit", limit}}; }
 };
+
+// See the resume contract above: the dropout masks of an epoch depend on (seed, epoch) only.
+void reseed_dropout(Module& root, uint64_t seed, int64_t epoch) {
+  uint64_t k = 0;
+  std::function<void(Module&)> walk = [&](Module& m) {
+    if (auto* d = dynamic_cast<Dropout*>(&m)) d->rng.reseed(mix_seed(mix_seed(seed ^ 0xD409D409ULL, (uint64_t)epoch), k++));
+    for (auto& [name, child] : m.named_children()) walk(*child);
+  };
+  walk(root);
+}
 
 std::vector<Sample> load_list(const std::string& path, int64_t limit, uint64_t seed, bool live_only) {
   auto s = limit_samples(read_samples(path), limit, seed);
@@ -136,6 +149,7 @@ int run_train(const TrainOptions& o) {
   bool saved_any = resuming;
   for (int epoch = start_epoch; epoch < epochs; ++epoch) {
     m.module->train();
+    reseed_dropout(*m.module, rs.seed, epoch);
     LoaderOptions lo;
     lo.batch = (size_t)rs.batch;
     lo.shuffle = true;

@@ -14,7 +14,7 @@ int64_t positive(const Json& cfg, const char* key, const char* model) {
   return v;
 }
 
-// flatten -> Dense(hidden) -> ReLU -> Dense(1): one logit, P(live) = sigmoid(logit).
+// flatten -> Dense(hidden) -> ReLU [-> Dropout] -> Dense(1): one logit, P(live) = sigmoid(logit).
 std::shared_ptr<Module> build_tiny_mlp(const Json& cfg, Rng& rng) {
   const Shape in = input_shape(cfg);
   const int64_t hidden = positive(cfg, "hidden", "tiny-mlp");
@@ -22,6 +22,9 @@ std::shared_ptr<Module> build_tiny_mlp(const Json& cfg, Rng& rng) {
   m->add("flatten", std::make_shared<Flatten>());
   m->add("fc1", std::make_shared<Linear>(in[0] * in[1] * in[2], hidden, rng));
   m->add("relu", std::make_shared<Activation>(Act::ReLU));
+  const double p = cfg.at("dropout").get<double>();
+  if (p < 0 || p >= 1) fail("tiny-mlp: config 'dropout' must be in [0, 1), got " + std::to_string(p));
+  if (p > 0) m->add("dropout", std::make_shared<Dropout>((float)p, rng.next_u64()));
   m->add("fc2", std::make_shared<Linear>(hidden, 1, rng));
   return m;
 }
@@ -56,7 +59,7 @@ void register_tiny_models() {
   ModelInfo mlp;
   mlp.name = "tiny-mlp";
   mlp.description = "flatten, Dense(hidden), ReLU, Dense(1) on a 16x16 grey image: a fast baseline for tests";
-  mlp.defaults = {{"channels", 1}, {"height", 16}, {"width", 16}, {"hidden", 16}, {"normalize", "symmetric"}};
+  mlp.defaults = {{"channels", 1}, {"height", 16}, {"width", 16}, {"hidden", 16}, {"dropout", 0.0}, {"normalize", "symmetric"}};
   mlp.recipe = {5, 32, 1e-3f, "bce_logits", "flip=0.5", false, "adam"};
   mlp.build = build_tiny_mlp;
   register_model(std::move(mlp));
