@@ -184,6 +184,11 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_TRUE(has(r.err, "last.safetensors")) << r.err;
   Checkpoint ck = load_checkpoint(out + "/last.safetensors", "tiny-mlp");
   EXPECT_EQ(ck.info.epoch, 2);
+  // It holds exactly the state after epoch 2: equal to a clean 2-epoch run's.
+  ASSERT_EQ(run_fas(quick(dir + "/two", 2), dir).code, 0);
+  SafeTensors clean = load_safetensors(dir + "/two/last.safetensors"), kept = load_safetensors(out + "/last.safetensors");
+  ASSERT_EQ(clean.tensors.size(), kept.tensors.size());
+  for (auto& [k, t] : clean.tensors) EXPECT_EQ(t.to_vector(), kept.tensors.at(k).to_vector()) << k;
   // A real divergence: Adam with an absurd learning rate overflows within a few steps.
   r = run_fas(quick(dir + "/run2", 3) + " --lr 1e30", dir);
   EXPECT_TRUE(one_error_line(r, "at step")) << r.err;
