@@ -8,6 +8,7 @@
 #include "autograd/zero_pad.h"
 #include "layers/summary.h"
 #include "models/mobilenetv2_lite.h"
+#include "models/registry.h"
 #include "optim/optim.h"
 #include "testutil.h"
 
@@ -357,10 +358,7 @@ TEST(MobileNetV2Lite, GoldenThreeAdamStepsEye2x48x48) {
   EXPECT_TRUE(close_to_golden("out_eval3", (*m)(x), load_golden(kCase, "out_eval3"), 2e-5f, 0));
 }
 
-// The registry entry (src/models/mobilenetv2_lite_register.cpp), once models/registry.h (the CLI)
-// is on the branch and register_builtin_models() calls register_mobilenetv2_lite().
-#if __has_include("models/registry.h")
-#include "models/registry.h"
+// The registry entry (src/models/mobilenetv2_lite_register.cpp) behind fas train/eval/summary.
 
 TEST(MobileNetV2Lite, RegistryEntryBuildsTrainsAndScores) {
   const ModelInfo& info = find_model("mobilenetv2-lite");
@@ -384,4 +382,3 @@ TEST(MobileNetV2Lite, RegistryEntryBuildsTrainsAndScores) {
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(s[i], p[i]);  // score = P(live)
   EXPECT_THROW(make_config(info, {"nonsense=1"}), Error);
 }
-#endif
