@@ -8,6 +8,7 @@
 #include "autograd/zero_pad.h"
 #include "layers/summary.h"
 #include "models/mobilenetv2_lite.h"
+#include "models/registry.h"
 #include "optim/optim.h"
 #include "testutil.h"
 
@@ -355,4 +356,29 @@ TEST(MobileNetV2Lite, GoldenThreeAdamStepsEye2x48x48) {
   m->eval();
   NoGradGuard ng;
   EXPECT_TRUE(close_to_golden("out_eval3", (*m)(x), load_golden(kCase, "out_eval3"), 2e-5f, 0));
+}
+
+// The registry entry (src/models/mobilenetv2_lite_register.cpp) behind fas train/eval/summary.
+
+TEST(MobileNetV2Lite, RegistryEntryBuildsTrainsAndScores) {
+  const ModelInfo& info = find_model("mobilenetv2-lite");
+  EXPECT_EQ(info.score, ScoreKind::LiveProbability);
+  Json cfg = make_config(info, {"height=40", "width=36"});
+  Rng rng(7);
+  auto m = info.build(cfg, rng);
+  EXPECT_EQ(m->count_params(true), 87289 + 9 * 8);
+  EXPECT_EQ(m->count_params(false), 7232);
+  Tensor x = randu({4, 3, 40, 36}, rng, 0.f, 1.f), y = Tensor::from({4}, {1, 0, 1, 0});
+  Tensor loss = model_loss(info, *m, x, y);
+  EXPECT_TRUE(std::isfinite(loss.item()));
+  loss.backward();
+  for (auto& [n, t] : m->named_parameters()) EXPECT_TRUE(t.grad().defined()) << n;
+  m->eval();
+  std::vector<float> s = model_scores(info, *m, x);
+  ASSERT_EQ(s.size(), 4u);
+  auto& net = dynamic_cast<MobileNetV2Lite&>(*m);
+  NoGradGuard ng;
+  std::vector<float> p = net(x).to_vector();
+  for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(s[i], p[i]);  // score = P(live)
+  EXPECT_THROW(make_config(info, {"nonsense=1"}), Error);
 }

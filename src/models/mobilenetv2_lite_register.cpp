@@ -1,6 +1,6 @@
-// Registers "mobilenetv2-lite" with the model registry (models/registry.h, helper "cli"), so
-// `fas train|eval|predict|summary --model mobilenetv2-lite` work. Wired in by one line in
-// register_builtin_models() (registry.cpp): register_mobilenetv2_lite();
+// Registers "mobilenetv2-lite" with the model registry (models/registry.h), so
+// `fas train|eval|predict|summary --model mobilenetv2-lite` work; called from
+// register_builtin_models() (registry.cpp).
 //
 // Config keys (`--set key=value`): channels, height, width (input), alpha (width multiplier),
 // bn_momentum (Keras convention, 0.999), pad_layers (Keras ZeroPadding2D + valid conv; false =
@@ -9,11 +9,9 @@
 // lr 1e-3), batch 32, the §3.4 augmentation (rotation 30°, shift 10 %, zoom ±15 % per axis).
 // Inputs are scaled to [0, 1] ("unit"): the thesis' normalisation is ambiguous (§3.3) and the BN
 // after Conv1 makes the choice of affine input scaling immaterial for training.
-#if __has_include("models/registry.h")
-#include "models/registry.h"
-
 #include "autograd/graph.h"
 #include "models/mobilenetv2_lite.h"
+#include "models/registry.h"
 
 namespace fas {
 
@@ -58,4 +56,3 @@ void register_mobilenetv2_lite() {
 }
 
 }  // namespace fas
-#endif
