@@ -188,7 +188,9 @@ TEST(Dropout, InvertedTrainOnly) {
   for (float v : y.to_vector()) {
     s += v;
     zeros += v == 0.f;
-    if (v != 0.f) EXPECT_FLOAT_EQ(v, 1.f / 0.75f);
+    if (v != 0.f) {
+      EXPECT_FLOAT_EQ(v, 1.f / 0.75f);
+    }
   }
   EXPECT_NEAR(zeros / 10000.0, 0.25, 0.02);
   EXPECT_NEAR(s / 10000.0, 1.0, 0.03);

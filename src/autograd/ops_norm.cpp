@@ -1,0 +1,95 @@
+// Batch normalisation over [N, C] or [N, C, H, W] (loops in kernels/batchnorm.h).
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/graph.h"
+#include "autograd/ops.h"
+#include "kernels/batchnorm.h"
+
+namespace fas {
+
+namespace {
+
+void check_channel_vec(const char* what, const Tensor& t, const Tensor& x, int64_t C) {
+  if (t.defined() && (t.dim() != 1 || t.size(0) != C))
+    fail(std::string("batch_norm: ") + what + " " + shape_str(t.shape()) + " does not match the " +
+         std::to_string(C) + " channels of input " + shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                  Tensor& running_var, const BatchNormArgs& args) {
+  if (!x.defined() || (x.dim() != 2 && x.dim() != 4))
+    fail("batch_norm: expected input [N, C] or [N, C, H, W], got " +
+         (x.defined() ? shape_str(x.shape()) : std::string("undefined")));
+  if (gamma.defined() != beta.defined()) fail("batch_norm: gamma and beta must both be given or both be undefined");
+  const int64_t N = x.size(0), C = x.size(1), S = x.dim() == 4 ? x.size(2) * x.size(3) : 1, M = N * S;
+  check_channel_vec("gamma", gamma, x, C);
+  check_channel_vec("beta", beta, x, C);
+  check_channel_vec("running_mean", running_mean, x, C);
+  check_channel_vec("running_var", running_var, x, C);
+  if (running_mean.defined() != running_var.defined())
+    fail("batch_norm: running_mean and running_var must both be given or both be undefined");
+  if (!(args.eps > 0.f)) fail("batch_norm: eps must be positive");
+
+  // mean/istd: the statistics that normalise this call (batch or running).
+  std::vector<float> mean(C), var(C), istd(C), scale(C), shift(C);
+  if (args.training) {
+    if (M < 2)
+      fail("batch_norm: training needs more than one value per channel, got input " + shape_str(x.shape()));
+    f32_batchnorm_stats(x.data(), N, C, S, mean.data(), var.data());
+    if (running_mean.defined()) {
+      // Keras momentum m is PyTorch momentum 1 - m; both store the unbiased variance.
+      const float m = args.convention == MomentumConvention::Torch ? args.momentum : 1.f - args.momentum;
+      const float unbias = (float)M / (float)(M - 1);
+      float* rm = running_mean.data();
+      float* rv = running_var.data();
+      for (int64_t c = 0; c < C; ++c) {
+        rm[c] = (1.f - m) * rm[c] + m * mean[c];
+        rv[c] = (1.f - m) * rv[c] + m * var[c] * unbias;
+      }
+    }
+  } else {
+    if (!running_mean.defined()) fail("batch_norm: inference mode needs running_mean and running_var");
+    for (int64_t c = 0; c < C; ++c) mean[c] = running_mean.data()[c], var[c] = running_var.data()[c];
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    istd[c] = 1.f / std::sqrt(var[c] + args.eps);
+    const float g = gamma.defined() ? gamma.data()[c] : 1.f;
+    scale[c] = g * istd[c];
+    shift[c] = (beta.defined() ? beta.data()[c] : 0.f) - mean[c] * scale[c];
+  }
+  Tensor y = Tensor::empty(x.shape());
+  f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
+
+  std::vector<Tensor> ins = {x};
+  if (gamma.defined()) ins.push_back(gamma), ins.push_back(beta);
+  Tensor cx = x, cg = gamma, cb = beta;
+  const bool training = args.training;
+  record(y, "batch_norm", ins, [=](const Tensor& gy) mutable {
+    std::vector<float> sum_g(C), sum_gxc(C);
+    f32_batchnorm_grad_sums(gy.data(), cx.data(), mean.data(), N, C, S, sum_g.data(), sum_gxc.data());
+    if (cx.requires_grad()) {
+      std::vector<float> a(scale), b(C, 0.f), d(C, 0.f);  // a = gamma * istd
+      if (training)  // the batch statistics depend on x too
+        for (int64_t c = 0; c < C; ++c) {
+          b[c] = -a[c] * istd[c] * istd[c] * sum_gxc[c] / (float)M;
+          d[c] = -a[c] * sum_g[c] / (float)M - b[c] * mean[c];
+        }
+      f32_batchnorm_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), cx.grad_data());
+    }
+    if (cg.defined() && cg.requires_grad()) {
+      float* gg = cg.grad_data();
+      for (int64_t c = 0; c < C; ++c) gg[c] += sum_gxc[c] * istd[c];  // d/dgamma = sum(gy * xhat)
+    }
+    if (cb.defined() && cb.requires_grad()) {
+      float* gb = cb.grad_data();
+      for (int64_t c = 0; c < C; ++c) gb[c] += sum_g[c];
+    }
+  });
+  return y;
+}
+
+}  // namespace fas

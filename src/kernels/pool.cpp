@@ -1,0 +1,121 @@
+#include "kernels/pool.h"
+
+#include <algorithm>
+
+namespace fas {
+
+namespace {
+// Valid input range [lo, hi) of the window starting at `start` (may be negative) of size k.
+inline void clip(int64_t start, int k, int64_t n, int64_t* lo, int64_t* hi) {
+  *lo = std::max<int64_t>(start, 0);
+  *hi = std::min<int64_t>(start + k, n);
+}
+}  // namespace
+
+void f32_maxpool2d(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const float* xp = x + p * in;
+    for (int64_t i = 0; i < g.oh; ++i) {
+      int64_t h0, h1;
+      clip(i * g.sh - g.pad_top, g.kh, g.h, &h0, &h1);
+      for (int64_t j = 0; j < g.ow; ++j) {
+        int64_t w0, w1;
+        clip(j * g.sw - g.pad_left, g.kw, g.w, &w0, &w1);
+        int64_t best = h0 * g.w + w0;
+        float m = xp[best];
+        for (int64_t r = h0; r < h1; ++r)
+          for (int64_t c = w0; c < w1; ++c)
+            if (xp[r * g.w + c] > m) m = xp[r * g.w + c], best = r * g.w + c;  // strict: first max wins
+        y[p * out + i * g.ow + j] = m;
+        if (argmax) argmax[p * out + i * g.ow + j] = (int32_t)best;
+      }
+    }
+  }
+}
+
+void f32_maxpool2d_backward(const float* gy, const int32_t* argmax, const PoolGeom& g, float* gx) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t o = 0; o < out; ++o) gx[p * in + argmax[p * out + o]] += gy[p * out + o];
+}
+
+// Shared window walk of avg pool forward and backward: f(output index, lo/hi bounds, 1/divisor).
+template <class F>
+static void avg_windows(const PoolGeom& g, bool include_pad, F f) {
+  for (int64_t i = 0; i < g.oh; ++i) {
+    int64_t h0, h1;
+    clip(i * g.sh - g.pad_top, g.kh, g.h, &h0, &h1);
+    for (int64_t j = 0; j < g.ow; ++j) {
+      int64_t w0, w1;
+      clip(j * g.sw - g.pad_left, g.kw, g.w, &w0, &w1);
+      const int64_t cnt = include_pad ? (int64_t)g.kh * g.kw : (h1 - h0) * (w1 - w0);
+      f(i * g.ow + j, h0, h1, w0, w1, 1.f / (float)cnt);
+    }
+  }
+}
+
+void f32_avgpool2d(const float* x, const PoolGeom& g, bool include_pad, float* y) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const float* xp = x + p * in;
+    float* yp = y + p * out;
+    avg_windows(g, include_pad, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, float inv) {
+      float s = 0.f;
+      for (int64_t r = h0; r < h1; ++r)
+        for (int64_t c = w0; c < w1; ++c) s += xp[r * g.w + c];
+      yp[o] = s * inv;
+    });
+  }
+}
+
+void f32_avgpool2d_backward(const float* gy, const PoolGeom& g, bool include_pad, float* gx) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const float* gp = gy + p * out;
+    float* xp = gx + p * in;
+    avg_windows(g, include_pad, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1, float inv) {
+      const float v = gp[o] * inv;
+      for (int64_t r = h0; r < h1; ++r)
+        for (int64_t c = w0; c < w1; ++c) xp[r * g.w + c] += v;
+    });
+  }
+}
+
+void f32_global_avgpool(const float* x, int64_t planes, int64_t size, float* y) {
+  for (int64_t p = 0; p < planes; ++p) {
+    double s = 0;  // planes can be large (250x200): accumulate in double
+    for (int64_t i = 0; i < size; ++i) s += x[p * size + i];
+    y[p] = (float)(s / (double)size);
+  }
+}
+
+void f32_global_avgpool_backward(const float* gy, int64_t planes, int64_t size, float* gx) {
+  for (int64_t p = 0; p < planes; ++p) {
+    const float v = gy[p] / (float)size;
+    for (int64_t i = 0; i < size; ++i) gx[p * size + i] += v;
+  }
+}
+
+void f32_upsample_nearest2d(const float* x, int64_t planes, int64_t h, int64_t w, int sh, int sw, float* y) {
+  const int64_t ow = w * sw;
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < h * sh; ++i) {
+      const float* xr = x + (p * h + i / sh) * w;
+      float* yr = y + (p * h * sh + i) * ow;
+      for (int64_t j = 0; j < ow; ++j) yr[j] = xr[j / sw];
+    }
+}
+
+void f32_upsample_nearest2d_backward(const float* gy, int64_t planes, int64_t h, int64_t w, int sh, int sw,
+                                     float* gx) {
+  const int64_t ow = w * sw;
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < h * sh; ++i) {
+      float* xr = gx + (p * h + i / sh) * w;
+      const float* yr = gy + (p * h * sh + i) * ow;
+      for (int64_t j = 0; j < ow; ++j) xr[j / sw] += yr[j];
+    }
+}
+
+}  // namespace fas

@@ -1,0 +1,116 @@
+#include "layers/layers.h"
+
+#include <cmath>
+#include <string>
+
+namespace fas {
+
+Linear::Linear(int64_t in, int64_t out, Rng& rng, bool has_bias, Init init) {
+  if (in < 1 || out < 1) fail("Linear: sizes must be positive, got " + std::to_string(in) + " -> " + std::to_string(out));
+  Tensor w = Tensor::empty({out, in});
+  if (init == Init::Keras)
+    init_glorot_uniform(w, rng);
+  else
+    init_torch_default(w, in, rng);
+  weight = register_parameter("weight", w);
+  if (has_bias) {
+    Tensor b = Tensor::zeros({out});
+    if (init == Init::Torch) init_torch_default(b, in, rng);
+    bias = register_parameter("bias", b);
+  }
+}
+
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+
+BatchNorm::BatchNorm(int64_t channels, BatchNormArgs a, bool affine) : args(a) {
+  if (channels < 1) fail("BatchNorm: channels must be positive, got " + std::to_string(channels));
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones({channels}));
+    bias = register_parameter("bias", Tensor::zeros({channels}));
+  }
+  running_mean = register_buffer("running_mean", Tensor::zeros({channels}));
+  running_var = register_buffer("running_var", Tensor::ones({channels}));
+}
+
+Tensor BatchNorm::forward(const Tensor& x) {
+  BatchNormArgs a = args;
+  a.training = is_training();
+  return batch_norm(x, weight, bias, running_mean, running_var, a);
+}
+
+Activation::Activation(Act a, float s) : act(a), slope(s) {}
+
+Tensor Activation::forward(const Tensor& x) {
+  switch (act) {
+    case Act::ReLU: return relu(x);
+    case Act::ReLU6: return relu6(x);
+    case Act::LeakyReLU: return leaky_relu(x, slope);
+    case Act::Tanh: return tanh(x);
+    case Act::Sigmoid: return sigmoid(x);
+    case Act::Softmax: return softmax(x, 1);
+  }
+  fail("Activation: unknown activation");
+}
+
+std::string Activation::type_name() const {
+  switch (act) {
+    case Act::ReLU:
+    case Act::ReLU6: return "ReLU";
+    case Act::LeakyReLU: return "LeakyReLU";
+    case Act::Softmax: return "Softmax";
+    default: return "Activation";
+  }
+}
+
+PoolWindow::PoolWindow(int k_, int stride_, Padding p, int pad_)
+    : k(k_), stride(stride_ < 0 ? k_ : stride_), pad(pad_), padding(p) {
+  if (k < 1 || stride < 1 || pad < 0)
+    fail("pooling layer: bad window " + std::to_string(k) + ", stride " + std::to_string(stride) + ", pad " +
+         std::to_string(pad));
+}
+
+Pool2dArgs PoolWindow::args_for(const Shape& x) const {
+  if (padding == Padding::Same) {
+    if (x.size() != 4) fail("pooling layer: expected input [N, C, H, W], got " + shape_str(x));
+    return pool_args_same(x[2], x[3], k, k, stride, stride);
+  }
+  Pool2dArgs a;
+  a.kh = a.kw = k;
+  a.stride_h = a.stride_w = stride;
+  if (padding == Padding::Explicit) a.pad_top = a.pad_bottom = a.pad_left = a.pad_right = pad;
+  return a;
+}
+
+UpsampleNearest2d::UpsampleNearest2d(int s) : scale(s) {
+  if (s < 1) fail("UpsampleNearest2d: scale must be >= 1, got " + std::to_string(s));
+}
+
+Tensor Flatten::forward(const Tensor& x) {
+  if (x.dim() < 2) fail("Flatten: expected input [N, ...], got " + shape_str(x.shape()));
+  return flatten(x, 1);
+}
+
+Dropout::Dropout(float p_, uint64_t seed) : p(p_), rng(seed) {
+  if (p < 0.f || p >= 1.f) fail("Dropout: p must be in [0, 1), got " + std::to_string(p));
+}
+
+Embedding::Embedding(int64_t num, int64_t dim, Rng& rng) {
+  if (num < 1 || dim < 1) fail("Embedding: sizes must be positive, got " + std::to_string(num) + " x " + std::to_string(dim));
+  Tensor w = Tensor::empty({num, dim});
+  init_normal(w, 0.f, 1.f, rng);
+  weight = register_parameter("weight", w);
+}
+
+Tensor Embedding::forward(const Tensor& ids) {
+  std::vector<int64_t> v(ids.numel());
+  for (int64_t i = 0; i < ids.numel(); ++i) {
+    const float f = ids.data()[i];
+    if (f != std::floor(f)) fail("Embedding: id " + std::to_string(f) + " at index " + std::to_string(i) + " is not an integer");
+    v[i] = (int64_t)f;
+  }
+  Shape s = ids.shape();
+  s.push_back(weight.size(1));
+  return embedding(v, weight).reshape(s);
+}
+
+}  // namespace fas

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's test command: install dependencies, build, run every test with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+bash tools/build.sh
+cd build && ctest --output-on-failure -j2 --timeout 900
