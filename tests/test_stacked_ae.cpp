@@ -355,3 +355,32 @@ TEST(StackedAE, GreedyResumesFromStageCheckpoints) {
   for (int k = 0; k < 4; ++k)
     EXPECT_EQ(test::max_abs_diff(b.aes[k]->enc2->weight, a.aes[k]->enc2->weight), 0.f);
 }
+
+TEST(StackedAE, GreedyStageFreezesAndLoadsTheLowerAEs) {
+  const auto cfg = input_cfg(32, 32, 4);
+  GreedyStage s1(1, cfg);
+  auto cfg2 = cfg;
+  cfg2.seed = 5;
+  GreedyStage s3(3, cfg2);
+  EXPECT_EQ(s3.count_params(true), 1106624);  // only AE3 trains
+  EXPECT_EQ(s3.count_params(false), 4147 + 69296);
+  EXPECT_THROW(s3.load_lower(s1.state_dict()), Error);  // stage 1 has no AE2
+  GreedyStage s2(2, cfg);
+  s2.load_lower(s1.state_dict());
+  EXPECT_EQ(test::max_abs_diff(s2.aes[0]->enc1->weight, s1.aes[0]->enc1->weight), 0.f);
+  s3.load_lower(s2.state_dict());
+  EXPECT_EQ(test::max_abs_diff(s3.aes[1]->dec2->weight, s2.aes[1]->dec2->weight), 0.f);
+  Rng rng(3);
+  Tensor x = test::randu({2, 3, 32, 32}, rng, 0.f, 1.f);
+  Tensor code = s3.stage_input(x);
+  EXPECT_EQ(code.shape(), (Shape{2, 64, 2, 2}));
+  EXPECT_FALSE(code.requires_grad());
+  Tensor l = s3.loss(x);
+  {
+    NoGradGuard ng;
+    EXPECT_NEAR(l.item(), mse_loss((*s3.aes[2])(code), code).item(), 1e-7);
+  }
+  l.backward();
+  EXPECT_FALSE(s3.aes[0]->enc1->weight.grad().defined());
+  EXPECT_TRUE(s3.aes[2]->enc1->weight.grad().defined());
+}

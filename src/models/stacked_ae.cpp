@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "autograd/graph.h"
 #include "autograd/ops.h"
 
 namespace fas {
@@ -170,6 +171,44 @@ Tensor DeepAE::encode(const Tensor& x) {
   Tensor h = x;
   for (size_t i = 0; i < encoder_layers_; ++i) h = (*at(i))(h);
   return h;
+}
+
+// ------------------------------------------------------------------------- greedy stage
+
+GreedyStage::GreedyStage(int stage, const StackedAEConfig& cfg) : k(stage) {
+  ae_plan(k);  // validates k
+  for (int i = 1; i <= k; ++i) {
+    aes[i - 1] = register_module("ae" + std::to_string(i), std::make_shared<LayerAE>(i, cfg));
+    if (i < k) aes[i - 1]->freeze();
+  }
+}
+
+Tensor GreedyStage::stage_input(const Tensor& x) {
+  NoGradGuard ng;
+  Tensor h = x;
+  for (int i = 0; i + 1 < k; ++i) {
+    aes[i]->eval();  // frozen encoders: never in training mode
+    h = aes[i]->encode(h);
+  }
+  return h;
+}
+
+Tensor GreedyStage::forward(const Tensor& x) { return (*aes[k - 1])(stage_input(x)); }
+
+Tensor GreedyStage::loss(const Tensor& x) {
+  Tensor in = stage_input(x);
+  return mse_loss((*aes[k - 1])(in), in);
+}
+
+void GreedyStage::load_lower(const std::map<std::string, Tensor>& sd) {
+  for (int i = 0; i + 1 < k; ++i) {
+    const std::string prefix = "ae" + std::to_string(i + 1) + ".";
+    std::map<std::string, Tensor> mine;
+    for (auto& [n, t] : sd)
+      if (n.compare(0, prefix.size(), prefix) == 0) mine[n.substr(prefix.size())] = t;
+    if (mine.empty()) fail("GreedyStage " + std::to_string(k) + ": the previous stage has no AE" + std::to_string(i + 1));
+    aes[i]->load_state_dict(mine);
+  }
 }
 
 // -------------------------------------------------------------------------- weight transfer

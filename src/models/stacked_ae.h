@@ -16,6 +16,7 @@
 //     even and no crop happens (the spec's model exactly).
 #pragma once
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +93,23 @@ class DeepAE : public Sequential {
 
  private:
   size_t encoder_layers_ = 0;
+};
+
+// Stage k (1..4) of the greedy procedure as one module, the unit `fas train --model stacked-ae
+// --set stage=k` trains: AE1..AEk as children "ae1".."aek" with AE1..AE(k-1) frozen (their
+// weights come from stage k-1, see load_lower). forward(x) is AE k's reconstruction of its input
+// (the frozen encoders' code of x); loss(x) is the MSE against that input.
+class GreedyStage : public Module {
+ public:
+  GreedyStage(int k, const StackedAEConfig& cfg);
+  Tensor forward(const Tensor& x) override;
+  Tensor stage_input(const Tensor& x);  // no gradient
+  Tensor loss(const Tensor& x);
+  std::string type_name() const override { return "GreedyStage" + std::to_string(k); }
+  // Fills AE1..AE(k-1) from the state dict of a stage >= k-1 (keys "ae<i>.<param>").
+  void load_lower(const std::map<std::string, Tensor>& sd);
+  std::array<std::shared_ptr<LayerAE>, 4> aes;  // aes[k..3] empty
+  int k;
 };
 
 // Copies AE k's two encoder convs into CNN8's convs 2k and 2k+1 (§2 weight transfer); the
