@@ -9,12 +9,15 @@
 //               frozen AE1..AE(k-1), loaded from `from` (the stage k-1 checkpoint). Loss MSE,
 //               trained on all training images (live and spoof, as the thesis' AEs); its score is
 //               the per-image reconstruction MSE of AE k's input (an anomaly score).
+//   deep-ae     the full deep AE (annex), trained end to end with MSE (the thesis could not).
 // The pipeline (scripts/stacked_ae_pipeline.sh runs it as one command):
 //   fas train --model stacked-ae --set stage=1 --data L --out R/ae1
 //   fas train --model stacked-ae --set stage=2 --set from=R/ae1/last.safetensors --data L --out R/ae2
 //   ... stage 3, 4 ...
 //   fas train --model cnn8 --set init=R/ae4/last.safetensors --data L --val V --out R/cnn8
 #if __has_include("models/registry.h") && __has_include("io/checkpoint.h")
+#include <cstdio>
+
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "io/checkpoint.h"
@@ -70,8 +73,11 @@ std::shared_ptr<Module> build_stage(const Json& cfg, Rng& rng) {
   const int k = cfg.at("stage").get<int>();
   auto stage = std::make_shared<GreedyStage>(k, model_config(cfg, rng));
   const std::string from = cfg.at("from").get<std::string>();
-  if (k > 1 && from.empty()) fail("stacked-ae: stage " + std::to_string(k) + " needs --set from=<stage " + std::to_string(k - 1) + " checkpoint>");
-  if (k > 1) stage->load_lower(load_checkpoint(from, "stacked-ae").model);
+  if (k > 1 && from.empty())  // fine for `fas summary`; training this way learns codes of random encoders
+    std::fprintf(stderr, "stacked-ae: stage %d without --set from=<stage %d checkpoint>: AE1..AE%d are random\n", k,
+                 k - 1, k - 1);
+  else if (k > 1)
+    stage->load_lower(load_checkpoint(from, "stacked-ae").model);
   return stage;
 }
 
@@ -114,6 +120,17 @@ void register_stacked_ae_models() {
     return mean_dim(square(sub(r, in)).reshape({n, -1}), 1).to_vector();
   };
   register_model(std::move(ae));
+
+  ModelInfo deep;
+  deep.name = "deep-ae";
+  deep.description = "full deep conv AE (spec 000 annex), trained end to end: 18,877,603 params";
+  deep.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}};
+  deep.recipe = {10, 8, 1e-3f, "recon_mse", "none", false, "adam"};
+  deep.score = ScoreKind::Anomaly;
+  deep.build = [](const Json& cfg, Rng& rng) -> std::shared_ptr<Module> {
+    return std::make_shared<DeepAE>(model_config(cfg, rng));
+  };
+  register_model(std::move(deep));
 }
 
 }  // namespace fas
