@@ -384,3 +384,20 @@ TEST(StackedAE, GreedyStageFreezesAndLoadsTheLowerAEs) {
   EXPECT_FALSE(s3.aes[0]->enc1->weight.grad().defined());
   EXPECT_TRUE(s3.aes[2]->enc1->weight.grad().defined());
 }
+
+TEST(StackedAE, GreedyStageForwardDecodesBackToImages) {
+  const auto cfg = input_cfg(18, 18, 6);  // odd sizes: the crops must undo the "same" pooling
+  GreedyStage s3(3, cfg);
+  Rng rng(8);
+  Tensor x = test::randu({2, 3, 18, 18}, rng, 0.f, 1.f);
+  NoGradGuard ng;
+  EXPECT_EQ(s3.reconstruct_input(x).shape(), (Shape{2, 64, 2, 2}));
+  Tensor img = s3(x);
+  EXPECT_EQ(img.shape(), x.shape());
+  Tensor want = s3.aes[0]->decode(s3.aes[1]->decode(s3.reconstruct_input(x)));
+  EXPECT_EQ(test::max_abs_diff(img, want), 0.f);
+  for (int k = 0; k < 3; ++k) {  // LayerAE: forward = decode(encode)
+    Tensor in = layerwise_input(s3.aes, k + 1, x);
+    EXPECT_EQ(test::max_abs_diff((*s3.aes[k])(in), s3.aes[k]->decode(s3.aes[k]->encode(in))), 0.f) << k;
+  }
+}

@@ -137,6 +137,12 @@ Tensor LayerAE::encode(const Tensor& x) {
   return h;
 }
 
+Tensor LayerAE::decode(const Tensor& code) {
+  Tensor h = code;
+  for (size_t i = 4; i < size(); ++i) h = (*at(i))(h);  // up, conv, up, conv
+  return h;
+}
+
 // -------------------------------------------------------------------------------- deep AE
 
 DeepAE::DeepAE(const StackedAEConfig& cfg) {
@@ -193,7 +199,13 @@ Tensor GreedyStage::stage_input(const Tensor& x) {
   return h;
 }
 
-Tensor GreedyStage::forward(const Tensor& x) { return (*aes[k - 1])(stage_input(x)); }
+Tensor GreedyStage::reconstruct_input(const Tensor& x) { return (*aes[k - 1])(stage_input(x)); }
+
+Tensor GreedyStage::forward(const Tensor& x) {
+  Tensor h = reconstruct_input(x);
+  for (int i = k - 2; i >= 0; --i) h = aes[i]->decode(h);
+  return h;
+}
 
 Tensor GreedyStage::loss(const Tensor& x) {
   Tensor in = stage_input(x);

@@ -74,7 +74,8 @@ class CNN8 : public Sequential {
 class LayerAE : public Sequential {
  public:
   LayerAE(int k, const StackedAEConfig& cfg);
-  Tensor encode(const Tensor& x);  // the "final code": output of the second max-pool
+  Tensor encode(const Tensor& x);     // the "final code": output of the second max-pool
+  Tensor decode(const Tensor& code);  // the decoder half: forward(x) = decode(encode(x))
   std::string type_name() const override { return "LayerAE" + std::to_string(k); }
   Shape input_shape(int64_t batch) const { return {batch, in_c, in_h, in_w}; }
   std::shared_ptr<ActConv2d> enc1, enc2, dec1, dec2;
@@ -97,13 +98,16 @@ class DeepAE : public Sequential {
 
 // Stage k (1..4) of the greedy procedure as one module, the unit `fas train --model stacked-ae
 // --set stage=k` trains: AE1..AEk as children "ae1".."aek" with AE1..AE(k-1) frozen (their
-// weights come from stage k-1, see load_lower). forward(x) is AE k's reconstruction of its input
-// (the frozen encoders' code of x); loss(x) is the MSE against that input.
+// weights come from stage k-1, see load_lower). loss(x) is the MSE of AE k's reconstruction of its
+// input (the frozen encoders' code of x) against that input. forward(x) maps AE k's reconstruction
+// back to image space through the frozen decoders AE(k-1)..AE1, so a stage is viewable as
+// images (and at stage 4 it has the deep AE's layers).
 class GreedyStage : public Module {
  public:
   GreedyStage(int k, const StackedAEConfig& cfg);
   Tensor forward(const Tensor& x) override;
   Tensor stage_input(const Tensor& x);  // no gradient
+  Tensor reconstruct_input(const Tensor& x);  // AE k's output for stage_input(x)
   Tensor loss(const Tensor& x);
   std::string type_name() const override { return "GreedyStage" + std::to_string(k); }
   // Fills AE1..AE(k-1) from the state dict of a stage >= k-1 (keys "ae<i>.<param>").

@@ -8,7 +8,9 @@
 //   stacked-ae  stage k of the greedy layer-wise procedure (§2): trains AE k on the code of the
 //               frozen AE1..AE(k-1), loaded from `from` (the stage k-1 checkpoint). Loss MSE,
 //               trained on all training images (live and spoof, as the thesis' AEs); its score is
-//               the per-image reconstruction MSE of AE k's input (an anomaly score).
+//               the per-image reconstruction MSE of AE k's input (an anomaly score); its forward
+//               maps the reconstruction back to an image through the frozen decoders, so
+//               `fas eval` writes reconstructions.png (inputs above reconstructions) per stage.
 //   deep-ae     the full deep AE (annex), trained end to end with MSE (the thesis could not).
 // The pipeline (scripts/stacked_ae_pipeline.sh runs it as one command):
 //   fas train --model stacked-ae --set stage=1 --data L --out R/ae1
@@ -115,7 +117,7 @@ void register_stacked_ae_models() {
   ae.scores = [](Module& m, const Tensor& x) {
     GreedyStage& s = as<GreedyStage>(m, "stacked-ae");
     Tensor in = s.stage_input(x);
-    Tensor r = s(x);
+    Tensor r = s.reconstruct_input(x);
     const int64_t n = x.size(0);
     return mean_dim(square(sub(r, in)).reshape({n, -1}), 1).to_vector();
   };
