@@ -1,11 +1,13 @@
 // conv2d and conv_transpose2d with TF/Keras padding rules. Kernel choice: depthwise
-// (groups == C == OC) -> direct kernel (kernels/dwconv.h); everything else -> im2col/col2im +
+// (groups == C == OC) -> direct kernel (3x3 with stride 1 or 2: the SIMD kernels/dwconv3x3.h,
+// other sizes: kernels/dwconv.h); everything else -> im2col/col2im +
 // OpenBLAS GEMM (kernels/conv.h). The op owns the GEMM workspace; kernels never allocate.
 // A transposed conv is the input gradient of the conv whose input is the transposed conv's
 // output, so both ops share the same three conv passes with the roles swapped.
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -13,7 +15,9 @@
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "kernels/conv.h"
+#include "kernels/conv1x1.h"
 #include "kernels/dwconv.h"
+#include "kernels/dwconv3x3.h"
 
 namespace fas {
 
@@ -49,15 +53,39 @@ int threads_for(const ConvDims& d) {
   return macs < (int64_t(1) << 18) ? 1 : std::max(1, omp_get_max_threads());
 }
 
+// Depthwise 3x3, stride 1 or 2 (same both ways), no dilation: the SIMD kernels of
+// kernels/dwconv3x3.h (MobileNet's hot spot). Other depthwise shapes keep the generic kernel.
+constexpr int64_t kPointwiseMaxC = 128;
+
+bool dw3x3(const ConvDims& d, DwConv3x3Geom* g) {
+  if (!conv2d_is_depthwise(d) || d.KH != 3 || d.KW != 3 || d.dh != 1 || d.dw != 1 || d.sh != d.sw ||
+      (d.sh != 1 && d.sh != 2))
+    return false;
+  *g = DwConv3x3Geom{d.H, d.W, d.OH, d.OW, d.pt, d.pl};
+  return true;
+}
+
 void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b, float* y, bool acc) {
   const int T = threads_for(d);
+  if (DwConv3x3Geom g; dw3x3(d, &g))
+    return dwconv3x3_forward(x, w, b, y, d.N, d.C, g, d.sh, -INFINITY, INFINITY, acc, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_fwd__scalar(d, x, w, b, y, acc, T);
+  if (conv2d_is_pointwise(d) && d.groups == 1 && !acc && d.C <= kPointwiseMaxC) {
+    // Narrow pointwise convs (MobileNet's expand/project): the fused SIMD kernel, one image per
+    // thread. Wider ones go to OpenBLAS, whose packing pays off there.
+    const Conv1x1Fn f = conv1x1_kernel();
+#pragma omp parallel for num_threads(std::min<int64_t>(T, d.N)) schedule(static)
+    for (int64_t n = 0; n < d.N; ++n)
+      f(x + n * d.C * d.HW(), w, b, y + n * d.OC * d.OHW(), d.C, d.OC, d.HW(), -INFINITY, INFINITY);
+    return;
+  }
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
   f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }
 
 void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* gx) {
   const int T = threads_for(d);
+  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, g, d.sh, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
   f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T);
@@ -65,6 +93,7 @@ void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* g
 
 void pass_bwd_weight(const ConvDims& d, const float* x, const float* gy, float* gw) {
   const int T = threads_for(d);
+  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_weight(x, gy, gw, d.N, d.C, g, d.sh, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_weight__scalar(d, x, gy, gw, T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, T));
   f32_conv2d_bwd_weight__gemm(d, x, gy, gw, ws, T);

@@ -6,6 +6,8 @@
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "kernels/batchnorm.h"
+#include "kernels/cpu.h"
+#include "kernels/elementwise.h"
 
 namespace fas {
 
@@ -34,12 +36,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     fail("batch_norm: running_mean and running_var must both be given or both be undefined");
   if (!(args.eps > 0.f)) fail("batch_norm: eps must be positive");
 
+  // The per-channel loops run the dispatched SIMD kernels (kernels/elementwise.h; the plain ones in
+  // kernels/batchnorm.h are their references), threaded over channels when there is enough work.
+  const int T = N * C * S >= (int64_t(1) << 15) ? num_threads() : 1;
   // mean/istd: the statistics that normalise this call (batch or running).
   std::vector<float> mean(C), var(C), istd(C), scale(C), shift(C);
   if (args.training) {
     if (M < 2)
       fail("batch_norm: training needs more than one value per channel, got input " + shape_str(x.shape()));
-    f32_batchnorm_stats(x.data(), N, C, S, mean.data(), var.data());
+    bn_stats(x.data(), N, C, S, mean.data(), var.data(), T);
     if (running_mean.defined()) {
       // Keras momentum m is PyTorch momentum 1 - m; both store the unbiased variance.
       const float m = args.convention == MomentumConvention::Torch ? args.momentum : 1.f - args.momentum;
@@ -62,7 +67,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     shift[c] = (beta.defined() ? beta.data()[c] : 0.f) - mean[c] * scale[c];
   }
   Tensor y = Tensor::empty(x.shape());
-  f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
+  if (S >= 8)  // feature maps: the dispatched SIMD kernel (same formula, fused multiply-add)
+    elementwise_kernels().vscaleshift_clamp(x.data(), scale.data(), shift.data(), y.data(), N, C, S, -INFINITY,
+                                            INFINITY);
+  else
+    f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
 
   std::vector<Tensor> ins = {x};
   if (gamma.defined()) ins.push_back(gamma), ins.push_back(beta);
@@ -70,7 +79,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   const bool training = args.training;
   record(y, "batch_norm", ins, [=](const Tensor& gy) mutable {
     std::vector<float> sum_g(C), sum_gxc(C);
-    f32_batchnorm_grad_sums(gy.data(), cx.data(), mean.data(), N, C, S, sum_g.data(), sum_gxc.data());
+    bn_grad_sums(gy.data(), cx.data(), mean.data(), N, C, S, sum_g.data(), sum_gxc.data(), T);
     if (cx.requires_grad()) {
       std::vector<float> a(scale), b(C, 0.f), d(C, 0.f);  // a = gamma * istd
       if (training)  // the batch statistics depend on x too
@@ -78,7 +87,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
           b[c] = -a[c] * istd[c] * istd[c] * sum_gxc[c] / (float)M;
           d[c] = -a[c] * sum_g[c] / (float)M - b[c] * mean[c];
         }
-      f32_batchnorm_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), cx.grad_data());
+      bn_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), cx.grad_data(), T);
     }
     if (cg.defined() && cg.requires_grad()) {
       float* gg = cg.grad_data();

@@ -1,0 +1,186 @@
+// Per-kernel benchmarks (Google Benchmark; not tests) on shapes from the spec models, single
+// thread unless FAS_NUM_THREADS is set. Counters: "GFLOP/s" (2 x MACs); for the dense 3x3 conv
+// also "%peak": share of the AVX2 FMA peak (16 MAC/cycle) at the nominal clock read from
+// /proc/cpuinfo, an estimate since the real (boost) clock is not measured.
+// Depthwise and elementwise kernels are benchmarked once per ISA the CPU has (suffix /isa).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "autograd/graph.h"
+#include "autograd/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/dwconv3x3.h"
+#include "kernels/elementwise.h"
+#include "tensor/random.h"
+
+using namespace fas;
+
+namespace {
+
+Tensor rand_tensor(const Shape& s, uint64_t seed) {
+  Rng rng(seed);
+  Tensor t = Tensor::empty(s);
+  init_normal(t, 0.f, 1.f, rng);
+  return t;
+}
+
+void set_gflops(benchmark::State& st, double flops_per_iter) {
+  st.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+double nominal_ghz() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1)) / 1000.0;
+  return 0;
+}
+
+// ------------------------------------------------------------------ convolutions (ops, no grad)
+void conv_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w, int k, int stride,
+                bool peak_counter) {
+  NoGradGuard ng;
+  Tensor x = rand_tensor({n, c, h, w}, 1), wt = rand_tensor({oc, c, k, k}, 2), b = rand_tensor({oc}, 3);
+  Conv2dArgs a = conv_args_same(h, w, k, k, stride, stride);
+  Tensor y;
+  for (auto _ : st) {
+    y = conv2d(x, wt, b, a);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double macs = (double)n * oc * c * k * k * y.size(2) * y.size(3);
+  set_gflops(st, 2 * macs);
+  if (peak_counter && nominal_ghz() > 0)
+    st.counters["%peak"] = benchmark::Counter(macs / (16.0 * nominal_ghz() * 1e9) * 100.0,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Conv3x3_64to64_56x56(benchmark::State& st) { conv_bench(st, 1, 64, 64, 56, 56, 3, 1, true); }
+BENCHMARK(BM_Conv3x3_64to64_56x56)->Unit(benchmark::kMillisecond);
+// MobileNetV2-lite (face, 2x250x200): stem, an expand and a project 1x1, the final 32 -> 1280.
+void BM_Conv3x3s2_stem_2to8_250x200(benchmark::State& st) { conv_bench(st, 1, 2, 8, 250, 200, 3, 2, false); }
+BENCHMARK(BM_Conv3x3s2_stem_2to8_250x200)->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_8to48_125x100(benchmark::State& st) { conv_bench(st, 1, 8, 48, 125, 100, 1, 1, false); }
+BENCHMARK(BM_Conv1x1_8to48_125x100)->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_48to8_63x50(benchmark::State& st) { conv_bench(st, 1, 48, 8, 63, 50, 1, 1, false); }
+BENCHMARK(BM_Conv1x1_48to8_63x50)->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_32to1280_8x7(benchmark::State& st) { conv_bench(st, 1, 32, 1280, 8, 7, 1, 1, false); }
+BENCHMARK(BM_Conv1x1_32to1280_8x7)->Unit(benchmark::kMicrosecond);
+// CNN8 first block (3 -> 8 at 256x256) and a DCVAE encoder conv (64 -> 128 at 64x64).
+void BM_Conv3x3_3to8_256x256(benchmark::State& st) { conv_bench(st, 1, 3, 8, 256, 256, 3, 1, false); }
+BENCHMARK(BM_Conv3x3_3to8_256x256)->Unit(benchmark::kMicrosecond);
+void BM_Conv3x3_64to128_64x64(benchmark::State& st) { conv_bench(st, 1, 64, 128, 64, 64, 3, 1, false); }
+BENCHMARK(BM_Conv3x3_64to128_64x64)->Unit(benchmark::kMillisecond);
+
+// Transposed conv, Keras "same", stride 2 (decoder-style 128 -> 64 channels, 32x32 -> 64x64).
+void BM_ConvT3x3s2_128to64_32x32(benchmark::State& st) {
+  NoGradGuard ng;
+  const int64_t c = 128, oc = 64, h = 32;
+  Tensor x = rand_tensor({1, c, h, h}, 1), w = rand_tensor({c, oc, 3, 3}, 2), b = rand_tensor({oc}, 3);
+  ConvT2dArgs a = convt_args_keras(Padding::Same, h, h, 3, 3, 2, 2);
+  for (auto _ : st) benchmark::DoNotOptimize(conv_transpose2d(x, w, b, a).data());
+  set_gflops(st, 2.0 * c * oc * 9 * h * h);  // every input pixel scatters a 3x3 x oc patch
+}
+BENCHMARK(BM_ConvT3x3s2_128to64_32x32)->Unit(benchmark::kMillisecond);
+
+// ------------------------------------------------------------------ depthwise 3x3 (kernels)
+// MobileNetV2-lite face model shapes: channels, input H x W, stride.
+struct DwShape {
+  int64_t c, h, w;
+  int s;
+};
+const DwShape kDwShapes[] = {{8, 125, 100, 1}, {48, 125, 100, 2}, {48, 63, 50, 1},
+                             {48, 63, 50, 2},  {96, 16, 13, 1},   {96, 8, 7, 1}};
+
+DwConv3x3Geom same_geom(const DwShape& d) {
+  // TF "same": out = ceil(in / s); the odd padding pixel goes bottom/right.
+  const int64_t oh = (d.h + d.s - 1) / d.s, ow = (d.w + d.s - 1) / d.s;
+  const int64_t ph = std::max<int64_t>((oh - 1) * d.s + 3 - d.h, 0), pw = std::max<int64_t>((ow - 1) * d.s + 3 - d.w, 0);
+  return {d.h, d.w, oh, ow, (int)(ph / 2), (int)(pw / 2)};
+}
+
+enum class DwPass { Fwd, Dx, Dw };
+void dw_bench(benchmark::State& st, Isa isa, DwShape d, DwPass pass) {
+  set_active_isa(isa);
+  const DwConv3x3Geom g = same_geom(d);
+  Tensor x = rand_tensor({1, d.c, d.h, d.w}, 1), w = rand_tensor({d.c, 1, 3, 3}, 2), b = rand_tensor({d.c}, 3);
+  Tensor y = rand_tensor({1, d.c, g.oh, g.ow}, 4), dw = Tensor::zeros({d.c, 9});
+  for (auto _ : st) {
+    if (pass == DwPass::Fwd)
+      dwconv3x3_forward(x.data(), w.data(), b.data(), y.data(), 1, d.c, g, d.s, 0.f, 6.f, false, num_threads());
+    else if (pass == DwPass::Dx)
+      dwconv3x3_backward_input(y.data(), w.data(), x.data(), 1, d.c, g, d.s, num_threads());
+    else
+      dwconv3x3_backward_weight(x.data(), y.data(), dw.data(), 1, d.c, g, d.s, num_threads());
+    benchmark::ClobberMemory();
+  }
+  set_gflops(st, 2.0 * 9 * d.c * g.oh * g.ow);
+}
+
+// ------------------------------------------------------------------ pooling, BN, activations (ops)
+void BM_MaxPool2x2_8ch_256x256(benchmark::State& st) {
+  NoGradGuard ng;
+  Tensor x = rand_tensor({1, 8, 256, 256}, 1);
+  Pool2dArgs a = pool_args_same(256, 256, 2, 2, 2, 2);
+  for (auto _ : st) benchmark::DoNotOptimize(max_pool2d(x, a).data());
+  set_gflops(st, 8.0 * 256 * 256 * 0.75);  // 3 comparisons per output of a 2x2 window
+}
+BENCHMARK(BM_MaxPool2x2_8ch_256x256)->Unit(benchmark::kMicrosecond);
+
+void BM_AvgPool2x2_16ch_128x128(benchmark::State& st) {
+  NoGradGuard ng;
+  Tensor x = rand_tensor({1, 16, 128, 128}, 1);
+  Pool2dArgs a;
+  for (auto _ : st) benchmark::DoNotOptimize(avg_pool2d(x, a).data());
+  set_gflops(st, 16.0 * 128 * 128);  // one add (or scale) per input element
+}
+BENCHMARK(BM_AvgPool2x2_16ch_128x128)->Unit(benchmark::kMicrosecond);
+
+// Batch norm in training mode (batch statistics), MobileNetV2 training shape: 32 x 48 x 32 x 32.
+void BM_BatchNormTrain_32x48x32x32(benchmark::State& st) {
+  NoGradGuard ng;
+  Tensor x = rand_tensor({32, 48, 32, 32}, 1), g = Tensor::ones({48}), b = Tensor::zeros({48});
+  Tensor rm = Tensor::zeros({48}), rv = Tensor::ones({48});
+  BatchNormArgs a;
+  for (auto _ : st) benchmark::DoNotOptimize(batch_norm(x, g, b, rm, rv, a).data());
+  set_gflops(st, 5.0 * x.numel());  // mean, var (2), normalise (2)
+}
+BENCHMARK(BM_BatchNormTrain_32x48x32x32)->Unit(benchmark::kMicrosecond);
+
+void ew_bench(benchmark::State& st, Isa isa, int which) {
+  const ElementwiseKernels& k = elementwise_kernels(isa);
+  const int64_t c = 48, plane = 125 * 100;
+  Tensor x = rand_tensor({c, plane}, 1), y = Tensor::empty({c, plane}), s = rand_tensor({c}, 2), t = rand_tensor({c}, 3);
+  for (auto _ : st) {
+    if (which == 0)
+      k.vclamp(x.data(), y.data(), c * plane, 0.f, 6.f);
+    else
+      k.vscaleshift_clamp(x.data(), s.data(), t.data(), y.data(), 1, c, plane, 0.f, 6.f);
+    benchmark::ClobberMemory();
+  }
+  set_gflops(st, (which == 0 ? 2.0 : 4.0) * c * plane);
+  st.SetBytesProcessed(st.iterations() * 2 * c * plane * sizeof(float));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!std::getenv("FAS_NUM_THREADS")) set_num_threads(1);
+  for (Isa isa : available_isas()) {
+    const std::string in = std::string("/") + isa_name(isa);
+    for (const DwShape& d : kDwShapes) {
+      const std::string shape = "_c" + std::to_string(d.c) + "_" + std::to_string(d.h) + "x" + std::to_string(d.w) + "_s" +
+                                std::to_string(d.s);
+      for (auto [pass, name] : {std::pair{DwPass::Fwd, "fwd"}, std::pair{DwPass::Dx, "dx"}, std::pair{DwPass::Dw, "dw"}})
+        benchmark::RegisterBenchmark(("BM_DwConv3x3_" + std::string(name) + shape + in).c_str(), dw_bench, isa, d, pass)
+            ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark(("BM_ReLU6_48x125x100" + in).c_str(), ew_bench, isa, 0)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_BNApplyReLU6_48x125x100" + in).c_str(), ew_bench, isa, 1)->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

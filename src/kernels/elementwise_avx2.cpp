@@ -1,0 +1,6 @@
+// Elementwise kernels for avx2 (this file gets the ISA's compile flags; see CMakeLists.txt).
+#include "kernels/elementwise_impl.h"
+#include "kernels/simd/vec_avx2.h"
+#include "kernels/simd/vec_scalar.h"
+
+FAS_DEFINE_ELEMENTWISE(avx2, VecAvx2)

@@ -1,0 +1,60 @@
+// AVX2+FMA traits (8 lanes). Include only from *_avx2.cpp files.
+#pragma once
+#include <immintrin.h>
+
+namespace fas {
+namespace {  // internal linkage: code built with different ISA flags must never be merged
+
+struct VecAvx2 {
+  static constexpr int V = 8;
+  using vec = __m256;
+  static vec zero() { return _mm256_setzero_ps(); }
+  static vec set1(float a) { return _mm256_set1_ps(a); }
+  static vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, vec v) { _mm256_storeu_ps(p, v); }
+  static vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
+  static vec mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
+  static vec div(vec a, vec b) { return _mm256_div_ps(a, b); }
+  static vec fma(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static vec max(vec a, vec b) { return _mm256_max_ps(a, b); }
+  static vec min(vec a, vec b) { return _mm256_min_ps(a, b); }
+  static vec keep_open(vec x, vec lo, vec hi, vec g) {
+    vec m = _mm256_and_ps(_mm256_cmp_ps(x, lo, _CMP_GT_OQ), _mm256_cmp_ps(x, hi, _CMP_LT_OQ));
+    return _mm256_and_ps(m, g);
+  }
+  static void deinterleave(vec a, vec b, vec& e, vec& o) {
+    // shuffle works per 128-bit half; the 64-bit permute puts the halves in order.
+    vec t0 = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+    vec t1 = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t0), _MM_SHUFFLE(3, 1, 2, 0)));
+    o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t1), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  static void interleave(vec e, vec o, vec& lo, vec& hi) {
+    vec u0 = _mm256_unpacklo_ps(e, o);  // e0 o0 e1 o1 | e4 o4 e5 o5
+    vec u1 = _mm256_unpackhi_ps(e, o);  // e2 o2 e3 o3 | e6 o6 e7 o7
+    lo = _mm256_permute2f128_ps(u0, u1, 0x20);
+    hi = _mm256_permute2f128_ps(u0, u1, 0x31);
+  }
+  struct dacc {
+    __m256d lo, hi;
+  };
+  static dacc dzero() { return {_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+  static dacc dadd(dacc a, vec v) {
+    return {_mm256_add_pd(a.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v))),
+            _mm256_add_pd(a.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)))};
+  }
+  static double dsum(dacc a) {
+    alignas(32) double t[4];
+    _mm256_store_pd(t, _mm256_add_pd(a.lo, a.hi));
+    return (t[0] + t[1]) + (t[2] + t[3]);
+  }
+  static float hsum(vec v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+
+}  // namespace
+}  // namespace fas

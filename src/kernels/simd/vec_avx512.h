@@ -1,0 +1,55 @@
+// AVX-512F traits (16 lanes). Include only from *_avx512.cpp files.
+#pragma once
+#include <immintrin.h>
+
+// GCC 12 warns inside its own avx512fintrin.h (_mm256_undefined_pd is self-initialised): a false
+// positive, silenced for the AVX-512 translation units only.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace fas {
+namespace {  // internal linkage: code built with different ISA flags must never be merged
+
+struct VecAvx512 {
+  static constexpr int V = 16;
+  using vec = __m512;
+  static vec zero() { return _mm512_setzero_ps(); }
+  static vec set1(float a) { return _mm512_set1_ps(a); }
+  static vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, vec v) { _mm512_storeu_ps(p, v); }
+  static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
+  static vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
+  static vec div(vec a, vec b) { return _mm512_div_ps(a, b); }
+  static vec fma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static vec max(vec a, vec b) { return _mm512_max_ps(a, b); }
+  static vec min(vec a, vec b) { return _mm512_min_ps(a, b); }
+  static vec keep_open(vec x, vec lo, vec hi, vec g) {
+    __mmask16 m = _mm512_cmp_ps_mask(x, lo, _CMP_GT_OQ) & _mm512_cmp_ps_mask(x, hi, _CMP_LT_OQ);
+    return _mm512_maskz_mov_ps(m, g);
+  }
+  static void deinterleave(vec a, vec b, vec& e, vec& o) {
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    e = _mm512_permutex2var_ps(a, ie, b);
+    o = _mm512_permutex2var_ps(a, io, b);
+  }
+  static void interleave(vec e, vec o, vec& lo, vec& hi) {
+    const __m512i il = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i ih = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    lo = _mm512_permutex2var_ps(e, il, o);
+    hi = _mm512_permutex2var_ps(e, ih, o);
+  }
+  static float hsum(vec v) { return _mm512_reduce_add_ps(v); }
+  struct dacc {
+    __m512d lo, hi;
+  };
+  static dacc dzero() { return {_mm512_setzero_pd(), _mm512_setzero_pd()}; }
+  static dacc dadd(dacc a, vec v) {
+    return {_mm512_add_pd(a.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v))),
+            _mm512_add_pd(a.hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)))};
+  }
+  static double dsum(dacc a) { return _mm512_reduce_add_pd(_mm512_add_pd(a.lo, a.hi)); }
+};
+
+}  // namespace
+}  // namespace fas
