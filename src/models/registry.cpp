@@ -11,6 +11,7 @@ namespace fas {
 
 void register_tiny_models();        // models/tiny.cpp
 void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
+void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -24,6 +25,7 @@ void register_builtin_models() {
   std::call_once(once, [] {
     register_tiny_models();
     register_mobilenetv2_lite();
+    register_stacked_ae_models();
     // Model helpers: add your register_<model>() call here.
   });
 }

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Spec 000 §0 experiments on NUAA face crops: E1 random init, no dropout, no augmentation;
+# E2 + augmentation; E3 + augmentation + dropout; E4/E5 greedy AE pre-training (the four AEs are
+# E4) then CNN8 from the encoders, fine-tuned with augmentation + dropout (as E3, so only the
+# initialisation differs). Each run is evaluated on the test list at threshold 0.5 (the
+# validation list is the test list here, so neither best-epoch selection nor the EER threshold
+# is used: the last checkpoint is evaluated).
+#   scripts/stacked_ae_experiments.sh OUT [SIZE] [LIMIT] [CNN_EPOCHS] [AE_EPOCHS]
+set -eu
+FAS=${FAS:-build/fas}
+DATA=${DATA:-../shared/data/nuaa}
+out=$1 size=${2:-128} limit=${3:-0} ep=${4:-20} ae_ep=${5:-10}
+threads="--threads ${THREADS:-2}"
+common="--size $size $threads"
+[ "$limit" -gt 0 ] && common="$common --limit $limit"
+eval_limit=${EVAL_LIMIT:-$limit}  # the test subset scored by eval (0 = all)
+ecommon=$threads
+[ "$eval_limit" -gt 0 ] && ecommon="$ecommon --limit $eval_limit"
+train=$DATA/faces_train.txt test=$DATA/faces_test.txt
+run() {  # name, fas train flags...
+  name=$1; shift
+  echo "== $name"
+  # shellcheck disable=SC2086
+  "$FAS" train --data "$train" --val "$test" --epochs "$ep" --out "$out/$name" $common "$@"
+}
+evaluate() {
+  # shellcheck disable=SC2086
+  "$FAS" eval --ckpt "$1/last.safetensors" --data "$test" --threshold 0.5 --out "$1/eval" $ecommon
+}
+run e1 --model cnn8 --set dropout=0 --augment none
+run e2 --model cnn8 --set dropout=0
+run e3 --model cnn8
+FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$test" "$out/e5" "$ae_ep" "$ep" $common
+for e in e1 e2 e3 e5/cnn8; do evaluate "$out/$e"; done
+for k in 1 2 3 4; do  # E4: inputs above reconstructions (through the frozen decoders)
+  # shellcheck disable=SC2086
+  "$FAS" eval --ckpt "$out/e5/ae$k/last.safetensors" --data "$test" --out "$out/e5/ae$k/eval" $ecommon
+done
