@@ -6,20 +6,16 @@
 //     3-row ring buffer, depthwise 3x3 into one row, 1x1 project (+ residual) into the output,
 //     so the 6x-expanded tensor is never materialised (3 rows of it stay in cache);
 //   - Conv_1 (1280 wide) runs row by row straight into the global-average-pool sums;
-//   - a static memory plan: every activation buffer is allocated once at build time. Two
-//     ping-pong buffers hold block inputs/outputs; a stride-1 block with an expand conv and a
-//     residual runs in place (its input rows are consumed by the ring before being overwritten
-//     and its input row is the residual), so no separate residual buffer is needed. Block 0
-//     (no expand, depthwise reads its input rows directly) runs in place shifted by one row:
-//     output row y goes where input row y-1 was, which the depthwise has already read and no
-//     later output row needs; the producer (stem) leaves that one row of slack in front.
+//   - a static memory plan (models/mobilenetv2_plan.h): every activation buffer is allocated
+//     once at build time; blocks run in place where they can, so two ping-pong buffers serve
+//     and no separate residual buffer is needed.
 // Kernels come from kernels/nhwc.h for active_isa() at each call (FAS_ISA forces one).
 // Not thread-safe: one engine per thread (the buffers are the engine's).
 #pragma once
 #include <cstddef>
 #include <vector>
 
-#include "models/mobilenetv2_fold.h"
+#include "models/mobilenetv2_plan.h"
 
 namespace fas {
 
@@ -36,6 +32,12 @@ class MobileNetV2Infer {
   // the shape (fas::Error naming expected and actual) and allocates only the result tensor.
   Tensor forward(const Tensor& x);
 
+  // Max |activation| at each quantisation point over n images (int8 calibration), in the
+  // order of activation_points(): input, stem, then per block [expand (0 if none),
+  // depthwise, block output], then the head. Resizes and max-accumulates into amax.
+  void observe_absmax(const float* x, int64_t n, std::vector<float>& amax);
+  size_t activation_points() const { return 3 + 3 * net_.blocks.size(); }
+
   const FoldedMobileNetV2& folded() const { return net_; }
   // Bytes of all activation buffers of the plan (ping-pong, ring, row buffers, pool sums);
   // the input image is the caller's and not counted.
@@ -47,19 +49,12 @@ class MobileNetV2Infer {
   struct Packed {  // one conv, packed for kernels/nhwc.h
     std::vector<float> w, b;
   };
-  struct Block {
-    Packed expand, dw, project;
-    int src = 0, dst = 0;  // ping-pong buffer indices (equal: in place)
-    size_t src_off = 0, dst_off = 0;  // float offsets into them
-  };
-  void plan();
-  float run_one(const float* x);
+  float run_one(const float* x, float* amax);
 
   FoldedMobileNetV2 net_;
+  MobileNetV2Plan plan_;
   Packed stem_, head_;
-  std::vector<Block> blocks_;
-  int final_buf_ = 0;
-  size_t stem_off_ = 0, final_off_ = 0;
+  std::vector<Packed> expand_, dw_, project_;
   std::vector<float> buf_[2], ring_, row_, head_row_, pool_;
 };
 
