@@ -11,11 +11,9 @@ namespace fas {
 namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-void absmax(float* amax, int64_t point, const float* v, int64_t n) {
-  if (!amax) return;
-  float m = amax[point];
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(v[i]));
-  amax[point] = m;
+inline void observe_rows(const MobileNetV2Infer::Observer* obs, size_t point, const float* v, int64_t pixels,
+                         int64_t channels) {
+  if (obs) (*obs)(point, v, pixels, channels);
 }
 }  // namespace
 
@@ -51,9 +49,9 @@ std::vector<const float*> MobileNetV2Infer::buffer_addresses() const {
   return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), head_row_.data(), pool_.data()};
 }
 
-float MobileNetV2Infer::run_one(const float* x, float* amax) {
+void MobileNetV2Infer::run_pool(const float* x, const Observer* obs) {
   const NhwcKernels k = nhwc_kernels(active_isa());
-  absmax(amax, 0, x, net_.C * net_.H * net_.W);
+  observe_rows(obs, 0, x, net_.C * net_.H * net_.W, 1);
   // Stem: reads the NCHW image directly (element (ix, c) of a row at ix + c*H*W).
   const FoldedConv& s = net_.stem;
   float* stem_out = buf_[0].data() + plan_.stem_off;
@@ -63,7 +61,7 @@ float MobileNetV2Infer::run_one(const float* x, float* amax) {
     float* y = stem_out + oy * s.Wo * s.cout;
     k.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, stem_.w.data(), stem_.b.data(),
               y, 0.f, 6.f);
-    absmax(amax, 1, y, s.Wo * s.cout);
+    observe_rows(obs, 1, y, s.Wo, s.cout);
   }
   for (size_t i = 0; i < net_.blocks.size(); ++i) {
     const FoldedBlock& fb = net_.blocks[i];
@@ -80,7 +78,7 @@ float MobileNetV2Infer::run_one(const float* x, float* amax) {
         float* r = ring_.data() + (next % 3) * d.W * E;
         k.pwconv(d.W, cin, E, in + next * d.W * cin, cin, expand_[i].w.data(), expand_[i].b.data(), nullptr, r, 0.f,
                  6.f);
-        absmax(amax, pt, r, d.W * E);
+        observe_rows(obs, pt, r, d.W, E);
       }
       return ring_.data() + (iy % 3) * d.W * E;
     };
@@ -88,12 +86,12 @@ float MobileNetV2Infer::run_one(const float* x, float* amax) {
       const float* rows[3];
       dw_input_rows<float>(d, oy, row, rows);
       k.dwconv3x3(rows, d.W, E, d.stride, d.pad_left, d.Wo, dw_[i].w.data(), dw_[i].b.data(), row_.data(), 0.f, 6.f);
-      absmax(amax, pt + 1, row_.data(), d.Wo * E);
+      observe_rows(obs, pt + 1, row_.data(), d.Wo, E);
       // The residual is input row oy; in place it is the very row being written.
       float* y = out + oy * p.Wo * p.cout;
       k.pwconv(d.Wo, E, p.cout, row_.data(), E, project_[i].w.data(), project_[i].b.data(),
                fb.residual ? in + oy * d.W * cin : nullptr, y, -kInf, kInf);
-      absmax(amax, pt + 2, y, p.Wo * p.cout);
+      observe_rows(obs, pt + 2, y, p.Wo, p.cout);
     }
   }
   // Conv_1 + ReLU6 row by row, summed straight into the pool.
@@ -103,15 +101,29 @@ float MobileNetV2Infer::run_one(const float* x, float* amax) {
   for (int64_t y = 0; y < h.H; ++y) {
     k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, head_.w.data(), head_.b.data(), nullptr,
              head_row_.data(), 0.f, 6.f);
-    absmax(amax, activation_points() - 1, head_row_.data(), h.W * h.cout);
+    observe_rows(obs, activation_points() - 1, head_row_.data(), h.W, h.cout);
     for (int64_t xx = 0; xx < h.W; ++xx) {
       const float* r = head_row_.data() + xx * h.cout;
       for (int64_t c = 0; c < h.cout; ++c) pool_[c] += r[c];
     }
   }
+}
+
+float MobileNetV2Infer::run_one(const float* x, const Observer* obs) {
+  run_pool(x, obs);
+  const FoldedConv& h = net_.head;
   double acc = 0;
   for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(pool_[c]) * net_.dense_w[c];
   return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + net_.dense_b;
+}
+
+void MobileNetV2Infer::features(const float* x, int64_t n, float* out) {
+  const FoldedConv& h = net_.head;
+  const int64_t per = net_.C * net_.H * net_.W;
+  for (int64_t i = 0; i < n; ++i) {
+    run_pool(x + i * per, nullptr);
+    for (int64_t c = 0; c < h.cout; ++c) out[i * h.cout + c] = pool_[c] / static_cast<float>(h.H * h.W);
+  }
 }
 
 void MobileNetV2Infer::logits(const float* x, int64_t n, float* out) {
@@ -124,10 +136,9 @@ void MobileNetV2Infer::predict(const float* x, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = 1.f / (1.f + std::exp(-out[i]));
 }
 
-void MobileNetV2Infer::observe_absmax(const float* x, int64_t n, std::vector<float>& amax) {
-  amax.resize(activation_points(), 0.f);
+void MobileNetV2Infer::observe(const float* x, int64_t n, const Observer& obs) {
   const int64_t per = net_.C * net_.H * net_.W;
-  for (int64_t i = 0; i < n; ++i) run_one(x + i * per, amax.data());
+  for (int64_t i = 0; i < n; ++i) run_one(x + i * per, &obs);
 }
 
 Tensor MobileNetV2Infer::forward(const Tensor& x) {

@@ -13,6 +13,7 @@
 // Not thread-safe: one engine per thread (the buffers are the engine's).
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "models/mobilenetv2_plan.h"
@@ -28,14 +29,18 @@ class MobileNetV2Infer {
   // No allocation.
   void logits(const float* x, int64_t n, float* out);
   void predict(const float* x, int64_t n, float* out);  // sigmoid(logits)
+  // The global-average-pooled features the Dense layer reads: n x folded().head.cout.
+  void features(const float* x, int64_t n, float* out);
   // Convenience wrapper like MobileNetV2Lite::forward: [N, C, H, W] -> P(live) [N, 1]; checks
   // the shape (fas::Error naming expected and actual) and allocates only the result tensor.
   Tensor forward(const Tensor& x);
 
-  // Max |activation| at each quantisation point over n images (int8 calibration), in the
-  // order of activation_points(): input, stem, then per block [expand (0 if none),
-  // depthwise, block output], then the head. Resizes and max-accumulates into amax.
-  void observe_absmax(const float* x, int64_t n, std::vector<float>& amax);
+  // Calls obs(point, values, pixels, channels) for every NHWC row produced at each
+  // quantisation point while running n images (int8 calibration). Points, in order: input
+  // (NCHW, passed as pixels x 1), stem, then per block [expand (never called if none),
+  // depthwise, block output], then the head (Conv_1 after ReLU6).
+  using Observer = std::function<void(size_t point, const float* v, int64_t pixels, int64_t channels)>;
+  void observe(const float* x, int64_t n, const Observer& obs);
   size_t activation_points() const { return 3 + 3 * net_.blocks.size(); }
 
   const FoldedMobileNetV2& folded() const { return net_; }
@@ -49,7 +54,8 @@ class MobileNetV2Infer {
   struct Packed {  // one conv, packed for kernels/nhwc.h
     std::vector<float> w, b;
   };
-  float run_one(const float* x, float* amax);
+  void run_pool(const float* x, const Observer* obs);  // pool_ = sums
+  float run_one(const float* x, const Observer* obs);
 
   FoldedMobileNetV2 net_;
   MobileNetV2Plan plan_;
