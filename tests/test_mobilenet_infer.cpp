@@ -93,6 +93,24 @@ TEST(NhwcKernels, PointwiseEqualsReferenceOnRaggedShapes) {
   }
 }
 
+TEST(NhwcKernels, PointwiseSumEqualsReferenceOnRaggedShapes) {
+  Rng rng(4);
+  for (Isa isa : simd_isas()) {
+    const auto k = nhwc_kernels(isa);
+    for (int64_t M : {1, 5, 56})
+      for (int64_t K : {1, 7, 32})
+        for (int64_t N : {3, 8, 13, 16, 29, 1280}) {
+          auto x = rand_vec(M * K, rng, -2, 2);
+          auto w = rand_vec(K * nhwc_pad_ch(N), rng);
+          auto b = rand_vec(nhwc_pad_ch(N), rng);
+          std::vector<float> want = rand_vec(N, rng), got = want;  // sums accumulate
+          f32_pwconv_sum_nhwc__scalar(M, K, N, x.data(), K, w.data(), b.data(), want.data(), 0.f, 6.f);
+          k.pwconv_sum(M, K, N, x.data(), K, w.data(), b.data(), got.data(), 0.f, 6.f);
+          ASSERT_TRUE(close(got, want, 1e-4f, 1e-5f)) << isa_name(isa) << " M " << M << " K " << K << " N " << N;
+        }
+  }
+}
+
 TEST(NhwcKernels, DepthwiseRowEqualsReferenceOnRaggedShapes) {
   Rng rng(2);
   for (Isa isa : simd_isas()) {
@@ -230,9 +248,9 @@ TEST(MobileNetV2Infer, NoAllocationAfterBuildAndStableBuffers) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i], again[i]);  // buffers carry no state between calls
   // The face plan: two ping-pong buffers (stem output 125x100x8 plus one row of slack for
   // block 0's shifted in-place run, and block 1's output 63x50x8: in-place blocks need no
-  // third), a 3-row ring of 100x48, one depthwise row (50x48), one head row (7x1280) and the
-  // pool sums. Far below the ~3.0 MB of one buffer per layer (spec 003 §4.7).
-  const size_t floats = (100 + 125 * 100) * 8 + 63 * 50 * 8 + 3 * 100 * 48 + 50 * 48 + 7 * 1280 + 1280;
+  // third), a 3-row ring of 100x48, one depthwise row (50x48) and the pool sums (the head is
+  // fused with the pooling). Far below the ~3.0 MB of one buffer per layer (spec 003 §4.7).
+  const size_t floats = (100 + 125 * 100) * 8 + 63 * 50 * 8 + 3 * 100 * 48 + 50 * 48 + 1280;
   EXPECT_EQ(bytes, floats * sizeof(float));
 }
 

@@ -23,6 +23,20 @@ void f32_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, in
     }
 }
 
+void f32_pwconv_sum_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                                 const float* b, float* sum, float lo, float hi) {
+  const int64_t Np = nhwc_pad_ch(N);
+  for (int64_t n = 0; n < N; ++n) {
+    float s = 0.f;
+    for (int64_t m = 0; m < M; ++m) {
+      float acc = b[n];
+      for (int64_t k = 0; k < K; ++k) acc += x[m * ldx + k] * w[k * Np + n];
+      s += clampf(acc, lo, hi);
+    }
+    sum[n] += s;
+  }
+}
+
 void f32_dwconv3x3_nhwc_row__scalar(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                     int64_t Wo, const float* w, const float* b, float* y, float lo, float hi) {
   const int64_t Cp = nhwc_pad_ch(C);
@@ -64,15 +78,18 @@ void f32_conv3x3_row__scalar(const float* const rows[3], int64_t W, int64_t Cin,
 NhwcKernels nhwc_kernels(Isa isa) {
   switch (isa) {
     case Isa::Scalar:
-      return {f32_pwconv_nhwc__scalar, f32_dwconv3x3_nhwc_row__scalar, f32_conv3x3_row__scalar};
+      return {f32_pwconv_nhwc__scalar, f32_pwconv_sum_nhwc__scalar, f32_dwconv3x3_nhwc_row__scalar,
+              f32_conv3x3_row__scalar};
 #if defined(__x86_64__)
     case Isa::Avx2:
     case Isa::Avx512:  // no AVX-512 variants: these layers are 8..96 channels wide
-      return {f32_pwconv_nhwc__avx2, f32_dwconv3x3_nhwc_row__avx2, f32_conv3x3_row__avx2};
+      return {f32_pwconv_nhwc__avx2, f32_pwconv_sum_nhwc__avx2, f32_dwconv3x3_nhwc_row__avx2,
+              f32_conv3x3_row__avx2};
 #endif
 #if defined(__aarch64__)
     case Isa::Neon:
-      return {f32_pwconv_nhwc__neon, f32_dwconv3x3_nhwc_row__neon, f32_conv3x3_row__scalar};
+      return {f32_pwconv_nhwc__neon, f32_pwconv_sum_nhwc__scalar, f32_dwconv3x3_nhwc_row__neon,
+              f32_conv3x3_row__scalar};
 #endif
     default: fail(std::string("nhwc_kernels: ISA ") + isa_name(isa) + " is not compiled in");
   }

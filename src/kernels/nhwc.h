@@ -33,6 +33,11 @@ inline void nhwc_interior_3(int64_t W, int stride, int pad_left, int64_t Wo, int
 using PwConvFn = void (*)(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                           const float* b, const float* res, float* y, float lo, float hi);
 
+// Pointwise conv fused with global pooling: sum[n] += sum over m of clamp(sum_k x[m*ldx + k]
+// * w[k*Np + n] + b[n], lo, hi); the outputs themselves are not stored.
+using PwConvSumFn = void (*)(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                             const float* b, float* sum, float lo, float hi);
+
 // Depthwise 3x3 producing one output row of Wo pixels x C channels from rows[0..2] (each
 // [W][C], null = zero row): input column ix = ox*stride - pad_left + kx, zero outside [0, W).
 // w [9][Cp] (tap-major, tap = ky*3 + kx), b [Cp], Cp = nhwc_pad_ch(C).
@@ -48,6 +53,8 @@ using Conv3x3RowFn = void (*)(const float* const rows[3], int64_t W, int64_t Cin
 
 void f32_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                              const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                                 const float* b, float* sum, float lo, float hi);
 void f32_dwconv3x3_nhwc_row__scalar(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                     int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
 void f32_conv3x3_row__scalar(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
@@ -56,6 +63,8 @@ void f32_conv3x3_row__scalar(const float* const rows[3], int64_t W, int64_t Cin,
 #if defined(__x86_64__)
 void f32_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                            const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                               const float* b, float* sum, float lo, float hi);
 void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
 void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
@@ -71,6 +80,7 @@ void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t
 
 struct NhwcKernels {
   PwConvFn pwconv;
+  PwConvSumFn pwconv_sum;
   DwConv3x3RowFn dwconv3x3;
   Conv3x3RowFn conv3x3;
 };

@@ -28,7 +28,7 @@ inline void store8(float* p, __m256 v, __m256i m) {
 // One MR x (8*NV) tile of the pointwise GEMM. The last vector holds `last` valid lanes.
 template <int MR, int NV>
 inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int64_t Np, const float* b,
-                    const float* res, float* y, int64_t N, int64_t last, __m256 vlo, __m256 vhi) {
+                    const float* res, float* y, float* sum, int64_t N, int64_t last, __m256 vlo, __m256 vhi) {
   __m256 acc[MR][NV];
 #pragma GCC unroll 8
   for (int j = 0; j < NV; ++j) {
@@ -48,6 +48,17 @@ inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int6
     }
   }
   const __m256i m = lane_mask(last);
+  if (sum) {  // fused global pooling: add the clamped outputs of the MR pixels into sum
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      __m256 t = _mm256_setzero_ps();
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) t = _mm256_add_ps(t, _mm256_min_ps(_mm256_max_ps(acc[i][j], vlo), vhi));
+      if (j == NV - 1 && last < 8) _mm256_maskstore_ps(sum + 8 * j, m, _mm256_add_ps(t, _mm256_maskload_ps(sum + 8 * j, m)));
+      else _mm256_storeu_ps(sum + 8 * j, _mm256_add_ps(t, _mm256_loadu_ps(sum + 8 * j)));
+    }
+    return;
+  }
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
@@ -67,60 +78,71 @@ inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int6
 // All rows of one column block [n0, n0 + 8*NV): MR-row tiles, then single rows.
 template <int MR, int NV>
 void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
-                const float* b, const float* res, float* y, __m256 vlo, __m256 vhi) {
+                const float* b, const float* res, float* y, float* sum, __m256 vlo, __m256 vhi) {
   const int64_t Np = nhwc_pad_ch(N), last = std::min<int64_t>(8, N - n0 - 8 * (NV - 1));
+  float* s = sum ? sum + n0 : nullptr;
   int64_t m = 0;
   for (; m + MR <= M; m += MR)
-    pw_tile<MR, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr, y + m * N + n0, N,
-                    last, vlo, vhi);
+    pw_tile<MR, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                    y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
   for (; m < M; ++m)
-    pw_tile<1, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr, y + m * N + n0, N,
-                   last, vlo, vhi);
+    pw_tile<1, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                   y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
+}
+
+// Shared by f32_pwconv_nhwc__avx2 (sum null) and f32_pwconv_sum_nhwc__avx2 (y null).
+void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
+            const float* res, float* y, float* sum, float lo, float hi) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const int64_t nv = nhwc_pad_ch(N) / 8;
+  // Tile shapes keep 8-12 accumulators in registers: narrow outputs take more rows per tile.
+  if (nv == 1) return pw_columns<8, 1>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
+  if (nv == 2) return pw_columns<6, 2>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
+  int64_t v = 0;
+  for (; v + 3 <= nv; v += 3) pw_columns<4, 3>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
+  if (nv - v == 2) pw_columns<4, 2>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
+  if (nv - v == 1) pw_columns<4, 1>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
 }
 
 }  // namespace
 
 void f32_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                            const float* b, const float* res, float* y, float lo, float hi) {
-  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  const int64_t nv = nhwc_pad_ch(N) / 8;
-  // Tile shapes keep 8-12 accumulators in registers: narrow outputs take more rows per tile.
-  if (nv == 1) return pw_columns<8, 1>(M, K, N, 0, x, ldx, w, b, res, y, vlo, vhi);
-  if (nv == 2) return pw_columns<6, 2>(M, K, N, 0, x, ldx, w, b, res, y, vlo, vhi);
-  int64_t v = 0;
-  for (; v + 3 <= nv; v += 3) pw_columns<4, 3>(M, K, N, v * 8, x, ldx, w, b, res, y, vlo, vhi);
-  if (nv - v == 2) pw_columns<4, 2>(M, K, N, v * 8, x, ldx, w, b, res, y, vlo, vhi);
-  if (nv - v == 1) pw_columns<4, 1>(M, K, N, v * 8, x, ldx, w, b, res, y, vlo, vhi);
+  pwconv(M, K, N, x, ldx, w, b, res, y, nullptr, lo, hi);
+}
+
+void f32_pwconv_sum_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                               const float* b, float* sum, float lo, float hi) {
+  pwconv(M, K, N, x, ldx, w, b, nullptr, nullptr, sum, lo, hi);
 }
 
 namespace {
 
-// One channel vector [c0, c0+8) of a depthwise output row. Interior pixels (all three taps in
-// range) run four at a time with independent accumulators; edge pixels check each tap.
-template <bool TAIL>
-void dw_channel_vector(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, int64_t Wo,
-                       const float* w, int64_t Cp, const float* b, float* y, int64_t c0, __m256 vlo, __m256 vhi) {
+// One channel vector [c0, c0+8) of a depthwise output row from NR present input rows (the
+// others are zero padding). Interior pixels (all three taps in range) run four at a time with
+// independent accumulators; edge pixels check each tap. NR is a template parameter so the
+// 3*NR weight vectors stay in registers.
+template <bool TAIL, int NR>
+void dw_channel_vector(const float* const* r, int64_t W, int64_t C, int stride, int pad_left, int64_t Wo,
+                       const float* const* wrow, const float* b, float* y, int64_t c0, __m256 vlo, __m256 vhi) {
   const __m256i m = lane_mask(C - c0);
-  const float* r[3];
-  __m256 wk[3][3];
-  int nr = 0;
-  for (int ky = 0; ky < 3; ++ky) {
-    if (!rows[ky]) continue;
-    r[nr] = rows[ky] + c0;
-    for (int kx = 0; kx < 3; ++kx) wk[nr][kx] = _mm256_loadu_ps(w + (ky * 3 + kx) * Cp + c0);
-    ++nr;
-  }
+  __m256 wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) wk[i][kx] = _mm256_loadu_ps(wrow[i] + kx * nhwc_pad_ch(C) + c0);
   const __m256 bias = _mm256_loadu_ps(b + c0);
   auto edge = [&](int64_t ox) {
     __m256 acc = bias;
-    for (int i = 0; i < nr; ++i)
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
       for (int kx = 0; kx < 3; ++kx) {
         const int64_t ix = ox * stride - pad_left + kx;
-        if (ix >= 0 && ix < W) acc = _mm256_fmadd_ps(load8<TAIL>(r[i] + ix * C, m), wk[i][kx], acc);
+        if (ix >= 0 && ix < W) acc = _mm256_fmadd_ps(load8<TAIL>(r[i] + ix * C + c0, m), wk[i][kx], acc);
       }
     store8<TAIL>(y + ox * C + c0, _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi), m);
   };
-  // Interior: ox*stride - pad_left >= 0 and ox*stride - pad_left + 2 <= W - 1.
   int64_t lo, hi;
   nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
   for (int64_t ox = 0; ox < lo; ++ox) edge(ox);
@@ -128,8 +150,9 @@ void dw_channel_vector(const float* const rows[3], int64_t W, int64_t C, int str
   int64_t ox = lo;
   for (; ox + 4 <= hi; ox += 4) {
     __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-    const int64_t off = (ox * stride - pad_left) * C;
-    for (int i = 0; i < nr; ++i) {
+    const int64_t off = (ox * stride - pad_left) * C + c0;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i) {
       const float* p = r[i] + off;
 #pragma GCC unroll 3
       for (int kx = 0; kx < 3; ++kx) {
@@ -149,15 +172,32 @@ void dw_channel_vector(const float* const rows[3], int64_t W, int64_t C, int str
   for (; ox < Wo; ++ox) edge(ox);
 }
 
+template <bool TAIL>
+void dw_channel_vector_rows(const float* const* r, const float* const* wrow, int nr, int64_t W, int64_t C,
+                            int stride, int pad_left, int64_t Wo, const float* b, float* y, int64_t c0, __m256 vlo,
+                            __m256 vhi) {
+  switch (nr) {
+    case 3: return dw_channel_vector<TAIL, 3>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    case 2: return dw_channel_vector<TAIL, 2>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    case 1: return dw_channel_vector<TAIL, 1>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    default: return dw_channel_vector<TAIL, 0>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+  }
+}
+
 }  // namespace
 
 void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const float* w, const float* b, float* y, float lo, float hi) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   const int64_t Cp = nhwc_pad_ch(C);
+  const float* r[3];
+  const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
+  int nr = 0;
+  for (int ky = 0; ky < 3; ++ky)
+    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
   for (int64_t c0 = 0; c0 < C; c0 += 8) {
-    if (c0 + 8 <= C) dw_channel_vector<false>(rows, W, C, stride, pad_left, Wo, w, Cp, b, y, c0, vlo, vhi);
-    else dw_channel_vector<true>(rows, W, C, stride, pad_left, Wo, w, Cp, b, y, c0, vlo, vhi);
+    if (c0 + 8 <= C) dw_channel_vector_rows<false>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
+    else dw_channel_vector_rows<true>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
   }
 }
 

@@ -36,17 +36,15 @@ MobileNetV2Infer::MobileNetV2Infer(FoldedMobileNetV2 net) : net_(std::move(net))
   buf_[1].assign(plan_.buf[1], 0.f);
   ring_.assign(plan_.ring, 0.f);
   row_.assign(plan_.row, 0.f);
-  head_row_.assign(net_.head.W * net_.head.cout, 0.f);
   pool_.assign(net_.head.cout, 0.f);
 }
 
 size_t MobileNetV2Infer::activation_bytes() const {
-  return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + head_row_.size() +
-                          pool_.size());
+  return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + pool_.size());
 }
 
 std::vector<const float*> MobileNetV2Infer::buffer_addresses() const {
-  return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), head_row_.data(), pool_.data()};
+  return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), pool_.data()};
 }
 
 void MobileNetV2Infer::run_pool(const float* x, const Observer* obs) {
@@ -94,18 +92,20 @@ void MobileNetV2Infer::run_pool(const float* x, const Observer* obs) {
       observe_rows(obs, pt + 2, y, p.Wo, p.cout);
     }
   }
-  // Conv_1 + ReLU6 row by row, summed straight into the pool.
+  // Conv_1 + ReLU6 fused with the global pooling sums: its 1280-wide output is never stored.
+  // Calibration needs the values, so observing runs it row by row into head_row_ instead.
   const FoldedConv& h = net_.head;
   const float* in = buf_[plan_.final_buf].data() + plan_.final_off;
   std::fill(pool_.begin(), pool_.end(), 0.f);
+  if (!obs) {
+    k.pwconv_sum(h.H * h.W, h.cin, h.cout, in, h.cin, head_.w.data(), head_.b.data(), pool_.data(), 0.f, 6.f);
+    return;
+  }
   for (int64_t y = 0; y < h.H; ++y) {
-    k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, head_.w.data(), head_.b.data(), nullptr,
-             head_row_.data(), 0.f, 6.f);
-    observe_rows(obs, activation_points() - 1, head_row_.data(), h.W, h.cout);
-    for (int64_t xx = 0; xx < h.W; ++xx) {
-      const float* r = head_row_.data() + xx * h.cout;
-      for (int64_t c = 0; c < h.cout; ++c) pool_[c] += r[c];
-    }
+    float* r = head_row_.data();
+    k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, head_.w.data(), head_.b.data(), nullptr, r, 0.f, 6.f);
+    observe_rows(obs, activation_points() - 1, r, h.W, h.cout);
+    for (int64_t i = 0; i < h.W * h.cout; ++i) pool_[i % h.cout] += r[i];
   }
 }
 
@@ -137,6 +137,7 @@ void MobileNetV2Infer::predict(const float* x, int64_t n, float* out) {
 }
 
 void MobileNetV2Infer::observe(const float* x, int64_t n, const Observer& obs) {
+  head_row_.resize(net_.head.W * net_.head.cout);  // calibration only, not in the inference plan
   const int64_t per = net_.C * net_.H * net_.W;
   for (int64_t i = 0; i < n; ++i) run_one(x + i * per, &obs);
 }

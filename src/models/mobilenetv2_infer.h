@@ -5,7 +5,7 @@
 //   - NHWC activations; each inverted-residual block runs fused row by row: 1x1 expand into a
 //     3-row ring buffer, depthwise 3x3 into one row, 1x1 project (+ residual) into the output,
 //     so the 6x-expanded tensor is never materialised (3 rows of it stay in cache);
-//   - Conv_1 (1280 wide) runs row by row straight into the global-average-pool sums;
+//   - Conv_1 (1280 wide) runs fused with the global average pool: only the sums are kept;
 //   - a static memory plan (models/mobilenetv2_plan.h): every activation buffer is allocated
 //     once at build time; blocks run in place where they can, so two ping-pong buffers serve
 //     and no separate residual buffer is needed.
@@ -44,7 +44,7 @@ class MobileNetV2Infer {
   size_t activation_points() const { return 3 + 3 * net_.blocks.size(); }
 
   const FoldedMobileNetV2& folded() const { return net_; }
-  // Bytes of all activation buffers of the plan (ping-pong, ring, row buffers, pool sums);
+  // Bytes of all activation buffers of the plan (ping-pong, ring, depthwise row, pool sums);
   // the input image is the caller's and not counted.
   size_t activation_bytes() const;
   // The planned buffers' addresses: equal before and after calls (tests: no reallocation).
@@ -61,7 +61,8 @@ class MobileNetV2Infer {
   MobileNetV2Plan plan_;
   Packed stem_, head_;
   std::vector<Packed> expand_, dw_, project_;
-  std::vector<float> buf_[2], ring_, row_, head_row_, pool_;
+  std::vector<float> buf_[2], ring_, row_, pool_;
+  std::vector<float> head_row_;  // calibration (observe) only
 };
 
 }  // namespace fas
