@@ -97,6 +97,21 @@ TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
   }
 }
 
+TEST(Qs8Kernels, QuantizeEqualsReferenceBitExact) {
+  Rng rng(4);
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::Scalar) continue;
+    for (int64_t n : {1, 7, 8, 13, 100}) {
+      auto x = rand_f(n, rng, -3.f, 3.f);
+      x[0] = 2.5f / 40.f;  // a tie after scaling: half to even
+      std::vector<int8_t> want(n), got(n, 99);
+      qs8_quantize__scalar(n, x.data(), 40.f, want.data());  // also saturates (|x| * 40 > 127)
+      qs8_kernels(isa).quantize(n, x.data(), 40.f, got.data());
+      ASSERT_EQ(got, want) << isa_name(isa) << " n " << n;
+    }
+  }
+}
+
 TEST(Qs8Kernels, WeightQuantisationPerChannel) {
   Rng rng(3);
   const int64_t N = 5, K = 27;

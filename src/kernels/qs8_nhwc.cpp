@@ -11,7 +11,7 @@ int8_t qs8_round_sat(float v) {
   return static_cast<int8_t>(std::min(127.f, std::max(-127.f, r)));
 }
 
-void qs8_quantize(int64_t n, const float* x, float inv_scale, int8_t* y) {
+void qs8_quantize__scalar(int64_t n, const float* x, float inv_scale, int8_t* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = qs8_round_sat(x[i] * inv_scale);
 }
 
@@ -55,10 +55,11 @@ void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int6
 
 Qs8Kernels qs8_kernels(Isa isa) {
 #if defined(__x86_64__)
-  if (isa == Isa::Avx2 || isa == Isa::Avx512) return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2};
+  if (isa == Isa::Avx2 || isa == Isa::Avx512)
+    return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2};
 #endif
   (void)isa;
-  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar};
+  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar};
 }
 
 Qs8Weights qs8_quantize_weights(const float* w, int64_t N, int64_t K) {

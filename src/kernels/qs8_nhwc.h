@@ -27,6 +27,10 @@ using Qs8DwConv3x3RowFn = void (*)(const int8_t* const rows[3], int64_t W, int64
                                    int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
                                    float lo, float hi);
 
+// y[i] = saturate(round-half-even(x[i] * inv_scale)) to [-127, 127].
+using Qs8QuantizeFn = void (*)(int64_t n, const float* x, float inv_scale, int8_t* y);
+
+void qs8_quantize__scalar(int64_t n, const float* x, float inv_scale, int8_t* y);
 void qs8_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
                              const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
                              float lo, float hi);
@@ -34,6 +38,7 @@ void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int6
                                     int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
                                     float lo, float hi);
 #if defined(__x86_64__)
+void qs8_quantize__avx2(int64_t n, const float* x, float inv_scale, int8_t* y);
 void qs8_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
                            const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
                            float lo, float hi);
@@ -45,12 +50,11 @@ void qs8_dwconv3x3_nhwc_row__avx2(const int8_t* const rows[3], int64_t W, int64_
 struct Qs8Kernels {
   Qs8PwConvFn pwconv;
   Qs8DwConv3x3RowFn dwconv3x3;
+  Qs8QuantizeFn quantize;
 };
 Qs8Kernels qs8_kernels(Isa isa);  // scalar where an ISA has no int8 variant
 
-// y[i] = saturate(round-half-even(x[i] * inv_scale)) to [-127, 127].
-void qs8_quantize(int64_t n, const float* x, float inv_scale, int8_t* y);
-int8_t qs8_round_sat(float v);
+int8_t qs8_round_sat(float v);  // saturate(round-half-even(v)) to [-127, 127]
 
 // Per-output-channel symmetric quantisation of a [N][K] weight matrix (PyTorch layout, rows
 // = output channels): s_w[n] = max|w[n, :]| / 127 (1 for an all-zero row), q = round(w / s_w).

@@ -121,7 +121,7 @@ void MobileNetV2Int8::run_pool(const float* x) {
     dw_input_rows<float>(s, oy, [&](int64_t iy) { return x + iy * s.W; }, rows);
     kf.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, stem_w_.data(), stem_b_.data(),
                stem_row_.data(), 0.f, 6.f);
-    qs8_quantize(s.Wo * s.cout, stem_row_.data(), 1.f / act_scale_[1][0], stem_out + oy * s.Wo * s.cout);
+    k.quantize(s.Wo * s.cout, stem_row_.data(), 1.f / act_scale_[1][0], stem_out + oy * s.Wo * s.cout);
   }
   for (size_t i = 0; i < net_.blocks.size(); ++i) {
     const FoldedBlock& fb = net_.blocks[i];
