@@ -240,24 +240,39 @@ void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, i
     for (int64_t ox = 0; ox < ilo; ++ox) edge(ox);
     int64_t ox = ilo;
     const int64_t step = stride * xs;
-    for (; ox + 4 <= ihi; ox += 4) {
-      __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-      for (int ky = 0; ky < 3; ++ky) {
-        if (!rows[ky]) continue;
-        for (int kx = 0; kx < 3; ++kx) {
-          const float* p = rows[ky] + (ox * stride - pad_left + kx) * xs;
-          const float* wp = w + (ky * 3 + kx) * Cin * Cp + o0;
-          for (int64_t c = 0; c < Cin; ++c) {
-            const __m256 wv = _mm256_loadu_ps(wp + c * Cp);
-            const float* q = p + c * cs;
-            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(q), wv, a0);
-            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(q + step), wv, a1);
-            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(q + 2 * step), wv, a2);
-            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(q + 3 * step), wv, a3);
+    // Eight pixels per pass; the channel count as a constant (1..3, the stem's image channels)
+    // unrolls the tap loop fully so each broadcast feeds its FMA without loop overhead.
+    auto interior = [&](auto cin_c) {
+      constexpr int kC = decltype(cin_c)::value;
+      const int64_t cin = kC > 0 ? kC : Cin;
+      for (; ox + 8 <= ihi; ox += 8) {
+        __m256 a[8];
+#pragma GCC unroll 8
+        for (int u = 0; u < 8; ++u) a[u] = bias;
+        for (int ky = 0; ky < 3; ++ky) {
+          if (!rows[ky]) continue;
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; ++kx) {
+            const float* p = rows[ky] + (ox * stride - pad_left + kx) * xs;
+            const float* wp = w + (ky * 3 + kx) * cin * Cp + o0;
+#pragma GCC unroll 4
+            for (int64_t c = 0; c < cin; ++c) {
+              const __m256 wv = _mm256_loadu_ps(wp + c * Cp);
+              const float* q = p + c * cs;
+#pragma GCC unroll 8
+              for (int u = 0; u < 8; ++u) a[u] = _mm256_fmadd_ps(_mm256_broadcast_ss(q + u * step), wv, a[u]);
+            }
           }
         }
+#pragma GCC unroll 8
+        for (int u = 0; u < 8; ++u) store(ox + u, a[u]);
       }
-      store(ox, a0), store(ox + 1, a1), store(ox + 2, a2), store(ox + 3, a3);
+    };
+    switch (Cin) {
+      case 1: interior(std::integral_constant<int, 1>{}); break;
+      case 2: interior(std::integral_constant<int, 2>{}); break;
+      case 3: interior(std::integral_constant<int, 3>{}); break;
+      default: interior(std::integral_constant<int, 0>{});
     }
     for (; ox < Wo; ++ox) edge(ox);
   }
