@@ -1,0 +1,146 @@
+// fas: train, evaluate and run face anti-spoofing models.
+//   fas train   --model NAME --data LIST [--val LIST] ...
+//   fas eval    --ckpt FILE --data LIST
+//   fas predict --ckpt FILE IMAGE...
+//   fas summary --model NAME
+//   fas bench   --model NAME --batch N --size S
+// Every fas::Error ends the program with one line "fas: error: ..." on stderr and exit code 1.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cli/commands.h"
+#include "models/registry.h"
+#include "tensor/tensor.h"
+
+using namespace fas::cli;
+
+namespace {
+
+void add_common(CLI::App* c, CommonOptions& o, const std::string& out_help) {
+  c->add_option("--threads", o.threads, "OpenMP threads (default: $FAS_NUM_THREADS, else all cores)")
+      ->check(CLI::Range(1, 1024));
+  c->add_option_function<uint64_t>(
+      "--seed", [&o](const uint64_t& s) { o.seed = s, o.seed_set = true; }, "random seed (default 42)");
+  c->add_option("--out", o.out, out_help);
+}
+
+std::string models_list() {
+  std::string s;
+  for (auto& n : fas::model_names()) s += "\n  " + n + ": " + fas::find_model(n).description;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fas: face anti-spoofing — train, evaluate and run models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "fas 0.1.0");
+
+  TrainOptions tr;
+  auto* train = app.add_subcommand("train", "train a model on a labelled image list");
+  add_common(train, tr.common, "output directory for checkpoints, history and plots (default runs/MODEL)");
+  train->add_option("--model", tr.model, "model name (see fas summary --list)");
+  train->add_option("--data", tr.data, "training list ('relative/path label' lines) or class-folder tree")->required();
+  train->add_option("--val", tr.val, "validation list, evaluated after every epoch");
+  train->add_option("--epochs", tr.epochs, "total epochs (default: the model's recipe)")->check(CLI::Range(1, 1000000));
+  train->add_option("--batch", tr.batch, "batch size (default: recipe)")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--lr", tr.lr, "learning rate (default: recipe)")->check(CLI::PositiveNumber);
+  train->add_option("--augment", tr.augment, "'recipe', 'none' or e.g. 'flip=0.5,rotate=15@0.3,noise=0.02'");
+  train->add_option("--resume", tr.resume, "continue from this checkpoint (e.g. OUT/last.safetensors)");
+  train->add_flag("--skip-bad", tr.skip_bad, "skip and count unreadable images instead of stopping");
+  train->add_option("--limit", tr.limit, "use only N items of each list (seeded choice; quick runs)")->check(CLI::Range(1, 1 << 30));
+  train->add_option("--size", tr.size, "input height and width (overrides the model config)")->check(CLI::Range(1, 8192));
+  train->add_option("--set", tr.set, "model config override key=value (repeatable)");
+  train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")->group("");
+  train->add_flag("--quiet", tr.quiet, "print nothing but errors");
+
+  EvalOptions ev;
+  auto* eval = app.add_subcommand("eval", "evaluate a checkpoint: APCER, BPCER, ACER, EER, HTER, AUC, plots");
+  add_common(eval, ev.common, "output directory for metrics and plots (default: CKPT_DIR/eval)");
+  eval->add_option("--ckpt", ev.ckpt, "checkpoint file")->required();
+  eval->add_option("--data", ev.data, "test list or class-folder tree")->required();
+  eval->add_option("--val", ev.val, "validation list: its EER threshold is used on --data (HTER)");
+  eval->add_option_function<double>(
+      "--threshold", [&ev](const double& t) { ev.threshold = t, ev.has_threshold = true; },
+      "decision threshold (default: the checkpoint's validation EER threshold)");
+  eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
+  eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
+  eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+
+  PredictOptions pr;
+  auto* predict = app.add_subcommand("predict", "score images: one JSON line per image");
+  add_common(predict, pr.common, "unused");
+  predict->add_option("--ckpt", pr.ckpt, "checkpoint file")->required();
+  predict->add_option("images", pr.images, "image files")->required();
+  predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
+  predict->add_option_function<double>(
+      "--threshold", [&pr](const double& t) { pr.threshold = t, pr.has_threshold = true; },
+      "decision threshold (default: the checkpoint's)");
+
+  SummaryOptions su;
+  bool list = false;
+  auto* summary = app.add_subcommand("summary", "print a model's layers, output shapes and parameter counts");
+  add_common(summary, su.common, "unused");
+  summary->add_option("--model", su.model, "model name");
+  summary->add_option("--ckpt", su.ckpt, "or the model of a checkpoint");
+  summary->add_option("--set", su.set, "config override key=value (repeatable)");
+  summary->add_option("--size", su.size, "input height and width")->check(CLI::Range(1, 8192));
+  summary->add_flag("--list", list, "list the registered models");
+
+  BenchOptions be;
+  auto* bench = app.add_subcommand("bench", "time a model's forward pass (and training step)");
+  add_common(bench, be.common, "unused");
+  bench->add_option("--model", be.model, "model name")->required();
+  bench->add_option("--set", be.set, "config override key=value (repeatable)");
+  bench->add_option("--batch", be.batch, "batch size")->check(CLI::Range(1, 1 << 16));
+  bench->add_option("--size", be.size, "input height and width")->check(CLI::Range(1, 8192));
+  bench->add_option("--runs", be.runs, "timed runs (median reported)")->check(CLI::Range(1, 100000));
+  bench->add_option("--warmup", be.warmup, "untimed runs first")->check(CLI::Range(0, 100000));
+  bench->add_flag("--train", be.train, "also time a training step (forward, backward, Adam)");
+
+  // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
+  bool known = argc < 2 || argv[1][0] == '-';
+  for (auto* sc : {train, eval, predict, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
+  if (!known) {
+    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, summary, bench)\n", argv[1]);
+    return 1;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "fas: error: %s (see fas %s--help)\n", e.what(),
+                 app.get_subcommands().empty() ? "" : (app.get_subcommands()[0]->get_name() + " ").c_str());
+    return 1;
+  }
+  try {
+    if (*train) return run_train(tr);
+    if (*eval) return run_eval(ev);
+    if (*predict) return run_predict(pr);
+    if (*summary) {
+      if (list) {
+        std::printf("models:%s\n", models_list().c_str());
+        return 0;
+      }
+      return run_summary(su);
+    }
+    if (*bench) return run_bench(be);
+  } catch (const fas::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fas: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {  // e.g. bad_alloc: still one line, never an abort
+    std::fflush(stdout);
+    std::fprintf(stderr, "fas: error: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

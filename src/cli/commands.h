@@ -1,0 +1,75 @@
+// The fas subcommands as library functions (apps/fas.cpp parses flags into these options), so
+// tests can drive them in-process as well as through the binary.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fas::cli {
+
+struct CommonOptions {
+  int threads = 0;      // 0: $FAS_NUM_THREADS or OpenMP's default
+  uint64_t seed = 42;
+  bool seed_set = false;  // --seed given (a resumed run otherwise keeps its stored seed)
+  std::string out;      // output directory ("" = the subcommand's default)
+};
+
+struct TrainOptions {
+  CommonOptions common;
+  std::string model;              // may be empty with --resume (taken from the checkpoint)
+  std::string data, val;
+  int epochs = -1;                // -1: the model's recipe
+  int batch = -1;
+  float lr = -1.f;
+  std::string augment = "recipe"; // "recipe", "none" or io/augment.h syntax
+  std::string resume;
+  bool skip_bad = false;
+  int64_t limit = 0;              // use only N items of each list (0 = all)
+  int size = 0;                   // override the config's height and width
+  std::vector<std::string> set;   // config overrides key=value
+  int64_t debug_nan_step = -1;    // test hook: make the loss NaN at this (1-based) global step
+  bool quiet = false;             // no per-epoch output (tests)
+};
+// Returns the process exit code (0), or throws fas::Error.
+int run_train(const TrainOptions& o);
+
+struct EvalOptions {
+  CommonOptions common;
+  std::string ckpt, data, val;
+  double threshold = 0;   // used when has_threshold; else the --val EER threshold, else the
+                          // checkpoint's stored one, else the test set's own EER threshold
+  bool has_threshold = false;
+  bool skip_bad = false;
+  int64_t limit = 0;
+  int batch = 64;
+};
+int run_eval(const EvalOptions& o);
+
+struct PredictOptions {
+  CommonOptions common;
+  std::string ckpt;
+  std::vector<std::string> images;
+  bool resize = false;  // convert channels and resize to the model input instead of failing
+  double threshold = 0;
+  bool has_threshold = false;
+};
+int run_predict(const PredictOptions& o);
+
+struct SummaryOptions {
+  CommonOptions common;
+  std::string model, ckpt;
+  std::vector<std::string> set;
+  int size = 0;
+};
+int run_summary(const SummaryOptions& o);
+
+struct BenchOptions {
+  CommonOptions common;
+  std::string model;
+  std::vector<std::string> set;
+  int batch = 1, size = 0, runs = 10, warmup = 2;
+  bool train = false;  // also time one training step (forward + backward + Adam)
+};
+int run_bench(const BenchOptions& o);
+
+}  // namespace fas::cli

@@ -1,0 +1,150 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "autograd/graph.h"
+#include "kernels/cpu.h"
+
+namespace fas::cli {
+
+namespace fs = std::filesystem;
+
+int setup_threads(int flag) {
+  if (const char* env = std::getenv("FAS_NUM_THREADS"); env && *env) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (*end || v <= 0 || v > 1024) fail("FAS_NUM_THREADS must be a positive integer, got '" + std::string(env) + "'");
+  }
+  num_threads();  // applies $FAS_NUM_THREADS once (kernels/cpu.h), so the flag below wins over it
+  if (flag > 0) set_num_threads(flag);
+  return num_threads();
+}
+
+void make_dirs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) fail("cannot create directory '" + dir + "': " + ec.message());
+}
+
+std::string join_path(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
+
+ImageSpec image_spec(const Json& cfg) {
+  ImageSpec s;
+  Shape in = input_shape(cfg);
+  if (in[0] != 1 && in[0] != 3)
+    fail("model input has " + std::to_string(in[0]) + " channels; images load as 1 (grey) or 3 (RGB) channels");
+  s.channels = (int)in[0];
+  s.height = in[1];
+  s.width = in[2];
+  if (cfg.contains("normalize")) s.norm = parse_normalize(cfg["normalize"].get<std::string>());
+  if (cfg.contains("resize")) s.resize = parse_resize_mode(cfg["resize"].get<std::string>());
+  return s;
+}
+
+LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed) {
+  LoadedModel m;
+  m.info = &find_model(name);
+  m.config = config;
+  Rng rng(seed);
+  m.module = m.info->build(config, rng);
+  if (!m.module) fail("model '" + name + "': build returned nothing");
+  return m;
+}
+
+LoadedModel load_model(const std::string& path) {
+  Checkpoint ck = load_checkpoint(path);
+  Json cfg = Json::parse(ck.info.config, nullptr, false);
+  if (cfg.is_discarded() || !cfg.is_object()) fail("checkpoint '" + path + "': bad model config JSON in metadata");
+  LoadedModel m = build_model(ck.info.model, cfg, 0);
+  restore_checkpoint(ck, path, *m.module, nullptr);
+  m.module->eval();
+  m.ckpt = std::move(ck);
+  return m;
+}
+
+ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss) {
+  ScoredSet out;
+  LoaderOptions lo;
+  lo.batch = batch;
+  BatchLoader loader(ds, lo);
+  Batch b;
+  double loss_sum = 0;
+  const bool was_training = m.module->is_training();
+  m.module->eval();
+  const std::string& kind = m.info->recipe.loss;
+  while (loader.next(b)) {
+    std::vector<float> s = model_scores(*m.info, *m.module, b.x);
+    if (s.size() != b.index.size())
+      fail("model '" + m.info->name + "' gave " + std::to_string(s.size()) + " scores for " +
+           std::to_string(b.index.size()) + " images");
+    const float* y = b.y.data();
+    for (size_t r = 0; r < s.size(); ++r) {
+      out.scores.push_back(s[r]);
+      out.labels.push_back((int)y[r]);
+      out.index.push_back(b.index[r]);
+      if (!with_loss) continue;
+      // The built-in losses follow from the scores; a model with its own loss runs it.
+      if (m.info->loss) continue;
+      if (kind == "recon_mse") {
+        loss_sum += s[r];
+      } else {  // P(live) -> binary cross-entropy, log clamped at -100 like PyTorch
+        const double p = s[r];
+        loss_sum -= y[r] > 0.5f ? std::max(std::log(p), -100.0) : std::max(std::log1p(-p), -100.0);
+      }
+    }
+    if (with_loss && m.info->loss) {
+      NoGradGuard ng;
+      loss_sum += (double)model_loss(*m.info, *m.module, b.x, b.y).item() * (double)s.size();
+    }
+  }
+  m.module->train(was_training);
+  out.mean_loss = out.scores.empty() ? NAN : loss_sum / (double)out.scores.size();
+  if (!with_loss) out.mean_loss = NAN;
+  return out;
+}
+
+bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }
+
+std::string fmt_seconds(double s) {
+  if (!std::isfinite(s) || s < 0) s = 0;
+  long t = std::lround(s);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+Progress::Progress(std::string label, size_t total, bool tty)
+    : label_(std::move(label)), total_(total), tty_(tty), start_(std::chrono::steady_clock::now()), last_draw_() {}
+
+double Progress::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::update(size_t done, double loss) {
+  if (!tty_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;  // redraw at most 10/s
+  last_draw_ = now;
+  const double t = elapsed(), rate = t > 0 ? done / t : 0;
+  const double eta = rate > 0 ? (total_ - done) / rate : 0;
+  const int width = 24;
+  int fill = total_ ? (int)(width * (double)done / (double)total_) : width;
+  std::string bar(fill, '=');
+  if (fill < width) bar += '>' + std::string(width - fill - 1, ' ');
+  std::printf("\r%s [%s] %zu/%zu  %.1f img/s  ETA %s  loss %.4f\x1b[K", label_.c_str(), bar.c_str(), done, total_, rate,
+              fmt_seconds(eta).c_str(), loss);
+  std::fflush(stdout);
+}
+
+void Progress::finish(const std::string& line) {
+  if (tty_) std::printf("\r\x1b[K");
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace fas::cli

@@ -1,0 +1,65 @@
+// Shared pieces of the fas subcommands: threads, output files, model + checkpoint loading,
+// the progress bar.
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "io/checkpoint.h"
+#include "io/dataset.h"
+#include "models/registry.h"
+
+namespace fas::cli {
+
+// --threads N (N > 0) or else $FAS_NUM_THREADS, else OpenMP's default. Returns the count used.
+int setup_threads(int threads_flag);
+
+void make_dirs(const std::string& dir);  // mkdir -p; errors name the directory
+std::string join_path(const std::string& dir, const std::string& name);
+
+// The model's input pipeline from its config (channels/height/width/normalize/resize). Image
+// files give 1 or 3 channels; other channel counts (e.g. 2) work with summary/bench only.
+ImageSpec image_spec(const Json& cfg);
+
+// A built model with its registry entry and config.
+struct LoadedModel {
+  const ModelInfo* info = nullptr;
+  Json config;
+  std::shared_ptr<Module> module;
+  Checkpoint ckpt;  // empty info.model when not loaded from a checkpoint
+};
+LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed);
+// Reads the checkpoint, rebuilds its model from the stored name and config, loads the weights,
+// eval mode. Errors: truncated/bad file, unknown model, shape mismatch (one fas::Error each).
+LoadedModel load_model(const std::string& ckpt_path);
+
+// Scores of every item of ds (eval mode, no grad, no augmentation), in dataset order, with
+// the labels of the items that loaded (bad ones are skipped when the dataset skips them).
+struct ScoredSet {
+  std::vector<float> scores;
+  std::vector<int> labels;
+  std::vector<size_t> index;
+  double mean_loss = 0;  // the model's loss over the set (classifiers; NaN when not computable)
+};
+ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss);
+
+// Per-epoch progress: a redrawn bar on a terminal, nothing until finish() otherwise.
+class Progress {
+ public:
+  Progress(std::string label, size_t total, bool tty);
+  void update(size_t done, double running_loss);
+  // Replaces the bar with the final line (printed on its own line when not a terminal).
+  void finish(const std::string& line);
+  double elapsed() const;
+
+ private:
+  std::string label_;
+  size_t total_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+bool stdout_is_tty();
+std::string fmt_seconds(double s);  // "1:05" / "1:02:03"
+
+}  // namespace fas::cli

@@ -1,0 +1,90 @@
+// fas summary and fas bench.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+
+#include "autograd/graph.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "layers/summary.h"
+#include "optim/optim.h"
+
+namespace fas::cli {
+
+namespace {
+LoadedModel model_for(const std::string& name, const std::string& ckpt, std::vector<std::string> set, int size,
+                      uint64_t seed) {
+  if (!ckpt.empty()) {
+    if (!set.empty() || size > 0) fail("--set/--size cannot change a checkpoint's model");
+    return load_model(ckpt);
+  }
+  if (name.empty()) fail("--model NAME is required");
+  if (size > 0) {
+    set.push_back("height=" + std::to_string(size));
+    set.push_back("width=" + std::to_string(size));
+  }
+  return build_model(name, make_config(find_model(name), set), seed);
+}
+}  // namespace
+
+int run_summary(const SummaryOptions& o) {
+  setup_threads(o.common.threads);
+  LoadedModel m = model_for(o.model, o.ckpt, o.set, o.size, o.common.seed);
+  Shape in = input_shape(m.config);
+  std::printf("Model: %s — %s\nConfig: %s\nInput: %s (N, C, H, W)\n", m.info->name.c_str(), m.info->description.c_str(),
+              m.config.dump().c_str(), shape_str({1, in[0], in[1], in[2]}).c_str());
+  std::printf("%s", summary_table(*m.module, {1, in[0], in[1], in[2]}).c_str());
+  return 0;
+}
+
+int run_bench(const BenchOptions& o) {
+  const int threads = setup_threads(o.common.threads);
+  if (o.batch <= 0 || o.runs <= 0 || o.warmup < 0) fail("bench: --batch and --runs must be positive, --warmup >= 0");
+  LoadedModel m = model_for(o.model, "", o.set, o.size, o.common.seed);
+  Shape in = input_shape(m.config);
+  Rng rng(o.common.seed);
+  Tensor x = Tensor::empty({o.batch, in[0], in[1], in[2]});
+  init_uniform(x, 0.f, 1.f, rng);
+  Tensor y = Tensor::empty({o.batch});
+  for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = (float)(i % 2);
+
+  using clk = std::chrono::steady_clock;
+  auto time_it = [&](const std::function<void()>& f) {
+    for (int i = 0; i < o.warmup; ++i) f();
+    std::vector<double> ms;
+    for (int i = 0; i < o.runs; ++i) {
+      auto t0 = clk::now();
+      f();
+      ms.push_back(std::chrono::duration<double, std::milli>(clk::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms;
+  };
+  auto report = [&](const char* what, const std::vector<double>& ms) {
+    const double med = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    std::printf("%-16s median %9.3f ms  min %9.3f ms  max %9.3f ms  %10.1f img/s\n", what, med, ms.front(), ms.back(),
+                1000.0 * o.batch / med);
+  };
+  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up)\n", m.info->name.c_str(),
+              shape_str(x.shape()).c_str(), threads, o.runs, o.warmup);
+  m.module->eval();
+  report("forward", time_it([&] {
+           NoGradGuard ng;
+           (*m.module)(x);
+         }));
+  if (o.train) {
+    m.module->train();
+    AdamConfig ac;
+    Adam opt(m.module->named_parameters(), ac);
+    report("train step", time_it([&] {
+             opt.zero_grad();
+             Tensor loss = model_loss(*m.info, *m.module, x, y);
+             loss.backward();
+             opt.step();
+           }));
+  }
+  return 0;
+}
+
+}  // namespace fas::cli

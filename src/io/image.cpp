@@ -1,0 +1,291 @@
+#include "io/image.h"
+
+#include <stb_image.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace fas {
+
+namespace {
+
+void check_chw(const Tensor& img, const char* op) {
+  if (!img.defined() || img.dim() != 3)
+    fail(std::string(op) + ": expected an image [C, H, W], got " +
+         (img.defined() ? shape_str(img.shape()) : std::string("an undefined tensor")));
+}
+
+// Interleaved 8-bit pixels (n channels) -> planar float [C, H, W] in [0, 1].
+Tensor planar_from_u8(const unsigned char* px, int w, int h, int n, int channels) {
+  const int keep = n >= 3 ? 3 : 1;  // alpha dropped
+  Tensor rgb = Tensor::empty({keep, h, w});
+  float* o = rgb.data();
+  const int64_t hw = (int64_t)h * w;
+  for (int64_t i = 0; i < hw; ++i)
+    for (int c = 0; c < keep; ++c) o[c * hw + i] = (float)px[i * n + c] / 255.f;
+  return channels == 0 ? rgb : to_channels(rgb, channels);
+}
+
+}  // namespace
+
+Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels) {
+  if (channels != 0 && channels != 1 && channels != 3)
+    fail("load_image: channels must be 0, 1 or 3, got " + std::to_string(channels) + " (" + name + ")");
+  if (size == 0) fail("image '" + name + "': empty file");
+  int w = 0, h = 0, n = 0;
+  unsigned char* px = stbi_load_from_memory(bytes, (int)size, &w, &h, &n, 0);
+  if (!px) fail("image '" + name + "': cannot decode (" + stbi_failure_reason() + ")");
+  struct Free {
+    unsigned char* p;
+    ~Free() { stbi_image_free(p); }
+  } guard{px};
+  return planar_from_u8(px, w, h, n, channels);
+}
+
+Tensor load_image(const std::string& path, int channels) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) fail("image '" + path + "': read error");
+  return decode_image(bytes.data(), bytes.size(), path, channels);
+}
+
+Tensor to_grey(const Tensor& img) {
+  check_chw(img, "to_grey");
+  const int64_t c = img.size(0), h = img.size(1), w = img.size(2), hw = h * w;
+  if (c == 1) return img.clone();
+  if (c != 3) fail("to_grey: expected 1 or 3 channels, got shape " + shape_str(img.shape()));
+  Tensor out = Tensor::empty({1, h, w});
+  const float* p = img.data();
+  float* o = out.data();
+  for (int64_t i = 0; i < hw; ++i) o[i] = 0.299f * p[i] + 0.587f * p[hw + i] + 0.114f * p[2 * hw + i];
+  return out;
+}
+
+Tensor to_rgb(const Tensor& img) {
+  check_chw(img, "to_rgb");
+  const int64_t c = img.size(0), h = img.size(1), w = img.size(2), hw = h * w;
+  if (c == 3) return img.clone();
+  if (c != 1) fail("to_rgb: expected 1 or 3 channels, got shape " + shape_str(img.shape()));
+  Tensor out = Tensor::empty({3, h, w});
+  for (int k = 0; k < 3; ++k) std::memcpy(out.data() + k * hw, img.data(), hw * sizeof(float));
+  return out;
+}
+
+Tensor to_channels(const Tensor& img, int channels) {
+  if (channels == 1) return to_grey(img);
+  if (channels == 3) return to_rgb(img);
+  fail("image: channels must be 1 or 3, got " + std::to_string(channels));
+}
+
+Tensor resize_bilinear(const Tensor& img, int64_t oh, int64_t ow) {
+  check_chw(img, "resize_bilinear");
+  if (oh <= 0 || ow <= 0) fail("resize_bilinear: bad output size " + std::to_string(oh) + "x" + std::to_string(ow));
+  const int64_t C = img.size(0), H = img.size(1), W = img.size(2);
+  Tensor out = Tensor::empty({C, oh, ow});
+  // Source coordinate of output pixel centre: (o + 0.5) * in / out - 0.5, clamped to the edge.
+  auto taps = [](int64_t o, int64_t in, int64_t n, int64_t& i0, int64_t& i1, float& f) {
+    float s = ((float)o + 0.5f) * (float)in / (float)n - 0.5f;
+    if (s < 0) s = 0;
+    i0 = std::min<int64_t>((int64_t)s, in - 1);
+    i1 = std::min<int64_t>(i0 + 1, in - 1);
+    f = s - (float)i0;
+  };
+  std::vector<int64_t> x0(ow), x1(ow);
+  std::vector<float> fx(ow);
+  for (int64_t x = 0; x < ow; ++x) taps(x, W, ow, x0[x], x1[x], fx[x]);
+  for (int64_t c = 0; c < C; ++c) {
+    const float* src = img.data() + c * H * W;
+    float* dst = out.data() + c * oh * ow;
+    for (int64_t y = 0; y < oh; ++y) {
+      int64_t y0, y1;
+      float fy;
+      taps(y, H, oh, y0, y1, fy);
+      const float* r0 = src + y0 * W;
+      const float* r1 = src + y1 * W;
+      for (int64_t x = 0; x < ow; ++x) {
+        float top = r0[x0[x]] + fx[x] * (r0[x1[x]] - r0[x0[x]]);
+        float bot = r1[x0[x]] + fx[x] * (r1[x1[x]] - r1[x0[x]]);
+        dst[y * ow + x] = top + fy * (bot - top);
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+// Coverage weights of input cells [0, in) over output cell o: a sparse row of the area matrix.
+struct AreaTap {
+  int64_t i;
+  float w;
+};
+std::vector<std::vector<AreaTap>> area_weights(int64_t in, int64_t out) {
+  std::vector<std::vector<AreaTap>> rows(out);
+  const double scale = (double)in / (double)out;
+  for (int64_t o = 0; o < out; ++o) {
+    double a = o * scale, b = (o + 1) * scale;
+    for (int64_t i = (int64_t)std::floor(a); i < (int64_t)std::ceil(b) && i < in; ++i) {
+      double cover = std::min(b, (double)i + 1) - std::max(a, (double)i);
+      if (cover > 1e-9) rows[o].push_back({i, (float)(cover / scale)});
+    }
+  }
+  return rows;
+}
+}  // namespace
+
+Tensor resize_area(const Tensor& img, int64_t oh, int64_t ow) {
+  check_chw(img, "resize_area");
+  if (oh <= 0 || ow <= 0) fail("resize_area: bad output size " + std::to_string(oh) + "x" + std::to_string(ow));
+  const int64_t C = img.size(0), H = img.size(1), W = img.size(2);
+  auto ry = area_weights(H, oh), rx = area_weights(W, ow);
+  Tensor out = Tensor::empty({C, oh, ow});
+  std::vector<float> row(W);
+  for (int64_t c = 0; c < C; ++c) {
+    const float* src = img.data() + c * H * W;
+    float* dst = out.data() + c * oh * ow;
+    for (int64_t y = 0; y < oh; ++y) {
+      std::fill(row.begin(), row.end(), 0.f);  // vertical pass into one row, then horizontal
+      for (auto& t : ry[y])
+        for (int64_t x = 0; x < W; ++x) row[x] += t.w * src[t.i * W + x];
+      for (int64_t x = 0; x < ow; ++x) {
+        float s = 0;
+        for (auto& t : rx[x]) s += t.w * row[t.i];
+        dst[y * ow + x] = s;
+      }
+    }
+  }
+  return out;
+}
+
+Tensor resize(const Tensor& img, int64_t oh, int64_t ow, ResizeMode mode) {
+  check_chw(img, "resize");
+  if (img.size(1) == oh && img.size(2) == ow) return img.clone();
+  const bool shrink = oh <= img.size(1) && ow <= img.size(2);
+  return mode == ResizeMode::Area && shrink ? resize_area(img, oh, ow) : resize_bilinear(img, oh, ow);
+}
+
+ResizeMode parse_resize_mode(const std::string& s) {
+  if (s == "bilinear") return ResizeMode::Bilinear;
+  if (s == "area") return ResizeMode::Area;
+  fail("resize mode must be 'bilinear' or 'area', got '" + s + "'");
+}
+
+Tensor crop(const Tensor& img, int64_t top, int64_t left, int64_t h, int64_t w) {
+  check_chw(img, "crop");
+  const int64_t C = img.size(0), H = img.size(1), W = img.size(2);
+  if (top < 0 || left < 0 || h <= 0 || w <= 0 || top + h > H || left + w > W)
+    fail("crop: window top=" + std::to_string(top) + " left=" + std::to_string(left) + " size " +
+         std::to_string(h) + "x" + std::to_string(w) + " does not fit image " + shape_str(img.shape()));
+  Tensor out = Tensor::empty({C, h, w});
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < h; ++y)
+      std::memcpy(out.data() + (c * h + y) * w, img.data() + (c * H + top + y) * W + left, w * sizeof(float));
+  return out;
+}
+
+Tensor center_crop(const Tensor& img, int64_t h, int64_t w) {
+  check_chw(img, "center_crop");
+  const int64_t H = img.size(1), W = img.size(2);
+  // Largest window of aspect h:w: compare H/W with h/w without division.
+  int64_t ch = H, cw = W;
+  if (H * w > W * h) ch = std::max<int64_t>(1, W * h / w);
+  else cw = std::max<int64_t>(1, H * w / h);
+  return crop(img, (H - ch) / 2, (W - cw) / 2, ch, cw);
+}
+
+void normalize_inplace(Tensor& img, const Normalize& n) {
+  if (!img.defined() || (img.dim() != 3 && img.dim() != 4))
+    fail("normalize: expected [C, H, W] or [N, C, H, W], got " + (img.defined() ? shape_str(img.shape()) : "undefined"));
+  float* p = img.data();
+  const int64_t total = img.numel();
+  switch (n.kind) {
+    case Normalize::Unit:
+      return;
+    case Normalize::Symmetric:
+      for (int64_t i = 0; i < total; ++i) p[i] = 2.f * p[i] - 1.f;
+      return;
+    case Normalize::MeanStd: {
+      const int64_t cdim = img.dim() == 3 ? 0 : 1;
+      const int64_t C = img.size(cdim), plane = img.size(-1) * img.size(-2);
+      if ((int64_t)n.mean.size() != C || (int64_t)n.std.size() != C)
+        fail("normalize: mean/std have " + std::to_string(n.mean.size()) + "/" + std::to_string(n.std.size()) +
+             " values, image " + shape_str(img.shape()) + " has " + std::to_string(C) + " channels");
+      for (int64_t i = 0; i < total; ++i) {
+        int64_t c = (i / plane) % C;
+        p[i] = (p[i] - n.mean[c]) / n.std[c];
+      }
+      return;
+    }
+  }
+}
+
+void denormalize_inplace(Tensor& img, const Normalize& n) {
+  if (n.kind == Normalize::Unit) return;
+  if (n.kind == Normalize::Symmetric) {
+    float* p = img.data();
+    for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
+    return;
+  }
+  // x = (y - m) / s  <=>  y = x * s + m = (x - (-m/s)) / (1/s): reuse the forward map.
+  Normalize inv;
+  inv.kind = Normalize::MeanStd;
+  for (size_t c = 0; c < n.mean.size(); ++c) {
+    inv.mean.push_back(-n.mean[c] / n.std[c]);
+    inv.std.push_back(1.f / n.std[c]);
+  }
+  normalize_inplace(img, inv);
+}
+
+namespace {
+std::vector<float> parse_floats(const std::string& s, const std::string& what) {
+  std::vector<float> v;
+  std::stringstream ss(s);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    char* end = nullptr;
+    float f = std::strtof(tok.c_str(), &end);
+    if (tok.empty() || *end) fail("normalize: bad number '" + tok + "' in " + what);
+    v.push_back(f);
+  }
+  return v;
+}
+}  // namespace
+
+Normalize parse_normalize(const std::string& s) {
+  Normalize n;
+  if (s == "unit") return n;
+  if (s == "symmetric") {
+    n.kind = Normalize::Symmetric;
+    return n;
+  }
+  if (s.rfind("meanstd:", 0) == 0) {
+    auto rest = s.substr(8);
+    auto colon = rest.find(':');
+    if (colon == std::string::npos) fail("normalize: expected 'meanstd:MEANS:STDS', got '" + s + "'");
+    n.kind = Normalize::MeanStd;
+    n.mean = parse_floats(rest.substr(0, colon), s);
+    n.std = parse_floats(rest.substr(colon + 1), s);
+    for (float v : n.std)
+      if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
+    return n;
+  }
+  fail("normalize must be 'unit', 'symmetric' or 'meanstd:M,..:S,..', got '" + s + "'");
+}
+
+std::string normalize_str(const Normalize& n) {
+  if (n.kind == Normalize::Unit) return "unit";
+  if (n.kind == Normalize::Symmetric) return "symmetric";
+  std::ostringstream os;
+  os << "meanstd:";
+  for (size_t i = 0; i < n.mean.size(); ++i) os << (i ? "," : "") << n.mean[i];
+  os << ":";
+  for (size_t i = 0; i < n.std.size(); ++i) os << (i ? "," : "") << n.std[i];
+  return os.str();
+}
+
+}  // namespace fas

@@ -1,0 +1,54 @@
+// Images as tensors: [C, H, W] float32 in [0, 1] (C = 1 grey or 3 RGB), read with stb_image
+// (JPEG, PNG, BMP, PGM/PPM, TGA). Pure functions: each returns a new tensor.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace fas {
+
+// channels: 0 = as stored (grey+alpha -> 1, RGBA -> 3: alpha is dropped), 1 = grey, 3 = RGB.
+// Grey from colour uses BT.601 luma (0.299 R + 0.587 G + 0.114 B), not stb's integer shortcut.
+// Errors (missing, unreadable, corrupt) are fas::Error naming the file and stb's reason.
+Tensor load_image(const std::string& path, int channels = 0);
+// Same from bytes in memory; `name` is used in error messages.
+Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels = 0);
+
+// [C, H, W] -> [1, H, W] by BT.601 (C = 3) or a copy (C = 1).
+Tensor to_grey(const Tensor& img);
+// [1, H, W] -> [3, H, W] by repetition, or a copy when already 3 channels.
+Tensor to_rgb(const Tensor& img);
+// Channel conversion to 1 or 3 channels.
+Tensor to_channels(const Tensor& img, int channels);
+
+// Bilinear with half-pixel centres (OpenCV INTER_LINEAR, PyTorch align_corners=False),
+// edge pixels clamped.
+Tensor resize_bilinear(const Tensor& img, int64_t out_h, int64_t out_w);
+// Area averaging: each output pixel is the mean of the input area it covers, fractional pixels
+// weighted by coverage (OpenCV INTER_AREA when shrinking; it degrades to nearest-like
+// replication when enlarging). The right choice when shrinking a lot (no aliasing).
+Tensor resize_area(const Tensor& img, int64_t out_h, int64_t out_w);
+enum class ResizeMode { Bilinear, Area };
+// Area when shrinking both sides, bilinear otherwise; no-op copy at equal size.
+Tensor resize(const Tensor& img, int64_t out_h, int64_t out_w, ResizeMode mode);
+ResizeMode parse_resize_mode(const std::string& s);  // "bilinear" | "area"
+
+// Rows [top, top+h) and columns [left, left+w); must lie inside the image.
+Tensor crop(const Tensor& img, int64_t top, int64_t left, int64_t h, int64_t w);
+// Largest centred crop with aspect h:w.
+Tensor center_crop(const Tensor& img, int64_t h, int64_t w);
+
+// Normalisation of a [C, H, W] (or [N, C, H, W]) tensor in [0, 1], in place.
+struct Normalize {
+  enum Kind { Unit, Symmetric, MeanStd } kind = Unit;  // [0,1] as is; [-1,1]; (x - mean_c) / std_c
+  std::vector<float> mean, std;                         // MeanStd only, one per channel
+};
+void normalize_inplace(Tensor& img, const Normalize& n);
+// The inverse, back to [0, 1] for display (values are not clipped).
+void denormalize_inplace(Tensor& img, const Normalize& n);
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2"
+Normalize parse_normalize(const std::string& s);
+std::string normalize_str(const Normalize& n);
+
+}  // namespace fas

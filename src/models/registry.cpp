@@ -1,0 +1,149 @@
+#include "models/registry.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "autograd/graph.h"
+#include "autograd/ops.h"
+
+namespace fas {
+
+void register_tiny_models();        // models/tiny.cpp
+void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
+
+namespace {
+std::map<std::string, ModelInfo>& table() {
+  static std::map<std::string, ModelInfo> t;
+  return t;
+}
+}  // namespace
+
+void register_builtin_models() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_tiny_models();
+    register_mobilenetv2_lite();
+    // Model helpers: add your register_<model>() call here.
+  });
+}
+
+void register_model(ModelInfo info) {
+  if (info.name.empty()) fail("register_model: empty model name");
+  if (!info.build) fail("register_model: model '" + info.name + "' has no build function");
+  for (const char* k : {"channels", "height", "width"})
+    if (!info.defaults.contains(k) || !info.defaults[k].is_number_integer())
+      fail("register_model: model '" + info.name + "' config lacks integer '" + k + "'");
+  const auto& l = info.recipe.loss;
+  if (!info.loss && l != "bce_logits" && l != "ce2" && l != "recon_mse")
+    fail("register_model: model '" + info.name + "' has unknown loss kind '" + l + "'");
+  if (table().count(info.name)) fail("register_model: model '" + info.name + "' registered twice");
+  table().emplace(info.name, std::move(info));
+}
+
+std::vector<std::string> model_names() {
+  register_builtin_models();
+  std::vector<std::string> n;
+  for (auto& [k, v] : table()) n.push_back(k);
+  return n;
+}
+
+const ModelInfo& find_model(const std::string& name) {
+  register_builtin_models();
+  auto it = table().find(name);
+  if (it == table().end()) {
+    std::string known;
+    for (auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
+    fail("unknown model '" + name + "' (known: " + known + ")");
+  }
+  return it->second;
+}
+
+Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides) {
+  Json cfg = m.defaults;
+  for (auto& kv : overrides) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) fail("--set: expected key=value, got '" + kv + "'");
+    std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
+    if (!cfg.contains(key)) {
+      std::string known;
+      for (auto it = cfg.begin(); it != cfg.end(); ++it) known += (known.empty() ? "" : ", ") + it.key();
+      fail("--set: model '" + m.name + "' has no config key '" + key + "' (keys: " + known + ")");
+    }
+    Json v = Json::parse(val, nullptr, /*allow_exceptions=*/false);
+    if (v.is_discarded()) v = val;  // not JSON: a plain string
+    if (cfg[key].is_number() && !v.is_number())
+      fail("--set: config key '" + key + "' of model '" + m.name + "' needs a number, got '" + val + "'");
+    if (cfg[key].is_number_integer() && !v.is_number_integer())
+      fail("--set: config key '" + key + "' of model '" + m.name + "' needs an integer, got '" + val + "'");
+    cfg[key] = v;
+  }
+  for (const char* k : {"channels", "height", "width"})
+    if (cfg[k].get<int64_t>() <= 0) fail(std::string("config: '") + k + "' must be positive");
+  return cfg;
+}
+
+Shape input_shape(const Json& cfg) {
+  return {cfg.at("channels").get<int64_t>(), cfg.at("height").get<int64_t>(), cfg.at("width").get<int64_t>()};
+}
+
+namespace {
+Tensor as_column_logits(const Tensor& z, int64_t n, const std::string& model) {
+  if (z.numel() != n) fail("model '" + model + "': bce_logits expects one logit per image, got output " + shape_str(z.shape()));
+  return z.reshape({n});
+}
+
+std::vector<int64_t> class_labels(const Tensor& y) {
+  std::vector<int64_t> l;
+  for (float v : y.to_vector()) l.push_back(v > 0.5f ? 1 : 0);
+  return l;
+}
+
+void check_two_logits(const Tensor& z, int64_t n, const std::string& model) {
+  if (z.dim() != 2 || z.size(0) != n || z.size(1) != 2)
+    fail("model '" + model + "': ce2 expects logits [N, 2], got " + shape_str(z.shape()));
+}
+
+Tensor per_image_mse(const Tensor& r, const Tensor& x) {
+  NoGradGuard ng;
+  const int64_t n = x.size(0);
+  return mean_dim(square(sub(r, x)).reshape({n, -1}), 1);
+}
+}  // namespace
+
+Tensor model_loss(const ModelInfo& m, Module& model, const Tensor& x, const Tensor& y) {
+  if (m.loss) return m.loss(model, x, y);
+  Tensor out = model(x);
+  const int64_t n = x.size(0);
+  const auto& l = m.recipe.loss;
+  if (l == "bce_logits") return bce_with_logits(as_column_logits(out, n, m.name), y);
+  if (l == "ce2") {
+    check_two_logits(out, n, m.name);
+    return cross_entropy(out, class_labels(y));
+  }
+  if (l == "recon_mse") {
+    if (out.shape() != x.shape())
+      fail("model '" + m.name + "': reconstruction " + shape_str(out.shape()) + " differs from input " + shape_str(x.shape()));
+    return mse_loss(out, x);
+  }
+  fail("model '" + m.name + "': unknown loss kind '" + l + "'");
+}
+
+std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor& x) {
+  NoGradGuard ng;
+  if (m.scores) return m.scores(model, x);
+  Tensor out = model(x);
+  const int64_t n = x.size(0);
+  const auto& l = m.recipe.loss;
+  if (l == "bce_logits") return sigmoid(as_column_logits(out, n, m.name)).to_vector();
+  if (l == "ce2") {
+    check_two_logits(out, n, m.name);
+    std::vector<float> p = softmax(out, 1).to_vector(), live(n);
+    for (int64_t i = 0; i < n; ++i) live[i] = p[2 * i + 1];
+    return live;
+  }
+  if (l == "recon_mse") return per_image_mse(out, x).to_vector();
+  fail("model '" + m.name + "': loss kind '" + l + "' has no scoring rule");
+}
+
+}  // namespace fas

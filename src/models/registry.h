@@ -1,0 +1,93 @@
+// The model registry: everything `fas train|eval|predict|summary|bench` needs to know about a
+// model, so a new model works with every subcommand by one registration.
+//
+// Adding a model (e.g. in src/models/mobilenetv2.cpp):
+//
+//   void register_mobilenetv2_lite() {
+//     ModelInfo m;
+//     m.name = "mobilenetv2-lite";
+//     m.description = "MobileNetV2 alpha=0.1 (spec 003)";
+//     m.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"alpha", 0.1}};
+//     m.recipe = {/*epochs*/ 30, /*batch*/ 32, /*lr*/ 1e-3f, "bce_logits", "rotate=30,shift=0.1,zoom=0.15"};
+//     m.score = ScoreKind::LiveProbability;      // or ScoreKind::Anomaly (higher = spoof)
+//     m.build = [](const nlohmann::json& cfg, Rng& rng) -> std::shared_ptr<Module> { ... };
+//     register_model(std::move(m));
+//   }
+//
+// and one line in register_builtin_models() (registry.cpp) calling register_mobilenetv2_lite().
+// (An explicit list rather than static initialisers: the library is static, and the linker drops
+// object files that nothing references, silently losing self-registering models.)
+//
+// Config: a flat JSON object of defaults. `--set key=value` overrides a key (the value is
+// parsed as JSON when it parses, e.g. 0.5, true, [1,2]; otherwise it is a string); unknown keys
+// are errors. Keys "channels", "height", "width" are required: they give the input shape
+// [channels, height, width] the data pipeline resizes images to. The optional key "normalize"
+// ("unit" | "symmetric" | "meanstd:...") picks the input normalisation (default "unit": [0, 1]).
+//
+// Loss and scoring default from the recipe's loss kind; a model can override them:
+//   "bce_logits": forward(x) -> logits [N] or [N, 1]; loss = BCE-with-logits against the label
+//                 (1 live); score = sigmoid(logit) = P(live).
+//   "ce2":        forward(x) -> logits [N, 2] (class 1 = live); loss = cross-entropy;
+//                 score = softmax(...)[:, 1] = P(live).
+//   "recon_mse":  forward(x) -> reconstruction of x; trained on live images only; loss = MSE;
+//                 score = per-image mean squared error (an anomaly score, higher = spoof).
+#pragma once
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+#include "tensor/random.h"
+
+namespace fas {
+
+using Json = nlohmann::json;
+
+// How a model's score reads: P(live) in [0, 1] (higher = live), or an anomaly score
+// (higher = spoof). Metrics and decisions use this to orient thresholds.
+enum class ScoreKind { LiveProbability, Anomaly };
+
+struct Recipe {
+  int epochs = 10;
+  int batch = 32;
+  float lr = 1e-3f;
+  std::string loss = "bce_logits";  // "bce_logits" | "ce2" | "recon_mse"
+  std::string augment = "none";     // io/augment.h syntax
+  bool live_only = false;           // train on label-1 images only (one-class anomaly models)
+  std::string optimizer = "adam";   // "adam" | "adam_keras" | "sgd"
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string description;
+  Json defaults = Json::object();
+  Recipe recipe;
+  ScoreKind score = ScoreKind::LiveProbability;
+  std::function<std::shared_ptr<Module>(const Json& cfg, Rng& rng)> build;
+  // Optional overrides. loss: scalar loss of a batch (x [N,C,H,W], y [N] with 1 = live).
+  std::function<Tensor(Module& m, const Tensor& x, const Tensor& y)> loss;
+  // scores: one score per row of x, in the orientation of `score`. Called under NoGradGuard.
+  std::function<std::vector<float>(Module& m, const Tensor& x)> scores;
+};
+
+// Registers (or fails on a duplicate name / missing build / missing input-shape keys).
+void register_model(ModelInfo info);
+// Looks a model up; an unknown name is a fas::Error listing the known ones.
+const ModelInfo& find_model(const std::string& name);
+std::vector<std::string> model_names();
+
+// Config = defaults with "key=value" overrides applied (errors name the key).
+Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides);
+// [C, H, W] from the config's channels/height/width.
+Shape input_shape(const Json& cfg);
+
+// Loss and scores of a model for a batch, using its overrides or its recipe's loss kind.
+Tensor model_loss(const ModelInfo& m, Module& model, const Tensor& x, const Tensor& y);
+std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor& x);
+
+// Calls every built-in model's registration once (idempotent; find_model calls it).
+void register_builtin_models();
+
+}  // namespace fas

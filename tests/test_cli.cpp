@@ -1,0 +1,265 @@
+// The fas binary run as a subprocess: flags, errors (one line, exit 1), training, NaN stop,
+// resume equality, eval and predict outputs.
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "io/checkpoint.h"
+#include "io_testutil.h"
+#include "testutil.h"
+
+using namespace fas;
+using namespace fas::test;
+using Json = nlohmann::json;
+
+namespace {
+
+struct CmdResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string q(const std::string& s) { return "'" + s + "'"; }
+
+// Runs `fas ARGS` with stdout/stderr captured in files of dir.
+CmdResult run_fas(const std::string& args, const std::string& dir) {
+  const std::string o = dir + "/stdout.txt", e = dir + "/stderr.txt";
+  std::string cmd = std::string(FAS_BINARY_DIR) + "/fas " + args + " > " + q(o) + " 2> " + q(e);
+  int st = std::system(cmd.c_str());
+  CmdResult r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = read_bytes(o);
+  r.err = read_bytes(e);
+  return r;
+}
+
+// One clear line on stderr starting "fas: error:", exit code 1.
+::testing::AssertionResult one_error_line(const CmdResult& r, const std::string& must_contain) {
+  if (r.code != 1) return ::testing::AssertionFailure() << "exit code " << r.code << ", stderr: " << r.err;
+  if (r.err.rfind("fas: error: ", 0) != 0) return ::testing::AssertionFailure() << "stderr: " << r.err;
+  if (std::count(r.err.begin(), r.err.end(), '\n') != 1) return ::testing::AssertionFailure() << "not one line: " << r.err;
+  if (!has(r.err, must_contain)) return ::testing::AssertionFailure() << "'" << must_contain << "' not in: " << r.err;
+  return ::testing::AssertionSuccess();
+}
+
+const std::string kTrain = std::string(FAS_SOURCE_DIR) + "/data/sample/train.txt";
+const std::string kTest = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
+// A quick tiny-mlp run: 48 images -> 2 batches of 24 per epoch.
+std::string quick(const std::string& out, int epochs) {
+  return "train --model tiny-mlp --data " + q(kTrain) + " --val " + q(kTest) + " --limit 48 --batch 24 --threads 1 --seed 5 --epochs " +
+         std::to_string(epochs) + " --out " + q(out);
+}
+
+Json history(const std::string& out) { return Json::parse(read_bytes(out + "/history.json")); }
+
+}  // namespace
+
+TEST(Cli, HelpForEverySubcommand) {
+  auto dir = scratch_dir("cli");
+  for (auto sub : {"train", "eval", "predict", "summary", "bench"}) {
+    CmdResult r = run_fas(std::string(sub) + " --help", dir);
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_TRUE(has(r.out, "--threads") && has(r.out, "--seed") && has(r.out, "--out")) << sub << ": " << r.out;
+  }
+  EXPECT_EQ(run_fas("--help", dir).code, 0);
+}
+
+TEST(Cli, BadFlagsAreOneLineErrors) {
+  auto dir = scratch_dir("cli");
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --epochs abc", dir), "--epochs"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --epochs 0", dir), "--epochs"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --lr -1", dir), "--lr"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --bogus", dir), "bogus"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp", dir), "--data"));
+  EXPECT_TRUE(one_error_line(run_fas("frobnicate", dir), "frobnicate"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --threads 0", dir), "--threads"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --set nokey=3", dir), "nokey"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --set hidden=abc", dir), "hidden"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(kTrain) + " --augment spin=3", dir), "spin"));
+  EXPECT_NE(run_fas("", dir).code, 0);
+}
+
+TEST(Cli, UnknownModelAndBadDataNothingWritten) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  EXPECT_TRUE(one_error_line(run_fas("train --model no-such-net --data " + q(kTrain) + " --out " + q(out), dir), "unknown model 'no-such-net'"));
+  EXPECT_TRUE(one_error_line(run_fas("summary --model no-such-net", dir), "tiny-mlp"));  // lists the known ones
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(dir + "/none.txt") + " --out " + q(out), dir), "none.txt"));
+  write_bytes(dir + "/empty.txt", "# no images\n");
+  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(dir + "/empty.txt") + " --out " + q(out), dir), "empty"));
+  EXPECT_FALSE(std::filesystem::exists(out)) << "an output directory was created for a run that never started";
+}
+
+TEST(Cli, MissingImageNamesFileAndLineUnlessSkipped) {
+  auto dir = scratch_dir("cli");
+  // Two good sample images, then a missing one on line 3.
+  std::ifstream in(kTrain);
+  std::string l1, l2;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  const std::string base = std::string(FAS_SOURCE_DIR) + "/data/sample/";
+  std::string list = base + l1 + "\n" + base + l2.substr(0, l2.rfind(' ')) + " 0\n" + "gone/nothere.jpg 1\n";
+  write_bytes(dir + "/list.txt", list);
+  std::string args = "train --model tiny-mlp --threads 1 --epochs 1 --data " + q(dir + "/list.txt") + " --out " + q(dir + "/run");
+  CmdResult r = run_fas(args, dir);
+  EXPECT_TRUE(one_error_line(r, "nothere.jpg"));
+  EXPECT_TRUE(has(r.err, "list.txt:3")) << r.err;
+  r = run_fas(args + " --skip-bad", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "skipped 1 bad training")) << r.out;
+  EXPECT_EQ(history(dir + "/run")["epochs"][0]["skipped"], 1);
+}
+
+TEST(Cli, TrainEvalPredictWriteTheirOutputs) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  CmdResult r = run_fas(quick(out, 2), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "epoch 1/2") && has(r.out, "epoch 2/2") && has(r.out, "val loss")) << r.out;
+  for (auto f : {"last.safetensors", "best.safetensors", "history.json", "history.csv", "loss.svg", "val.svg", "roc_val.svg"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  Checkpoint ck = load_checkpoint(out + "/last.safetensors", "tiny-mlp");
+  EXPECT_EQ(ck.info.epoch, 2);
+  EXPECT_EQ(ck.info.step, 4);
+  EXPECT_FALSE(ck.optim.empty());
+
+  r = run_fas("eval --threads 1 --ckpt " + q(out + "/last.safetensors") + " --data " + q(kTest) + " --limit 40 --out " + q(dir + "/ev"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "APCER") && has(r.out, "ACER") && has(r.out, "EER")) << r.out;
+  Json m = Json::parse(read_bytes(dir + "/ev/metrics.json"));
+  EXPECT_EQ(m["n"], 40);
+  for (auto f : {"metrics.csv", "roc.csv", "scores.csv", "roc.svg", "scores_hist.svg"})
+    EXPECT_TRUE(std::filesystem::exists(dir + "/ev/" + f)) << f;
+  EXPECT_FALSE(m.contains("hter"));
+  // With a validation list: its EER threshold is applied to the test list (HTER).
+  r = run_fas("eval --threads 1 --ckpt " + q(out + "/last.safetensors") + " --data " + q(kTest) + " --val " + q(kTrain) +
+                  " --limit 40 --out " + q(dir + "/ev2"),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json m2 = Json::parse(read_bytes(dir + "/ev2/metrics.json"));
+  EXPECT_TRUE(m2.contains("hter"));
+  EXPECT_EQ(m2["threshold"], m2["val_eer_threshold"]);
+  EXPECT_TRUE(has(r.out, "HTER")) << r.out;
+
+  const std::string img = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  r = run_fas("predict --resize --ckpt " + q(out + "/best.safetensors") + " " + q(img) + " " + q(img), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    Json j = Json::parse(line);
+    EXPECT_TRUE(j["decision"] == "live" || j["decision"] == "spoof") << line;
+    EXPECT_GE(j["score"].get<double>(), 0.0);
+    EXPECT_LE(j["score"].get<double>(), 1.0);
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+  // Without --resize a 3x128x128 image does not fit the 1x16x16 model: named shapes, no guess.
+  EXPECT_TRUE(one_error_line(run_fas("predict --ckpt " + q(out + "/best.safetensors") + " " + q(img), dir), "[1, 16, 16]"));
+  EXPECT_TRUE(one_error_line(run_fas("predict --resize --ckpt " + q(out + "/best.safetensors") + " " + q(dir + "/nope.png"), dir), "nope.png"));
+}
+
+TEST(Cli, BadCheckpointsAreOneLineErrors) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  ASSERT_EQ(run_fas(quick(out, 1), dir).code, 0);
+  std::string bytes = read_bytes(out + "/last.safetensors");
+  write_bytes(dir + "/trunc.safetensors", bytes.substr(0, bytes.size() / 2));
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(dir + "/trunc.safetensors") + " --data " + q(kTest), dir), "truncated"));
+  EXPECT_TRUE(one_error_line(
+      run_fas("train --model tiny-cnn --data " + q(kTrain) + " --resume " + q(out + "/last.safetensors") + " --out " + q(dir + "/x"), dir),
+      "holds model 'tiny-mlp', expected 'tiny-cnn'"));
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(dir + "/absent.safetensors") + " --data " + q(kTest), dir), "absent.safetensors"));
+}
+
+TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  // Steps 1-4 are epochs 1-2; the NaN at step 5 is in epoch 3.
+  CmdResult r = run_fas(quick(out, 4) + " --debug-nan 5", dir);
+  EXPECT_TRUE(one_error_line(r, "loss is NaN at step 5 (epoch 3, batch 1)"));
+  EXPECT_TRUE(has(r.err, "last.safetensors")) << r.err;
+  Checkpoint ck = load_checkpoint(out + "/last.safetensors", "tiny-mlp");
+  EXPECT_EQ(ck.info.epoch, 2);
+  // It holds exactly the state after epoch 2: equal to a clean 2-epoch run's.
+  ASSERT_EQ(run_fas(quick(dir + "/two", 2), dir).code, 0);
+  SafeTensors clean = load_safetensors(dir + "/two/last.safetensors"), kept = load_safetensors(out + "/last.safetensors");
+  ASSERT_EQ(clean.tensors.size(), kept.tensors.size());
+  for (auto& [k, t] : clean.tensors) EXPECT_EQ(t.to_vector(), kept.tensors.at(k).to_vector()) << k;
+  // A real divergence: Adam with an absurd learning rate overflows within a few steps.
+  r = run_fas(quick(dir + "/run2", 3) + " --lr 1e30", dir);
+  EXPECT_TRUE(one_error_line(r, "at step")) << r.err;
+  EXPECT_TRUE(has(r.err, "NaN") || has(r.err, "Inf")) << r.err;
+}
+
+// Resume equality, without and with dropout (whose masks are reseeded per epoch).
+class CliResume : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Dropout, CliResume, ::testing::Values("0", "0.3"));
+
+TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
+  auto dir = scratch_dir("cli");
+  const std::string a = dir + "/a", b = dir + "/b", set = std::string(" --set dropout=") + GetParam();
+  ASSERT_EQ(run_fas(quick(a, 3) + set, dir).code, 0);
+  ASSERT_EQ(run_fas(quick(b, 2) + set, dir).code, 0);
+  // Resume with only the new epoch count: batch, lr, seed, limit, augment come from the checkpoint.
+  CmdResult r = run_fas("train --threads 1 --data " + q(kTrain) + " --val " + q(kTest) + " --epochs 3 --resume " +
+                  q(b + "/last.safetensors") + " --out " + q(b),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json ha = history(a)["epochs"], hb = history(b)["epochs"];
+  ASSERT_EQ(ha.size(), 3u);
+  ASSERT_EQ(hb.size(), 3u);
+  for (int e = 0; e < 3; ++e) {
+    EXPECT_EQ(ha[e]["train_loss"], hb[e]["train_loss"]) << "epoch " << e + 1;
+    EXPECT_EQ(ha[e]["val"]["loss"], hb[e]["val"]["loss"]) << "epoch " << e + 1;
+    EXPECT_EQ(ha[e]["step"], hb[e]["step"]);
+  }
+  // The final weights and optimizer state are bit-identical too.
+  SafeTensors fa = load_safetensors(a + "/last.safetensors"), fb = load_safetensors(b + "/last.safetensors");
+  ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
+  for (auto& [k, t] : fa.tensors) EXPECT_EQ(t.to_vector(), fb.tensors.at(k).to_vector()) << k;
+}
+
+TEST(Cli, TinyCnnTrainsToAFallingLoss) {
+  // The conv path end to end at a small size: the training loss falls over three epochs.
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/cnn";
+  CmdResult r = run_fas("train --model tiny-cnn --size 24 --data " + q(kTrain) + " --val " + q(kTest) +
+                        " --limit 64 --epochs 3 --batch 16 --threads 1 --out " + q(out), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json h = history(out)["epochs"];
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_LT(h[2]["train_loss"].get<double>(), h[0]["train_loss"].get<double>()) << h.dump();
+  Checkpoint ck = load_checkpoint(out + "/last.safetensors", "tiny-cnn");
+  EXPECT_TRUE(ck.model.count("block1.bn.running_mean"));
+  EXPECT_EQ(Json::parse(ck.info.config)["height"], 24);
+}
+
+TEST(Cli, SummaryAndBench) {
+  auto dir = scratch_dir("cli");
+  CmdResult r = run_fas("summary --list", dir);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(has(r.out, "tiny-mlp") && has(r.out, "tiny-cnn")) << r.out;
+  r = run_fas("summary --model tiny-mlp --set hidden=8", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "Total params") && has(r.out, "2,065")) << r.out;  // 256*8+8 + 8+1
+  EXPECT_TRUE(one_error_line(run_fas("summary --model tiny-mlp --set dropout=1.5", dir), "dropout"));
+  r = run_fas("bench --model tiny-mlp --batch 4 --runs 3 --warmup 1 --train --threads 1", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "forward") && has(r.out, "train step") && has(r.out, "median")) << r.out;
+  EXPECT_TRUE(has(r.out, " 1 threads")) << r.out;
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0", dir);  // no flag: $FAS_NUM_THREADS
+  EXPECT_EQ(r.code, 0) << r.err;
+  setenv("FAS_NUM_THREADS", "2", 1);
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0", dir);
+  EXPECT_TRUE(has(r.out, " 2 threads")) << r.out;
+  r = run_fas("bench --model tiny-mlp --runs 1 --warmup 0 --threads 1", dir);  // the flag wins
+  EXPECT_TRUE(has(r.out, " 1 threads")) << r.out;
+  setenv("FAS_NUM_THREADS", "two", 1);
+  EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --runs 1", dir), "FAS_NUM_THREADS"));
+  unsetenv("FAS_NUM_THREADS");
+  EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
+}

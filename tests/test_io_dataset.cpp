@@ -1,0 +1,201 @@
+// Dataset lists and folders, lazy loading errors, --skip-bad counting, the prefetching loader.
+#include <set>
+
+#include "io/dataset.h"
+#include "io_testutil.h"
+#include "testutil.h"
+
+using namespace fas;
+using namespace fas::test;
+
+namespace {
+
+// dir/imgs/<i>.png, 6x4 RGB patterns; returns the list lines "imgs/i.png label".
+std::string make_images(const std::string& dir, int n) {
+  std::filesystem::create_directories(dir + "/imgs");
+  std::string list;
+  for (int i = 0; i < n; ++i) {
+    write_png(dir + "/imgs/" + std::to_string(i) + ".png", 6, 4, 3, pattern(6, 4, 3, i));
+    list += "imgs/" + std::to_string(i) + ".png " + std::to_string(i % 2) + "\n";
+  }
+  return list;
+}
+
+ImageSpec small_spec() {
+  ImageSpec s;
+  s.channels = 3;
+  s.height = 4;
+  s.width = 6;
+  return s;
+}
+
+}  // namespace
+
+TEST(Dataset, ListPathsAreRelativeToTheListAndCarryTheirLine) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/list.txt", "# comment\n\nsub/a b.png 1\r\n/abs/c.png 0\n");
+  auto s = read_list(dir + "/list.txt");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].path, dir + "/sub/a b.png");  // spaces in paths: the label is the last field
+  EXPECT_EQ(s[0].label, 1);
+  EXPECT_EQ(s[0].origin, dir + "/list.txt:3");
+  EXPECT_EQ(s[1].path, "/abs/c.png");
+  EXPECT_EQ(s[1].label, 0);
+}
+
+TEST(Dataset, MalformedListsNameFileAndLine) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/bad_label.txt", "a.png 1\nb.png 2\n");
+  auto e = error_of([&] { read_list(dir + "/bad_label.txt"); });
+  EXPECT_TRUE(has(e, "bad_label.txt:2")) << e;
+  write_bytes(dir + "/no_label.txt", "a.png\n");
+  e = error_of([&] { read_list(dir + "/no_label.txt"); });
+  EXPECT_TRUE(has(e, "no_label.txt:1")) << e;
+  e = error_of([&] { read_list(dir + "/absent.txt"); });
+  EXPECT_TRUE(has(e, "absent.txt")) << e;
+}
+
+TEST(Dataset, EmptyDatasetIsAnError) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/empty.txt", "# nothing\n\n");
+  auto e = error_of([&] { Dataset d(read_list(dir + "/empty.txt"), small_spec(), false, dir + "/empty.txt"); });
+  EXPECT_TRUE(has(e, "empty.txt")) << e;
+  EXPECT_TRUE(has(e, "empty")) << e;
+}
+
+TEST(Dataset, MissingAndCorruptImagesNameFileAndListLine) {
+  auto dir = scratch_dir("ds");
+  std::string list = make_images(dir, 2) + "imgs/missing.png 1\nimgs/corrupt.png 0\n";
+  write_bytes(dir + "/imgs/corrupt.png", "\x89PNG\r\n\x1a\n garbage");
+  write_bytes(dir + "/list.txt", list);
+  Dataset d(read_list(dir + "/list.txt"), small_spec(), false, "list");
+  EXPECT_EQ(d.load(0).shape(), (Shape{3, 4, 6}));
+  auto e = error_of([&] { d.load(2); });
+  EXPECT_TRUE(has(e, "missing.png")) << e;
+  EXPECT_TRUE(has(e, "list.txt:3")) << e;
+  e = error_of([&] { d.load(3); });
+  EXPECT_TRUE(has(e, "corrupt.png")) << e;
+  EXPECT_TRUE(has(e, "list.txt:4")) << e;
+  // The loader thread's error reaches the caller as the same fas::Error.
+  LoaderOptions lo;
+  lo.batch = 3;
+  BatchLoader loader(d, lo);
+  Batch b;
+  e = error_of([&] {
+    while (loader.next(b)) {
+    }
+  });
+  EXPECT_TRUE(has(e, "missing.png")) << e;
+}
+
+TEST(Dataset, SkipBadSkipsAndCounts) {
+  auto dir = scratch_dir("ds");
+  std::string list = make_images(dir, 3) + "imgs/missing.png 1\nimgs/corrupt.png 0\n";
+  write_bytes(dir + "/imgs/corrupt.png", "not an image at all");
+  write_bytes(dir + "/list.txt", list);
+  Dataset d(read_list(dir + "/list.txt"), small_spec(), true, "list");
+  LoaderOptions lo;
+  lo.batch = 2;
+  std::vector<size_t> seen;
+  for (int pass = 0; pass < 2; ++pass) {  // counted once per file, not once per pass
+    BatchLoader loader(d, lo);
+    Batch b;
+    while (loader.next(b)) {
+      EXPECT_EQ(b.x.size(0), (int64_t)b.index.size());
+      if (pass == 0) seen.insert(seen.end(), b.index.begin(), b.index.end());
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<size_t>{0, 1, 2}));
+  EXPECT_EQ(d.bad_count(), 2u);
+  EXPECT_TRUE(has(d.first_bad_message(), "missing.png")) << d.first_bad_message();
+}
+
+TEST(Dataset, BatchesStackNormaliseAndShuffleBySeed) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/list.txt", make_images(dir, 7));
+  ImageSpec spec = small_spec();
+  spec.height = 2;
+  spec.width = 3;
+  spec.norm = parse_normalize("symmetric");
+  Dataset d(read_list(dir + "/list.txt"), spec, false, "list");
+  auto run = [&](uint64_t seed, int64_t epoch) {
+    LoaderOptions lo;
+    lo.batch = 3;
+    lo.shuffle = true;
+    lo.seed = seed;
+    lo.epoch = epoch;
+    BatchLoader loader(d, lo);
+    EXPECT_EQ(loader.num_batches(), 3u);
+    std::vector<size_t> order;
+    Batch b;
+    std::vector<int64_t> sizes;
+    while (loader.next(b)) {
+      sizes.push_back(b.x.size(0));
+      EXPECT_EQ(b.x.shape(), (Shape{b.x.size(0), 3, 2, 3}));
+      for (int64_t r = 0; r < b.x.size(0); ++r) {
+        const size_t i = b.index[r];
+        EXPECT_EQ(b.y.data()[r], (float)(i % 2));
+        Tensor want = resize(load_image(d.sample(i).path, 3), 2, 3, ResizeMode::Area);
+        normalize_inplace(want, spec.norm);
+        for (int64_t k = 0; k < 18; ++k) EXPECT_EQ(b.x.data()[r * 18 + k], want.data()[k]);
+      }
+      order.insert(order.end(), b.index.begin(), b.index.end());
+    }
+    EXPECT_EQ(sizes, (std::vector<int64_t>{3, 3, 1}));
+    return order;
+  };
+  auto a = run(1, 0);
+  EXPECT_EQ(std::set<size_t>(a.begin(), a.end()).size(), 7u);  // a permutation
+  EXPECT_EQ(run(1, 0), a);                                       // reproducible
+  EXPECT_NE(run(1, 1), a);                                       // new order each epoch
+  EXPECT_NE(run(2, 0), a);                                       // and per seed
+  EXPECT_EQ(epoch_order(5, 9, 3, false), (std::vector<size_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(Dataset, AugmentationIsPerItemAndReproducible) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/list.txt", make_images(dir, 4));
+  Dataset d(read_list(dir + "/list.txt"), small_spec(), false, "list");
+  AugmentConfig aug = parse_augment("flip=0.5,noise=0.1");
+  auto first_batch = [&](size_t batch) {
+    LoaderOptions lo;
+    lo.batch = batch;
+    lo.seed = 3;
+    lo.augment = &aug;
+    BatchLoader loader(d, lo);
+    Batch b;
+    EXPECT_TRUE(loader.next(b));
+    return b.x.to_vector();
+  };
+  // Item 0's augmentation depends on (seed, epoch, item) only, not on batching or timing.
+  auto one = first_batch(1), four = first_batch(4);
+  ASSERT_EQ(one.size() * 4, four.size());
+  EXPECT_EQ(one, std::vector<float>(four.begin(), four.begin() + one.size()));
+  Tensor plain = d.load(0);
+  EXPECT_NE(one, plain.to_vector());
+}
+
+TEST(Dataset, FolderTreesAndLimit) {
+  auto dir = scratch_dir("ds");
+  for (auto cls : {"live", "spoof"}) {
+    std::filesystem::create_directories(dir + "/" + cls + "/s1");
+    for (int i = 0; i < 3; ++i) write_png(dir + "/" + cls + "/s1/" + std::to_string(i) + ".png", 2, 2, 3, pattern(2, 2, 3, i));
+  }
+  write_bytes(dir + "/live/notes.txt", "ignored");
+  auto s = read_samples(dir);
+  ASSERT_EQ(s.size(), 6u);
+  int live = 0;
+  for (auto& x : s) live += x.label;
+  EXPECT_EQ(live, 3);
+  EXPECT_EQ(s[0].label, 1);  // "live" sorts first and maps to 1
+  auto l = limit_samples(s, 4, 1);
+  EXPECT_EQ(l.size(), 4u);
+  EXPECT_EQ(limit_samples(s, 4, 1).front().path, l.front().path);
+  EXPECT_EQ(limit_samples(s, 0, 1).size(), 6u);
+  auto dir2 = scratch_dir("ds2");
+  std::filesystem::create_directories(dir2 + "/cats");
+  std::filesystem::create_directories(dir2 + "/dogs");
+  std::filesystem::create_directories(dir2 + "/eels");
+  auto e = error_of([&] { read_folder(dir2); });
+  EXPECT_TRUE(has(e, "eels")) << e;
+}

@@ -1,0 +1,243 @@
+// Image loading, colour conversion, resizing, cropping, normalisation and augmentation.
+#include <cmath>
+
+#include "io/augment.h"
+#include "io/image.h"
+#include "io_testutil.h"
+#include "testutil.h"
+
+using namespace fas;
+using namespace fas::test;
+
+namespace {
+
+// Expected planar value of the pattern at (c, y, x).
+float pat(int w, int n, const std::vector<uint8_t>& px, int c, int y, int x) { return px[((size_t)y * w + x) * n + c] / 255.f; }
+
+Tensor img_from(const Shape& s, const std::vector<float>& v) { return Tensor::from(s, v); }
+
+}  // namespace
+
+TEST(Image, LoadsPngBmpPgmExactly) {
+  auto dir = scratch_dir("img");
+  const int w = 5, h = 3;
+  auto rgb = pattern(w, h, 3, 1);
+  write_png(dir + "/a.png", w, h, 3, rgb);
+  write_bmp(dir + "/a.bmp", w, h, 3, rgb);
+  for (auto f : {"/a.png", "/a.bmp"}) {
+    Tensor t = load_image(dir + f);
+    ASSERT_EQ(t.shape(), (Shape{3, h, w})) << f;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) ASSERT_EQ(t.data()[(c * h + y) * w + x], pat(w, 3, rgb, c, y, x)) << f;
+  }
+  auto grey = pattern(w, h, 1, 2);
+  write_pgm(dir + "/g.pgm", w, h, grey);
+  Tensor g = load_image(dir + "/g.pgm");
+  ASSERT_EQ(g.shape(), (Shape{1, h, w}));
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) EXPECT_EQ(g.data()[y * w + x], pat(w, 1, grey, 0, y, x));
+}
+
+TEST(Image, JpegDecodesCloseToSource) {
+  auto dir = scratch_dir("img");
+  const int w = 16, h = 16;
+  std::vector<uint8_t> flat(w * h * 3, 0);
+  for (int i = 0; i < w * h; ++i) flat[i * 3] = 200, flat[i * 3 + 1] = 100, flat[i * 3 + 2] = 50;
+  write_jpg(dir + "/a.jpg", w, h, 3, flat);
+  Tensor t = load_image(dir + "/a.jpg");
+  ASSERT_EQ(t.shape(), (Shape{3, h, w}));
+  // A flat colour survives JPEG quality 100 to within a few levels (chroma rounding).
+  for (int i = 0; i < w * h; ++i) {
+    EXPECT_NEAR(t.data()[i], 200 / 255.f, 3 / 255.f);
+    EXPECT_NEAR(t.data()[w * h + i], 100 / 255.f, 3 / 255.f);
+    EXPECT_NEAR(t.data()[2 * w * h + i], 50 / 255.f, 3 / 255.f);
+  }
+}
+
+TEST(Image, GreyIsBt601AndRgbRepeats) {
+  auto dir = scratch_dir("img");
+  auto rgb = pattern(4, 2, 3, 3);
+  write_png(dir + "/a.png", 4, 2, 3, rgb);
+  Tensor g = load_image(dir + "/a.png", 1);
+  ASSERT_EQ(g.shape(), (Shape{1, 2, 4}));
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 4; ++x) {
+      float want = 0.299f * pat(4, 3, rgb, 0, y, x) + 0.587f * pat(4, 3, rgb, 1, y, x) + 0.114f * pat(4, 3, rgb, 2, y, x);
+      EXPECT_NEAR(g.data()[y * 4 + x], want, 1e-6f);
+    }
+  Tensor back = to_rgb(g);
+  ASSERT_EQ(back.shape(), (Shape{3, 2, 4}));
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(back.data()[c * 8 + i], g.data()[i]);
+  // RGBA: alpha dropped.
+  auto rgba = pattern(3, 3, 4, 4);
+  write_png(dir + "/b.png", 3, 3, 4, rgba);
+  EXPECT_EQ(load_image(dir + "/b.png").shape(), (Shape{3, 3, 3}));
+}
+
+TEST(Image, ErrorsNameTheFile) {
+  auto dir = scratch_dir("img");
+  try {
+    load_image(dir + "/missing.png");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.png"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos) << e.what();
+  }
+  write_bytes(dir + "/corrupt.jpg", std::string("\xFF\xD8\xFF\xE0 this is not a jpeg", 23));
+  try {
+    load_image(dir + "/corrupt.jpg");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt.jpg"), std::string::npos) << e.what();
+  }
+  write_bytes(dir + "/empty.png", "");
+  EXPECT_THROW(load_image(dir + "/empty.png"), Error);
+  EXPECT_THROW(load_image(dir + "/missing.png", 2), Error);
+}
+
+TEST(Image, BilinearMatchesHalfPixelFormula) {
+  // 2x2 -> 4x4 with half-pixel centres: source coordinate (o + 0.5) / 2 - 0.5 clamped to
+  // [0, 1] gives weights {0, .25, .75, 1} per axis, so out[y][x] = 2 wy + wx for in = [[0,1],[2,3]].
+  Tensor in = img_from({1, 2, 2}, {0, 1, 2, 3});
+  Tensor out = resize_bilinear(in, 4, 4);
+  const float wts[4] = {0.f, 0.25f, 0.75f, 1.f};
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) EXPECT_FLOAT_EQ(out.data()[y * 4 + x], 2 * wts[y] + wts[x]);
+  // Halving: each output is the mean of its 2x2 block, for both bilinear and area.
+  Rng rng(1);
+  Tensor big = randu({3, 6, 8}, rng, 0, 1);
+  for (Tensor half : {resize_bilinear(big, 3, 4), resize_area(big, 3, 4)})
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 4; ++x) {
+          const float* p = big.data() + c * 48;
+          float m = (p[(2 * y) * 8 + 2 * x] + p[(2 * y) * 8 + 2 * x + 1] + p[(2 * y + 1) * 8 + 2 * x] +
+                     p[(2 * y + 1) * 8 + 2 * x + 1]) / 4;
+          EXPECT_NEAR(half.data()[(c * 3 + y) * 4 + x], m, 1e-6f);
+        }
+  EXPECT_TRUE(allclose(resize_bilinear(big, 6, 8), big, 0, 0));
+  EXPECT_THROW(resize_bilinear(big, 0, 3), Error);
+}
+
+TEST(Image, AreaWeightsFractionalCoverage) {
+  // 3 -> 2 columns: output 0 covers [0, 1.5): (p0 + 0.5 p1) / 1.5; output 1 covers [1.5, 3).
+  Tensor in = img_from({1, 1, 3}, {3, 6, 9});
+  Tensor out = resize_area(in, 1, 2);
+  EXPECT_NEAR(out.data()[0], (3 + 0.5f * 6) / 1.5f, 1e-5f);
+  EXPECT_NEAR(out.data()[1], (0.5f * 6 + 9) / 1.5f, 1e-5f);
+  // The mean is preserved by area resizing to any size.
+  Rng rng(2);
+  Tensor r = randu({1, 7, 11}, rng, 0, 1);
+  Tensor s = resize_area(r, 3, 5);
+  EXPECT_NEAR(mean(s).item(), mean(r).item(), 1e-5f);
+  // resize() picks area only when shrinking both sides.
+  EXPECT_TRUE(allclose(resize(r, 3, 5, ResizeMode::Area), s, 0, 0));
+  EXPECT_TRUE(allclose(resize(r, 14, 22, ResizeMode::Area), resize_bilinear(r, 14, 22), 0, 0));
+  EXPECT_THROW(parse_resize_mode("cubic"), Error);
+}
+
+TEST(Image, CropAndCenterCrop) {
+  std::vector<float> v(2 * 4 * 5);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = (float)i;
+  Tensor in = img_from({2, 4, 5}, v);
+  Tensor c = crop(in, 1, 2, 2, 3);
+  ASSERT_EQ(c.shape(), (Shape{2, 2, 3}));
+  for (int ch = 0; ch < 2; ++ch)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 3; ++x) EXPECT_EQ(c.data()[(ch * 2 + y) * 3 + x], v[(ch * 4 + 1 + y) * 5 + 2 + x]);
+  EXPECT_THROW(crop(in, 3, 0, 2, 2), Error);
+  EXPECT_THROW(crop(in, 0, -1, 2, 2), Error);
+  Tensor cc = center_crop(in, 1, 1);  // largest square: 4x4, columns 0..3 (offset (5-4)/2 = 0)
+  ASSERT_EQ(cc.shape(), (Shape{2, 4, 4}));
+  EXPECT_EQ(cc.data()[0], v[0]);
+}
+
+TEST(Image, Normalisation) {
+  Tensor a = img_from({2, 1, 2}, {0.f, 1.f, 0.5f, 0.25f});
+  Tensor s = a.clone();
+  normalize_inplace(s, parse_normalize("symmetric"));
+  EXPECT_EQ(s.to_vector(), (std::vector<float>{-1.f, 1.f, 0.f, -0.5f}));
+  Tensor m = a.clone();
+  normalize_inplace(m, parse_normalize("meanstd:0.5,0.25:0.5,0.25"));
+  EXPECT_EQ(m.to_vector(), (std::vector<float>{-1.f, 1.f, 1.f, 0.f}));
+  // Batched [N, C, H, W]: the channel is dim 1.
+  Tensor b = Tensor::full({2, 2, 1, 1}, 0.5f);
+  normalize_inplace(b, parse_normalize("meanstd:0,0.5:1,1"));
+  EXPECT_EQ(b.to_vector(), (std::vector<float>{0.5f, 0.f, 0.5f, 0.f}));
+  Tensor u = a.clone();
+  normalize_inplace(u, parse_normalize("unit"));
+  EXPECT_EQ(u.to_vector(), a.to_vector());
+  Tensor three = Tensor::zeros({3, 1, 1});
+  EXPECT_THROW(normalize_inplace(three, parse_normalize("meanstd:0,0:1,1")), Error);
+  EXPECT_THROW(parse_normalize("meanstd:0:0"), Error);
+  EXPECT_THROW(parse_normalize("zscore"), Error);
+  EXPECT_EQ(normalize_str(parse_normalize("meanstd:0.5,0.25:1,2")), "meanstd:0.5,0.25:1,2");
+  // denormalize inverts each kind (for display of normalised batches).
+  for (auto spec : {"unit", "symmetric", "meanstd:0.5,0.25:0.5,2"}) {
+    Tensor t = a.clone();
+    normalize_inplace(t, parse_normalize(spec));
+    denormalize_inplace(t, parse_normalize(spec));
+    EXPECT_TRUE(allclose(t, a, 1e-6f, 0)) << spec;
+  }
+}
+
+TEST(Augment, ParseAndPrint) {
+  auto a = parse_augment("flip=0.5,rotate=30,shift=0.1@0.3,noise=0.02@0.47");
+  EXPECT_EQ(a.flip, 0.5f);
+  EXPECT_EQ(a.rotate.mag, 30.f);
+  EXPECT_EQ(a.shift.p, 0.3f);
+  EXPECT_TRUE(a.any());
+  EXPECT_EQ(augment_str(a), "flip=0.5,rotate=30,shift=0.1@0.3,noise=0.02@0.47");
+  EXPECT_FALSE(parse_augment("none").any());
+  EXPECT_THROW(parse_augment("blur=1"), Error);
+  EXPECT_THROW(parse_augment("flip=2"), Error);
+  EXPECT_THROW(parse_augment("noise=-1"), Error);
+  EXPECT_THROW(parse_augment("zoom=1.5"), Error);
+  EXPECT_THROW(parse_augment("rotate"), Error);
+}
+
+TEST(Augment, FlipMirrorsAndSeedsReproduce) {
+  Rng r0(3);
+  Tensor img = randu({3, 5, 7}, r0, 0, 1);
+  Rng rng(1);
+  Tensor f = augment(img, parse_augment("flip=1"), rng);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 5; ++y)
+      for (int x = 0; x < 7; ++x) EXPECT_EQ(f.data()[(c * 5 + y) * 7 + x], img.data()[(c * 5 + y) * 7 + 6 - x]);
+  auto all = parse_augment("flip=0.5,rotate=20,shift=0.1,zoom=0.1,crop=0.2,brightness=0.2,contrast=0.3,noise=0.05,cutout=0.3");
+  Rng a(7), b(7), c(8);
+  Tensor x = augment(img, all, a), y = augment(img, all, b), z = augment(img, all, c);
+  EXPECT_EQ(x.to_vector(), y.to_vector());
+  EXPECT_GT(max_abs_diff(x, z), 1e-3f);
+  EXPECT_EQ(x.shape(), img.shape());
+  for (float v : x.to_vector()) ASSERT_TRUE(v >= 0.f && v <= 1.f);
+  // Nothing enabled: the image is returned unchanged.
+  Rng d(9);
+  EXPECT_EQ(augment(img, parse_augment("none"), d).to_vector(), img.to_vector());
+}
+
+TEST(Augment, BrightnessShiftsAndNoiseHasItsSigma) {
+  Tensor grey = Tensor::full({1, 64, 64}, 0.5f);
+  Rng rng(5);
+  Tensor b = augment(grey, parse_augment("brightness=0.2"), rng);
+  float d = b.data()[0] - 0.5f;
+  EXPECT_LE(std::fabs(d), 0.2f);
+  for (float v : b.to_vector()) EXPECT_FLOAT_EQ(v, 0.5f + d);  // one delta for the image
+  Tensor n = augment(grey, parse_augment("noise=0.05"), rng);
+  double s = 0, s2 = 0;
+  for (float v : n.to_vector()) s += v - 0.5, s2 += (v - 0.5) * (v - 0.5);
+  double m = s / 4096, sd = std::sqrt(s2 / 4096 - m * m);
+  EXPECT_NEAR(m, 0, 0.005);
+  EXPECT_NEAR(sd, 0.05, 0.005);
+  // Any rotation about the centre keeps the centre pixel (its fixed point), and moves others.
+  Rng r0(4);
+  Tensor img = randu({1, 5, 5}, r0, 0, 1);
+  AugmentConfig rot;
+  rot.rotate = {90.f, 1.f};
+  Rng r1(11);
+  Tensor out = augment(img, rot, r1);
+  EXPECT_NEAR(out.data()[12], img.data()[12], 1e-5f);
+  EXPECT_GT(max_abs_diff(out, img), 1e-2f);
+}
