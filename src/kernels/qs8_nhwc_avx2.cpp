@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/qs8_nhwc.h"
 
@@ -127,38 +128,81 @@ void qs8_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const int8_t* x, int
   if (nv - v == 1) pw_columns<4, 1>(M, K, N, v * 8, x, ldx, w, scale, bias, res, res_scale, y, vlo, vhi);
 }
 
+namespace {
+
+// One channel vector [c0, c0+8) of an int8 depthwise output row from NR present rows (as in
+// the float kernel): interior pixels four at a time without bounds checks, the stride a
+// compile-time constant, the 3*NR weight vectors in registers.
+template <int NR>
+void qs8_dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64_t W, int64_t C, int stride,
+                           int pad_left, int64_t Wo, const float* scale, const float* bias, int8_t* y, int64_t c0,
+                           __m256 vlo, __m256 vhi) {
+  const int64_t valid = std::min<int64_t>(8, C - c0), Cp = nhwc_pad_ch(C);
+  const __m256 zero = _mm256_setzero_ps();
+  __m256i wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx)
+      wk[i][kx] = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wrow[i] + kx * Cp + c0)));
+  auto edge = [&](int64_t ox) {
+    __m256i acc = _mm256_setzero_si256();
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix >= 0 && ix < W)
+          acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(load8_i8_as_i32(r[i] + ix * C + c0, valid), wk[i][kx]));
+      }
+    epilogue8(acc, scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + ox * C + c0, valid);
+  };
+  int64_t lo, hi;
+  nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
+  for (int64_t ox = 0; ox < lo; ++ox) edge(ox);
+  int64_t ox = lo;
+  auto interior = [&](auto S) {
+    constexpr int kS = decltype(S)::value;
+    for (; ox + 4 <= hi; ox += 4) {
+      __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+      const int64_t off = (ox * kS - pad_left) * C + c0;
+#pragma GCC unroll 3
+      for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+          for (int u = 0; u < 4; ++u)
+            a[u] = _mm256_add_epi32(
+                a[u], _mm256_mullo_epi32(load8_i8_as_i32(r[i] + off + (u * kS + kx) * C, valid), wk[i][kx]));
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u)
+        epilogue8(a[u], scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + (ox + u) * C + c0, valid);
+    }
+  };
+  if (stride == 1) interior(std::integral_constant<int, 1>{});
+  else if (stride == 2) interior(std::integral_constant<int, 2>{});
+  for (; ox < Wo; ++ox) edge(ox);
+}
+
+}  // namespace
+
 void qs8_dwconv3x3_nhwc_row__avx2(const int8_t* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
                                   float lo, float hi) {
-  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), zero = _mm256_setzero_ps();
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   const int64_t Cp = nhwc_pad_ch(C);
-  int64_t ilo, ihi;
-  nhwc_interior_3(W, stride, pad_left, Wo, ilo, ihi);
+  const int8_t* r[3];
+  const int16_t* wrow[3];
+  int nr = 0;
+  for (int ky = 0; ky < 3; ++ky)
+    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
   for (int64_t c0 = 0; c0 < C; c0 += 8) {
-    const int64_t valid = std::min<int64_t>(8, C - c0);
-    __m256i wk[3][3];
-    const int8_t* r[3];
-    int nr = 0;
-    for (int ky = 0; ky < 3; ++ky) {
-      if (!rows[ky]) continue;
-      r[nr] = rows[ky] + c0;
-      for (int kx = 0; kx < 3; ++kx)
-        wk[nr][kx] = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + (ky * 3 + kx) * Cp + c0)));
-      ++nr;
+    switch (nr) {
+      case 3: qs8_dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
+      case 2: qs8_dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
+      case 1: qs8_dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
+      default: qs8_dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi);
     }
-    auto pixel = [&](int64_t ox, bool check) {
-      __m256i acc = _mm256_setzero_si256();
-      for (int i = 0; i < nr; ++i)
-        for (int kx = 0; kx < 3; ++kx) {
-          const int64_t ix = ox * stride - pad_left + kx;
-          if (check && (ix < 0 || ix >= W)) continue;
-          acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(load8_i8_as_i32(r[i] + ix * C, valid), wk[i][kx]));
-        }
-      epilogue8(acc, scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + ox * C + c0, valid);
-    };
-    for (int64_t ox = 0; ox < ilo; ++ox) pixel(ox, true);
-    for (int64_t ox = ilo; ox < ihi; ++ox) pixel(ox, false);
-    for (int64_t ox = ihi; ox < Wo; ++ox) pixel(ox, true);
   }
 }
 
