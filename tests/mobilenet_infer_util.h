@@ -13,9 +13,10 @@ namespace fas::test {
 // taken from one training-mode pass over random U(-1, 1) images (Keras momentum 0: running =
 // batch) and then perturbed (mean +- 0.2, var x U(0.7, 1.4)). Pure random statistics would
 // push the activations to 0 or 6 after a few ReLU6 layers and make the output constant.
-inline std::unique_ptr<MobileNetV2Lite> random_mobilenet(int64_t c, int64_t h, int64_t w, uint64_t seed) {
+inline std::unique_ptr<MobileNetV2Lite> random_mobilenet(int64_t c, int64_t h, int64_t w, uint64_t seed,
+                                                         double alpha = 0.1) {
   MobileNetV2LiteConfig cfg;
-  cfg.in_channels = c, cfg.height = h, cfg.width = w;
+  cfg.in_channels = c, cfg.height = h, cfg.width = w, cfg.alpha = alpha;
   cfg.bn_momentum = 0.f;
   Rng rng(seed);
   auto m = std::make_unique<MobileNetV2Lite>(cfg, rng);

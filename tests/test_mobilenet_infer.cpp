@@ -176,8 +176,8 @@ namespace {
 // Engine logits vs the training model's eval-mode logits for a batch of 2 random images,
 // under every ISA. Tolerance: 1e-4 relative to max(1, |logit|): both compute in float32 but
 // in different orders (folded BN, FMA, NHWC sums) through ~52 layers.
-void expect_engine_matches_model(int64_t c, int64_t h, int64_t w, uint64_t seed) {
-  auto model = random_mobilenet(c, h, w, seed);
+void expect_engine_matches_model(int64_t c, int64_t h, int64_t w, uint64_t seed, double alpha = 0.1) {
+  auto model = random_mobilenet(c, h, w, seed, alpha);
   Rng rng(seed + 100);
   Tensor x = randu({2, c, h, w}, rng, -1.f, 1.f);
   Tensor want;
@@ -214,6 +214,13 @@ TEST(MobileNetV2Infer, EqualsTrainingModelOddSizes) {
   expect_engine_matches_model(3, 37, 45, 14);
   expect_engine_matches_model(1, 29, 17, 15);
   expect_engine_matches_model(3, 5, 3, 16);  // collapses to 1x1 by block 6
+}
+
+TEST(MobileNetV2Infer, EqualsTrainingModelOtherWidths) {
+  // Other width multipliers: wider ragged channel counts (alpha 0.35: 16/24/56/112 channels,
+  // expanded 144/336/672) and the standard net (alpha 1: block 0 has no residual, 32 -> 16).
+  expect_engine_matches_model(3, 33, 31, 17, 0.35);
+  expect_engine_matches_model(3, 32, 29, 18, 1.0);
 }
 
 TEST(MobileNetV2Infer, LogitsAreNotTrivial) {
