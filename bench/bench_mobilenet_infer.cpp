@@ -1,0 +1,67 @@
+// MobileNetV2-lite inference, batch 1, one thread (the engine runs no threads of its own):
+// the float engine and the int8 engine on the thesis face model (2x250x200) and on 3x128x128.
+// Targets (issue 4): face <= 1.0 ms, 128x128 <= 0.4 ms; ncnn 1.57 / 0.55 ms on this machine.
+// Run: build/bench_mobilenet_infer --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// Weights are random (Keras init, identity-ish BN): timing does not depend on their values.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include "kernels/cpu.h"
+#include "models/mobilenetv2_infer.h"
+#include "models/mobilenetv2_int8.h"
+
+using namespace fas;
+
+namespace {
+
+std::unique_ptr<MobileNetV2Lite> make_model(int64_t c, int64_t h, int64_t w) {
+  MobileNetV2LiteConfig cfg;
+  cfg.in_channels = c, cfg.height = h, cfg.width = w;
+  Rng rng(1);
+  auto m = std::make_unique<MobileNetV2Lite>(cfg, rng);
+  m->eval();
+  return m;
+}
+
+Tensor make_input(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed) {
+  Tensor x = Tensor::empty({n, c, h, w});
+  Rng rng(seed);
+  init_uniform(x, -1.f, 1.f, rng);
+  return x;
+}
+
+void BM_Float(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
+  auto m = make_model(c, h, w);
+  MobileNetV2Infer engine(*m);
+  Tensor x = make_input(1, c, h, w, 2);
+  float out = 0;
+  for (auto _ : st) {
+    engine.logits(x.data(), 1, &out);
+    benchmark::DoNotOptimize(out);
+  }
+  st.counters["act_KiB"] = engine.activation_bytes() / 1024.0;
+  st.SetLabel(isa_name(active_isa()));
+}
+
+void BM_Int8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
+  auto m = make_model(c, h, w);
+  Tensor calib = make_input(8, c, h, w, 3);
+  MobileNetV2Int8 engine(fold_mobilenetv2(*m), calib.data(), 8);
+  Tensor x = make_input(1, c, h, w, 2);
+  float out = 0;
+  for (auto _ : st) {
+    engine.logits(x.data(), 1, &out);
+    benchmark::DoNotOptimize(out);
+  }
+  st.counters["act_KiB"] = engine.activation_bytes() / 1024.0;
+  st.SetLabel(isa_name(active_isa()));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Float, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_Float, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_Int8, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_Int8, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK_MAIN();

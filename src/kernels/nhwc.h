@@ -1,0 +1,98 @@
+// Inference kernels on NHWC rows with folded batch norm (bias) and a fused clamp epilogue
+// (ReLU6 = [0, 6], linear = [-inf, inf]). Written for the fused inverted-residual blocks of
+// models/mobilenetv2_infer: pointwise (1x1) convs are small GEMMs over a row of pixels, the
+// depthwise 3x3 and the full 3x3 stem conv produce one output row from three input rows.
+//
+// Contract (all kernels): pure functions, no allocation, no threads. Weights are packed with
+// the output-channel dimension padded to a multiple of 8 (NHWC_CH_PAD) and zero-filled, so
+// SIMD variants can load whole vectors of weights and bias; inputs and outputs are not padded.
+// A null input row is a zero-padding row. Each __scalar kernel is the reference its ISA
+// variants (__avx2, __neon) are tested against.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/cpu.h"
+
+namespace fas {
+
+constexpr int64_t NHWC_CH_PAD = 8;
+inline int64_t nhwc_pad_ch(int64_t c) { return (c + NHWC_CH_PAD - 1) / NHWC_CH_PAD * NHWC_CH_PAD; }
+
+// Output columns [lo, hi) of a 3-wide window whose taps ix = ox*stride - pad_left + {0,1,2}
+// all lie inside [0, W): SIMD kernels run these without bounds checks.
+inline void nhwc_interior_3(int64_t W, int stride, int pad_left, int64_t Wo, int64_t& lo, int64_t& hi) {
+  lo = std::min<int64_t>(Wo, (pad_left + stride - 1) / stride);
+  hi = W - 3 + pad_left >= 0 ? std::min<int64_t>(Wo, (W - 3 + pad_left) / stride + 1) : 0;
+  hi = std::max(lo, hi);
+}
+
+// Pointwise conv over M pixels: y[m*N + n] = clamp(sum_k x[m*ldx + k] * w[k*Np + n] + b[n]
+// + (res ? res[m*N + n] : 0), lo, hi), Np = nhwc_pad_ch(N). res may alias y (in-place residual).
+using PwConvFn = void (*)(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                          const float* b, const float* res, float* y, float lo, float hi);
+
+// Pointwise conv fused with global pooling: sum[n] += sum over m of clamp(sum_k x[m*ldx + k]
+// * w[k*Np + n] + b[n], lo, hi); the outputs themselves are not stored.
+using PwConvSumFn = void (*)(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                             const float* b, float* sum, float lo, float hi);
+
+// Depthwise 3x3 producing one output row of Wo pixels x C channels from rows[0..2] (each
+// [W][C], null = zero row): input column ix = ox*stride - pad_left + kx, zero outside [0, W).
+// w [9][Cp] (tap-major, tap = ky*3 + kx), b [Cp], Cp = nhwc_pad_ch(C).
+using DwConv3x3RowFn = void (*)(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+
+// Full 3x3 conv producing one output row [Wo][Cout] from three input rows with arbitrary
+// element strides: input (ix, c) of row r is rows[r][ix*xs + c*cs] (NHWC: xs = Cin, cs = 1;
+// NCHW planes: xs = 1, cs = H*W). w [9][Cin][Coutp], b [Coutp]. Meant for few input channels.
+using Conv3x3RowFn = void (*)(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                              int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                              float* y, float lo, float hi);
+
+void f32_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                             const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                                 const float* b, float* sum, float lo, float hi);
+void f32_dwconv3x3_nhwc_row__scalar(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                    int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+void f32_conv3x3_row__scalar(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                             int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                             float* y, float lo, float hi);
+#if defined(__x86_64__)
+void f32_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                           const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                               const float* b, float* sum, float lo, float hi);
+void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                  int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                           int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                           float* y, float lo, float hi);
+#endif
+#if defined(__aarch64__)
+void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                           const float* b, const float* res, float* y, float lo, float hi);
+void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                  int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+#endif
+
+struct NhwcKernels {
+  PwConvFn pwconv;
+  PwConvSumFn pwconv_sum;
+  DwConv3x3RowFn dwconv3x3;
+  Conv3x3RowFn conv3x3;
+};
+// The kernel set for an ISA (AVX-512 uses the AVX2 set); throws if the ISA is not compiled in.
+NhwcKernels nhwc_kernels(Isa isa);
+
+// Packing from PyTorch layouts (OIHW) with an optional per-output-channel scale (folded BN).
+// scale may be null (1). Outputs are zero-padded to nhwc_pad_ch(out channels).
+std::vector<float> pack_pw_weights(const float* w_oi, int64_t N, int64_t K, const float* scale);  // -> [K][Np]
+std::vector<float> pack_dw3x3_weights(const float* w_c9, int64_t C, const float* scale);         // -> [9][Cp]
+std::vector<float> pack_conv3x3_weights(const float* w_oi33, int64_t Cout, int64_t Cin,
+                                        const float* scale);                                     // -> [9][Cin][Coutp]
+std::vector<float> pack_bias(const float* b, int64_t N);                                         // -> [Np]
+
+}  // namespace fas

@@ -1,0 +1,94 @@
+// Scalar reference int8 kernels, quantisation helpers and dispatch (see qs8_nhwc.h).
+#include "kernels/qs8_nhwc.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fas {
+
+int8_t qs8_round_sat(float v) {
+  const float r = std::nearbyint(v);  // round half to even (default FP mode), like cvtps2dq
+  return static_cast<int8_t>(std::min(127.f, std::max(-127.f, r)));
+}
+
+void qs8_quantize__scalar(int64_t n, const float* x, float inv_scale, int8_t* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = qs8_round_sat(x[i] * inv_scale);
+}
+
+namespace {
+inline int8_t epilogue(int32_t acc, float scale, float bias, float lo, float hi, const int8_t* res, float res_scale) {
+  float v = std::min(std::max(static_cast<float>(acc) * scale + bias, lo), hi);
+  if (res) v += res_scale * static_cast<float>(*res);
+  return qs8_round_sat(v);
+}
+}  // namespace
+
+void qs8_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
+                             const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
+                             float lo, float hi) {
+  const int64_t Np = nhwc_pad_ch(N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      int32_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += int32_t(x[m * ldx + k]) * w[(k / 2) * Np * 2 + n * 2 + k % 2];
+      y[m * N + n] = epilogue(acc, scale[n], bias[n], lo, hi, res ? res + m * N + n : nullptr, res_scale);
+    }
+}
+
+void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                    int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
+                                    float lo, float hi) {
+  const int64_t Cp = nhwc_pad_ch(C);
+  for (int64_t ox = 0; ox < Wo; ++ox)
+    for (int64_t c = 0; c < C; ++c) {
+      int32_t acc = 0;
+      for (int ky = 0; ky < 3; ++ky) {
+        if (!rows[ky]) continue;
+        for (int kx = 0; kx < 3; ++kx) {
+          const int64_t ix = ox * stride - pad_left + kx;
+          if (ix >= 0 && ix < W) acc += int32_t(rows[ky][ix * C + c]) * w[(ky * 3 + kx) * Cp + c];
+        }
+      }
+      y[ox * C + c] = epilogue(acc, scale[c], bias[c], lo, hi, nullptr, 0.f);
+    }
+}
+
+Qs8Kernels qs8_kernels(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx2 || isa == Isa::Avx512)
+    return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2};
+#endif
+  (void)isa;
+  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar};
+}
+
+Qs8Weights qs8_quantize_weights(const float* w, int64_t N, int64_t K) {
+  Qs8Weights q;
+  q.q.resize(N * K);
+  q.scale.resize(N);
+  for (int64_t n = 0; n < N; ++n) {
+    float m = 0;
+    for (int64_t k = 0; k < K; ++k) m = std::max(m, std::fabs(w[n * K + k]));
+    q.scale[n] = m > 0 ? m / 127.f : 1.f;
+    for (int64_t k = 0; k < K; ++k) q.q[n * K + k] = qs8_round_sat(w[n * K + k] / q.scale[n]);
+  }
+  return q;
+}
+
+std::vector<int16_t> qs8_pack_pw(const Qs8Weights& w, int64_t N, int64_t K) {
+  const int64_t Np = nhwc_pad_ch(N), Kp = (K + 1) / 2 * 2;
+  std::vector<int16_t> p(Kp * Np, 0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) p[(k / 2) * Np * 2 + n * 2 + k % 2] = w.q[n * K + k];
+  return p;
+}
+
+std::vector<int16_t> qs8_pack_dw3x3(const Qs8Weights& w, int64_t C) {
+  const int64_t Cp = nhwc_pad_ch(C);
+  std::vector<int16_t> p(9 * Cp, 0);
+  for (int64_t c = 0; c < C; ++c)
+    for (int t = 0; t < 9; ++t) p[t * Cp + c] = w.q[c * 9 + t];
+  return p;
+}
+
+}  // namespace fas

@@ -1,0 +1,68 @@
+// Lean float inference for a trained MobileNetV2Lite (spec 003, issue 6 "inference for small
+// devices"):
+//   - batch norm folded into the conv weights and a bias (models/mobilenetv2_fold.h), ReLU6
+//     fused into each conv's epilogue, the residual add fused into the project conv's;
+//   - NHWC activations; each inverted-residual block runs fused row by row: 1x1 expand into a
+//     3-row ring buffer, depthwise 3x3 into one row, 1x1 project (+ residual) into the output,
+//     so the 6x-expanded tensor is never materialised (3 rows of it stay in cache);
+//   - Conv_1 (1280 wide) runs fused with the global average pool: only the sums are kept;
+//   - a static memory plan (models/mobilenetv2_plan.h): every activation buffer is allocated
+//     once at build time; blocks run in place where they can, so two ping-pong buffers serve
+//     and no separate residual buffer is needed.
+// Kernels come from kernels/nhwc.h for active_isa() at each call (FAS_ISA forces one).
+// Not thread-safe: one engine per thread (the buffers are the engine's).
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "models/mobilenetv2_plan.h"
+
+namespace fas {
+
+class MobileNetV2Infer {
+ public:
+  explicit MobileNetV2Infer(const MobileNetV2Lite& model);
+  explicit MobileNetV2Infer(FoldedMobileNetV2 net);
+
+  // x: n images [n, C, H, W] (NCHW, the training model's layout). Writes n logits / P(live).
+  // No allocation.
+  void logits(const float* x, int64_t n, float* out);
+  void predict(const float* x, int64_t n, float* out);  // sigmoid(logits)
+  // The global-average-pooled features the Dense layer reads: n x folded().head.cout.
+  void features(const float* x, int64_t n, float* out);
+  // Convenience wrapper like MobileNetV2Lite::forward: [N, C, H, W] -> P(live) [N, 1]; checks
+  // the shape (fas::Error naming expected and actual) and allocates only the result tensor.
+  Tensor forward(const Tensor& x);
+
+  // Calls obs(point, values, pixels, channels) for every NHWC row produced at each
+  // quantisation point while running n images (int8 calibration). Points, in order: input
+  // (NCHW, passed as pixels x 1), stem, then per block [expand (never called if none),
+  // depthwise, block output], then the head (Conv_1 after ReLU6).
+  using Observer = std::function<void(size_t point, const float* v, int64_t pixels, int64_t channels)>;
+  void observe(const float* x, int64_t n, const Observer& obs);
+  size_t activation_points() const { return 3 + 3 * net_.blocks.size(); }
+
+  const FoldedMobileNetV2& folded() const { return net_; }
+  // Bytes of all activation buffers of the plan (ping-pong, ring, depthwise row, pool sums);
+  // the input image is the caller's and not counted.
+  size_t activation_bytes() const;
+  // The planned buffers' addresses: equal before and after calls (tests: no reallocation).
+  std::vector<const float*> buffer_addresses() const;
+
+ private:
+  struct Packed {  // one conv, packed for kernels/nhwc.h
+    std::vector<float> w, b;
+  };
+  void run_pool(const float* x, const Observer* obs);  // pool_ = sums
+  float run_one(const float* x, const Observer* obs);
+
+  FoldedMobileNetV2 net_;
+  MobileNetV2Plan plan_;
+  Packed stem_, head_;
+  std::vector<Packed> expand_, dw_, project_;
+  std::vector<float> buf_[2], ring_, row_, pool_;
+  std::vector<float> head_row_;  // calibration (observe) only
+};
+
+}  // namespace fas
