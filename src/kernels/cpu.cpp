@@ -66,6 +66,14 @@ Isa detect() {
   return Isa::Scalar;
 }
 std::atomic<int> g_isa{-1};
+
+// Apply FAS_NUM_THREADS when the library loads, so ops that ask OpenMP directly see it even if
+// nothing calls num_threads(). Invalid values are left for num_threads() to report.
+struct EnvThreads {
+  EnvThreads() {
+    if (const char* e = std::getenv("FAS_NUM_THREADS"); e && std::atoi(e) >= 1) omp_set_num_threads(std::atoi(e));
+  }
+} g_env_threads;
 }  // namespace
 
 Isa active_isa() {
