@@ -7,7 +7,7 @@ and TorchScript (jit.trace -> jit.freeze -> optimize_for_inference), and prints 
 per case with the median and fastest wall time and the median process CPU time of REPS
 repetitions of ITERS calls each (ms per call). CPU time is the fairer figure when other jobs
 share the cores (it excludes time spent preempted).
-The model is copied from ../shared/tools/torch_ref.py (symmetric padding there; the cost is
+The model comes from tools/torch_ref.py (a copy of ../shared/tools/torch_ref.py) (symmetric padding there; the cost is
 the same as Keras' asymmetric stride-2 padding).
 """
 import json, statistics, sys, time
@@ -15,29 +15,8 @@ import torch
 import torch.nn as nn
 
 
-class InvRes(nn.Module):
-    def __init__(s, ci, co, stride, t):
-        super().__init__()
-        e = ci * t
-        layers = [] if t == 1 else [nn.Conv2d(ci, e, 1, bias=False), nn.BatchNorm2d(e, eps=1e-3), nn.ReLU6()]
-        layers += [nn.Conv2d(e, e, 3, stride, 1, groups=e, bias=False), nn.BatchNorm2d(e, eps=1e-3), nn.ReLU6(),
-                   nn.Conv2d(e, co, 1, bias=False), nn.BatchNorm2d(co, eps=1e-3)]
-        s.f, s.res = nn.Sequential(*layers), (ci == co and stride == 1)
-
-    def forward(s, x):
-        return x + s.f(x) if s.res else s.f(x)
-
-
-def mnv2_net(cin):  # spec 003 MobileNetV2, width 0.1 (channels per the Keras rounding)
-    cfg = [(8, 1, 1)] + [(8, 2, 6), (8, 1, 6), (8, 2, 6), (8, 1, 6), (8, 1, 6), (8, 2, 6), (8, 1, 6), (8, 1, 6),
-                         (8, 1, 6), (16, 1, 6), (16, 1, 6), (16, 1, 6), (16, 2, 6), (16, 1, 6), (16, 1, 6), (32, 1, 6)]
-    layers, c = [nn.Conv2d(cin, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8, eps=1e-3), nn.ReLU6()], 8
-    for co, s, t in cfg:
-        layers.append(InvRes(c, co, s, t))
-        c = co
-    layers += [nn.Conv2d(c, 1280, 1, bias=False), nn.BatchNorm2d(1280, eps=1e-3), nn.ReLU6(),
-               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1280, 1)]
-    return nn.Sequential(*layers)
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+from torch_ref import mnv2_net  # noqa: E402  (the repo's copy of ../shared/tools/torch_ref.py)
 
 
 def time_ms(fn, x, reps, iters):
