@@ -253,3 +253,38 @@ TEST(Optim, SgdMomentumNesterovAndSchedules) {
   s.kind = LrSchedule::Step, s.step_size = 3, s.gamma = 0.5f;
   EXPECT_EQ(s.at(6), 0.25f);
 }
+
+// GANomaly-style alternation: a generator G and a discriminator D with their own optimizers.
+// D's step sees G's output detached (no gradient reaches G); G's step goes through D, whose
+// gradients are then dropped by D's own zero_grad. Each step must touch only its own network.
+TEST(Autograd, AlternatingOptimizersWithDetachedInputs) {
+  Rng rng(21);
+  Tensor gw = randn({4, 3}, rng, 0.5f, true), dw = randn({1, 4}, rng, 0.5f, true);
+  Adam opt_g({{"g.w", gw}}, AdamConfig{0.01f}), opt_d({{"d.w", dw}}, AdamConfig{0.01f});
+  Tensor z = randn({5, 3}, rng), real = randn({5, 4}, rng);
+  for (int step = 0; step < 3; ++step) {
+    Tensor fake = tanh(linear(z, gw, Tensor()));
+    // Discriminator step on detached fakes.
+    opt_d.zero_grad();
+    Tensor d_loss = add(bce_with_logits(linear(real, dw, Tensor()), Tensor::ones({5, 1})),
+                        bce_with_logits(linear(fake.detach(), dw, Tensor()), Tensor::zeros({5, 1})));
+    std::vector<float> g_before = gw.to_vector();
+    std::vector<float> g_grad_before = gw.grad().defined() ? gw.grad().to_vector() : std::vector<float>();
+    d_loss.backward();
+    std::vector<float> g_grad_after = gw.grad().defined() ? gw.grad().to_vector() : std::vector<float>();
+    EXPECT_EQ(g_grad_after, g_grad_before) << "D's loss leaked into G";
+    ASSERT_TRUE(dw.grad().defined());
+    opt_d.step();
+    EXPECT_EQ(gw.to_vector(), g_before);
+    // Generator step through the (updated) discriminator.
+    opt_g.zero_grad();
+    opt_d.zero_grad();
+    std::vector<float> d_before = dw.to_vector();
+    bce_with_logits(linear(fake, dw, Tensor()), Tensor::ones({5, 1})).backward();
+    ASSERT_TRUE(gw.grad().defined());
+    EXPECT_GT(sum(abs(gw.grad())).item(), 0.f);
+    opt_g.step();
+    EXPECT_EQ(dw.to_vector(), d_before);  // D's gradient exists but only opt_d may apply it
+    EXPECT_NE(gw.to_vector(), g_before);
+  }
+}
