@@ -17,7 +17,6 @@
 //   fas train --model stacked-ae --set stage=2 --set from=R/ae1/last.safetensors --data L --out R/ae2
 //   ... stage 3, 4 ...
 //   fas train --model cnn8 --set init=R/ae4/last.safetensors --data L --val V --out R/cnn8
-#if __has_include("models/registry.h") && __has_include("io/checkpoint.h")
 #include <cstdio>
 
 #include "autograd/graph.h"
@@ -136,4 +135,3 @@ void register_stacked_ae_models() {
 }
 
 }  // namespace fas
-#endif
