@@ -18,6 +18,12 @@ using namespace fas::cli;
 
 namespace {
 
+// --threshold for eval and predict: sets the value and remembers that it was given.
+template <class Opts>
+void add_threshold(CLI::App* c, Opts& o, const std::string& help) {
+  c->add_option_function<double>("--threshold", [&o](const double& t) { o.threshold = t, o.has_threshold = true; }, help);
+}
+
 void add_common(CLI::App* c, CommonOptions& o, const std::string& out_help) {
   c->add_option("--threads", o.threads, "OpenMP threads (default: $FAS_NUM_THREADS, else all cores)")
       ->check(CLI::Range(1, 1024));
@@ -63,9 +69,7 @@ int main(int argc, char** argv) {
   eval->add_option("--ckpt", ev.ckpt, "checkpoint file")->required();
   eval->add_option("--data", ev.data, "test list or class-folder tree")->required();
   eval->add_option("--val", ev.val, "validation list: its EER threshold is used on --data (HTER)");
-  eval->add_option_function<double>(
-      "--threshold", [&ev](const double& t) { ev.threshold = t, ev.has_threshold = true; },
-      "decision threshold (default: the checkpoint's validation EER threshold)");
+  add_threshold(eval, ev, "decision threshold (default: the checkpoint's validation EER threshold)");
   eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
   eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
   eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));
@@ -76,9 +80,7 @@ int main(int argc, char** argv) {
   predict->add_option("--ckpt", pr.ckpt, "checkpoint file")->required();
   predict->add_option("images", pr.images, "image files")->required();
   predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
-  predict->add_option_function<double>(
-      "--threshold", [&pr](const double& t) { pr.threshold = t, pr.has_threshold = true; },
-      "decision threshold (default: the checkpoint's)");
+  add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");
 
   SummaryOptions su;
   bool list = false;

@@ -12,25 +12,43 @@ inline void clip(int64_t start, int k, int64_t n, int64_t* lo, int64_t* hi) {
 }
 }  // namespace
 
+// Window walk shared by every pool: f(output index, clipped rows [h0, h1), cols [w0, w1)).
+// Clipping to the real pixels is why padding never wins a max nor counts in a "same" average.
+template <class F>
+static void pool_windows(const PoolGeom& g, F f) {
+  for (int64_t i = 0; i < g.oh; ++i) {
+    int64_t h0, h1;
+    clip(i * g.sh - g.pad_top, g.kh, g.h, &h0, &h1);
+    for (int64_t j = 0; j < g.ow; ++j) {
+      int64_t w0, w1;
+      clip(j * g.sw - g.pad_left, g.kw, g.w, &w0, &w1);
+      f(i * g.ow + j, h0, h1, w0, w1);
+    }
+  }
+}
+
+// Avg pool's walk: also hands over 1/divisor.
+template <class F>
+static void avg_windows(const PoolGeom& g, bool include_pad, F f) {
+  pool_windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+    const int64_t cnt = include_pad ? (int64_t)g.kh * g.kw : (h1 - h0) * (w1 - w0);
+    f(o, h0, h1, w0, w1, 1.f / (float)cnt);
+  });
+}
+
 void f32_maxpool2d(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
   const int64_t in = g.h * g.w, out = g.oh * g.ow;
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in;
-    for (int64_t i = 0; i < g.oh; ++i) {
-      int64_t h0, h1;
-      clip(i * g.sh - g.pad_top, g.kh, g.h, &h0, &h1);
-      for (int64_t j = 0; j < g.ow; ++j) {
-        int64_t w0, w1;
-        clip(j * g.sw - g.pad_left, g.kw, g.w, &w0, &w1);
-        int64_t best = h0 * g.w + w0;
-        float m = xp[best];
-        for (int64_t r = h0; r < h1; ++r)
-          for (int64_t c = w0; c < w1; ++c)
-            if (xp[r * g.w + c] > m) m = xp[r * g.w + c], best = r * g.w + c;  // strict: first max wins
-        y[p * out + i * g.ow + j] = m;
-        if (argmax) argmax[p * out + i * g.ow + j] = (int32_t)best;
-      }
-    }
+    pool_windows(g, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+      int64_t best = h0 * g.w + w0;
+      float m = xp[best];
+      for (int64_t r = h0; r < h1; ++r)
+        for (int64_t c = w0; c < w1; ++c)
+          if (xp[r * g.w + c] > m) m = xp[r * g.w + c], best = r * g.w + c;  // strict: first max wins
+      y[p * out + o] = m;
+      if (argmax) argmax[p * out + o] = (int32_t)best;
+    });
   }
 }
 
@@ -38,21 +56,6 @@ void f32_maxpool2d_backward(const float* gy, const int32_t* argmax, const PoolGe
   const int64_t in = g.h * g.w, out = g.oh * g.ow;
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t o = 0; o < out; ++o) gx[p * in + argmax[p * out + o]] += gy[p * out + o];
-}
-
-// Shared window walk of avg pool forward and backward: f(output index, lo/hi bounds, 1/divisor).
-template <class F>
-static void avg_windows(const PoolGeom& g, bool include_pad, F f) {
-  for (int64_t i = 0; i < g.oh; ++i) {
-    int64_t h0, h1;
-    clip(i * g.sh - g.pad_top, g.kh, g.h, &h0, &h1);
-    for (int64_t j = 0; j < g.ow; ++j) {
-      int64_t w0, w1;
-      clip(j * g.sw - g.pad_left, g.kw, g.w, &w0, &w1);
-      const int64_t cnt = include_pad ? (int64_t)g.kh * g.kw : (h1 - h0) * (w1 - w0);
-      f(i * g.ow + j, h0, h1, w0, w1, 1.f / (float)cnt);
-    }
-  }
 }
 
 void f32_avgpool2d(const float* x, const PoolGeom& g, bool include_pad, float* y) {
