@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   train->add_option("--epochs", tr.epochs, "total epochs (default: the model's recipe)")->check(CLI::Range(1, 1000000));
   train->add_option("--batch", tr.batch, "batch size (default: recipe)")->check(CLI::Range(1, 1 << 20));
   train->add_option("--lr", tr.lr, "learning rate (default: recipe)")->check(CLI::PositiveNumber);
+  train->add_option("--lr-schedule", tr.lr_schedule,
+                    "constant | step:EVERY[:GAMMA] | cosine[:MIN_RATIO] | plateau[:PATIENCE[:FACTOR]] (monitors the "
+                    "validation loss, else the training loss) | halflinear (default: recipe)");
   train->add_option("--augment", tr.augment, "'recipe', 'none' or e.g. 'flip=0.5,rotate=15@0.3,noise=0.02'");
   train->add_option("--resume", tr.resume, "continue from this checkpoint (e.g. OUT/last.safetensors)");
   train->add_flag("--skip-bad", tr.skip_bad, "skip and count unreadable images instead of stopping");

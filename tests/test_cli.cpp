@@ -2,6 +2,7 @@
 // resume equality, eval and predict outputs.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -195,13 +196,16 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_TRUE(has(r.err, "NaN") || has(r.err, "Inf")) << r.err;
 }
 
-// Resume equality, without and with dropout (whose masks are reseeded per epoch).
+// Resume equality, without and with dropout (whose masks are reseeded per epoch), and with a
+// plateau schedule (whose lr is recomputed from the stored history).
 class CliResume : public ::testing::TestWithParam<const char*> {};
-INSTANTIATE_TEST_SUITE_P(Dropout, CliResume, ::testing::Values("0", "0.3"));
+INSTANTIATE_TEST_SUITE_P(Flags, CliResume,
+                         ::testing::Values(" --set dropout=0", " --set dropout=0.3",
+                                           " --set dropout=0 --lr-schedule plateau:1:0.5"));
 
 TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
   auto dir = scratch_dir("cli");
-  const std::string a = dir + "/a", b = dir + "/b", set = std::string(" --set dropout=") + GetParam();
+  const std::string a = dir + "/a", b = dir + "/b", set = GetParam();
   ASSERT_EQ(run_fas(quick(a, 3) + set, dir).code, 0);
   ASSERT_EQ(run_fas(quick(b, 2) + set, dir).code, 0);
   // Resume with only the new epoch count: batch, lr, seed, limit, augment come from the checkpoint.
@@ -216,11 +220,22 @@ TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
     EXPECT_EQ(ha[e]["train_loss"], hb[e]["train_loss"]) << "epoch " << e + 1;
     EXPECT_EQ(ha[e]["val"]["loss"], hb[e]["val"]["loss"]) << "epoch " << e + 1;
     EXPECT_EQ(ha[e]["step"], hb[e]["step"]);
+    EXPECT_EQ(ha[e]["lr"], hb[e]["lr"]);
   }
   // The final weights and optimizer state are bit-identical too.
   SafeTensors fa = load_safetensors(a + "/last.safetensors"), fb = load_safetensors(b + "/last.safetensors");
   ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
   for (auto& [k, t] : fa.tensors) EXPECT_EQ(t.to_vector(), fb.tensors.at(k).to_vector()) << k;
+}
+
+TEST(Cli, LrScheduleSetsEachEpochsRate) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/s", 3) + " --lr 0.01 --lr-schedule step:1:0.5", dir).code, 0);
+  Json h = history(dir + "/s")["epochs"];
+  ASSERT_EQ(h.size(), 3u);
+  for (int e = 0; e < 3; ++e) EXPECT_NEAR(h[e]["lr"].get<double>(), 0.01 * std::pow(0.5, e), 1e-9) << e;
+  EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --lr-schedule wobble", dir), "unknown schedule 'wobble'"));
+  EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --lr-schedule step:0", dir), "--lr-schedule 'step:0'"));
 }
 
 TEST(Cli, TinyCnnTrainsToAFallingLoss) {

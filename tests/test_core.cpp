@@ -252,6 +252,24 @@ TEST(Optim, SgdMomentumNesterovAndSchedules) {
   EXPECT_GT(s.at(9), 0.f);
   s.kind = LrSchedule::Step, s.step_size = 3, s.gamma = 0.5f;
   EXPECT_EQ(s.at(6), 0.25f);
+  EXPECT_EQ(s.at(5), 0.5f);
+}
+
+TEST(Optim, CosineAndPlateauSchedules) {
+  LrSchedule c = parse_lr_schedule("cosine:0.1", 2.f, 5);
+  EXPECT_FLOAT_EQ(c.at(0), 2.f);
+  EXPECT_FLOAT_EQ(c.at(2), 2.f * (0.1f + 0.9f * 0.5f));  // half way: the mean of the ends
+  EXPECT_FLOAT_EQ(c.at(4), 0.2f);
+  EXPECT_EQ(c.str(), "cosine:0.1");
+  // Keras ReduceLROnPlateau, patience 2, factor 0.5 (0-based epochs): 2 and 3 do not improve on
+  // 1's 0.5 -> the lr halves from epoch 4; 4 improves; 5 (within min_delta) and 6 do not -> 7.
+  LrSchedule p = parse_lr_schedule("plateau:2:0.5", 1.f, 10);
+  std::vector<double> m = {1.0, 0.5, 0.5, 0.6, 0.4, 0.40005, 0.41};
+  std::vector<float> want = {1, 1, 1, 1, 0.5f, 0.5f, 0.5f, 0.25f};
+  for (int e = 0; e <= 7; ++e) EXPECT_EQ(p.at(e, m), want[e]) << "epoch " << e;
+  EXPECT_EQ(parse_lr_schedule("step:4", 1.f, 10).at(4), 0.1f);
+  for (const char* bad : {"", "cos", "step", "step:x", "step:2:3", "plateau:1:0.5:9", "cosine:-1"})
+    EXPECT_THROW(parse_lr_schedule(bad, 1.f, 10), Error) << bad;
 }
 
 // GANomaly-style alternation: a generator G and a discriminator D with their own optimizers.

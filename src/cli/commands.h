@@ -21,6 +21,7 @@ struct TrainOptions {
   int epochs = -1;                // -1: the model's recipe
   int batch = -1;
   float lr = -1.f;
+  std::string lr_schedule;        // empty: the recipe's (optim.h parse_lr_schedule syntax)
   std::string augment = "recipe"; // "recipe", "none" or io/augment.h syntax
   std::string resume;
   bool skip_bad = false;

@@ -44,10 +44,11 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Module&
 struct RunSettings {
   int batch = 0;
   float lr = 0;
+  std::string lr_schedule;
   std::string augment;
   uint64_t seed = 0;
   int64_t limit = 0;
-  Json to_json() const { return {{"batch", batch}, {"lr", lr}, {"augment", augment}, {"seed", seed}, {"limit", limit}}; }
+  Json to_json() const { return {{"batch", batch}, {"lr", lr}, {"lr_schedule", lr_schedule}, {"augment", augment}, {"seed", seed}, {"limit", limit}}; }
 };
 
 // See the resume contract above: the dropout masks of an epoch depend on (seed, epoch) only.
@@ -70,6 +71,13 @@ std::vector<Sample> load_list(const std::string& path, int64_t limit, uint64_t s
     s = std::move(live);
   }
   return s;
+}
+
+// What a plateau schedule watches: the validation loss when there is one, else the training loss.
+std::vector<double> monitored_losses(const History& h) {
+  std::vector<double> v;
+  for (const auto& r : h.epochs()) v.push_back(r.val.present ? r.val.loss : r.train_loss);
+  return v;
 }
 
 }  // namespace
@@ -110,6 +118,7 @@ int run_train(const TrainOptions& o) {
   RunSettings rs;
   rs.batch = o.batch > 0 ? o.batch : stored.value("batch", r.batch);
   rs.lr = o.lr > 0 ? o.lr : stored.value("lr", r.lr);
+  rs.lr_schedule = !o.lr_schedule.empty() ? o.lr_schedule : stored.value("lr_schedule", r.lr_schedule);
   rs.augment = o.augment != "recipe" ? o.augment : stored.value("augment", r.augment);
   rs.seed = resuming && !o.common.seed_set ? stored.value("seed", o.common.seed) : o.common.seed;
   rs.limit = o.limit > 0 ? o.limit : stored.value("limit", (int64_t)0);
@@ -117,6 +126,7 @@ int run_train(const TrainOptions& o) {
   if (rs.batch <= 0) fail("train: --batch must be positive");
   if (!(rs.lr > 0) || !std::isfinite(rs.lr)) fail("train: --lr must be a positive number");
   const AugmentConfig aug = parse_augment(rs.augment);
+  const LrSchedule sched = parse_lr_schedule(rs.lr_schedule, rs.lr, epochs);
 
   const ImageSpec spec = image_spec(cfg);
   Dataset train_ds(load_list(o.data, rs.limit, rs.seed, r.live_only), spec, o.skip_bad, o.data);
@@ -140,15 +150,17 @@ int run_train(const TrainOptions& o) {
   const std::string last_path = join_path(out, "last.safetensors"), best_path = join_path(out, "best.safetensors");
   const bool tty = stdout_is_tty() && !o.quiet;
   if (!o.quiet)
-    std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g, augment %s, out %s\n",
+    std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s, "
+                "out %s\n",
                 name.c_str(), train_ds.size(), (long long)train_ds.live_count(),
                 val_ds ? (", " + std::to_string(val_ds->size()) + " val").c_str() : "", epochs, rs.batch, rs.lr,
-                augment_str(aug).c_str(), out.c_str());
+                sched.str().c_str(), augment_str(aug).c_str(), out.c_str());
   if (start_epoch >= epochs && !o.quiet) std::printf("already trained %d of %d epochs: nothing to do\n", start_epoch, epochs);
 
   bool saved_any = resuming;
   for (int epoch = start_epoch; epoch < epochs; ++epoch) {
     m.module->train();
+    opt->set_lr(sched.at(epoch, monitored_losses(hist)));
     reseed_dropout(*m.module, rs.seed, epoch);
     LoaderOptions lo;
     lo.batch = (size_t)rs.batch;

@@ -57,6 +57,7 @@ struct Recipe {
   std::string augment = "none";     // io/augment.h syntax
   bool live_only = false;           // train on label-1 images only (one-class anomaly models)
   std::string optimizer = "adam";   // "adam" | "adam_keras" | "sgd"
+  std::string lr_schedule = "constant";  // optim.h parse_lr_schedule syntax
 };
 
 struct ModelInfo {

@@ -1,6 +1,8 @@
 #include "optim/optim.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace fas {
 
@@ -95,6 +97,7 @@ void Sgd::step() {
 float LrSchedule::at(int epoch) const {
   switch (kind) {
     case Constant:
+    case Plateau:
       return base;
     case Step:
       return base * std::pow(gamma, (float)(epoch / std::max(1, step_size)));
@@ -105,8 +108,85 @@ float LrSchedule::at(int epoch) const {
       int span = std::max(1, total - half);
       return base * (float)(total - epoch) / (float)span;
     }
+    case Cosine: {
+      double t = total > 1 ? std::min(1.0, (double)epoch / (double)(total - 1)) : 1.0;
+      double c = 0.5 * (1.0 + std::cos(3.14159265358979323846 * t));
+      return (float)(base * (min_ratio + (1.0 - min_ratio) * c));
+    }
   }
   return base;
+}
+
+float LrSchedule::at(int epoch, const std::vector<double>& monitored) const {
+  if (kind != Plateau) return at(epoch);
+  float lr = base;
+  double best = INFINITY;
+  int wait = 0;
+  for (int i = 0; i < epoch && i < (int)monitored.size(); ++i) {
+    if (monitored[i] < best - min_delta) {
+      best = monitored[i];
+      wait = 0;
+    } else if (++wait >= patience) {
+      lr *= gamma;
+      wait = 0;
+    }
+  }
+  return lr;
+}
+
+std::string LrSchedule::str() const {
+  char b[64];
+  switch (kind) {
+    case Constant: return "constant";
+    case HalfThenLinear: return "halflinear";
+    case Step: std::snprintf(b, sizeof b, "step:%d:%g", step_size, gamma); return b;
+    case Cosine: std::snprintf(b, sizeof b, "cosine:%g", min_ratio); return b;
+    case Plateau: std::snprintf(b, sizeof b, "plateau:%d:%g", patience, gamma); return b;
+  }
+  return "constant";
+}
+
+LrSchedule parse_lr_schedule(const std::string& spec, float base, int total) {
+  std::vector<std::string> f;
+  size_t a = 0;
+  for (size_t k; (k = spec.find(':', a)) != std::string::npos; a = k + 1) f.push_back(spec.substr(a, k - a));
+  f.push_back(spec.substr(a));
+  auto bad = [&](const std::string& why) -> LrSchedule {
+    fail("--lr-schedule '" + spec + "': " + why +
+         " (use constant, step:EVERY[:GAMMA], cosine[:MIN_RATIO], plateau[:PATIENCE[:FACTOR]] or halflinear)");
+  };
+  auto num = [&](size_t i, double lo, double hi) {
+    char* end = nullptr;
+    double v = std::strtod(f[i].c_str(), &end);
+    if (f[i].empty() || *end || !(v >= lo && v <= hi)) bad("'" + f[i] + "' is not a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  };
+  LrSchedule s;
+  s.base = base;
+  s.total = std::max(1, total);
+  const std::string& k = f[0];
+  size_t max_args = 0;
+  if (k == "constant") {
+    s.kind = LrSchedule::Constant;
+  } else if (k == "halflinear") {
+    s.kind = LrSchedule::HalfThenLinear;
+  } else if (k == "step") {
+    s.kind = LrSchedule::Step, max_args = 2;
+    if (f.size() < 2) bad("step needs EVERY (epochs)");
+    s.step_size = (int)num(1, 1, 1e6);
+    if (f.size() > 2) s.gamma = (float)num(2, 0, 1);
+  } else if (k == "cosine") {
+    s.kind = LrSchedule::Cosine, max_args = 1;
+    if (f.size() > 1) s.min_ratio = (float)num(1, 0, 1);
+  } else if (k == "plateau") {
+    s.kind = LrSchedule::Plateau, max_args = 2;
+    if (f.size() > 1) s.patience = (int)num(1, 1, 1e6);
+    if (f.size() > 2) s.gamma = (float)num(2, 0, 1);
+  } else {
+    bad("unknown schedule '" + k + "'");
+  }
+  if (f.size() > max_args + 1) bad("too many fields");
+  return s;
 }
 
 }  // namespace fas

@@ -4,6 +4,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "layers/module.h"
 
@@ -60,14 +61,29 @@ class Sgd : public Optimizer {
   SgdConfig cfg_;
 };
 
-// Learning rate as a function of the epoch (0-based).
+// Learning rate as a function of the epoch (0-based), set at the start of each epoch.
 struct LrSchedule {
-  enum Kind { Constant, Step, HalfThenLinear } kind = Constant;
+  enum Kind { Constant, Step, HalfThenLinear, Cosine, Plateau } kind = Constant;
   float base = 1e-3f;
-  int step_size = 10;   // Step: multiply by gamma every step_size epochs
-  float gamma = 0.1f;
-  int total = 1;        // HalfThenLinear: constant for total/2 epochs, then linear to ~0 at total
-  float at(int epoch) const;
+  int step_size = 10;     // Step: multiply by gamma every step_size epochs
+  float gamma = 0.1f;     // Step and Plateau: the factor
+  int total = 1;          // HalfThenLinear: constant for total/2 epochs, then linear to ~0 at total;
+                          // Cosine: half a cosine from base (epoch 0) to base * min_ratio (epoch total-1)
+  float min_ratio = 0.f;  // Cosine
+  // Plateau (Keras ReduceLROnPlateau, cooldown 0, min_lr 0): after an epoch whose monitored value
+  // is not below the best so far by min_delta, a wait counter grows; at `patience` the lr is
+  // multiplied by gamma and the counter restarts.
+  int patience = 10;
+  float min_delta = 1e-4f;
+  float at(int epoch) const;  // Plateau: the base (nothing monitored yet)
+  // monitored[i]: the value after epoch i (lower is better), for i < epoch. The lr is a pure
+  // function of that history, so a resumed run recomputes it from its stored history.
+  float at(int epoch, const std::vector<double>& monitored) const;
+  std::string str() const;  // the parse_lr_schedule form
 };
+
+// "constant" | "step:EVERY[:GAMMA]" | "cosine[:MIN_RATIO]" | "plateau[:PATIENCE[:FACTOR]]" |
+// "halflinear"; bad syntax or values -> fas::Error. base and total come from --lr and --epochs.
+LrSchedule parse_lr_schedule(const std::string& spec, float base, int total);
 
 }  // namespace fas
