@@ -24,6 +24,15 @@ void add_threshold(CLI::App* c, Opts& o, const std::string& help) {
   c->add_option_function<double>("--threshold", [&o](const double& t) { o.threshold = t, o.has_threshold = true; }, help);
 }
 
+void add_engine(CLI::App* c, EngineOptions& e) {
+  c->add_option("--engine", e.name,
+                "graph (default: the trained network) or a deployment engine of the model, e.g. float or int8 "
+                "for mobilenetv2-lite (BN folded, fused, static memory plan; int8: post-training quantised)");
+  c->add_option("--calib", e.calib, "calibration image list for int8 (use the training list)");
+  c->add_option("--calib-n", e.calib_n, "calibration images (seeded choice from --calib; default 256)")
+      ->check(CLI::Range(1, 1 << 20));
+}
+
 void add_common(CLI::App* c, CommonOptions& o, const std::string& out_help) {
   c->add_option("--threads", o.threads, "OpenMP threads (default: $FAS_NUM_THREADS, else all cores)")
       ->check(CLI::Range(1, 1024));
@@ -76,6 +85,7 @@ int main(int argc, char** argv) {
   eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
   eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
   eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  add_engine(eval, ev.engine);
 
   PredictOptions pr;
   auto* predict = app.add_subcommand("predict", "score images: one JSON line per image");
@@ -84,6 +94,7 @@ int main(int argc, char** argv) {
   predict->add_option("images", pr.images, "image files")->required();
   predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
   add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");
+  add_engine(predict, pr.engine);
 
   SummaryOptions su;
   bool list = false;

@@ -238,6 +238,52 @@ TEST(Cli, LrScheduleSetsEachEpochsRate) {
   EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --lr-schedule step:0", dir), "--lr-schedule 'step:0'"));
 }
 
+TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
+  // mobilenetv2-lite's float engine (BN folded, fused) must give the graph's scores; int8 must
+  // be close and report its agreement; bad engine requests are one-line errors.
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/m", ck = q(out + "/last.safetensors");
+  ASSERT_EQ(run_fas("train --model mobilenetv2-lite --size 32 --set bn_momentum=0.5 --data " + q(kTrain) +
+                        " --limit 64 --epochs 2 --batch 16 --threads 1 --quiet --out " + q(out), dir).code, 0);
+  const std::string ev = "eval --ckpt " + ck + " --data " + q(kTest) + " --limit 60 --threads 1 --threshold 0.5 ";
+  ASSERT_EQ(run_fas(ev + "--out " + q(out + "/g"), dir).code, 0);
+  ASSERT_EQ(run_fas(ev + "--engine float --out " + q(out + "/f"), dir).code, 0);
+  CmdResult r = run_fas(ev + "--engine int8 --calib " + q(kTrain) + " --calib-n 32 --out " + q(out + "/q"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "engine int8 vs graph")) << r.out;
+  auto scores = [](const std::string& csv) {
+    std::vector<double> v;
+    std::istringstream in(read_bytes(csv));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) v.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+    return v;
+  };
+  std::vector<double> g = scores(out + "/g/scores.csv"), f = scores(out + "/f/scores.csv"), i8 = scores(out + "/q/scores.csv");
+  ASSERT_EQ(g.size(), 60u);
+  ASSERT_EQ(f.size(), g.size());
+  ASSERT_EQ(i8.size(), g.size());
+  double spread = 0;
+  for (size_t k = 0; k < g.size(); ++k) {
+    EXPECT_NEAR(f[k], g[k], 1e-4) << k;
+    EXPECT_NEAR(i8[k], g[k], 0.25) << k;  // int8 on a 2-epoch net: coarse, but the same function
+    spread = std::max(spread, std::fabs(g[k] - g[0]));
+  }
+  EXPECT_GT(spread, 1e-3) << "scores are constant: the comparison would prove nothing";
+  Json e = Json::parse(read_bytes(out + "/q/engine.json"));
+  EXPECT_EQ(e["engine"], "int8");
+  EXPECT_EQ(e["images"], 60);
+  EXPECT_GT(e["decision_agreement"].get<double>(), 0.5);
+  EXPECT_LE(e["decision_agreement"].get<double>(), 1.0);
+  // predict with an engine prints the engine's score.
+  r = run_fas("predict --resize --engine float --threads 1 --ckpt " + ck + " " + q(std::string(FAS_SOURCE_DIR) + "/" +
+              "data/sample/faces/ClientFace/0004/0004_01_06_03_0.jpg"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"score\"")) << r.out;
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--engine int8", dir), "pass --calib LIST"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--engine gpu", dir), "has no engine 'gpu' (engines: graph, float, int8)"));
+}
+
 TEST(Cli, TinyCnnTrainsToAFallingLoss) {
   // The conv path end to end at a small size: the training loss falls over three epochs.
   auto dir = scratch_dir("cli");

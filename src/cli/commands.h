@@ -34,6 +34,13 @@ struct TrainOptions {
 // Returns the process exit code (0), or throws fas::Error.
 int run_train(const TrainOptions& o);
 
+// --engine / --calib / --calib-n of eval and predict (models/registry.h ModelInfo::engines).
+struct EngineOptions {
+  std::string name = "graph";
+  std::string calib;     // calibration list (int8)
+  int64_t calib_n = 256;
+};
+
 struct EvalOptions {
   CommonOptions common;
   std::string ckpt, data, val;
@@ -43,6 +50,7 @@ struct EvalOptions {
   bool skip_bad = false;
   int64_t limit = 0;
   int batch = 64;
+  EngineOptions engine;
 };
 int run_eval(const EvalOptions& o);
 
@@ -53,6 +61,7 @@ struct PredictOptions {
   bool resize = false;  // convert channels and resize to the model input instead of failing
   double threshold = 0;
   bool has_threshold = false;
+  EngineOptions engine;
 };
 int run_predict(const PredictOptions& o);
 

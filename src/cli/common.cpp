@@ -66,7 +66,33 @@ LoadedModel load_model(const std::string& path) {
   return m;
 }
 
-ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss) {
+Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
+                          int64_t calib_n, uint64_t seed) {
+  if (engine.empty() || engine == "graph") return nullptr;
+  auto it = m.info->engines.find(engine);
+  if (it == m.info->engines.end()) {
+    std::string names = "graph";
+    for (auto& [n, e] : m.info->engines) names += ", " + n;
+    fail("model '" + m.info->name + "' has no engine '" + engine + "' (engines: " + names + ")");
+  }
+  Tensor calib;
+  if (it->second.needs_calibration) {
+    if (calib_list.empty())
+      fail("engine '" + engine + "' calibrates on training images: pass --calib LIST (e.g. the training list)");
+    if (calib_n <= 0) fail("--calib-n must be positive");
+    Dataset ds(limit_samples(read_samples(calib_list), calib_n, seed), image_spec(m.config), false, calib_list);
+    LoaderOptions lo;
+    lo.batch = ds.size();
+    BatchLoader loader(ds, lo);
+    Batch b;
+    if (!loader.next(b)) fail("calibration list '" + calib_list + "' has no images");
+    calib = b.x;
+  }
+  m.module->eval();
+  return it->second.make(*m.module, calib);
+}
+
+ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss, const Scorer& scorer) {
   ScoredSet out;
   LoaderOptions lo;
   lo.batch = batch;
@@ -77,7 +103,7 @@ ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool wi
   m.module->eval();
   const std::string& kind = m.info->recipe.loss;
   while (loader.next(b)) {
-    std::vector<float> s = model_scores(*m.info, *m.module, b.x);
+    std::vector<float> s = scorer ? scorer(b.x) : model_scores(*m.info, *m.module, b.x);
     if (s.size() != b.index.size())
       fail("model '" + m.info->name + "' gave " + std::to_string(s.size()) + " scores for " +
            std::to_string(b.index.size()) + " images");

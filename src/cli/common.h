@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,7 +43,16 @@ struct ScoredSet {
   std::vector<size_t> index;
   double mean_loss = 0;  // the model's loss over the set (classifiers; NaN when not computable)
 };
-ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss);
+// A batch scorer: images [N, C, H, W] -> one score per image in the model's orientation.
+using Scorer = std::function<std::vector<float>(const Tensor& x)>;
+// scorer: null = the model's graph forward (model_scores).
+ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss, const Scorer& scorer = nullptr);
+
+// --engine NAME: "graph" (null scorer) or one of the model's registered engines, built from the
+// loaded model; engines that calibrate read the first calib_n images (seeded choice) of the
+// list calib_list, which must then be given. Unknown names and a missing list are fas::Errors.
+Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
+                          int64_t calib_n, uint64_t seed);
 
 // Per-epoch progress: a redrawn bar on a terminal, nothing until finish() otherwise.
 class Progress {

@@ -50,6 +50,39 @@ void write_reconstruction_grid(const std::string& path, const LoadedModel& m, Da
   plot::write_image_grid_png(path, {plot::unbatch(b.x), plot::unbatch(recon)});
 }
 
+// A deployment engine against the graph it came from, on the same images: how often the two
+// decide alike at the report's threshold, and how far the scores move.
+void write_engine_agreement(const std::string& path, const LoadedModel& m, Dataset& ds, size_t batch,
+                            const EngineOptions& e, const ScoredSet& es, const metrics::Report& r) {
+  ScoredSet gs = score_dataset(m, ds, batch, false);
+  if (gs.index != es.index) fail("engine and graph scored different images of '" + ds.name() + "'");
+  const bool hil = r.higher_is_live;
+  size_t same = 0;
+  double sum_d = 0, max_d = 0;
+  for (size_t i = 0; i < gs.scores.size(); ++i) {
+    const bool a = hil ? gs.scores[i] >= r.threshold : gs.scores[i] <= r.threshold;
+    const bool b = hil ? es.scores[i] >= r.threshold : es.scores[i] <= r.threshold;
+    same += a == b;
+    const double d = std::fabs((double)gs.scores[i] - (double)es.scores[i]);
+    sum_d += d, max_d = std::max(max_d, d);
+  }
+  const double n = (double)std::max<size_t>(1, gs.scores.size());
+  metrics::Scores g{gs.scores, gs.labels};
+  metrics::EvalOptions eo;
+  eo.higher_is_live = hil;
+  eo.threshold = r.threshold;
+  metrics::Report gr = metrics::evaluate(g, eo);
+  Json j = {{"engine", e.name},          {"calibration_list", e.calib},   {"calibration_images", e.calib_n},
+            {"images", gs.scores.size()}, {"threshold", r.threshold},      {"decision_agreement", same / n},
+            {"mean_abs_score_diff", sum_d / n}, {"max_abs_score_diff", max_d},
+            {"engine_acer", r.acer},      {"graph_acer", gr.acer},          {"engine_accuracy", r.accuracy},
+            {"graph_accuracy", gr.accuracy}, {"engine_auc", r.auc},         {"graph_auc", gr.auc}};
+  io::write_file_atomic(path, j.dump(2) + "\n");
+  std::printf("engine %s vs graph: %.2f %% same decisions at threshold %.4g, mean |dscore| %.4g (max %.4g); "
+              "ACER %.2f %% vs %.2f %%\n",
+              e.name.c_str(), 100 * same / n, r.threshold, sum_d / n, max_d, 100 * r.acer, 100 * gr.acer);
+}
+
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
@@ -62,7 +95,8 @@ int run_eval(const EvalOptions& o) {
   std::unique_ptr<Dataset> val = o.val.empty() ? nullptr : open_set(o.val, spec, o);
   const bool hil = m.info->score == ScoreKind::LiveProbability;
 
-  ScoredSet ts = score_dataset(m, *test, (size_t)o.batch, false);
+  const Scorer engine = make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed);
+  ScoredSet ts = score_dataset(m, *test, (size_t)o.batch, false, engine);
   if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
   metrics::Scores test_s{ts.scores, ts.labels}, val_s;
   metrics::EvalOptions eo;
@@ -71,7 +105,7 @@ int run_eval(const EvalOptions& o) {
   if (o.has_threshold) eo.threshold = o.threshold;
   else if (!val && stored_threshold(m, &t)) eo.threshold = t;
   if (val) {
-    ScoredSet vs = score_dataset(m, *val, (size_t)o.batch, false);
+    ScoredSet vs = score_dataset(m, *val, (size_t)o.batch, false, engine);
     val_s = {vs.scores, vs.labels};
   }
   metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
@@ -90,10 +124,11 @@ int run_eval(const EvalOptions& o) {
   sc.precision(9);
   for (size_t i = 0; i < ts.scores.size(); ++i) sc << test->sample(ts.index[i]).path << ',' << ts.labels[i] << ',' << ts.scores[i] << '\n';
   io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
+  if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, ts, r);
   const bool recon = m.info->recipe.loss == "recon_mse";
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
-  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s in %s\n",
-              recon ? ", reconstructions.png" : "", out.c_str());
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s in %s\n",
+              engine ? ", engine.json" : "", recon ? ", reconstructions.png" : "", out.c_str());
   return 0;
 }
 
@@ -104,6 +139,7 @@ int run_predict(const PredictOptions& o) {
   LoadedModel m = load_model(o.ckpt);
   const ImageSpec spec = image_spec(m.config);
   const bool hil = m.info->score == ScoreKind::LiveProbability;
+  const Scorer engine = make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed);
   double thr = 0;
   if (o.has_threshold) thr = o.threshold;
   else if (!stored_threshold(m, &thr)) {
@@ -118,7 +154,7 @@ int run_predict(const PredictOptions& o) {
     img = resize(img, spec.height, spec.width, spec.resize);
     Tensor x = img.reshape({1, spec.channels, spec.height, spec.width});
     normalize_inplace(x, spec.norm);
-    float s = model_scores(*m.info, *m.module, x).at(0);
+    float s = (engine ? engine(x) : model_scores(*m.info, *m.module, x)).at(0);
     const bool live = hil ? s >= thr : s <= thr;
     Json j = {{"image", path},
               {"score", s},

@@ -10,6 +10,9 @@
 // Inputs are scaled to [0, 1] ("unit"): the thesis' normalisation is ambiguous (§3.3) and the BN
 // after Conv1 makes the choice of affine input scaling immaterial for training.
 #include "autograd/graph.h"
+#include "models/mobilenetv2_fold.h"
+#include "models/mobilenetv2_infer.h"
+#include "models/mobilenetv2_int8.h"
 #include "models/mobilenetv2_lite.h"
 #include "models/registry.h"
 
@@ -20,6 +23,16 @@ MobileNetV2Lite& as_mnv2(Module& m) {
   auto* p = dynamic_cast<MobileNetV2Lite*>(&m);
   if (!p) fail("mobilenetv2-lite: the module is a " + m.type_name() + ", not a MobileNetV2Lite");
   return *p;
+}
+
+// P(live) of a batch through an inference engine (float or int8), one image at a time.
+template <class E>
+std::function<std::vector<float>(const Tensor&)> engine_scorer(std::shared_ptr<E> e) {
+  return [e](const Tensor& x) {
+    std::vector<float> p((size_t)x.size(0));
+    e->predict(x.data(), x.size(0), p.data());
+    return p;
+  };
 }
 }  // namespace
 
@@ -52,6 +65,15 @@ void register_mobilenetv2_lite() {
     return bce_with_logits(z.reshape({x.size(0)}), y);
   };
   m.scores = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward(x).to_vector(); };
+  m.engines["float"] = {false, "BN folded into the convs, fused blocks, static memory plan (mobilenetv2_infer.h)",
+                        [](Module& mod, const Tensor&) {
+                          return engine_scorer(std::make_shared<MobileNetV2Infer>(as_mnv2(mod)));
+                        }};
+  m.engines["int8"] = {true, "post-training int8: per-channel weights, calibrated activations (mobilenetv2_int8.h)",
+                       [](Module& mod, const Tensor& calib) {
+                         return engine_scorer(std::make_shared<MobileNetV2Int8>(fold_mobilenetv2(as_mnv2(mod)),
+                                                                                calib.data(), calib.size(0)));
+                       }};
   register_model(std::move(m));
 }
 

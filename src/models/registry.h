@@ -33,6 +33,7 @@
 //                 score = per-image mean squared error (an anomaly score, higher = spoof).
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,6 +72,16 @@ struct ModelInfo {
   std::function<Tensor(Module& m, const Tensor& x, const Tensor& y)> loss;
   // scores: one score per row of x, in the orientation of `score`. Called under NoGradGuard.
   std::function<std::vector<float>(Module& m, const Tensor& x)> scores;
+  // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
+  // "graph" is the model's own forward and always exists). make() gets the trained module (eval
+  // mode) and, when needs_calibration, calibration images [n, C, H, W]; it returns a batch scorer
+  // in the orientation of `score`. Engines are used from one thread.
+  struct Engine {
+    bool needs_calibration = false;
+    std::string description;
+    std::function<std::function<std::vector<float>(const Tensor& x)>(Module& m, const Tensor& calib)> make;
+  };
+  std::map<std::string, Engine> engines;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
