@@ -17,11 +17,12 @@ eval_limit=${EVAL_LIMIT:-$limit}  # the test subset scored by eval (0 = all)
 ecommon=$threads
 [ "$eval_limit" -gt 0 ] && ecommon="$ecommon --limit $eval_limit"
 train=$DATA/faces_train.txt test=$DATA/faces_test.txt
+val=${VAL:-$test}  # the list of the per-epoch curves (e.g. a subset of the test list, to save time)
 run() {  # name, fas train flags...
   name=$1; shift
   echo "== $name"
   # shellcheck disable=SC2086
-  "$FAS" train --data "$train" --val "$test" --epochs "$ep" --out "$out/$name" $common "$@"
+  "$FAS" train --data "$train" --val "$val" --epochs "$ep" --out "$out/$name" $common "$@"
 }
 evaluate() {
   # shellcheck disable=SC2086
@@ -30,7 +31,7 @@ evaluate() {
 run e1 --model cnn8 --set dropout=0 --augment none
 run e2 --model cnn8 --set dropout=0
 run e3 --model cnn8
-FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$test" "$out/e5" "$ae_ep" "$ep" $common
+FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$val" "$out/e5" "$ae_ep" "$ep" $common
 for e in e1 e2 e3 e5/cnn8; do evaluate "$out/$e"; done
 for k in 1 2 3 4; do  # E4: inputs above reconstructions (through the frozen decoders)
   # shellcheck disable=SC2086
