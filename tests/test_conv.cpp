@@ -6,6 +6,8 @@
 
 #include "autograd/graph.h"
 #include "kernels/conv.h"
+#include "kernels/conv_direct.h"
+#include "kernels/cpu.h"
 #include "kernels/dwconv.h"
 #include "layers/conv.h"
 #include "testutil.h"
@@ -337,6 +339,54 @@ TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
     ++tested;
   }
   EXPECT_GE(tested, 40);
+}
+
+// The direct stride-1 kernels (every ISA the CPU has) equal the reference: ragged channel counts
+// (not multiples of the 4-channel tile or any vector width), rows from 1 to beyond three vectors
+// of 16, kernels 1..5 with paddings up to 4 (larger than the kernel: the input-gradient conv
+// then crops), 1-3 threads over 1-3 images (both the batch split and the row-band split).
+TEST(ConvKernels, DirectEqualsReferenceOnRaggedShapesEveryIsa) {
+  const Isa saved = active_isa();
+  Rng rng(25);
+  int tested = 0;
+  for (int it = 0; it < 60; ++it) {
+    ConvDims d;
+    d.N = 1 + rng.below(3), d.C = 1 + rng.below(19), d.OC = 1 + rng.below(19);
+    d.H = 1 + rng.below(12), d.W = 1 + rng.below(70);
+    d.KH = 1 + (int)rng.below(5), d.KW = 1 + (int)rng.below(5);
+    d.pt = (int)rng.below(5), d.pl = (int)rng.below(5);
+    d.OH = conv_out_size(d.H, d.KH, 1, d.pt, (int)rng.below(5));
+    d.OW = conv_out_size(d.W, d.KW, 1, d.pl, (int)rng.below(5));
+    if (d.OH < 1 || d.OW < 1 || !conv2d_direct_suits(d)) continue;
+    Buffers B(d, rng);
+    auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
+    auto ref = ref_passes(d, B, py, px, pw);
+    for (Isa isa : available_isas()) {
+      set_active_isa(isa);
+      for (int threads : {1, 2, 3}) {
+        std::vector<float> ws(std::max<size_t>({f32_conv2d_direct_workspace(d, ConvPass::Fwd, threads),
+                                                f32_conv2d_direct_workspace(d, ConvPass::BwdInput, threads),
+                                                f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, threads)}),
+                              NAN);  // kernels must not read workspace they did not write
+        std::vector<float> y(py.size(), NAN), ya = py, gx = px, gw = pw;
+        f32_conv2d_fwd__direct(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
+        f32_conv2d_fwd__direct(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
+        f32_conv2d_bwd_input__direct(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
+        f32_conv2d_bwd_weight__direct(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
+        const std::string tag = dims_str(d) + " " + isa_name(isa) + " threads " + std::to_string(threads);
+        EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
+        EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
+        EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
+        EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
+        std::vector<float> gw2 = pw;  // same thread count: bit-identical weight gradient
+        f32_conv2d_bwd_weight__direct(d, B.x.data(), B.gy.data(), gw2.data(), ws.data(), threads);
+        EXPECT_EQ(gw, gw2) << tag;
+      }
+    }
+    ++tested;
+  }
+  set_active_isa(saved);
+  EXPECT_GE(tested, 30);
 }
 
 // Ops large enough to run multithreaded (the op sizes the workspace and picks the kernel) equal
