@@ -1,4 +1,4 @@
-// Pooling and nearest upsampling ops (loops in kernels/pool.h).
+// Pooling and nearest upsampling ops (kernels/pool.h: threaded drivers, SIMD 2x2 fast paths).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -6,6 +6,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "kernels/cpu.h"
 #include "kernels/pool.h"
 
 namespace fas {
@@ -61,14 +62,14 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("max_pool2d", x, args);
   Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
   if (!needs_grad({&x})) {  // inference: no argmax bookkeeping
-    f32_maxpool2d(x.data(), g, y.data(), nullptr);
+    maxpool2d(x.data(), g, y.data(), nullptr, num_threads());
     return y;
   }
   auto argmax = std::make_shared<std::vector<int32_t>>(y.numel());
-  f32_maxpool2d(x.data(), g, y.data(), argmax->data());
+  maxpool2d(x.data(), g, y.data(), argmax->data(), num_threads());
   Tensor cx = x;
   record(y, "max_pool2d", {x}, [cx, g, argmax](const Tensor& gy) mutable {
-    f32_maxpool2d_backward(gy.data(), argmax->data(), g, cx.grad_data());
+    maxpool2d_backward(gy.data(), argmax->data(), g, cx.grad_data(), num_threads());
   });
   return y;
 }
@@ -105,10 +106,10 @@ Tensor upsample_nearest2d(const Tensor& x, int scale_h, int scale_w) {
          " for input " + shape_str(x.shape()));
   const int64_t planes = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
   Tensor y = Tensor::empty({x.size(0), x.size(1), H * scale_h, W * scale_w});
-  f32_upsample_nearest2d(x.data(), planes, H, W, scale_h, scale_w, y.data());
+  upsample_nearest2d(x.data(), planes, H, W, scale_h, scale_w, y.data(), num_threads());
   Tensor cx = x;
   record(y, "upsample_nearest2d", {x}, [cx, planes, H, W, scale_h, scale_w](const Tensor& gy) mutable {
-    f32_upsample_nearest2d_backward(gy.data(), planes, H, W, scale_h, scale_w, cx.grad_data());
+    upsample_nearest2d_backward(gy.data(), planes, H, W, scale_h, scale_w, cx.grad_data(), num_threads());
   });
   return y;
 }
