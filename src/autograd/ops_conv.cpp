@@ -215,7 +215,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   d.OW = conv_out_size(d.W, d.KW, d.sw, a.pad_left, a.pad_right, d.dw);
   if (d.OH < 1 || d.OW < 1) fail("conv2d: kernel larger than padded input; " + shapes + geo);
 
-  Tensor y = Tensor::empty({d.N, d.OC, d.OH, d.OW});
+  Tensor y = Tensor::uninit({d.N, d.OC, d.OH, d.OW});
   pass_fwd(d, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data(), false);
   std::vector<Tensor> ins = {x, w};
   if (b.defined()) ins.push_back(b);

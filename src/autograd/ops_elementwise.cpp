@@ -19,7 +19,7 @@ void check_binary(const char* op, const Tensor& a, const Tensor& b) {
 template <class F, class DF>
 Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
   check_binary(name, a, b);
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   const bool bs = b.numel() == 1 && a.numel() != 1;
   const float* pa = a.data();
@@ -53,7 +53,7 @@ Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
 // y = f(x); dfdx(x, y) gives the local derivative from the input and output values.
 template <class F, class DF>
 Tensor unary(const char* name, const Tensor& a, F f, DF dfdx) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   const float* pa = a.data();
   float* py = y.data();
@@ -73,7 +73,7 @@ Tensor unary(const char* name, const Tensor& a, F f, DF dfdx) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) {  // the common case (residual adds): SIMD kernel both ways
-    Tensor y = Tensor::empty(a.shape());
+    Tensor y = Tensor::uninit(a.shape());
     const int64_t n = a.numel();
     elementwise_kernels().vadd(a.data(), b.data(), y.data(), n);
     Tensor ca = a, cb = b;
@@ -128,7 +128,7 @@ Tensor abs(const Tensor& a) {
 // relu and relu6 are clamps: forward and backward run the dispatched SIMD kernels.
 namespace {
 Tensor clamp_op(const char* name, const Tensor& a, float lo, float hi) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   elementwise_kernels().vclamp(a.data(), y.data(), n, lo, hi);
   Tensor ca = a;
@@ -147,7 +147,7 @@ Tensor leaky_relu(const Tensor& a, float slope) {
 // tanh: the dispatched SIMD rational approximation (within 2e-6 of std::tanh; the Scalar ISA
 // uses std::tanh itself), backward from the output.
 Tensor tanh(const Tensor& a) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   elementwise_kernels().vtanh(a.data(), y.data(), n);
   Tensor ca = a, cy = y.detach();

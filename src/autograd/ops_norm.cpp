@@ -66,7 +66,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     scale[c] = g * istd[c];
     shift[c] = (beta.defined() ? beta.data()[c] : 0.f) - mean[c] * scale[c];
   }
-  Tensor y = Tensor::empty(x.shape());
+  Tensor y = Tensor::uninit(x.shape());
   if (S >= 8)  // feature maps: the dispatched SIMD kernel (same formula, fused multiply-add)
     elementwise_kernels().vscaleshift_clamp(x.data(), scale.data(), shift.data(), y.data(), N, C, S, -INFINITY,
                                             INFINITY);

@@ -60,7 +60,7 @@ Pool2dArgs pool_args_same(int64_t in_h, int64_t in_w, int kh, int kw, int stride
 
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("max_pool2d", x, args);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), g.oh, g.ow});
   if (!needs_grad({&x})) {  // inference: no argmax bookkeeping
     maxpool2d(x.data(), g, y.data(), nullptr, num_threads());
     return y;
@@ -76,7 +76,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("avg_pool2d", x, args);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), g.oh, g.ow});
   const bool inc = args.count_include_pad;
   f32_avgpool2d(x.data(), g, inc, y.data());
   Tensor cx = x;
@@ -90,7 +90,7 @@ Tensor global_avg_pool2d(const Tensor& x) {
   check_nchw("global_avg_pool2d", x);
   const int64_t planes = x.size(0) * x.size(1), size = x.size(2) * x.size(3);
   if (size == 0) fail("global_avg_pool2d: empty spatial size in " + shape_str(x.shape()));
-  Tensor y = Tensor::empty({x.size(0), x.size(1)});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1)});
   f32_global_avgpool(x.data(), planes, size, y.data());
   Tensor cx = x;
   record(y, "global_avg_pool2d", {x}, [cx, planes, size](const Tensor& gy) mutable {
@@ -105,7 +105,7 @@ Tensor upsample_nearest2d(const Tensor& x, int scale_h, int scale_w) {
     fail("upsample_nearest2d: scale must be >= 1, got " + std::to_string(scale_h) + "x" + std::to_string(scale_w) +
          " for input " + shape_str(x.shape()));
   const int64_t planes = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), H * scale_h, W * scale_w});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), H * scale_h, W * scale_w});
   upsample_nearest2d(x.data(), planes, H, W, scale_h, scale_w, y.data(), num_threads());
   Tensor cx = x;
   record(y, "upsample_nearest2d", {x}, [cx, planes, H, W, scale_h, scale_w](const Tensor& gy) mutable {
