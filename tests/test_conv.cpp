@@ -313,6 +313,41 @@ TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
   EXPECT_GE(pointwise, 10);
 }
 
+// Wide layers: the GEMM path builds im2col for bands of output rows (conv_gemm.cpp); with
+// K*OW this large a band holds a few rows, so these run several bands and a ragged last one.
+TEST(ConvKernels, GemmRowBandsEqualReference) {
+  Rng rng(26);
+  for (int it = 0; it < 6; ++it) {
+    ConvDims d;
+    d.N = 1 + it % 2, d.groups = it % 3 == 2 ? 2 : 1;
+    d.C = d.groups * (36 + it), d.OC = d.groups * (3 + it);
+    d.KH = 3, d.KW = 3 + it % 2, d.sh = d.sw = 1 + it % 2;
+    d.H = (13 + it) * d.sh, d.W = (61 + 3 * it) * d.sw, d.pt = d.pl = 1;
+    d.OH = conv_out_size(d.H, d.KH, d.sh, 1, 1), d.OW = conv_out_size(d.W, d.KW, d.sw, 1, 1);
+    const int64_t band = std::max(96 * 1024 / (d.K() * d.OW), (256 + d.OW - 1) / d.OW);  // conv_gemm.cpp
+    ASSERT_LT(band, d.OH) << "expected several row bands";
+    Buffers B(d, rng);
+    auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
+    auto ref = ref_passes(d, B, py, px, pw);
+    for (int threads : {1, 2}) {
+      std::vector<float> ws(std::max<size_t>({f32_conv2d_gemm_workspace(d, ConvPass::Fwd, threads),
+                                              f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, threads),
+                                              f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads)}),
+                            NAN);
+      std::vector<float> y(py.size()), ya = py, gx = px, gw = pw;
+      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
+      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
+      f32_conv2d_bwd_input__gemm(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
+      f32_conv2d_bwd_weight__gemm(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
+      const std::string tag = dims_str(d) + " threads " + std::to_string(threads);
+      EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
+      EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
+      EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
+      EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
+    }
+  }
+}
+
 TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
   Rng rng(22);
   int tested = 0;
