@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels/conv.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 
 namespace fas {
@@ -20,6 +21,7 @@ namespace fas {
 template <bool kToCol>
 static void im2col_walk(const ConvDims& d, float* col, float* x_g, int64_t oh0, int64_t oh1) {
   const int64_t P = (oh1 - oh0) * d.OW;
+  const VAddFn vadd = elementwise_kernels().vadd;
   for (int64_t c = 0; c < d.Cg(); ++c)
     for (int kh = 0; kh < d.KH; ++kh) {
       int64_t ohlo, ohhi;
@@ -45,6 +47,8 @@ static void im2col_walk(const ConvDims& d, float* col, float* x_g, int64_t oh0, 
             else
               for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * d.sw + off];
             for (int64_t ow = hi; ow < d.OW; ++ow) r[ow] = 0.f;
+          } else if (d.sw == 1) {
+            vadd(xr + lo + off, r + lo, xr + lo + off, hi - lo);
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) xr[ow * d.sw + off] += r[ow];
           }
