@@ -424,6 +424,26 @@ TEST(ConvKernels, DirectEqualsReferenceOnRaggedShapesEveryIsa) {
   EXPECT_GE(tested, 30);
 }
 
+// The bias gradient (eight running sums per channel, channels over threads) equals a plain
+// double-precision sum on ragged plane sizes, for 1 and 2 threads.
+TEST(ConvKernels, BiasGradEqualsPlainSum) {
+  Rng rng(27);
+  for (int64_t P : {1, 7, 8, 9, 63, 4099}) {
+    const int64_t N = 3, C = 5;
+    auto g = rand_vec(N * C * P, rng), prior = rand_vec(C, rng);
+    for (int threads : {1, 2}) {
+      std::vector<float> gb = prior;
+      f32_conv2d_bwd_bias(N, C, P, g.data(), gb.data(), threads);
+      for (int64_t c = 0; c < C; ++c) {
+        double s = prior[c];
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t i = 0; i < P; ++i) s += g[(n * C + c) * P + i];
+        EXPECT_NEAR(gb[c], s, 1e-5 * (1 + std::sqrt((double)N * P))) << "P " << P << " threads " << threads;
+      }
+    }
+  }
+}
+
 // Ops large enough to run multithreaded (the op sizes the workspace and picks the kernel) equal
 // the reference kernels: GEMM conv, depthwise conv and the transposed conv built on them.
 TEST(ConvKernels, ThreadedOpsEqualReference) {

@@ -223,7 +223,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   record(y, "conv2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
     if (cx.requires_grad()) pass_bwd_input(d, gy.data(), cw.data(), cx.grad_data());
     if (cw.requires_grad()) pass_bwd_weight(d, cx.data(), gy.data(), cw.grad_data());
-    if (cb.defined() && cb.requires_grad()) f32_conv2d_bwd_bias(d.N, d.OC, d.OHW(), gy.data(), cb.grad_data());
+    if (cb.defined() && cb.requires_grad())
+      f32_conv2d_bwd_bias(d.N, d.OC, d.OHW(), gy.data(), cb.grad_data(), omp_get_max_threads());
   });
   return y;
 }
@@ -272,7 +273,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
   record(y, "conv_transpose2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
     if (cx.requires_grad()) pass_fwd(d, gy.data(), cw.data(), nullptr, cx.grad_data(), true);
     if (cw.requires_grad()) pass_bwd_weight(d, gy.data(), cx.data(), cw.grad_data());
-    if (cb.defined() && cb.requires_grad()) f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data());
+    if (cb.defined() && cb.requires_grad())
+      f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data(), omp_get_max_threads());
   });
   return y;
 }

@@ -76,6 +76,7 @@ void direct_fwd_rows(const float* xp, const float* w, const float* b, float* y, 
   for (int64_t oh = oh0; oh < oh1; ++oh) {
     int64_t ow = 0;
     for (; ow + 3 * V <= g.OW; ow += 3 * V) direct_fwd_tile<T, OB, 3>(xp, w, b, y, g, oc, oh, ow, 3 * V, acc);
+    if (ow + 2 * V <= g.OW) direct_fwd_tile<T, OB, 2>(xp, w, b, y, g, oc, oh, ow, 2 * V, acc), ow += 2 * V;
     for (; ow < g.OW; ow += V)
       direct_fwd_tile<T, OB, 1>(xp, w, b, y, g, oc, oh, ow, (int)std::min<int64_t>(V, g.OW - ow), acc);
   }
