@@ -274,6 +274,41 @@ std::vector<std::vector<float>> ref_passes(const ConvDims& d, const Buffers& B, 
   return {y, ya, gx, gw};
 }
 
+// A fast conv backend: the four pass drivers of kernels/conv.h's contract and its workspace size.
+struct ConvBackend {
+  size_t (*workspace)(const ConvDims&, ConvPass, int);
+  void (*fwd)(const ConvDims&, const float*, const float*, const float*, float*, bool, float*, int);
+  void (*bwd_input)(const ConvDims&, const float*, const float*, float*, float*, int);
+  void (*bwd_weight)(const ConvDims&, const float*, const float*, float*, float*, int);
+};
+const ConvBackend kGemm{f32_conv2d_gemm_workspace, f32_conv2d_fwd__gemm, f32_conv2d_bwd_input__gemm,
+                        f32_conv2d_bwd_weight__gemm};
+const ConvBackend kDirect{f32_conv2d_direct_workspace, f32_conv2d_fwd__direct, f32_conv2d_bwd_input__direct,
+                          f32_conv2d_bwd_weight__direct};
+
+// Runs the four passes of `be` on `threads` threads from the same priors as ref_passes and
+// expects them equal to `ref`; the workspace starts as NaN, so reading what a kernel did not
+// write shows. Returns the weight gradient.
+std::vector<float> expect_passes(const ConvBackend& be, const ConvDims& d, const Buffers& B,
+                                 const std::vector<std::vector<float>>& ref, const std::vector<float>& py,
+                                 const std::vector<float>& px, const std::vector<float>& pw, int threads,
+                                 const std::string& tag) {
+  std::vector<float> ws(std::max<size_t>({be.workspace(d, ConvPass::Fwd, threads),
+                                          be.workspace(d, ConvPass::BwdInput, threads),
+                                          be.workspace(d, ConvPass::BwdWeight, threads), size_t(1)}),
+                        NAN);
+  std::vector<float> y(py.size(), NAN), ya = py, gx = px, gw = pw;
+  be.fwd(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
+  be.fwd(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
+  be.bwd_input(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
+  be.bwd_weight(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
+  EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
+  EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
+  EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
+  EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
+  return gw;
+}
+
 }  // namespace
 
 TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
@@ -292,21 +327,8 @@ TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2}) {  // N up to 3: 2 threads also covers uneven batch shares
-      std::vector<float> ws(std::max<size_t>(
-          {f32_conv2d_gemm_workspace(d, ConvPass::Fwd, threads), f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, threads),
-           f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads), size_t(1)}), NAN);
-      std::vector<float> y(py.size()), ya = py, gx = px, gw = pw;
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
-      f32_conv2d_bwd_input__gemm(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
-      f32_conv2d_bwd_weight__gemm(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
-      const std::string tag = dims_str(d) + " threads " + std::to_string(threads);
-      EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
-      EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
-      EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
-      EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
-    }
+    for (int threads : {1, 2})  // N up to 3: 2 threads also covers uneven batch shares
+      expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
     ++tested;
   }
   EXPECT_GE(tested, 40);
@@ -329,22 +351,8 @@ TEST(ConvKernels, GemmRowBandsEqualReference) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2}) {
-      std::vector<float> ws(std::max<size_t>({f32_conv2d_gemm_workspace(d, ConvPass::Fwd, threads),
-                                              f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, threads),
-                                              f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads)}),
-                            NAN);
-      std::vector<float> y(py.size()), ya = py, gx = px, gw = pw;
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
-      f32_conv2d_bwd_input__gemm(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
-      f32_conv2d_bwd_weight__gemm(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
-      const std::string tag = dims_str(d) + " threads " + std::to_string(threads);
-      EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
-      EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
-      EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
-      EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
-    }
+    for (int threads : {1, 2})
+      expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
   }
 }
 
@@ -399,23 +407,11 @@ TEST(ConvKernels, DirectEqualsReferenceOnRaggedShapesEveryIsa) {
     for (Isa isa : available_isas()) {
       set_active_isa(isa);
       for (int threads : {1, 2, 3}) {
-        std::vector<float> ws(std::max<size_t>({f32_conv2d_direct_workspace(d, ConvPass::Fwd, threads),
-                                                f32_conv2d_direct_workspace(d, ConvPass::BwdInput, threads),
-                                                f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, threads)}),
-                              NAN);  // kernels must not read workspace they did not write
-        std::vector<float> y(py.size(), NAN), ya = py, gx = px, gw = pw;
-        f32_conv2d_fwd__direct(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
-        f32_conv2d_fwd__direct(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
-        f32_conv2d_bwd_input__direct(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
-        f32_conv2d_bwd_weight__direct(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
         const std::string tag = dims_str(d) + " " + isa_name(isa) + " threads " + std::to_string(threads);
-        EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
-        EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
-        EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
-        EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
-        std::vector<float> gw2 = pw;  // same thread count: bit-identical weight gradient
+        const std::vector<float> gw = expect_passes(kDirect, d, B, ref, py, px, pw, threads, tag);
+        std::vector<float> gw2 = pw, ws(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, threads) + 1);
         f32_conv2d_bwd_weight__direct(d, B.x.data(), B.gy.data(), gw2.data(), ws.data(), threads);
-        EXPECT_EQ(gw, gw2) << tag;
+        EXPECT_EQ(gw, gw2) << "same thread count: bit-identical weight gradient; " << tag;
       }
     }
     ++tested;
