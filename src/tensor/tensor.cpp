@@ -1,5 +1,8 @@
 #include "tensor/tensor.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -64,6 +67,20 @@ BlockCache& block_cache() {
   return *c;
 }
 
+// Large blocks are zeroed by the OpenMP team (outside parallel regions): every backward pass
+// allocates its gradient buffers zeroed, tens of MB per step in training.
+void zero_fill(void* p, size_t bytes) {
+  constexpr size_t kChunk = size_t(1) << 20;
+  if (bytes < 4 * kChunk || omp_in_parallel() || omp_get_max_threads() < 2) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+  const int64_t chunks = (int64_t)((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < chunks; ++i)
+    std::memset(static_cast<char*>(p) + i * kChunk, 0, std::min(kChunk, bytes - (size_t)i * kChunk));
+}
+
 Tensor make_tensor(const Shape& shape, bool zero) {
   for (auto d : shape)
     if (d < 0) fail("tensor: negative dimension in shape " + shape_str(shape));
@@ -80,7 +97,7 @@ Storage::Storage(size_t n, bool zero) : size(n) {
   if (bytes >= kCachedMinBytes) data = static_cast<float*>(block_cache().take(bytes));
   if (!data) data = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!data) fail("out of memory allocating " + std::to_string(bytes) + " bytes");
-  if (zero) std::memset(data, 0, bytes);
+  if (zero) zero_fill(data, bytes);
 }
 Storage::~Storage() {
   const size_t bytes = storage_bytes(size);
