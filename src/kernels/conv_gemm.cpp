@@ -120,15 +120,15 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
       float* yg = y + (n * d.OC + g * OCg) * P;
       for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
         if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
-        sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate ? 1.f : 0.f,
+        if (b)  // the bias goes in first (this band of y is in cache), then the GEMM adds onto it
+          for (int64_t o = 0; o < OCg; ++o) {
+            const float bv = b[g * OCg + o];
+            float* r = yg + o * P + oh0 * d.OW;
+            for (int64_t i = 0; i < ld; ++i) r[i] = (accumulate ? r[i] : 0.f) + bv;
+          }
+        sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
               yg + oh0 * d.OW, P);
       });
-      if (b)
-        for (int64_t o = 0; o < OCg; ++o) {
-          const float bv = b[g * OCg + o];
-          float* r = yg + o * P;
-          for (int64_t i = 0; i < P; ++i) r[i] += bv;
-        }
     }
   }
 }
