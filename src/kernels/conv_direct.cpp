@@ -70,17 +70,40 @@ bool conv2d_direct_suits(const ConvDims& d) {
 namespace {
 
 // One direct conv over the batch: its geometry on padded inputs and the input plane geometry.
+// With the batch split over threads, each image is padded and run a band of `band` output rows
+// at a time, so the padded rows are still in cache when the kernel reads them.
 struct DirectConv {
   DirectConvGeom g;
-  int64_t N, H, W, pt, pl;
+  int64_t N, H, W, pt, pl, band;
   size_t padded() const { return (size_t)(g.C * g.Hp * g.Wp); }
+  size_t band_padded() const { return (size_t)(g.C * (band + g.KH - 1) * g.Wp); }
   int64_t in_image() const { return g.C * H * W; }
   int64_t out_image() const { return g.OC * g.OH * g.OW; }
+  // Geometry of output rows [r0, r1) on their own padded band.
+  DirectConvGeom band_geom(int64_t r0, int64_t r1) const {
+    DirectConvGeom b = g;
+    b.OH = r1 - r0, b.Hp = r1 - r0 + g.KH - 1;
+    return b;
+  }
+  // Pads the input rows output rows [r0, r1) read, of image x, into xp.
+  void pad_band(const float* x, int64_t r0, int64_t r1, float* xp) const {
+    f32_conv2d_pad_planes(x, g.C, H, W, pt - r0, pl, xp, r1 - r0 + g.KH - 1, g.Wp);
+  }
 };
+
+constexpr int64_t kPadBandFloats = 64 * 1024;  // 256 KB of padded rows per band
 
 DirectConv make(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t OH, int64_t OW, int KH, int KW,
                 int64_t pt, int64_t pl) {
-  return DirectConv{{C, OC, OH + KH - 1, direct_conv_padded_width(OW, KW), OH, OW, KH, KW}, N, H, W, pt, pl};
+  const int64_t Wp = direct_conv_padded_width(OW, KW);
+  const int64_t band = std::min(OH, std::max<int64_t>(1, kPadBandFloats / (C * Wp) - KH + 1));
+  return DirectConv{{C, OC, OH + KH - 1, Wp, OH, OW, KH, KW, OH * OW}, N, H, W, pt, pl, band};
+}
+
+// Calls f(r0, r1) for the row bands of one image.
+template <class F>
+void for_row_bands(const DirectConv& p, F f) {
+  for (int64_t r0 = 0; r0 < p.g.OH; r0 += p.band) f(r0, std::min(p.g.OH, r0 + p.band));
 }
 DirectConv forward_conv(const ConvDims& d) { return make(d.N, d.C, d.H, d.W, d.OC, d.OH, d.OW, d.KH, d.KW, d.pt, d.pl); }
 // The input gradient as a forward conv of gy: channels swapped, kernel flipped, pads KH-1-pt.
@@ -88,14 +111,13 @@ DirectConv input_grad_conv(const ConvDims& d) {
   return make(d.N, d.OC, d.OH, d.OW, d.C, d.H, d.W, d.KH, d.KW, d.KH - 1 - d.pt, d.KW - 1 - d.pl);
 }
 
-// Images padded at once: one per thread when the batch is split over threads, else one.
-int64_t padded_images(int64_t N, int threads) { return N >= threads ? threads : 1; }
+// Padded floats the passes need: a band per thread when the batch is split over threads, else
+// one whole image shared by the team.
+size_t padded_floats(const DirectConv& p, int threads) {
+  return p.N >= threads ? (size_t)threads * p.band_padded() : p.padded();
+}
 
 size_t round16(size_t n) { return (n + 15) / 16 * 16; }
-
-void pad_image(const DirectConv& p, const float* x, float* xp) {
-  f32_conv2d_pad_planes(x, p.g.C, p.H, p.W, p.pt, p.pl, xp, p.g.Hp, p.g.Wp);
-}
 
 // Pads one image with the team of the enclosing parallel region, one plane per iteration.
 void pad_image_shared(const DirectConv& p, const float* x, float* xp) {
@@ -111,9 +133,11 @@ void run_forward(const DirectConv& p, const float* x, const float* w, const floa
   if (p.N >= threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t n = 0; n < p.N; ++n) {
-      float* xp = ws + (size_t)omp_get_thread_num() * p.padded();
-      pad_image(p, x + n * p.in_image(), xp);
-      f(xp, w, b, y + n * p.out_image(), g, 0, g.OC, 0, g.OH, acc);
+      float* xp = ws + (size_t)omp_get_thread_num() * p.band_padded();
+      for_row_bands(p, [&](int64_t r0, int64_t r1) {
+        p.pad_band(x + n * p.in_image(), r0, r1, xp);
+        f(xp, w, b, y + n * p.out_image() + r0 * g.OW, p.band_geom(r0, r1), 0, g.OC, 0, r1 - r0, acc);
+      });
     }
     return;
   }
@@ -136,12 +160,11 @@ void run_forward(const DirectConv& p, const float* x, const float* w, const floa
 }  // namespace
 
 size_t f32_conv2d_direct_workspace(const ConvDims& d, ConvPass pass, int threads) {
-  const int64_t images = padded_images(d.N, threads);
   const size_t wsize = (size_t)(d.OC * d.C * d.KH * d.KW);
   switch (pass) {
-    case ConvPass::Fwd: return images * forward_conv(d).padded();
-    case ConvPass::BwdInput: return round16(wsize) + images * input_grad_conv(d).padded();
-    case ConvPass::BwdWeight: return images * forward_conv(d).padded() + (threads > 1 ? threads * wsize : 0);
+    case ConvPass::Fwd: return padded_floats(forward_conv(d), threads);
+    case ConvPass::BwdInput: return round16(wsize) + padded_floats(input_grad_conv(d), threads);
+    case ConvPass::BwdWeight: return padded_floats(forward_conv(d), threads) + (threads > 1 ? threads * wsize : 0);
   }
   return 0;
 }
@@ -167,17 +190,19 @@ void f32_conv2d_bwd_weight__direct(const ConvDims& d, const float* x, const floa
   const DirectConv p = forward_conv(d);
   const ConvDirectDwFn f = conv_direct_kernels().dw;
   const DirectConvGeom& g = p.g;
-  if (threads == 1) {
-    for (int64_t n = 0; n < d.N; ++n) {
-      pad_image(p, x + n * p.in_image(), ws);
-      f(ws, gy + n * p.out_image(), gw, g, 0, g.OH);
-    }
-    return;
-  }
+  // gw += the images [n0, n1), padded a band at a time into xp.
+  auto images = [&](int64_t n0, int64_t n1, float* xp, float* out) {
+    for (int64_t n = n0; n < n1; ++n)
+      for_row_bands(p, [&](int64_t r0, int64_t r1) {
+        p.pad_band(x + n * p.in_image(), r0, r1, xp);
+        f(xp, gy + n * p.out_image() + r0 * g.OW, out, p.band_geom(r0, r1), 0, r1 - r0);
+      });
+  };
+  if (threads == 1) return images(0, d.N, ws, gw);
   // Each thread sums its images (or, below one image per thread, its row band of every image)
   // into a private partial; the partials are added in thread order.
   const size_t wsize = (size_t)(d.OC * d.C * d.KH * d.KW);
-  float* parts = ws + padded_images(d.N, threads) * p.padded();
+  float* parts = ws + padded_floats(p, threads);
   const bool by_image = d.N >= threads;
 #pragma omp parallel num_threads(threads)
   {
@@ -185,11 +210,7 @@ void f32_conv2d_bwd_weight__direct(const ConvDims& d, const float* x, const floa
     float* part = parts + (size_t)t * wsize;
     std::fill(part, part + wsize, 0.f);
     if (by_image) {
-      float* xp = ws + (size_t)t * p.padded();
-      for (int64_t n = d.N * t / nt; n < d.N * (t + 1) / nt; ++n) {
-        pad_image(p, x + n * p.in_image(), xp);
-        f(xp, gy + n * p.out_image(), part, g, 0, g.OH);
-      }
+      images(d.N * t / nt, d.N * (t + 1) / nt, ws + (size_t)t * p.band_padded(), part);
     } else {
       for (int64_t n = 0; n < d.N; ++n) {
         pad_image_shared(p, x + n * p.in_image(), ws);  // ends with a barrier

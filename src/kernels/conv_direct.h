@@ -27,12 +27,15 @@ namespace fas {
 // output, so a kernel may read a full vector (up to AVX-512's 16 lanes) past the last output.
 constexpr int64_t kDirectConvLanes = 16;
 
-// One image of a stride-1, dilation-1, groups-1 conv on a padded input:
+// One image (or a band of OH output rows of it) of a stride-1, dilation-1, groups-1 conv on a
+// padded input:
 //   xp [C][Hp][Wp], Hp = OH + KH - 1, Wp = direct_conv_padded_width(OW, KW), zero borders;
-//   w [OC][C][KH][KW]; y / gy [OC][OH][OW].
+//   w [OC][C][KH][KW]; y / gy: OC planes `plane` floats apart, rows of OW (plane = OH*OW for a
+//   whole image; a band points y at its first row and keeps the image's plane stride).
 struct DirectConvGeom {
   int64_t C, OC, Hp, Wp, OH, OW;
   int KH, KW;
+  int64_t plane;
 };
 int64_t direct_conv_padded_width(int64_t OW, int KW);
 

@@ -27,7 +27,7 @@ inline void direct_fwd_tile(const float* xp, const float* w, const float* b, flo
                             int64_t oc, int64_t oh, int64_t ow, int lanes, bool acc) {
   using vec = typename T::vec;
   constexpr int V = T::V;
-  const int64_t P = g.OH * g.OW, CKK = g.C * g.KH * g.KW;
+  const int64_t P = g.plane, CKK = g.C * g.KH * g.KW;
   const bool full = lanes == NV * V;
   alignas(64) float tmp[OB][NV * V];
   vec a[OB][NV];
@@ -104,7 +104,7 @@ void direct_dw_tile(const float* xp, const float* gy, float* gw, const DirectCon
                     int kh, int kw0, int64_t oh0, int64_t oh1) {
   using vec = typename T::vec;
   constexpr int V = T::V;
-  const int64_t P = g.OH * g.OW;
+  const int64_t P = g.plane;
   vec a[OB][NK];
   FAS_UNROLL
   for (int o = 0; o < OB; ++o)
