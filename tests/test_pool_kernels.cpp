@@ -21,7 +21,8 @@ struct Plane {
 std::vector<Plane> shapes() {
   std::vector<Plane> v = {{1, 1, 1}, {1, 2, 2}, {2, 3, 17}, {1, 2, 16}, {3, 5, 15}, {1, 4, 18}, {2, 7, 33}};
   Rng rng(5);
-  while (v.size() < 40) v.push_back({1 + (int64_t)rng.below(4), 1 + (int64_t)rng.below(20), 1 + (int64_t)rng.below(70)});
+  while (v.size() < 40)
+    v.push_back({1 + (int64_t)rng.below(4), 1 + (int64_t)rng.below(20), 1 + (int64_t)rng.below(70)});
   return v;
 }
 

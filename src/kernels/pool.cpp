@@ -127,7 +127,9 @@ void f32_upsample_nearest2d_backward(const float* gy, int64_t planes, int64_t h,
 // ---- 2x2 fast paths: the "scalar" variants are the references on the 2x2 geometry.
 
 namespace {
-PoolGeom geom2x2(int64_t planes, int64_t h, int64_t w) { return PoolGeom{planes, h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0}; }
+PoolGeom geom2x2(int64_t planes, int64_t h, int64_t w) {
+  return PoolGeom{planes, h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0};
+}
 bool is_2x2(const PoolGeom& g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pad_top == 0 && g.pad_left == 0 && g.oh == g.h / 2 &&
          g.ow == g.w / 2;
