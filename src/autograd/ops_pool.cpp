@@ -65,11 +65,14 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
     maxpool2d(x.data(), g, y.data(), nullptr, num_threads());
     return y;
   }
-  auto argmax = std::make_shared<std::vector<int32_t>>(y.numel());
-  maxpool2d(x.data(), g, y.data(), argmax->data(), num_threads());
+  // The int32 argmax lives in an uninitialised tensor's storage (same size as float, only ever
+  // accessed as int32): the kernel writes every entry, and large blocks are recycled per step.
+  Tensor argmax = Tensor::uninit({y.numel()});
+  static_assert(sizeof(int32_t) == sizeof(float), "argmax shares float storage");
+  maxpool2d(x.data(), g, y.data(), reinterpret_cast<int32_t*>(argmax.data()), num_threads());
   Tensor cx = x;
   record(y, "max_pool2d", {x}, [cx, g, argmax](const Tensor& gy) mutable {
-    maxpool2d_backward(gy.data(), argmax->data(), g, cx.grad_data(), num_threads());
+    maxpool2d_backward(gy.data(), reinterpret_cast<const int32_t*>(argmax.data()), g, cx.grad_data(), num_threads());
   });
   return y;
 }
