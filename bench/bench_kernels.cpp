@@ -85,6 +85,27 @@ void BM_ConvT3x3s2_128to64_32x32(benchmark::State& st) {
 }
 BENCHMARK(BM_ConvT3x3s2_128to64_32x32)->Unit(benchmark::kMillisecond);
 
+// A training step's three conv passes (forward, input gradient, weight + bias gradient) through
+// the op: the stacked AE's 16 -> 16 layer at 128x128 and its 3 -> 8 at 256x256 (direct kernels),
+// and a DCVAE 64 -> 128 layer at 64x64 (im2col + GEMM); 4 images.
+void conv_train_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, int64_t h) {
+  Tensor x = rand_tensor({n, c, h, h}, 1).set_requires_grad(true);
+  Tensor wt = rand_tensor({oc, c, 3, 3}, 2).set_requires_grad(true), b = rand_tensor({oc}, 3).set_requires_grad(true);
+  Tensor gy = rand_tensor({n, oc, h, h}, 4);
+  const Conv2dArgs a = conv_args_same(h, h, 3, 3, 1, 1);
+  for (auto _ : st) {
+    conv2d(x, wt, b, a).backward(gy);
+    benchmark::ClobberMemory();
+  }
+  set_gflops(st, 3 * 2.0 * n * oc * c * 9 * h * h);
+}
+void BM_ConvTrain3x3_16to16_128x128_b4(benchmark::State& st) { conv_train_bench(st, 4, 16, 16, 128); }
+BENCHMARK(BM_ConvTrain3x3_16to16_128x128_b4)->Unit(benchmark::kMillisecond);
+void BM_ConvTrain3x3_3to8_256x256_b4(benchmark::State& st) { conv_train_bench(st, 4, 3, 8, 256); }
+BENCHMARK(BM_ConvTrain3x3_3to8_256x256_b4)->Unit(benchmark::kMillisecond);
+void BM_ConvTrain3x3_64to128_64x64_b4(benchmark::State& st) { conv_train_bench(st, 4, 64, 128, 64); }
+BENCHMARK(BM_ConvTrain3x3_64to128_64x64_b4)->Unit(benchmark::kMillisecond);
+
 // ------------------------------------------------------------------ depthwise 3x3 (kernels)
 // MobileNetV2-lite face model shapes: channels, input H x W, stride.
 struct DwShape {

@@ -6,6 +6,8 @@
 
 #include "autograd/graph.h"
 #include "kernels/conv.h"
+#include "kernels/conv_direct.h"
+#include "kernels/cpu.h"
 #include "kernels/dwconv.h"
 #include "layers/conv.h"
 #include "testutil.h"
@@ -224,9 +226,10 @@ std::vector<float> rand_vec(int64_t n, Rng& rng) {
   return v;
 }
 
-::testing::AssertionResult close(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
+::testing::AssertionResult close(const std::vector<float>& a, const std::vector<float>& b, const std::string& what,
+                                 float tol = 1e-4f) {
   for (size_t i = 0; i < a.size(); ++i)
-    if (!(std::fabs(a[i] - b[i]) <= 1e-4f + 1e-4f * std::fabs(b[i])))
+    if (!(std::fabs(a[i] - b[i]) <= tol + tol * std::fabs(b[i])))
       return ::testing::AssertionFailure() << what << " element " << i << ": " << a[i] << " vs ref " << b[i];
   return ::testing::AssertionSuccess();
 }
@@ -272,6 +275,41 @@ std::vector<std::vector<float>> ref_passes(const ConvDims& d, const Buffers& B, 
   return {y, ya, gx, gw};
 }
 
+// A fast conv backend: the four pass drivers of kernels/conv.h's contract and its workspace size.
+struct ConvBackend {
+  size_t (*workspace)(const ConvDims&, ConvPass, int);
+  void (*fwd)(const ConvDims&, const float*, const float*, const float*, float*, bool, float*, int);
+  void (*bwd_input)(const ConvDims&, const float*, const float*, float*, float*, int);
+  void (*bwd_weight)(const ConvDims&, const float*, const float*, float*, float*, int);
+};
+const ConvBackend kGemm{f32_conv2d_gemm_workspace, f32_conv2d_fwd__gemm, f32_conv2d_bwd_input__gemm,
+                        f32_conv2d_bwd_weight__gemm};
+const ConvBackend kDirect{f32_conv2d_direct_workspace, f32_conv2d_fwd__direct, f32_conv2d_bwd_input__direct,
+                          f32_conv2d_bwd_weight__direct};
+
+// Runs the four passes of `be` on `threads` threads from the same priors as ref_passes and
+// expects them equal to `ref`; the workspace starts as NaN, so reading what a kernel did not
+// write shows. Returns the weight gradient.
+std::vector<float> expect_passes(const ConvBackend& be, const ConvDims& d, const Buffers& B,
+                                 const std::vector<std::vector<float>>& ref, const std::vector<float>& py,
+                                 const std::vector<float>& px, const std::vector<float>& pw, int threads,
+                                 const std::string& tag, float wtol = 1e-4f) {
+  std::vector<float> ws(std::max<size_t>({be.workspace(d, ConvPass::Fwd, threads),
+                                          be.workspace(d, ConvPass::BwdInput, threads),
+                                          be.workspace(d, ConvPass::BwdWeight, threads), size_t(1)}),
+                        NAN);
+  std::vector<float> y(py.size(), NAN), ya = py, gx = px, gw = pw;
+  be.fwd(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
+  be.fwd(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
+  be.bwd_input(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
+  be.bwd_weight(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
+  EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
+  EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
+  EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
+  EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag, wtol));
+  return gw;
+}
+
 }  // namespace
 
 TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
@@ -290,25 +328,33 @@ TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2}) {  // N up to 3: 2 threads also covers uneven batch shares
-      std::vector<float> ws(std::max<size_t>(
-          {f32_conv2d_gemm_workspace(d, ConvPass::Fwd, threads), f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, threads),
-           f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads), size_t(1)}), NAN);
-      std::vector<float> y(py.size()), ya = py, gx = px, gw = pw;
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
-      f32_conv2d_fwd__gemm(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
-      f32_conv2d_bwd_input__gemm(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
-      f32_conv2d_bwd_weight__gemm(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
-      const std::string tag = dims_str(d) + " threads " + std::to_string(threads);
-      EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
-      EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
-      EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
-      EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag));
-    }
+    for (int threads : {1, 2})  // N up to 3: 2 threads also covers uneven batch shares
+      expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
     ++tested;
   }
   EXPECT_GE(tested, 40);
   EXPECT_GE(pointwise, 10);
+}
+
+// Wide layers: the GEMM path builds im2col for bands of output rows (conv_gemm.cpp); with
+// K*OW this large a band holds a few rows, so these run several bands and a ragged last one.
+TEST(ConvKernels, GemmRowBandsEqualReference) {
+  Rng rng(26);
+  for (int it = 0; it < 6; ++it) {
+    ConvDims d;
+    d.N = 1 + it % 2, d.groups = it % 3 == 2 ? 2 : 1;
+    d.C = d.groups * (36 + it), d.OC = d.groups * (3 + it);
+    d.KH = 3, d.KW = 3 + it % 2, d.sh = d.sw = 1 + it % 2;
+    d.H = (13 + it) * d.sh, d.W = (61 + 3 * it) * d.sw, d.pt = d.pl = 1;
+    d.OH = conv_out_size(d.H, d.KH, d.sh, 1, 1), d.OW = conv_out_size(d.W, d.KW, d.sw, 1, 1);
+    const int64_t band = std::max(96 * 1024 / (d.K() * d.OW), (256 + d.OW - 1) / d.OW);  // conv_gemm.cpp
+    ASSERT_LT(band, d.OH) << "expected several row bands";
+    Buffers B(d, rng);
+    auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
+    auto ref = ref_passes(d, B, py, px, pw);
+    for (int threads : {1, 2})
+      expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
+  }
 }
 
 TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
@@ -337,6 +383,78 @@ TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
     ++tested;
   }
   EXPECT_GE(tested, 40);
+}
+
+// The direct stride-1 kernels (every ISA the CPU has) equal the reference: ragged channel counts
+// (not multiples of the 4-channel tile or any vector width), rows from 1 to beyond three vectors
+// of 16, kernels 1..5 with paddings up to 4 (larger than the kernel: the input-gradient conv
+// then crops), 1-3 threads over 1-3 images (both the batch split and the row-band split).
+TEST(ConvKernels, DirectEqualsReferenceOnRaggedShapesEveryIsa) {
+  const Isa saved = active_isa();
+  Rng rng(25);
+  auto run = [&](const ConvDims& d, float wtol) {
+    Buffers B(d, rng);
+    auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
+    auto ref = ref_passes(d, B, py, px, pw);
+    for (Isa isa : available_isas()) {
+      set_active_isa(isa);
+      for (int threads : {1, 2, 3}) {
+        const std::string tag = dims_str(d) + " " + isa_name(isa) + " threads " + std::to_string(threads);
+        const std::vector<float> gw = expect_passes(kDirect, d, B, ref, py, px, pw, threads, tag, wtol);
+        std::vector<float> gw2 = pw, ws(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, threads) + 1);
+        f32_conv2d_bwd_weight__direct(d, B.x.data(), B.gy.data(), gw2.data(), ws.data(), threads);
+        EXPECT_EQ(gw, gw2) << "same thread count: bit-identical weight gradient; " << tag;
+      }
+    }
+  };
+  int tested = 0;
+  for (int it = 0; it < 60; ++it) {
+    ConvDims d;
+    d.N = 1 + rng.below(3), d.C = 1 + rng.below(19), d.OC = 1 + rng.below(19);
+    d.H = 1 + rng.below(12), d.W = 1 + rng.below(70);
+    d.KH = 1 + (int)rng.below(5), d.KW = 1 + (int)rng.below(5);
+    d.pt = (int)rng.below(5), d.pl = (int)rng.below(5);
+    d.OH = conv_out_size(d.H, d.KH, 1, d.pt, (int)rng.below(5));
+    d.OW = conv_out_size(d.W, d.KW, 1, d.pl, (int)rng.below(5));
+    if (d.OH < 1 || d.OW < 1 || !conv2d_direct_suits(d)) continue;
+    run(d, 1e-4f);
+    ++tested;
+  }
+  EXPECT_GE(tested, 30);
+  // Tall, wide images: the batch-split passes pad and run several row bands per image (about
+  // 256 KB of padded rows each, conv_direct.cpp), the last one ragged.
+  for (int64_t C : {16, 5}) {
+    ConvDims d;
+    d.N = 2, d.C = C, d.OC = 21 - C, d.H = 45, d.W = 301, d.KH = 3, d.KW = 2, d.pt = 1, d.pl = 0;
+    d.OH = conv_out_size(d.H, 3, 1, 1, 2), d.OW = conv_out_size(d.W, 2, 1, 0, 1);
+    const int64_t band = 64 * 1024 / (std::min(d.C, d.OC) * direct_conv_padded_width(d.OW, d.KW)) - 2;
+    ASSERT_LT(band, d.OH) << "expected several row bands in every pass";
+    ASSERT_TRUE(conv2d_direct_suits(d));
+    // Each weight gradient sums 27,692 products; the reference's own sequential float rounding
+    // is about 3e-4 there, so the weight gradient gets a tolerance of 2e-3.
+    run(d, 2e-3f);
+  }
+  set_active_isa(saved);
+}
+
+// The bias gradient (eight running sums per channel, channels over threads) equals a plain
+// double-precision sum on ragged plane sizes, for 1 and 2 threads.
+TEST(ConvKernels, BiasGradEqualsPlainSum) {
+  Rng rng(27);
+  for (int64_t P : {1, 7, 8, 9, 63, 4099}) {
+    const int64_t N = 3, C = 5;
+    auto g = rand_vec(N * C * P, rng), prior = rand_vec(C, rng);
+    for (int threads : {1, 2}) {
+      std::vector<float> gb = prior;
+      f32_conv2d_bwd_bias(N, C, P, g.data(), gb.data(), threads);
+      for (int64_t c = 0; c < C; ++c) {
+        double s = prior[c];
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t i = 0; i < P; ++i) s += g[(n * C + c) * P + i];
+        EXPECT_NEAR(gb[c], s, 1e-5 * (1 + std::sqrt((double)N * P))) << "P " << P << " threads " << threads;
+      }
+    }
+  }
 }
 
 // Ops large enough to run multithreaded (the op sizes the workspace and picks the kernel) equal

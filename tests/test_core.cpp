@@ -21,6 +21,28 @@ TEST(Tensor, AlignedZeroedAndViews) {
   EXPECT_THROW(Tensor::empty({1, 1, 1, 1, 1, 1}), Error);
 }
 
+// Large blocks are recycled through the storage cache: a recycled block must still come back
+// zeroed from empty() (and aligned), while uninit() skips the fill; grads stay zeroed.
+TEST(Tensor, RecycledLargeBlocksAreZeroedByEmpty) {
+  const Shape big = {3, 512, 700};  // 4.1 MB: cached size class
+  const float* first = nullptr;
+  {
+    Tensor a = Tensor::full(big, 7.f);
+    first = a.data();
+  }
+  Tensor b = Tensor::empty(big);  // most likely the same block as `a`
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % 64, 0u);
+  const char* how = b.data() == first ? " (recycled block)" : " (fresh block)";
+  for (int64_t i = 0; i < b.numel(); ++i) ASSERT_EQ(b.data()[i], 0.f) << "element " << i << how;
+  { Tensor c = Tensor::full(big, 3.f); }
+  Tensor d = Tensor::uninit(big);
+  EXPECT_EQ(d.numel(), b.numel());
+  d.set_requires_grad(true);
+  { Tensor e = Tensor::full(big, 5.f); }
+  const float* g = d.grad_data();
+  for (int64_t i = 0; i < d.numel(); ++i) ASSERT_EQ(g[i], 0.f) << "grad element " << i;
+}
+
 TEST(Tensor, ShapeErrorsNameOpAndShapes) {
   Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({3, 2});
   try {

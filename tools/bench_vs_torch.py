@@ -3,7 +3,9 @@
 
 usage: tools/bench_vs_torch.py [--build DIR] [--out bench/RESULTS.md] [--quick] [--no-kernels]
 
-fas runs bench/bench_models.cpp (Google Benchmark; the same layer stacks as tools/torch_ref.py),
+fas runs bench/bench_models.cpp (Google Benchmark; the models of tools/torch_ref.py: CNN8, AE1 and
+DCVAE as the same layer stacks, MobileNetV2-lite as the model class, its "engine" rows through the
+inference engine MobileNetV2Infer),
 PyTorch runs tools/torch_ref.py with Debian's /usr/bin/python3 (torch 1.13). Each row runs both
 one after the other with the same thread count (FAS_NUM_THREADS / torch.set_num_threads).
 Prints the table and writes it, with the CPU name, into bench/RESULTS.md (the section between
@@ -20,9 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (label, torch model, torch mode, batch, threads, fas benchmark name, torch iterations)
 ROWS = [
     ("MobileNetV2-lite face 2x250x200 inference", "mnv2nir", "infer", 1, 1, "mnv2_infer/mnv2nir_infer", 100),
-    ("  same, fas lean path vs PyTorch jit.freeze+optimize", "mnv2nir", "infer_opt", 1, 1, "mnv2_infer/mnv2nir_infer_lean", 200),
+    ("  same, fas inference engine vs PyTorch jit.freeze+optimize", "mnv2nir", "infer_opt", 1, 1, "mnv2_infer/mnv2nir_infer_lean", 200),
     ("MobileNetV2-lite 3x128x128 inference", "mnv2", "infer", 1, 1, "mnv2_infer/mnv2_infer", 100),
-    ("  same, fas lean path vs PyTorch jit.freeze+optimize", "mnv2", "infer_opt", 1, 1, "mnv2_infer/mnv2_infer_lean", 300),
+    ("  same, fas inference engine vs PyTorch jit.freeze+optimize", "mnv2", "infer_opt", 1, 1, "mnv2_infer/mnv2_infer_lean", 300),
     ("MobileNetV2-lite training 3x128x128, batch 32", "mnv2", "train", 32, 2, "mnv2_train/mnv2_train", 5),
     ("stacked-AE layer 1 training 256x256x3, batch 16", "ae1", "train", 16, 2, "ae1_train", 3),
     ("DCVAE training 128x128x1, batch 16", "dcvae", "train", 16, 2, "dcvae_train", 1),

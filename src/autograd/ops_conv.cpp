@@ -1,7 +1,8 @@
 // conv2d and conv_transpose2d with TF/Keras padding rules. Kernel choice: depthwise
 // (groups == C == OC) -> direct kernel (3x3 with stride 1 or 2: the SIMD kernels/dwconv3x3.h,
-// other sizes: kernels/dwconv.h); everything else -> im2col/col2im +
-// OpenBLAS GEMM (kernels/conv.h). The op owns the GEMM workspace; kernels never allocate.
+// other sizes: kernels/dwconv.h); narrow stride-1 convs -> direct SIMD kernels
+// (kernels/conv_direct.h); everything else -> im2col/col2im + OpenBLAS GEMM (kernels/conv.h).
+// The op owns the workspaces; kernels never allocate.
 // A transposed conv is the input gradient of the conv whose input is the transposed conv's
 // output, so both ops share the same three conv passes with the roles swapped.
 #include <omp.h>
@@ -16,6 +17,7 @@
 #include "autograd/ops.h"
 #include "kernels/conv.h"
 #include "kernels/conv1x1.h"
+#include "kernels/conv_direct.h"
 #include "kernels/dwconv.h"
 #include "kernels/dwconv3x3.h"
 
@@ -79,6 +81,8 @@ void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b,
       f(x + n * d.C * d.HW(), w, b, y + n * d.OC * d.OHW(), d.C, d.OC, d.HW(), -INFINITY, INFINITY);
     return;
   }
+  if (conv2d_direct_suits(d))
+    return f32_conv2d_fwd__direct(d, x, w, b, y, acc, workspace(f32_conv2d_direct_workspace(d, ConvPass::Fwd, T)), T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
   f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }
@@ -87,6 +91,9 @@ void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* g
   const int T = threads_for(d);
   if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, g, d.sh, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
+  if (conv2d_direct_suits(d))
+    return f32_conv2d_bwd_input__direct(d, gy, w, gx, workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdInput, T)),
+                                        T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
   f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T);
 }
@@ -95,6 +102,9 @@ void pass_bwd_weight(const ConvDims& d, const float* x, const float* gy, float* 
   const int T = threads_for(d);
   if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_weight(x, gy, gw, d.N, d.C, g, d.sh, T);
   if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_weight__scalar(d, x, gy, gw, T);
+  if (conv2d_direct_suits(d))
+    return f32_conv2d_bwd_weight__direct(d, x, gy, gw,
+                                         workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, T)), T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, T));
   f32_conv2d_bwd_weight__gemm(d, x, gy, gw, ws, T);
 }
@@ -205,7 +215,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   d.OW = conv_out_size(d.W, d.KW, d.sw, a.pad_left, a.pad_right, d.dw);
   if (d.OH < 1 || d.OW < 1) fail("conv2d: kernel larger than padded input; " + shapes + geo);
 
-  Tensor y = Tensor::empty({d.N, d.OC, d.OH, d.OW});
+  Tensor y = Tensor::uninit({d.N, d.OC, d.OH, d.OW});
   pass_fwd(d, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data(), false);
   std::vector<Tensor> ins = {x, w};
   if (b.defined()) ins.push_back(b);
@@ -213,7 +223,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   record(y, "conv2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
     if (cx.requires_grad()) pass_bwd_input(d, gy.data(), cw.data(), cx.grad_data());
     if (cw.requires_grad()) pass_bwd_weight(d, cx.data(), gy.data(), cw.grad_data());
-    if (cb.defined() && cb.requires_grad()) f32_conv2d_bwd_bias(d.N, d.OC, d.OHW(), gy.data(), cb.grad_data());
+    if (cb.defined() && cb.requires_grad())
+      f32_conv2d_bwd_bias(d.N, d.OC, d.OHW(), gy.data(), cb.grad_data(), omp_get_max_threads());
   });
   return y;
 }
@@ -262,7 +273,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
   record(y, "conv_transpose2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
     if (cx.requires_grad()) pass_fwd(d, gy.data(), cw.data(), nullptr, cx.grad_data(), true);
     if (cw.requires_grad()) pass_bwd_weight(d, gy.data(), cx.data(), cw.grad_data());
-    if (cb.defined() && cb.requires_grad()) f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data());
+    if (cb.defined() && cb.requires_grad())
+      f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data(), omp_get_max_threads());
   });
   return y;
 }

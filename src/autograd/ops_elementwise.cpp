@@ -3,11 +3,22 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "kernels/cpu.h"
 #include "kernels/elementwise.h"
 
 namespace fas {
 
 namespace {
+
+// Runs f(i0, i1) over [0, n) split into one contiguous range per thread when n is large enough
+// to pay for waking the team. Only for elementwise work: the result does not depend on the split.
+template <class F>
+void parallel_range(int64_t n, F f) {
+  const int T = n >= (int64_t(1) << 17) ? num_threads() : 1;
+  if (T <= 1) return f(int64_t(0), n);
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int t = 0; t < T; ++t) f(n * t / T, n * (t + 1) / T);
+}
 
 void check_binary(const char* op, const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() && b.numel() != 1)
@@ -19,13 +30,15 @@ void check_binary(const char* op, const Tensor& a, const Tensor& b) {
 template <class F, class DF>
 Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
   check_binary(name, a, b);
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   const bool bs = b.numel() == 1 && a.numel() != 1;
   const float* pa = a.data();
   const float* pb = b.data();
   float* py = y.data();
-  for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i], pb[bs ? 0 : i]);
+  parallel_range(n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) py[i] = f(pa[i], pb[bs ? 0 : i]);
+  });
   Tensor ca = a, cb = b;
   record(y, name, {a, b}, [ca, cb, bs, n, df](const Tensor& gy) mutable {
     const float* g = gy.data();
@@ -53,18 +66,22 @@ Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
 // y = f(x); dfdx(x, y) gives the local derivative from the input and output values.
 template <class F, class DF>
 Tensor unary(const char* name, const Tensor& a, F f, DF dfdx) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
   const float* pa = a.data();
   float* py = y.data();
-  for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i]);
+  parallel_range(n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) py[i] = f(pa[i]);
+  });
   Tensor ca = a, cy = y.detach();
   record(y, name, {a}, [ca, cy, n, dfdx](const Tensor& gy) mutable {
     const float* g = gy.data();
     const float* px = ca.data();
     const float* py = cy.data();
     float* gx = ca.grad_data();
-    for (int64_t i = 0; i < n; ++i) gx[i] += g[i] * dfdx(px[i], py[i]);
+    parallel_range(n, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) gx[i] += g[i] * dfdx(px[i], py[i]);
+    });
   });
   return y;
 }
@@ -73,13 +90,17 @@ Tensor unary(const char* name, const Tensor& a, F f, DF dfdx) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) {  // the common case (residual adds): SIMD kernel both ways
-    Tensor y = Tensor::empty(a.shape());
+    Tensor y = Tensor::uninit(a.shape());
     const int64_t n = a.numel();
-    elementwise_kernels().vadd(a.data(), b.data(), y.data(), n);
+    const VAddFn vadd = elementwise_kernels().vadd;
+    parallel_range(n, [&](int64_t i0, int64_t i1) { vadd(a.data() + i0, b.data() + i0, y.data() + i0, i1 - i0); });
     Tensor ca = a, cb = b;
-    record(y, "add", {a, b}, [ca, cb, n](const Tensor& gy) mutable {
+    record(y, "add", {a, b}, [ca, cb, n, vadd](const Tensor& gy) mutable {
       for (Tensor* t : {&ca, &cb})
-        if (t->requires_grad()) elementwise_kernels().vadd(t->grad_data(), gy.data(), t->grad_data(), n);
+        if (t->requires_grad()) {
+          float* g = t->grad_data();
+          parallel_range(n, [&](int64_t i0, int64_t i1) { vadd(g + i0, gy.data() + i0, g + i0, i1 - i0); });
+        }
     });
     return y;
   }
@@ -128,12 +149,16 @@ Tensor abs(const Tensor& a) {
 // relu and relu6 are clamps: forward and backward run the dispatched SIMD kernels.
 namespace {
 Tensor clamp_op(const char* name, const Tensor& a, float lo, float hi) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
-  elementwise_kernels().vclamp(a.data(), y.data(), n, lo, hi);
+  const ElementwiseKernels& k = elementwise_kernels();
+  parallel_range(n, [&](int64_t i0, int64_t i1) { k.vclamp(a.data() + i0, y.data() + i0, i1 - i0, lo, hi); });
   Tensor ca = a;
-  record(y, name, {a}, [ca, n, lo, hi](const Tensor& gy) mutable {
-    elementwise_kernels().vclamp_grad(ca.data(), gy.data(), ca.grad_data(), n, lo, hi);
+  record(y, name, {a}, [ca, n, lo, hi, &k](const Tensor& gy) mutable {
+    float* gx = ca.grad_data();
+    parallel_range(n, [&](int64_t i0, int64_t i1) {
+      k.vclamp_grad(ca.data() + i0, gy.data() + i0, gx + i0, i1 - i0, lo, hi);
+    });
   });
   return y;
 }
@@ -147,12 +172,14 @@ Tensor leaky_relu(const Tensor& a, float slope) {
 // tanh: the dispatched SIMD rational approximation (within 2e-6 of std::tanh; the Scalar ISA
 // uses std::tanh itself), backward from the output.
 Tensor tanh(const Tensor& a) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::uninit(a.shape());
   const int64_t n = a.numel();
-  elementwise_kernels().vtanh(a.data(), y.data(), n);
+  const ElementwiseKernels& k = elementwise_kernels();
+  parallel_range(n, [&](int64_t i0, int64_t i1) { k.vtanh(a.data() + i0, y.data() + i0, i1 - i0); });
   Tensor ca = a, cy = y.detach();
-  record(y, "tanh", {a}, [ca, cy, n](const Tensor& gy) mutable {
-    elementwise_kernels().vtanh_grad(cy.data(), gy.data(), ca.grad_data(), n);
+  record(y, "tanh", {a}, [ca, cy, n, &k](const Tensor& gy) mutable {
+    float* gx = ca.grad_data();
+    parallel_range(n, [&](int64_t i0, int64_t i1) { k.vtanh_grad(cy.data() + i0, gy.data() + i0, gx + i0, i1 - i0); });
   });
   return y;
 }

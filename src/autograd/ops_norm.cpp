@@ -1,4 +1,5 @@
 // Batch normalisation over [N, C] or [N, C, H, W] (loops in kernels/batchnorm.h).
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -66,12 +67,20 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     scale[c] = g * istd[c];
     shift[c] = (beta.defined() ? beta.data()[c] : 0.f) - mean[c] * scale[c];
   }
-  Tensor y = Tensor::empty(x.shape());
-  if (S >= 8)  // feature maps: the dispatched SIMD kernel (same formula, fused multiply-add)
-    elementwise_kernels().vscaleshift_clamp(x.data(), scale.data(), shift.data(), y.data(), N, C, S, -INFINITY,
-                                            INFINITY);
-  else
+  Tensor y = Tensor::uninit(x.shape());
+  if (S >= 8) {  // feature maps: the dispatched SIMD kernel (same formula, fused multiply-add); images
+                 // split over the threads
+    const VScaleShiftClampFn f = elementwise_kernels().vscaleshift_clamp;
+    const int TB = (int)std::min<int64_t>(T, N);
+#pragma omp parallel for num_threads(TB) schedule(static)
+    for (int t = 0; t < TB; ++t) {
+      const int64_t n0 = N * t / TB, n1 = N * (t + 1) / TB;
+      f(x.data() + n0 * C * S, scale.data(), shift.data(), y.data() + n0 * C * S, n1 - n0, C, S, -INFINITY,
+        INFINITY);
+    }
+  } else {
     f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
+  }
 
   std::vector<Tensor> ins = {x};
   if (gamma.defined()) ins.push_back(gamma), ins.push_back(beta);

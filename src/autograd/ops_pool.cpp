@@ -1,4 +1,4 @@
-// Pooling and nearest upsampling ops (loops in kernels/pool.h).
+// Pooling and nearest upsampling ops (kernels/pool.h: threaded drivers, SIMD 2x2 fast paths).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -6,6 +6,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "kernels/cpu.h"
 #include "kernels/pool.h"
 
 namespace fas {
@@ -59,23 +60,26 @@ Pool2dArgs pool_args_same(int64_t in_h, int64_t in_w, int kh, int kw, int stride
 
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("max_pool2d", x, args);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), g.oh, g.ow});
   if (!needs_grad({&x})) {  // inference: no argmax bookkeeping
-    f32_maxpool2d(x.data(), g, y.data(), nullptr);
+    maxpool2d(x.data(), g, y.data(), nullptr, num_threads());
     return y;
   }
-  auto argmax = std::make_shared<std::vector<int32_t>>(y.numel());
-  f32_maxpool2d(x.data(), g, y.data(), argmax->data());
+  // The int32 argmax lives in an uninitialised tensor's storage (same size as float, only ever
+  // accessed as int32): the kernel writes every entry, and large blocks are recycled per step.
+  Tensor argmax = Tensor::uninit({y.numel()});
+  static_assert(sizeof(int32_t) == sizeof(float), "argmax shares float storage");
+  maxpool2d(x.data(), g, y.data(), reinterpret_cast<int32_t*>(argmax.data()), num_threads());
   Tensor cx = x;
   record(y, "max_pool2d", {x}, [cx, g, argmax](const Tensor& gy) mutable {
-    f32_maxpool2d_backward(gy.data(), argmax->data(), g, cx.grad_data());
+    maxpool2d_backward(gy.data(), reinterpret_cast<const int32_t*>(argmax.data()), g, cx.grad_data(), num_threads());
   });
   return y;
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& args) {
   const PoolGeom g = pool_geom("avg_pool2d", x, args);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), g.oh, g.ow});
   const bool inc = args.count_include_pad;
   f32_avgpool2d(x.data(), g, inc, y.data());
   Tensor cx = x;
@@ -89,7 +93,7 @@ Tensor global_avg_pool2d(const Tensor& x) {
   check_nchw("global_avg_pool2d", x);
   const int64_t planes = x.size(0) * x.size(1), size = x.size(2) * x.size(3);
   if (size == 0) fail("global_avg_pool2d: empty spatial size in " + shape_str(x.shape()));
-  Tensor y = Tensor::empty({x.size(0), x.size(1)});
+  Tensor y = Tensor::uninit({x.size(0), x.size(1)});
   f32_global_avgpool(x.data(), planes, size, y.data());
   Tensor cx = x;
   record(y, "global_avg_pool2d", {x}, [cx, planes, size](const Tensor& gy) mutable {
@@ -104,11 +108,11 @@ Tensor upsample_nearest2d(const Tensor& x, int scale_h, int scale_w) {
     fail("upsample_nearest2d: scale must be >= 1, got " + std::to_string(scale_h) + "x" + std::to_string(scale_w) +
          " for input " + shape_str(x.shape()));
   const int64_t planes = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
-  Tensor y = Tensor::empty({x.size(0), x.size(1), H * scale_h, W * scale_w});
-  f32_upsample_nearest2d(x.data(), planes, H, W, scale_h, scale_w, y.data());
+  Tensor y = Tensor::uninit({x.size(0), x.size(1), H * scale_h, W * scale_w});
+  upsample_nearest2d(x.data(), planes, H, W, scale_h, scale_w, y.data(), num_threads());
   Tensor cx = x;
   record(y, "upsample_nearest2d", {x}, [cx, planes, H, W, scale_h, scale_w](const Tensor& gy) mutable {
-    f32_upsample_nearest2d_backward(gy.data(), planes, H, W, scale_h, scale_w, cx.grad_data());
+    upsample_nearest2d_backward(gy.data(), planes, H, W, scale_h, scale_w, cx.grad_data(), num_threads());
   });
   return y;
 }

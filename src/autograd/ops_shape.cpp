@@ -45,7 +45,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   }
   int64_t outer, inner;
   outer_inner(out, d, &outer, &inner);
-  Tensor y = Tensor::empty(out);
+  Tensor y = Tensor::uninit(out);
   const int64_t yrow = out[d] * inner;
   int64_t off = 0;
   for (auto& x : xs) {
@@ -85,7 +85,7 @@ std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& sizes, in
   for (auto sz : sizes) {
     Shape s = a.shape();
     s[d] = sz;
-    Tensor y = Tensor::empty(s);
+    Tensor y = Tensor::uninit(s);
     const int64_t row = sz * inner;
     for (int64_t o = 0; o < outer; ++o) std::memcpy(y.data() + o * row, a.data() + o * arow + off, sizeof(float) * row);
     Tensor ca = a;

@@ -18,8 +18,9 @@ void f32_conv2d_fwd__ref(const ConvDims& d, const float* x, const float* w, cons
                          bool accumulate);
 void f32_conv2d_bwd_input__ref(const ConvDims& d, const float* gy, const float* w, float* gx);
 void f32_conv2d_bwd_weight__ref(const ConvDims& d, const float* x, const float* gy, float* gw);
-// gb[c] += sum of g [N, C, P] over N and P (bias gradient of conv and transposed conv).
-void f32_conv2d_bwd_bias(int64_t N, int64_t C, int64_t P, const float* g, float* gb);
+// gb[c] += sum of g [N, C, P] over N and P (bias gradient of conv and transposed conv), channels
+// split over `threads`.
+void f32_conv2d_bwd_bias(int64_t N, int64_t C, int64_t P, const float* g, float* gb, int threads = 1);
 
 // One image, one group: x_g [Cg, H, W] <-> col [Cg*KH*KW, OH*OW]. col2im adds into x_g.
 void f32_im2col(const ConvDims& d, const float* x_g, float* col);

@@ -3,26 +3,30 @@
 //   fwd:        y_ng [OCg, P]  = w_g [OCg, K] * col [K, P]           (col = im2col(x_ng))
 //   bwd_input:  col [K, P]     = w_g^T * gy_ng [OCg, P];  x_ng += col2im(col)
 //   bwd_weight: gw_g [OCg, K] += gy_ng * col^T
+// col is built for a band of output rows at a time (band_rows), so it stays in cache.
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "kernels/conv.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 
 namespace fas {
 
-// Shared walk of im2col / col2im: for each (c, kh, kw) row of col and each output row oh, calls
-// f(col_row_ptr, x_index_base, lo, hi) where outputs ow in [lo, hi) read x_g[base + ow*sw]; the
-// rest of that col row segment is padding.
+// Shared walk of im2col / col2im over output rows [oh0, oh1): col is [K][(oh1 - oh0) * OW]. For
+// each (c, kh, kw) row of col and each output row oh, calls the copy for outputs ow in [lo, hi)
+// that read x_g[base + ow*sw]; the rest of that col row segment is padding.
 template <bool kToCol>
-static void im2col_walk(const ConvDims& d, float* col, float* x_g) {
-  const int64_t P = d.OHW();
+static void im2col_walk(const ConvDims& d, float* col, float* x_g, int64_t oh0, int64_t oh1) {
+  const int64_t P = (oh1 - oh0) * d.OW;
+  const VAddFn vadd = elementwise_kernels().vadd;
   for (int64_t c = 0; c < d.Cg(); ++c)
     for (int kh = 0; kh < d.KH; ++kh) {
       int64_t ohlo, ohhi;
       conv_valid_range((int64_t)kh * d.dh - d.pt, d.sh, d.H, d.OH, &ohlo, &ohhi);
+      ohlo = std::min(std::max(ohlo, oh0), oh1), ohhi = std::min(std::max(ohhi, ohlo), oh1);
       for (int kw = 0; kw < d.KW; ++kw) {
         const int64_t off = (int64_t)kw * d.dw - d.pl;
         int64_t lo, hi;
@@ -30,11 +34,11 @@ static void im2col_walk(const ConvDims& d, float* col, float* x_g) {
         float* row = col + ((c * d.KH + kh) * d.KW + kw) * P;
         float* xc = x_g + c * d.HW();
         if (kToCol) {  // padding rows and columns read as zero
-          std::memset(row, 0, sizeof(float) * ohlo * d.OW);
-          std::memset(row + ohhi * d.OW, 0, sizeof(float) * (d.OH - ohhi) * d.OW);
+          std::memset(row, 0, sizeof(float) * (ohlo - oh0) * d.OW);
+          std::memset(row + (ohhi - oh0) * d.OW, 0, sizeof(float) * (oh1 - ohhi) * d.OW);
         }
         for (int64_t oh = ohlo; oh < ohhi; ++oh) {
-          float* r = row + oh * d.OW;
+          float* r = row + (oh - oh0) * d.OW;
           float* xr = xc + (oh * d.sh - d.pt + (int64_t)kh * d.dh) * d.W;
           if (kToCol) {
             for (int64_t ow = 0; ow < lo; ++ow) r[ow] = 0.f;
@@ -43,6 +47,8 @@ static void im2col_walk(const ConvDims& d, float* col, float* x_g) {
             else
               for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * d.sw + off];
             for (int64_t ow = hi; ow < d.OW; ++ow) r[ow] = 0.f;
+          } else if (d.sw == 1) {
+            vadd(xr + lo + off, r + lo, xr + lo + off, hi - lo);
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) xr[ow * d.sw + off] += r[ow];
           }
@@ -52,11 +58,11 @@ static void im2col_walk(const ConvDims& d, float* col, float* x_g) {
 }
 
 void f32_im2col(const ConvDims& d, const float* x_g, float* col) {
-  im2col_walk<true>(d, col, const_cast<float*>(x_g));  // reads x_g only
+  im2col_walk<true>(d, col, const_cast<float*>(x_g), 0, d.OH);  // reads x_g only
 }
 
 void f32_col2im(const ConvDims& d, const float* col, float* x_g) {
-  im2col_walk<false>(d, const_cast<float*>(col), x_g);  // reads col only
+  im2col_walk<false>(d, const_cast<float*>(col), x_g, 0, d.OH);  // reads col only
 }
 
 bool conv2d_is_pointwise(const ConvDims& d) {
@@ -64,7 +70,19 @@ bool conv2d_is_pointwise(const ConvDims& d) {
          d.OW == d.W;
 }
 
-static size_t col_floats(const ConvDims& d) { return conv2d_is_pointwise(d) ? 0 : (size_t)(d.K() * d.OHW()); }
+// The column matrix is built for a band of output rows at a time, sized to stay in L2 with the
+// GEMM's packed panels (a whole image's K x OH*OW matrix can be tens of MB: written once and read
+// back from memory). At least 256 columns per band, so each GEMM keeps a reasonable width.
+constexpr int64_t kColBandFloats = 96 * 1024;
+static int64_t band_rows(const ConvDims& d) {
+  const int64_t by_cache = kColBandFloats / std::max<int64_t>(1, d.K() * d.OW);
+  const int64_t min_rows = (256 + d.OW - 1) / d.OW;
+  return std::min<int64_t>(d.OH, std::max<int64_t>({by_cache, min_rows, 1}));
+}
+
+static size_t col_floats(const ConvDims& d) {
+  return conv2d_is_pointwise(d) ? 0 : (size_t)(d.K() * band_rows(d) * d.OW);
+}
 
 static int batch_threads(const ConvDims& d, int threads) {
   return (int)std::max<int64_t>(1, std::min<int64_t>(threads, d.N));
@@ -77,6 +95,18 @@ size_t f32_conv2d_gemm_workspace(const ConvDims& d, ConvPass pass, int threads) 
   return per_thread * (size_t)T;
 }
 
+// Calls f(oh0, oh1, col_ld) for the row bands of one image; pointwise convs are one band read
+// straight from the image (col_ld = OH*OW).
+template <class F>
+static void for_bands(const ConvDims& d, F f) {
+  if (conv2d_is_pointwise(d)) return f(int64_t(0), d.OH, d.OHW());
+  const int64_t rows = band_rows(d);
+  for (int64_t oh0 = 0; oh0 < d.OH; oh0 += rows) {
+    const int64_t oh1 = std::min(d.OH, oh0 + rows);
+    f(oh0, oh1, (oh1 - oh0) * d.OW);
+  }
+}
+
 void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
                           bool accumulate, float* ws, int threads) {
   const bool pw = conv2d_is_pointwise(d);
@@ -87,15 +117,18 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
     float* col = pw ? nullptr : ws + (size_t)omp_get_thread_num() * colsz;
     for (int64_t g = 0; g < d.groups; ++g) {
       const float* xg = x + (n * d.C + g * Cg) * d.HW();
-      if (!pw) f32_im2col(d, xg, col);
       float* yg = y + (n * d.OC + g * OCg) * P;
-      sgemm(false, false, OCg, P, K, 1.f, w + g * OCg * K, K, pw ? xg : col, P, accumulate ? 1.f : 0.f, yg, P);
-      if (b)
-        for (int64_t o = 0; o < OCg; ++o) {
-          const float bv = b[g * OCg + o];
-          float* r = yg + o * P;
-          for (int64_t i = 0; i < P; ++i) r[i] += bv;
-        }
+      for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
+        if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
+        if (b)  // the bias goes in first (this band of y is in cache), then the GEMM adds onto it
+          for (int64_t o = 0; o < OCg; ++o) {
+            const float bv = b[g * OCg + o];
+            float* r = yg + o * P + oh0 * d.OW;
+            for (int64_t i = 0; i < ld; ++i) r[i] = (accumulate ? r[i] : 0.f) + bv;
+          }
+        sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
+              yg + oh0 * d.OW, P);
+      });
     }
   }
 }
@@ -111,12 +144,14 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
     for (int64_t g = 0; g < d.groups; ++g) {
       const float* gyg = gy + (n * d.OC + g * OCg) * P;
       float* gxg = gx + (n * d.C + g * Cg) * d.HW();
-      if (pw) {  // col2im of a pointwise conv is the identity: accumulate straight into gx
-        sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, 1.f, gxg, P);
-      } else {
-        sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, 0.f, col, P);
-        f32_col2im(d, col, gxg);
-      }
+      for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
+        if (pw) {  // col2im of a pointwise conv is the identity: accumulate straight into gx
+          sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, 1.f, gxg, P);
+        } else {
+          sgemm(true, false, K, ld, OCg, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
+          im2col_walk<false>(d, col, gxg, oh0, oh1);
+        }
+      });
     }
   }
 }
@@ -129,9 +164,11 @@ static void bwd_weight_images(const ConvDims& d, const float* x, const float* gy
   for (int64_t n = n0; n < n1; ++n)
     for (int64_t g = 0; g < d.groups; ++g) {
       const float* xg = x + (n * d.C + g * Cg) * d.HW();
-      if (!pw) f32_im2col(d, xg, col);
-      sgemm(false, true, OCg, K, P, 1.f, gy + (n * d.OC + g * OCg) * P, P, pw ? xg : col, P, 1.f,
-            gw_all + g * OCg * K, K);
+      const float* gyg = gy + (n * d.OC + g * OCg) * P;
+      for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
+        if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
+        sgemm(false, true, OCg, K, ld, 1.f, gyg + oh0 * d.OW, P, pw ? xg : col, ld, 1.f, gw_all + g * OCg * K, K);
+      });
     }
 }
 

@@ -51,14 +51,21 @@ void f32_conv2d_bwd_weight__ref(const ConvDims& d, const float* x, const float* 
   for_each_tap(d, [&](int64_t xi, int64_t wi, int64_t yi) { gw[wi] += x[xi] * gy[yi]; });
 }
 
-void f32_conv2d_bwd_bias(int64_t N, int64_t C, int64_t P, const float* g, float* gb) {
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t oc = 0; oc < C; ++oc) {
+void f32_conv2d_bwd_bias(int64_t N, int64_t C, int64_t P, const float* g, float* gb, int threads) {
+  // One channel per iteration (one writer per gb[oc]: the result does not depend on threads).
+  // Eight running sums break the add latency chain; they are combined in a fixed order.
+#pragma omp parallel for num_threads(N * C * P >= (int64_t(1) << 16) ? threads : 1) schedule(static)
+  for (int64_t oc = 0; oc < C; ++oc) {
+    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t n = 0; n < N; ++n) {
       const float* p = g + (n * C + oc) * P;
-      float s = 0.f;
-      for (int64_t i = 0; i < P; ++i) s += p[i];
-      gb[oc] += s;
+      int64_t i = 0;
+      for (; i + 8 <= P; i += 8)
+        for (int k = 0; k < 8; ++k) s[k] += p[i + k];
+      for (; i < P; ++i) s[i % 8] += p[i];
     }
+    gb[oc] += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  }
 }
 
 }  // namespace fas

@@ -1,6 +1,9 @@
 #include "kernels/pool.h"
 
 #include <algorithm>
+#include <string>
+
+#include "tensor/tensor.h"
 
 namespace fas {
 
@@ -119,6 +122,109 @@ void f32_upsample_nearest2d_backward(const float* gy, int64_t planes, int64_t h,
       const float* yr = gy + (p * h * sh + i) * ow;
       for (int64_t j = 0; j < ow; ++j) xr[j / sw] += yr[j];
     }
+}
+
+// ---- 2x2 fast paths: the "scalar" variants are the references on the 2x2 geometry.
+
+namespace {
+PoolGeom geom2x2(int64_t planes, int64_t h, int64_t w) {
+  return PoolGeom{planes, h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0};
+}
+bool is_2x2(const PoolGeom& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pad_top == 0 && g.pad_left == 0 && g.oh == g.h / 2 &&
+         g.ow == g.w / 2;
+}
+}  // namespace
+
+void f32_maxpool2x2__scalar(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
+  f32_maxpool2d(x, geom2x2(planes, h, w), y, argmax);
+}
+void f32_maxpool2x2_bwd__scalar(const float* gy, const int32_t* argmax, int64_t planes, int64_t h, int64_t w,
+                                float* gx) {
+  f32_maxpool2d_backward(gy, argmax, geom2x2(planes, h, w), gx);
+}
+void f32_upsample2x__scalar(const float* x, int64_t planes, int64_t h, int64_t w, float* y) {
+  f32_upsample_nearest2d(x, planes, h, w, 2, 2, y);
+}
+void f32_upsample2x_bwd__scalar(const float* gy, int64_t planes, int64_t h, int64_t w, float* gx) {
+  f32_upsample_nearest2d_backward(gy, planes, h, w, 2, 2, gx);
+}
+
+#define FAS_POOL_TABLE(isa) \
+  PoolKernels { f32_maxpool2x2__##isa, f32_maxpool2x2_bwd__##isa, f32_upsample2x__##isa, f32_upsample2x_bwd__##isa }
+
+const PoolKernels& pool_kernels(Isa isa) {
+  static const PoolKernels scalar = FAS_POOL_TABLE(scalar);
+  if (!isa_supported(isa)) fail(std::string("pool: ISA ") + isa_name(isa) + " is not available on this CPU or build");
+#if defined(__x86_64__)
+  static const PoolKernels avx2 = FAS_POOL_TABLE(avx2);
+  if (isa == Isa::Avx2 || isa == Isa::Avx512) return avx2;  // no AVX-512 variant: AVX2 runs there
+#endif
+  return scalar;
+}
+
+const PoolKernels& pool_kernels() { return pool_kernels(active_isa()); }
+
+namespace {
+// Runs f(p0, p1) on contiguous plane ranges, one per thread; small jobs stay on one thread.
+template <class F>
+void split_planes(int64_t planes, int64_t plane_size, int threads, F f) {
+  const int T = planes * plane_size < (int64_t(1) << 16) ? 1 : (int)std::min<int64_t>(threads, planes);
+  if (T <= 1) return f(int64_t(0), planes);
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int t = 0; t < T; ++t) f(planes * t / T, planes * (t + 1) / T);
+}
+}  // namespace
+
+void maxpool2d(const float* x, const PoolGeom& g, float* y, int32_t* argmax, int threads) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  const bool fast = is_2x2(g);
+  const MaxPool2x2Fn f = pool_kernels().maxpool2x2;
+  split_planes(g.planes, in, threads, [&](int64_t p0, int64_t p1) {
+    PoolGeom s = g;
+    s.planes = p1 - p0;
+    if (fast)
+      f(x + p0 * in, s.planes, g.h, g.w, y + p0 * out, argmax ? argmax + p0 * out : nullptr);
+    else
+      f32_maxpool2d(x + p0 * in, s, y + p0 * out, argmax ? argmax + p0 * out : nullptr);
+  });
+}
+
+void maxpool2d_backward(const float* gy, const int32_t* argmax, const PoolGeom& g, float* gx, int threads) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  const bool fast = is_2x2(g);
+  const MaxPool2x2BwdFn f = pool_kernels().maxpool2x2_bwd;
+  split_planes(g.planes, in, threads, [&](int64_t p0, int64_t p1) {
+    PoolGeom s = g;
+    s.planes = p1 - p0;
+    if (fast)
+      f(gy + p0 * out, argmax + p0 * out, s.planes, g.h, g.w, gx + p0 * in);
+    else
+      f32_maxpool2d_backward(gy + p0 * out, argmax + p0 * out, s, gx + p0 * in);
+  });
+}
+
+void upsample_nearest2d(const float* x, int64_t planes, int64_t h, int64_t w, int sh, int sw, float* y, int threads) {
+  const int64_t in = h * w, out = in * sh * sw;
+  const Upsample2xFn f = pool_kernels().upsample2x;
+  split_planes(planes, out, threads, [&](int64_t p0, int64_t p1) {
+    if (sh == 2 && sw == 2)
+      f(x + p0 * in, p1 - p0, h, w, y + p0 * out);
+    else
+      f32_upsample_nearest2d(x + p0 * in, p1 - p0, h, w, sh, sw, y + p0 * out);
+  });
+}
+
+void upsample_nearest2d_backward(const float* gy, int64_t planes, int64_t h, int64_t w, int sh, int sw, float* gx,
+                                 int threads) {
+  const int64_t in = h * w, out = in * sh * sw;
+  const Upsample2xBwdFn f = pool_kernels().upsample2x_bwd;
+  split_planes(planes, out, threads, [&](int64_t p0, int64_t p1) {
+    if (sh == 2 && sw == 2)
+      f(gy + p0 * out, p1 - p0, h, w, gx + p0 * in);
+    else
+      f32_upsample_nearest2d_backward(gy + p0 * out, p1 - p0, h, w, sh, sw, gx + p0 * in);
+  });
 }
 
 }  // namespace fas

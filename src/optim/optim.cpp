@@ -57,6 +57,8 @@ void Adam::step() {
     const int64_t n = p.numel();
     const float wd = cfg_.weight_decay, lr = lr_;
     const float keras_lr = lr * std::sqrt(bc2) / bc1;
+    // Elementwise, so splitting over threads changes nothing in the result.
+#pragma omp parallel for if (n >= (int64_t(1) << 16)) schedule(static)
     for (int64_t k = 0; k < n; ++k) {
       float gk = g[k];
       if (wd != 0.f && !cfg_.decoupled) gk += wd * w[k];

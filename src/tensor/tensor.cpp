@@ -1,8 +1,13 @@
 #include "tensor/tensor.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "autograd/graph.h"
 
@@ -24,27 +29,86 @@ int64_t shape_numel(const Shape& s) {
   return n;
 }
 
-Storage::Storage(size_t n) : size(n) {
-  size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-  if (bytes == 0) bytes = 64;
-  data = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!data) fail("out of memory allocating " + std::to_string(bytes) + " bytes");
-  std::memset(data, 0, bytes);
-}
-Storage::~Storage() { std::free(data); }
+namespace {
+constexpr size_t kCachedMinBytes = size_t(1) << 20;
 
-Tensor Tensor::empty(const Shape& shape) {
+size_t storage_bytes(size_t n) {
+  const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  return bytes == 0 ? 64 : bytes;
+}
+
+// Freed large blocks by byte size. Never destroyed: Storages in static objects may die after it.
+class BlockCache {
+ public:
+  void* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = free_.find(bytes);
+    if (it == free_.end()) return nullptr;
+    void* p = it->second;
+    free_.erase(it);
+    total_ -= bytes;
+    return p;
+  }
+  bool give(void* p, size_t bytes) {  // false: cache full, the caller frees p
+    std::lock_guard<std::mutex> lock(m_);
+    if (total_ + bytes > kStorageCacheBytes) return false;
+    free_.emplace(bytes, p);
+    total_ += bytes;
+    return true;
+  }
+
+ private:
+  std::mutex m_;
+  std::unordered_multimap<size_t, void*> free_;
+  size_t total_ = 0;
+};
+BlockCache& block_cache() {
+  static BlockCache* c = new BlockCache;
+  return *c;
+}
+
+// Large blocks are zeroed by the OpenMP team (outside parallel regions): every backward pass
+// allocates its gradient buffers zeroed, tens of MB per step in training.
+void zero_fill(void* p, size_t bytes) {
+  constexpr size_t kChunk = size_t(1) << 20;
+  if (bytes < 4 * kChunk || omp_in_parallel() || omp_get_max_threads() < 2) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+  const int64_t chunks = (int64_t)((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < chunks; ++i)
+    std::memset(static_cast<char*>(p) + i * kChunk, 0, std::min(kChunk, bytes - (size_t)i * kChunk));
+}
+
+Tensor make_tensor(const Shape& shape, bool zero) {
   for (auto d : shape)
     if (d < 0) fail("tensor: negative dimension in shape " + shape_str(shape));
   if (shape.size() > 5) fail("tensor: more than 5 dimensions: " + shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>((size_t)shape_numel(shape));
+  impl->storage = std::make_shared<Storage>((size_t)shape_numel(shape), zero);
   impl->shape = shape;
   return Tensor(impl);
 }
+}  // namespace
+
+Storage::Storage(size_t n, bool zero) : size(n) {
+  const size_t bytes = storage_bytes(n);
+  if (bytes >= kCachedMinBytes) data = static_cast<float*>(block_cache().take(bytes));
+  if (!data) data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!data) fail("out of memory allocating " + std::to_string(bytes) + " bytes");
+  if (zero) zero_fill(data, bytes);
+}
+Storage::~Storage() {
+  const size_t bytes = storage_bytes(size);
+  if (bytes < kCachedMinBytes || !block_cache().give(data, bytes)) std::free(data);
+}
+
+Tensor Tensor::empty(const Shape& shape) { return make_tensor(shape, true); }
+Tensor Tensor::uninit(const Shape& shape) { return make_tensor(shape, false); }
 
 Tensor Tensor::full(const Shape& shape, float v) {
-  Tensor t = empty(shape);
+  Tensor t = uninit(shape);
   float* p = t.data();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = v;
   return t;
@@ -53,7 +117,7 @@ Tensor Tensor::full(const Shape& shape, float v) {
 Tensor Tensor::from(const Shape& shape, const std::vector<float>& values) {
   if ((int64_t)values.size() != shape_numel(shape))
     fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " + shape_str(shape));
-  Tensor t = empty(shape);
+  Tensor t = uninit(shape);
   std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
   return t;
 }
@@ -111,7 +175,7 @@ Tensor Tensor::detach() const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t = empty(shape());
+  Tensor t = uninit(shape());
   std::memcpy(t.data(), data(), sizeof(float) * numel());
   return t;
 }

@@ -25,10 +25,15 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "[2, 3, 4]"
 int64_t shape_numel(const Shape& s);
 
+// Blocks of 1 MiB and more come from a process-wide cache of freed blocks (exact byte size,
+// at most kStorageCacheBytes kept): training allocates the same shapes every step, and a fresh
+// block that large is mmapped by malloc, so every first touch costs a page fault and the
+// kernel's zeroing.
+constexpr size_t kStorageCacheBytes = size_t(1) << 30;
 struct Storage {
   float* data = nullptr;
   size_t size = 0;
-  explicit Storage(size_t n);  // zero-initialised
+  explicit Storage(size_t n, bool zero = true);  // zero: zero-initialised; else contents unspecified
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -50,6 +55,8 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   static Tensor empty(const Shape& shape);  // contents zero (Storage zero-fills)
+  // Contents unspecified (no zero-fill): only for outputs the caller overwrites completely.
+  static Tensor uninit(const Shape& shape);
   static Tensor zeros(const Shape& shape) { return empty(shape); }
   static Tensor ones(const Shape& shape) { return full(shape, 1.f); }
   static Tensor full(const Shape& shape, float v);
