@@ -5,6 +5,7 @@
 # per-epoch curves: the last checkpoint is evaluated at the fixed threshold 0.5, so nothing is
 # selected on it (no best-epoch choice, no tuned threshold, no plateau schedule). VAL=LIST draws
 # the curves on another list instead (e.g. a subset of the test list, to save time).
+# AUG= and SCHED= replace the augmentation and the lr schedule (AUG=recipe: spec 003 §3.4 only).
 #   scripts/mobilenet_nuaa.sh OUT [SIZE] [EPOCHS] [extra fas train flags...]
 set -eu
 FAS=${FAS:-build/fas}
@@ -13,8 +14,8 @@ out=$1 size=${2:-128} epochs=${3:-36}
 shift; [ $# -gt 0 ] && shift; [ $# -gt 0 ] && shift
 train=$DATA/faces_train.txt test=$DATA/faces_test.txt val=${VAL:-$DATA/faces_test.txt}
 "$FAS" train --model mobilenetv2-lite --data "$train" --val "$val" --size "$size" --epochs "$epochs" \
-  --set bn_momentum=0.99 --lr-schedule cosine:0.01 \
-  --augment "flip=0.5,rotate=30,shift=0.1,zoom=0.15,brightness=0.2,contrast=0.3,noise=0.02@0.5" \
+  --set bn_momentum=0.99 --lr-schedule "${SCHED:-cosine:0.01}" \
+  --augment "${AUG:-flip=0.5,rotate=30,shift=0.1,zoom=0.15,brightness=0.2,contrast=0.3,noise=0.02@0.5}" \
   --out "$out" "$@"
 for e in graph float int8; do
   "$FAS" eval --ckpt "$out/last.safetensors" --data "$test" --threshold 0.5 --engine $e \
