@@ -281,6 +281,7 @@ TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "\"score\"")) << r.out;
   EXPECT_TRUE(one_error_line(run_fas(ev + "--engine int8", dir), "pass --calib LIST"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--engine int8 --calib " + q(dir + "/missing.txt"), dir), "missing.txt"));
   EXPECT_TRUE(one_error_line(run_fas(ev + "--engine gpu", dir), "has no engine 'gpu' (engines: graph, float, int8)"));
 }
 
