@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
                     "constant | step:EVERY[:GAMMA] | cosine[:MIN_RATIO] | plateau[:PATIENCE[:FACTOR]] (monitors the "
                     "validation loss, else the training loss) | halflinear (default: recipe)");
   train->add_option("--augment", tr.augment, "'recipe', 'none' or e.g. 'flip=0.5,rotate=15@0.3,noise=0.02'");
+  train->add_option("--ema", tr.ema,
+                    "average the weights over steps with this decay (e.g. 0.999; 0 = off); validation, best and "
+                    "OUT/ema.safetensors use the average, last.safetensors keeps the training weights")
+      ->check(CLI::Range(0.0, 0.999999));
   train->add_option("--resume", tr.resume, "continue from this checkpoint (e.g. OUT/last.safetensors)");
   train->add_flag("--skip-bad", tr.skip_bad, "skip and count unreadable images instead of stopping");
   train->add_option("--limit", tr.limit, "use only N items of each list (seeded choice; quick runs)")->check(CLI::Range(1, 1 << 30));

@@ -6,6 +6,7 @@
 # selected on it (no best-epoch choice, no tuned threshold, no plateau schedule). VAL=LIST draws
 # the curves on another list instead (e.g. a subset of the test list, to save time).
 # AUG= and SCHED= replace the augmentation and the lr schedule (AUG=recipe: spec 003 §3.4 only).
+# With --ema DECAY among the flags, the averaged weights (OUT/ema.safetensors) are evaluated.
 #   scripts/mobilenet_nuaa.sh OUT [SIZE] [EPOCHS] [extra fas train flags...]
 set -eu
 FAS=${FAS:-build/fas}
@@ -17,7 +18,9 @@ train=$DATA/faces_train.txt test=$DATA/faces_test.txt val=${VAL:-$DATA/faces_tes
   --set bn_momentum=0.99 --lr-schedule "${SCHED:-cosine:0.01}" \
   --augment "${AUG:-flip=0.5,rotate=30,shift=0.1,zoom=0.15,brightness=0.2,contrast=0.3,noise=0.02@0.5}" \
   --out "$out" "$@"
+ckpt=$out/last.safetensors
+[ -f "$out/ema.safetensors" ] && ckpt=$out/ema.safetensors
 for e in graph float int8; do
-  "$FAS" eval --ckpt "$out/last.safetensors" --data "$test" --threshold 0.5 --engine $e \
+  "$FAS" eval --ckpt "$ckpt" --data "$test" --threshold 0.5 --engine $e \
     --calib "$train" --out "$out/eval_$e"
 done

@@ -196,12 +196,14 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_TRUE(has(r.err, "NaN") || has(r.err, "Inf")) << r.err;
 }
 
-// Resume equality, without and with dropout (whose masks are reseeded per epoch), and with a
-// plateau schedule (whose lr is recomputed from the stored history).
+// Resume equality, without and with dropout (whose masks are reseeded per epoch), with a
+// plateau schedule (whose lr is recomputed from the stored history) and with weight averaging
+// (whose state rides in last.safetensors; validation then scores the average).
 class CliResume : public ::testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Flags, CliResume,
                          ::testing::Values(" --set dropout=0", " --set dropout=0.3",
-                                           " --set dropout=0 --lr-schedule plateau:1:0.5"));
+                                           " --set dropout=0 --lr-schedule plateau:1:0.5",
+                                           " --set dropout=0.3 --ema 0.9"));
 
 TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
   auto dir = scratch_dir("cli");
@@ -226,6 +228,35 @@ TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
   SafeTensors fa = load_safetensors(a + "/last.safetensors"), fb = load_safetensors(b + "/last.safetensors");
   ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
   for (auto& [k, t] : fa.tensors) EXPECT_EQ(t.to_vector(), fb.tensors.at(k).to_vector()) << k;
+}
+
+// --ema leaves training untouched, validates the average and writes it as its own checkpoint.
+TEST(Cli, WeightAverageIsValidatedAndSavedBesideTheTrainingWeights) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/plain", 2), dir).code, 0);
+  CmdResult r = run_fas(quick(dir + "/ema", 2) + " --ema 0.9", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "weight average 0.9") && has(r.out, "ema.safetensors")) << r.out;
+  Json hp = history(dir + "/plain")["epochs"], he = history(dir + "/ema")["epochs"];
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_EQ(hp[e]["train_loss"], he[e]["train_loss"]) << "the average must not touch training";
+    EXPECT_NE(hp[e]["val"]["loss"], he[e]["val"]["loss"]) << "validation scores the average";
+  }
+  Checkpoint last = load_checkpoint(dir + "/ema/last.safetensors"), avg = load_checkpoint(dir + "/ema/ema.safetensors");
+  Checkpoint plain = load_checkpoint(dir + "/plain/last.safetensors");
+  EXPECT_TRUE(avg.optim.empty() && avg.ema.empty());
+  ASSERT_EQ(last.ema.size(), last.model.size());
+  for (auto& [k, t] : last.model) {
+    EXPECT_EQ(t.to_vector(), plain.model.at(k).to_vector()) << k;        // training weights as without --ema
+    EXPECT_EQ(last.ema.at(k).to_vector(), avg.model.at(k).to_vector()) << k;  // the average, twice
+  }
+  EXPECT_NE(last.model.begin()->second.to_vector(), avg.model.begin()->second.to_vector());
+  // The average evaluates like any checkpoint.
+  r = run_fas("eval --threads 1 --ckpt " + q(dir + "/ema/ema.safetensors") + " --data " + q(kTest) + " --limit 20 --out " +
+                  q(dir + "/ev"),
+              dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --ema 1", dir), "--ema"));
 }
 
 TEST(Cli, LrScheduleSetsEachEpochsRate) {

@@ -3,6 +3,8 @@
 
 #include "kernels/gemm.h"
 #include "autograd/graph.h"
+#include "layers/layers.h"
+#include "optim/ema.h"
 #include "optim/optim.h"
 #include "testutil.h"
 
@@ -292,6 +294,50 @@ TEST(Optim, CosineAndPlateauSchedules) {
   EXPECT_EQ(parse_lr_schedule("step:4", 1.f, 10).at(4), 0.1f);
   for (const char* bad : {"", "cos", "step", "step:x", "step:2:3", "plateau:1:0.5:9", "cosine:-1"})
     EXPECT_THROW(parse_lr_schedule(bad, 1.f, 10), Error) << bad;
+}
+
+// Weight averaging: TF's num_updates warm-up, parameters and buffers, swap and reload.
+TEST(Optim, WeightEmaAveragesParametersAndBuffers) {
+  Rng rng(3);
+  Sequential net;
+  auto lin = net.add("fc", std::make_shared<Linear>(3, 2, rng));
+  auto bn = net.add("bn", std::make_shared<BatchNorm>(2));
+  const std::vector<float> w0 = lin->weight.to_vector();
+  WeightEma ema(net, 0.9f);
+  EXPECT_FLOAT_EQ(ema.current_decay(), 0.1f);  // (1 + 0) / (10 + 0)
+  // Two updates with known targets: avg = d*avg + (1-d)*w with d = 0.1, then 2/11.
+  auto fill = [](Tensor& t, float v) { std::fill(t.data(), t.data() + t.numel(), v); };
+  fill(lin->weight, 1.f);
+  fill(bn->running_mean, 2.f);
+  ema.update(net);
+  fill(lin->weight, -1.f);
+  ema.update(net);
+  EXPECT_EQ(ema.updates(), 2);
+  const float d2 = 2.f / 11.f;
+  auto sd = ema.state_dict();
+  for (size_t i = 0; i < w0.size(); ++i)
+    EXPECT_NEAR(sd.at("fc.weight").data()[i], d2 * (0.1f * w0[i] + 0.9f * 1.f) + (1 - d2) * -1.f, 1e-6);
+  EXPECT_NEAR(sd.at("bn.running_mean").data()[0], d2 * (0.1f * 0.f + 0.9f * 2.f) + (1 - d2) * 2.f, 1e-6);
+  // Late updates use the configured decay.
+  ema.set_updates(1000);
+  EXPECT_FLOAT_EQ(ema.current_decay(), 0.9f);
+  // swap twice restores both sides.
+  const std::vector<float> avg = sd.at("fc.weight").to_vector();
+  ema.swap(net);
+  EXPECT_EQ(lin->weight.to_vector(), avg);
+  EXPECT_EQ(ema.state_dict().at("fc.weight").to_vector(), std::vector<float>(6, -1.f));
+  ema.swap(net);
+  EXPECT_EQ(lin->weight.to_vector(), std::vector<float>(6, -1.f));
+  // Reload: equal values; a wrong shape or a missing tensor is an error naming it.
+  WeightEma other(net, 0.9f);
+  other.load_state_dict(ema.state_dict());
+  EXPECT_EQ(other.state_dict().at("fc.weight").to_vector(), avg);
+  auto bad = ema.state_dict();
+  bad["fc.weight"] = Tensor::zeros({2, 2});
+  EXPECT_THROW(other.load_state_dict(bad), Error);
+  bad.erase("fc.weight");
+  EXPECT_THROW(other.load_state_dict(bad), Error);
+  EXPECT_THROW(WeightEma(net, 1.f), Error);
 }
 
 // GANomaly-style alternation: a generator G and a discriminator D with their own optimizers.

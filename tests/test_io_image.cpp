@@ -183,6 +183,33 @@ TEST(Image, Normalisation) {
   }
 }
 
+// Per-image standardisation (TF per_image_standardization): each image of a batch on its own,
+// over all its channels; brightness and contrast changes of an image do not change the result.
+TEST(Image, PerImageStandardisation) {
+  const Normalize n = parse_normalize("image");
+  EXPECT_EQ(normalize_str(n), "image");
+  // Image 0 alternates 0 and 1 (mean 0.5, std 0.5 above the floor 1/sqrt(16)); image 1 is
+  // constant, where the floor keeps the result finite (0).
+  std::vector<float> v(32, 0.2f), want(32, 0.f);
+  for (int i = 0; i < 16; ++i) v[i] = (float)(i % 2), want[i] = i % 2 ? 1.f : -1.f;
+  Tensor b = Tensor::from({2, 2, 2, 4}, v);
+  Tensor t = b.clone();
+  normalize_inplace(t, n);
+  for (int i = 0; i < 32; ++i) EXPECT_NEAR(t.data()[i], want[i], 1e-6) << i;
+  Tensor shifted = b.clone();  // 0.6 * x + 0.1 on image 0 (std 0.3): same standardised values
+  for (int i = 0; i < 16; ++i) shifted.data()[i] = 0.6f * shifted.data()[i] + 0.1f;
+  normalize_inplace(shifted, n);
+  for (int i = 0; i < 16; ++i) EXPECT_NEAR(shifted.data()[i], want[i], 1e-5) << i;
+  // A single [C, H, W] image, and the display inverse (mean 0.5, std 0.2).
+  Tensor one = img_from({2, 1, 2}, {0.f, 1.f, 0.5f, 0.25f});
+  normalize_inplace(one, n);
+  denormalize_inplace(one, n);
+  double s = 0, s2 = 0;
+  for (float v : one.to_vector()) s += v, s2 += (double)v * v;
+  EXPECT_NEAR(s / 4, 0.5, 1e-6);
+  EXPECT_NEAR(std::sqrt(s2 / 4 - 0.25), 0.2, 1e-6);
+}
+
 TEST(Augment, ParseAndPrint) {
   auto a = parse_augment("flip=0.5,rotate=30,shift=0.1@0.3,noise=0.02@0.47");
   EXPECT_EQ(a.flip, 0.5f);

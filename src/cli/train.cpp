@@ -18,6 +18,7 @@
 #include "cli/report.h"
 #include "io/plot.h"
 #include "layers/layers.h"
+#include "optim/ema.h"
 #include "optim/optim.h"
 
 namespace fas::cli {
@@ -48,7 +49,11 @@ struct RunSettings {
   std::string augment;
   uint64_t seed = 0;
   int64_t limit = 0;
-  Json to_json() const { return {{"batch", batch}, {"lr", lr}, {"lr_schedule", lr_schedule}, {"augment", augment}, {"seed", seed}, {"limit", limit}}; }
+  float ema = 0;  // weight-average decay, 0 = off
+  Json to_json() const {
+    return {{"batch", batch}, {"lr", lr},     {"lr_schedule", lr_schedule}, {"augment", augment},
+            {"seed", seed},   {"limit", limit}, {"ema", ema}};
+  }
 };
 
 // See the resume contract above: the dropout masks of an epoch depend on (seed, epoch) only.
@@ -122,9 +127,11 @@ int run_train(const TrainOptions& o) {
   rs.augment = o.augment != "recipe" ? o.augment : stored.value("augment", r.augment);
   rs.seed = resuming && !o.common.seed_set ? stored.value("seed", o.common.seed) : o.common.seed;
   rs.limit = o.limit > 0 ? o.limit : stored.value("limit", (int64_t)0);
+  rs.ema = o.ema >= 0 ? o.ema : stored.value("ema", 0.f);
   const int epochs = o.epochs > 0 ? o.epochs : r.epochs;
   if (rs.batch <= 0) fail("train: --batch must be positive");
   if (!(rs.lr > 0) || !std::isfinite(rs.lr)) fail("train: --lr must be a positive number");
+  if (!(rs.ema == 0 || (rs.ema > 0 && rs.ema < 1))) fail("train: --ema must be 0 (off) or a decay in (0, 1)");
   const AugmentConfig aug = parse_augment(rs.augment);
   const LrSchedule sched = parse_lr_schedule(rs.lr_schedule, rs.lr, epochs);
 
@@ -144,17 +151,28 @@ int run_train(const TrainOptions& o) {
     auto h = ck.info.extra.find("history");
     if (h != ck.info.extra.end()) hist = History::from_json(h->second);
   }
+  // The average starts from the current weights, or continues from the checkpoint's.
+  std::unique_ptr<WeightEma> ema;
+  if (rs.ema > 0) {
+    ema = std::make_unique<WeightEma>(*m.module, rs.ema);
+    if (!ck.ema.empty()) ema->load_state_dict(ck.ema);
+    ema->set_updates(step);
+  }
 
   const std::string out = o.common.out.empty() ? "runs/" + name : o.common.out;
   make_dirs(out);
   const std::string last_path = join_path(out, "last.safetensors"), best_path = join_path(out, "best.safetensors");
+  const std::string ema_path = join_path(out, "ema.safetensors");
   const bool tty = stdout_is_tty() && !o.quiet;
+  char ema_note[48] = "";
+  if (rs.ema > 0) std::snprintf(ema_note, sizeof ema_note, ", weight average %g", rs.ema);
   if (!o.quiet)
-    std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s, "
+    std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s%s, "
                 "out %s\n",
                 name.c_str(), train_ds.size(), (long long)train_ds.live_count(),
                 val_ds ? (", " + std::to_string(val_ds->size()) + " val").c_str() : "", epochs, rs.batch, rs.lr,
-                sched.str().c_str(), augment_str(aug).c_str(), out.c_str());
+                sched.str().c_str(), augment_str(aug).c_str(),
+                ema_note, out.c_str());
   if (start_epoch >= epochs && !o.quiet) std::printf("already trained %d of %d epochs: nothing to do\n", start_epoch, epochs);
 
   bool saved_any = resuming;
@@ -191,12 +209,16 @@ int run_train(const TrainOptions& o) {
       }
       loss.backward();
       opt->step();
+      if (ema) ema->update(*m.module);
       loss_sum += (double)lv * (double)b.index.size();
       seen += b.index.size();
       prog.update(seen, loss_sum / (double)seen);
     }
     if (seen == 0) fail("dataset '" + o.data + "': no readable images (" + std::to_string(train_ds.bad_count()) + " bad)");
 
+    // With --ema, validation and the best/ema checkpoints use the averaged weights; last keeps
+    // the training weights (plus the average) so a resume continues exactly.
+    if (ema) ema->swap(*m.module);
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.step = step;
@@ -221,9 +243,17 @@ int run_train(const TrainOptions& o) {
     ci.extra["fas_train"] = rs.to_json().dump();
     if (rec.val.has_threshold) ci.extra["threshold"] = Json(rec.val.threshold).dump();  // shortest exact form
     else if (info.score == ScoreKind::LiveProbability) ci.extra["threshold"] = "0.5";
-    save_checkpoint(last_path, ci, *m.module, opt.get());
+    if (ema) {
+      save_checkpoint(ema_path, ci, *m.module, nullptr);
+      if (best) save_checkpoint(best_path, ci, *m.module, nullptr);
+      ema->swap(*m.module);
+      const TensorMap avg = ema->state_dict();
+      save_checkpoint(last_path, ci, *m.module, opt.get(), &avg);
+    } else {
+      save_checkpoint(last_path, ci, *m.module, opt.get());
+      if (best) save_checkpoint(best_path, ci, *m.module, opt.get());
+    }
     saved_any = true;
-    if (best) save_checkpoint(best_path, ci, *m.module, opt.get());
     if (best && rec.val.has_roc)
       plot::write_svg(join_path(out, "roc_val.svg"),
                       plot::roc_svg({{"validation, epoch " + std::to_string(rec.epoch), rec.val.roc, rec.val.auc}}));
@@ -235,8 +265,8 @@ int run_train(const TrainOptions& o) {
       std::printf("skipped %zu bad training and %zu bad validation images; first: %s\n", train_ds.bad_count(),
                   val_ds ? val_ds->bad_count() : 0,
                   (train_ds.bad_count() ? train_ds.first_bad_message() : val_ds->first_bad_message()).c_str());
-    std::printf("checkpoints: %s (best: epoch %d), %s; history and plots in %s\n", best_path.c_str(), hist.best_epoch(),
-                last_path.c_str(), out.c_str());
+    std::printf("checkpoints: %s (best: epoch %d), %s%s; history and plots in %s\n", best_path.c_str(), hist.best_epoch(),
+                last_path.c_str(), ema ? (", averaged weights " + ema_path).c_str() : "", out.c_str());
   }
   return 0;
 }

@@ -128,10 +128,12 @@ SafeTensors load_safetensors(const std::string& path) {
 }
 
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
-                     const Optimizer* opt) {
+                     const Optimizer* opt, const TensorMap* ema) {
   TensorMap all = model.state_dict();
   if (opt)
     for (auto& [k, v] : opt->state_dict()) all[kOptimPrefix + k] = v;
+  if (ema)
+    for (auto& [k, v] : *ema) all[kEmaPrefix + k] = v;
   Metadata meta = info.extra;
   meta["format"] = "fas-checkpoint-1";
   meta["fas_model"] = info.model;
@@ -161,9 +163,10 @@ Checkpoint load_checkpoint(const std::string& path, const std::string& expected_
     fail("checkpoint '" + path + "' holds model '" + ck.info.model + "', expected '" + expected_model + "'");
   for (auto& [k, v] : st.meta)
     if (k != "fas_model" && k != "fas_config" && k != "epoch" && k != "step") ck.info.extra[k] = v;
-  const std::string pre = kOptimPrefix;
+  const std::string pre = kOptimPrefix, epre = kEmaPrefix;
   for (auto& [k, v] : st.tensors) {
     if (k.compare(0, pre.size(), pre) == 0) ck.optim[k.substr(pre.size())] = v;
+    else if (k.compare(0, epre.size(), epre) == 0) ck.ema[k.substr(epre.size())] = v;
     else ck.model[k] = v;
   }
   return ck;

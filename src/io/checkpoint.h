@@ -34,6 +34,7 @@ SafeTensors load_safetensors(const std::string& path);
 
 // --- fas checkpoints on top of the format
 inline const char* kOptimPrefix = "optim.";
+inline const char* kEmaPrefix = "ema.";  // the weight average of `fas train --ema` (optim/ema.h)
 
 struct CheckpointInfo {
   std::string model;   // registry name
@@ -43,13 +44,15 @@ struct CheckpointInfo {
   Metadata extra;      // any other metadata
 };
 
+// ema: the weight average's state dict, saved under "ema.<name>" (nullptr: none).
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
-                     const Optimizer* opt);
+                     const Optimizer* opt, const TensorMap* ema = nullptr);
 
 struct Checkpoint {
   CheckpointInfo info;
   TensorMap model;  // state dict of the model
   TensorMap optim;  // optimizer state, prefix stripped (empty if none saved)
+  TensorMap ema;    // weight average, prefix stripped (empty if none saved)
 };
 // expected_model: when non-empty, a checkpoint of another model is an error naming both.
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_model = "");

@@ -198,6 +198,21 @@ Tensor center_crop(const Tensor& img, int64_t h, int64_t w) {
   return crop(img, (H - ch) / 2, (W - cw) / 2, ch, cw);
 }
 
+namespace {
+// Each [C, H, W] image of img to a * (x - mean) / max(std, 1/sqrt(n)) + b.
+void standardize_images(Tensor& img, float a, float b) {
+  const int64_t per = img.dim() == 3 ? img.numel() : img.numel() / img.size(0), count = img.numel() / per;
+  for (int64_t k = 0; k < count; ++k) {
+    float* p = img.data() + k * per;
+    double s = 0, s2 = 0;
+    for (int64_t i = 0; i < per; ++i) s += p[i], s2 += (double)p[i] * p[i];
+    const double mean = s / (double)per, var = std::max(0.0, s2 / (double)per - mean * mean);
+    const float scale = a / (float)std::max(std::sqrt(var), 1.0 / std::sqrt((double)per));
+    for (int64_t i = 0; i < per; ++i) p[i] = (p[i] - (float)mean) * scale + b;
+  }
+}
+}  // namespace
+
 void normalize_inplace(Tensor& img, const Normalize& n) {
   if (!img.defined() || (img.dim() != 3 && img.dim() != 4))
     fail("normalize: expected [C, H, W] or [N, C, H, W], got " + (img.defined() ? shape_str(img.shape()) : "undefined"));
@@ -208,6 +223,9 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
       return;
     case Normalize::Symmetric:
       for (int64_t i = 0; i < total; ++i) p[i] = 2.f * p[i] - 1.f;
+      return;
+    case Normalize::PerImage:
+      standardize_images(img, 1.f, 0.f);
       return;
     case Normalize::MeanStd: {
       const int64_t cdim = img.dim() == 3 ? 0 : 1;
@@ -231,6 +249,7 @@ void denormalize_inplace(Tensor& img, const Normalize& n) {
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
     return;
   }
+  if (n.kind == Normalize::PerImage) return standardize_images(img, 0.2f, 0.5f);
   // x = (y - m) / s  <=>  y = x * s + m = (x - (-m/s)) / (1/s): reuse the forward map.
   Normalize inv;
   inv.kind = Normalize::MeanStd;
@@ -263,6 +282,10 @@ Normalize parse_normalize(const std::string& s) {
     n.kind = Normalize::Symmetric;
     return n;
   }
+  if (s == "image") {
+    n.kind = Normalize::PerImage;
+    return n;
+  }
   if (s.rfind("meanstd:", 0) == 0) {
     auto rest = s.substr(8);
     auto colon = rest.find(':');
@@ -274,12 +297,13 @@ Normalize parse_normalize(const std::string& s) {
       if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
     return n;
   }
-  fail("normalize must be 'unit', 'symmetric' or 'meanstd:M,..:S,..', got '" + s + "'");
+  fail("normalize must be 'unit', 'symmetric', 'image' or 'meanstd:M,..:S,..', got '" + s + "'");
 }
 
 std::string normalize_str(const Normalize& n) {
   if (n.kind == Normalize::Unit) return "unit";
   if (n.kind == Normalize::Symmetric) return "symmetric";
+  if (n.kind == Normalize::PerImage) return "image";
   std::ostringstream os;
   os << "meanstd:";
   for (size_t i = 0; i < n.mean.size(); ++i) os << (i ? "," : "") << n.mean[i];

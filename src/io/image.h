@@ -41,13 +41,18 @@ Tensor center_crop(const Tensor& img, int64_t h, int64_t w);
 
 // Normalisation of a [C, H, W] (or [N, C, H, W]) tensor in [0, 1], in place.
 struct Normalize {
-  enum Kind { Unit, Symmetric, MeanStd } kind = Unit;  // [0,1] as is; [-1,1]; (x - mean_c) / std_c
+  // [0,1] as is; [-1,1]; (x - mean_c) / std_c; PerImage: each image minus its own mean, over its
+  // own standard deviation (all channels together, floor 1/sqrt(numel): TF's
+  // per_image_standardization). PerImage removes global brightness and contrast, which flip
+  // between NUAA's training and test sessions (docs/mobilenetv2-lite.md), keeping texture.
+  enum Kind { Unit, Symmetric, MeanStd, PerImage } kind = Unit;
   std::vector<float> mean, std;                         // MeanStd only, one per channel
 };
 void normalize_inplace(Tensor& img, const Normalize& n);
-// The inverse, back to [0, 1] for display (values are not clipped).
+// The inverse, back to [0, 1] for display (values are not clipped). PerImage cannot be undone:
+// it maps each image to mean 0.5 and standard deviation 0.2 instead.
 void denormalize_inplace(Tensor& img, const Normalize& n);
-// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2"
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
 

@@ -41,7 +41,7 @@ void register_mobilenetv2_lite() {
   m.name = "mobilenetv2-lite";
   m.description = "MobileNetV2 alpha=0.1, Keras-exact (spec 003): 87,289 trainable params, output P(live)";
   m.defaults = {{"channels", 3}, {"height", 128},      {"width", 128},
-                {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}};
+                {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}, {"normalize", "unit"}};
   m.recipe.epochs = 30;
   m.recipe.batch = 32;
   m.recipe.lr = 1e-3f;
