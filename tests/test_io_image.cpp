@@ -210,6 +210,35 @@ TEST(Image, PerImageStandardisation) {
   EXPECT_NEAR(std::sqrt(s2 / 4 - 0.25), 0.2, 1e-6);
 }
 
+// Difference of Gaussians: a band-pass, so constant and linear images vanish (away from the
+// clamped borders) while a fine checkerboard survives; then per-image standardisation.
+TEST(Image, DifferenceOfGaussians) {
+  const Normalize n = parse_normalize("dog:0:1");
+  EXPECT_EQ(normalize_str(n), "dog:0:1");
+  EXPECT_EQ(normalize_str(parse_normalize("dog:0.5:2")), "dog:0.5:2");
+  for (auto bad : {"dog:1", "dog:2:1", "dog:-1:2", "dog:0:x", "dog:0:100"}) EXPECT_THROW(parse_normalize(bad), Error) << bad;
+  const int64_t H = 24, W = 24;
+  Tensor ramp = Tensor::empty({1, H, W}), checker = Tensor::empty({1, H, W});
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      ramp.data()[y * W + x] = 0.01f * (float)(x + 2 * y);
+      checker.data()[y * W + x] = (float)((x + y) % 2);
+    }
+  Tensor r = ramp.clone(), c = checker.clone();
+  normalize_inplace(r, n);
+  normalize_inplace(c, n);
+  // Interior of the ramp: the Gaussian reproduces linear functions, so x - G(x) = 0 there (and
+  // standardisation only rescales); the checkerboard keeps a +-1 pattern.
+  double interior = 0;
+  for (int64_t y = 4; y < H - 4; ++y)
+    for (int64_t x = 4; x < W - 4; ++x) interior = std::max(interior, (double)std::fabs(r.data()[y * W + x]));
+  EXPECT_LT(interior, 0.05);
+  EXPECT_LT(c.data()[12 * W + 12] * c.data()[12 * W + 13], -0.5f);  // alternating signs survive
+  Tensor flat = Tensor::full({3, 8, 8}, 0.7f);
+  normalize_inplace(flat, n);
+  for (float v : flat.to_vector()) EXPECT_NEAR(v, 0.f, 1e-6);
+}
+
 TEST(Augment, ParseAndPrint) {
   auto a = parse_augment("flip=0.5,rotate=30,shift=0.1@0.3,noise=0.02@0.47");
   EXPECT_EQ(a.flip, 0.5f);

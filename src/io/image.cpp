@@ -211,6 +211,42 @@ void standardize_images(Tensor& img, float a, float b) {
     for (int64_t i = 0; i < per; ++i) p[i] = (p[i] - (float)mean) * scale + b;
   }
 }
+
+// Separable Gaussian blur of one H x W plane (borders clamped), radius ceil(3 sigma); tmp holds H*W.
+void gaussian_blur_plane(float* p, int64_t H, int64_t W, float sigma, std::vector<float>& tmp) {
+  const int r = (int)std::ceil(3.f * sigma);
+  std::vector<float> k(2 * r + 1);
+  float sum = 0;
+  for (int i = -r; i <= r; ++i) sum += k[i + r] = std::exp(-0.5f * (float)(i * i) / (sigma * sigma));
+  for (float& v : k) v /= sum;
+  tmp.resize((size_t)(H * W));
+  auto clampi = [](int64_t v, int64_t hi) { return std::min(std::max<int64_t>(v, 0), hi - 1); };
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      float a = 0;
+      for (int i = -r; i <= r; ++i) a += k[i + r] * p[y * W + clampi(x + i, W)];
+      tmp[y * W + x] = a;
+    }
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      float a = 0;
+      for (int i = -r; i <= r; ++i) a += k[i + r] * tmp[clampi(y + i, H) * W + x];
+      p[y * W + x] = a;
+    }
+}
+
+// Every plane to Gaussian(sigma0) - Gaussian(sigma1) (sigma0 = 0: the plane itself).
+void difference_of_gaussians(Tensor& img, float sigma0, float sigma1) {
+  const int64_t H = img.size(-2), W = img.size(-1), planes = img.numel() / (H * W);
+  std::vector<float> fine, tmp;
+  for (int64_t c = 0; c < planes; ++c) {
+    float* p = img.data() + c * H * W;
+    fine.assign(p, p + H * W);
+    if (sigma0 > 0) gaussian_blur_plane(fine.data(), H, W, sigma0, tmp);
+    gaussian_blur_plane(p, H, W, sigma1, tmp);
+    for (int64_t i = 0; i < H * W; ++i) p[i] = fine[(size_t)i] - p[i];
+  }
+}
 }  // namespace
 
 void normalize_inplace(Tensor& img, const Normalize& n) {
@@ -223,6 +259,10 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
       return;
     case Normalize::Symmetric:
       for (int64_t i = 0; i < total; ++i) p[i] = 2.f * p[i] - 1.f;
+      return;
+    case Normalize::DoG:
+      difference_of_gaussians(img, n.sigma0, n.sigma1);
+      standardize_images(img, 1.f, 0.f);
       return;
     case Normalize::PerImage:
       standardize_images(img, 1.f, 0.f);
@@ -249,7 +289,7 @@ void denormalize_inplace(Tensor& img, const Normalize& n) {
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
     return;
   }
-  if (n.kind == Normalize::PerImage) return standardize_images(img, 0.2f, 0.5f);
+  if (n.kind == Normalize::PerImage || n.kind == Normalize::DoG) return standardize_images(img, 0.2f, 0.5f);
   // x = (y - m) / s  <=>  y = x * s + m = (x - (-m/s)) / (1/s): reuse the forward map.
   Normalize inv;
   inv.kind = Normalize::MeanStd;
@@ -286,6 +326,17 @@ Normalize parse_normalize(const std::string& s) {
     n.kind = Normalize::PerImage;
     return n;
   }
+  if (s.rfind("dog:", 0) == 0) {
+    const std::string rest = s.substr(4);
+    const auto colon = rest.find(':');
+    if (colon == std::string::npos) fail("normalize: expected 'dog:SIGMA0:SIGMA1', got '" + s + "'");
+    auto s0 = parse_floats(rest.substr(0, colon), s), s1 = parse_floats(rest.substr(colon + 1), s);
+    if (s0.size() != 1 || s1.size() != 1 || !(s0[0] >= 0) || !(s1[0] > s0[0]) || s1[0] > 50)
+      fail("normalize: 'dog:SIGMA0:SIGMA1' needs 0 <= SIGMA0 < SIGMA1 <= 50, got '" + s + "'");
+    n.kind = Normalize::DoG;
+    n.sigma0 = s0[0], n.sigma1 = s1[0];
+    return n;
+  }
   if (s.rfind("meanstd:", 0) == 0) {
     auto rest = s.substr(8);
     auto colon = rest.find(':');
@@ -297,7 +348,7 @@ Normalize parse_normalize(const std::string& s) {
       if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
     return n;
   }
-  fail("normalize must be 'unit', 'symmetric', 'image' or 'meanstd:M,..:S,..', got '" + s + "'");
+  fail("normalize must be 'unit', 'symmetric', 'image', 'dog:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
 }
 
 std::string normalize_str(const Normalize& n) {
@@ -305,6 +356,10 @@ std::string normalize_str(const Normalize& n) {
   if (n.kind == Normalize::Symmetric) return "symmetric";
   if (n.kind == Normalize::PerImage) return "image";
   std::ostringstream os;
+  if (n.kind == Normalize::DoG) {
+    os << "dog:" << n.sigma0 << ":" << n.sigma1;
+    return os.str();
+  }
   os << "meanstd:";
   for (size_t i = 0; i < n.mean.size(); ++i) os << (i ? "," : "") << n.mean[i];
   os << ":";

@@ -45,14 +45,18 @@ struct Normalize {
   // own standard deviation (all channels together, floor 1/sqrt(numel): TF's
   // per_image_standardization). PerImage removes global brightness and contrast, which flip
   // between NUAA's training and test sessions (docs/mobilenetv2-lite.md), keeping texture.
-  enum Kind { Unit, Symmetric, MeanStd, PerImage } kind = Unit;
-  std::vector<float> mean, std;                         // MeanStd only, one per channel
+  // DoG: a difference-of-Gaussians band-pass per channel (Gaussian sigma0 minus Gaussian sigma1,
+  // sigma0 = 0: the image itself), then PerImage: the preprocessing of the NUAA database's own
+  // paper (Tan et al., ECCV 2010), which keeps the print's missing high frequencies as the cue.
+  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG } kind = Unit;
+  std::vector<float> mean, std;  // MeanStd only, one per channel
+  float sigma0 = 0.f, sigma1 = 0.f;  // DoG only
 };
 void normalize_inplace(Tensor& img, const Normalize& n);
-// The inverse, back to [0, 1] for display (values are not clipped). PerImage cannot be undone:
-// it maps each image to mean 0.5 and standard deviation 0.2 instead.
+// The inverse, back to [0, 1] for display (values are not clipped). PerImage and DoG cannot be
+// undone: they map each image to mean 0.5 and standard deviation 0.2 instead.
 void denormalize_inplace(Tensor& img, const Normalize& n);
-// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image"
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "dog:SIGMA0:SIGMA1"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
 
