@@ -35,6 +35,13 @@ TEST(Elementwise, ClampAndGradMatchReference) {
         f32_vclamp_grad__ref(x.data(), gy.data(), gr.data(), n, lo, hi);
         k.vclamp_grad(x.data(), gy.data(), g.data(), n, lo, hi);
         EXPECT_EQ(max_abs_diff(g, gr), 0.f) << isa_name(isa) << " n=" << n;
+        Tensor mr = gx0.clone(), m = gx0.clone();  // the mask overwrites: old contents must vanish
+        f32_vclamp_mask__ref(x.data(), gy.data(), mr.data(), n, lo, hi);
+        k.vclamp_mask(x.data(), gy.data(), m.data(), n, lo, hi);
+        EXPECT_EQ(max_abs_diff(m, mr), 0.f) << isa_name(isa) << " n=" << n;
+        Tensor z = Tensor::zeros({n});  // = the accumulating form on a zero buffer
+        f32_vclamp_grad__ref(x.data(), gy.data(), z.data(), n, lo, hi);
+        EXPECT_EQ(max_abs_diff(mr, z), 0.f);
       }
   }
 }

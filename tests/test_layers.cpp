@@ -207,6 +207,51 @@ TEST(BatchNorm, Gradcheck) {
   }
 }
 
+// The fused clamp (batch_norm + ReLU6 in one op) equals the two ops: values, running statistics
+// and every gradient bit for bit, on maps (SIMD path) and [N, C] / 1-pixel maps (scalar path);
+// and it passes a finite-difference check of its own.
+TEST(BatchNorm, FusedClampEqualsBatchNormThenRelu6) {
+  Rng rng(22);
+  for (Shape s : {Shape{4, 3, 5, 7}, Shape{3, 2, 1, 1}, Shape{6, 5}})
+    for (bool training : {true, false}) {
+      const int64_t C = s[1];
+      Tensor x0 = randn(s, rng, 4.f), g0 = randu({C}, rng, 2.f, 4.f), b0 = randn({C}, rng, 2.f);
+      Tensor rm0 = randn({C}, rng), rv0 = randu({C}, rng, 0.5f, 2.f), w = randn(s, rng);
+      BatchNormArgs args;
+      args.training = training;
+      Tensor out[2], grads[2][3], rms[2];
+      for (int fused = 0; fused < 2; ++fused) {
+        Tensor x = x0.clone().set_requires_grad(true), g = g0.clone().set_requires_grad(true),
+               b = b0.clone().set_requires_grad(true), rm = rm0.clone(), rv = rv0.clone();
+        BatchNormArgs a = args;
+        if (fused) a.clamp_lo = 0.f, a.clamp_hi = 6.f;
+        Tensor y = batch_norm(x, g, b, rm, rv, a);
+        if (!fused) y = relu6(y);
+        sum(mul(y, w)).backward();
+        out[fused] = y, rms[fused] = rm;
+        grads[fused][0] = x.grad(), grads[fused][1] = g.grad(), grads[fused][2] = b.grad();
+      }
+      const std::string where = shape_str(s) + (training ? " training" : " eval");
+      EXPECT_EQ(out[0].to_vector(), out[1].to_vector()) << where;
+      EXPECT_EQ(rms[0].to_vector(), rms[1].to_vector()) << where;
+      for (int k = 0; k < 3; ++k) EXPECT_EQ(grads[0][k].to_vector(), grads[1][k].to_vector()) << where << " grad " << k;
+      float lo = 1e9f, hi = -1e9f;  // both clamped regions are exercised
+      for (float v : out[1].to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (s[0] * (s.size() == 4 ? s[2] * s[3] : 1) > 10) {
+        EXPECT_TRUE(lo == 0.f && hi == 6.f) << where;
+      }
+    }
+  // Finite differences away from the kinks (gradcheck's inputs are drawn so few values sit near 0 or 6).
+  Tensor x = randn({2, 3, 4, 5}, rng, 1.f, true), g = randu({3}, rng, 0.5f, 1.5f, true), b = randn({3}, rng, 1.f, true);
+  Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
+  BatchNormArgs a;
+  a.clamp_lo = 0.f, a.clamp_hi = 1.5f;
+  auto f = [&](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], rm, rv, a); };
+  EXPECT_TRUE(gradcheck(f, {x, g, b}, 1e-3f, 3e-3f, 2e-2f));
+  a.clamp_lo = 2.f, a.clamp_hi = 1.f;
+  EXPECT_THROW(batch_norm(x, g, b, rm, rv, a), Error);
+}
+
 TEST(BatchNorm, TrainingNormalisesWithBiasedBatchVariance) {
   // channel 0: {1, 2, 3, 6}, mean 3, biased var 3.5; channel 1: {0, 0, 4, -4}, mean 0, var 8.
   Tensor x = Tensor::from({4, 2}, {1, 0, 2, 0, 3, 4, 6, -4});

@@ -3,6 +3,7 @@
 // Implementations: ops_elementwise.cpp, ops_shape.cpp, ops_dense.cpp, ops_conv.cpp,
 // ops_pool.cpp, ops_norm.cpp, ops_loss.cpp. Heavy loops live in src/kernels/.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -113,6 +114,9 @@ struct BatchNormArgs {
   float momentum = 0.1f;
   MomentumConvention convention = MomentumConvention::Torch;
   float eps = 1e-5f;
+  // A clamp fused into the output, y = clamp(bn(x), lo, hi) (ReLU6: 0, 6; default: none): one
+  // pass and one tensor fewer than batch_norm + relu6, equal values and gradients.
+  float clamp_lo = -INFINITY, clamp_hi = INFINITY;
 };
 // x [N, C] or [N, C, H, W]. gamma/beta [C] or undefined (no affine). running_mean/var [C]
 // buffers, updated in place in training (no gradient). Inference uses the running stats.

@@ -36,6 +36,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   if (running_mean.defined() != running_var.defined())
     fail("batch_norm: running_mean and running_var must both be given or both be undefined");
   if (!(args.eps > 0.f)) fail("batch_norm: eps must be positive");
+  const float lo = args.clamp_lo, hi = args.clamp_hi;
+  const bool clamped = lo > -INFINITY || hi < INFINITY;
+  if (!(lo < hi)) fail("batch_norm: fused clamp needs lo < hi");
 
   // The per-channel loops run the dispatched SIMD kernels (kernels/elementwise.h; the plain ones in
   // kernels/batchnorm.h are their references), threaded over channels when there is enough work.
@@ -75,18 +78,28 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
 #pragma omp parallel for num_threads(TB) schedule(static)
     for (int t = 0; t < TB; ++t) {
       const int64_t n0 = N * t / TB, n1 = N * (t + 1) / TB;
-      f(x.data() + n0 * C * S, scale.data(), shift.data(), y.data() + n0 * C * S, n1 - n0, C, S, -INFINITY,
-        INFINITY);
+      f(x.data() + n0 * C * S, scale.data(), shift.data(), y.data() + n0 * C * S, n1 - n0, C, S, lo, hi);
     }
   } else {
     f32_batchnorm_apply(x.data(), N, C, S, scale.data(), shift.data(), y.data());
+    if (clamped) elementwise_kernels().vclamp(y.data(), y.data(), y.numel(), lo, hi);
   }
 
   std::vector<Tensor> ins = {x};
   if (gamma.defined()) ins.push_back(gamma), ins.push_back(beta);
   Tensor cx = x, cg = gamma, cb = beta;
+  Tensor cy = clamped ? y.detach() : Tensor();  // the clamp's derivative reads the output
   const bool training = args.training;
-  record(y, "batch_norm", ins, [=](const Tensor& gy) mutable {
+  record(y, clamped ? "batch_norm_clamp" : "batch_norm", ins, [=](const Tensor& gy_in) mutable {
+    Tensor gy = gy_in;
+    if (clamped) {  // the clamp's backward, written into a fresh buffer (no zeroing, no accumulation)
+      gy = Tensor::uninit(gy_in.shape());
+      const VClampMaskFn mask = elementwise_kernels().vclamp_mask;
+      const int64_t per = C * S;
+#pragma omp parallel for num_threads(T) schedule(static)
+      for (int64_t n = 0; n < N; ++n)
+        mask(cy.data() + n * per, gy_in.data() + n * per, gy.data() + n * per, per, lo, hi);
+    }
     std::vector<float> sum_g(C), sum_gxc(C);
     bn_grad_sums(gy.data(), cx.data(), mean.data(), N, C, S, sum_g.data(), sum_gxc.data(), T);
     if (cx.requires_grad()) {

@@ -23,6 +23,10 @@ void f32_vclamp_grad__ref(const float* x, const float* gy, float* gx, int64_t n,
     if (x[i] > lo && x[i] < hi) gx[i] += gy[i];
 }
 
+void f32_vclamp_mask__ref(const float* x, const float* gy, float* gm, int64_t n, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) gm[i] = x[i] > lo && x[i] < hi ? gy[i] : 0.f;
+}
+
 void f32_vbias_clamp__ref(const float* x, const float* bias, float* y, int64_t batch, int64_t channels,
                           int64_t plane, float lo, float hi) {
   for (int64_t p = 0; p < batch * channels; ++p)
@@ -84,7 +88,7 @@ void f32_bn_backward_input__ref(const float* gy, const float* x, int64_t C, int6
 
 #define FAS_ELEMENTWISE_TABLE(isa)                                                                              \
   ElementwiseKernels {                                                                                          \
-    f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa,           \
+    f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vclamp_mask__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa,           \
         f32_vadd__##isa, f32_vtanh__##isa, f32_vtanh_grad__##isa, f32_bn_stats__##isa, f32_bn_grad_sums__##isa, \
         f32_bn_backward_input__##isa                                                                            \
   }

@@ -13,6 +13,9 @@ namespace fas {
 using VClampFn = void (*)(const float* x, float* y, int64_t n, float lo, float hi);
 // gx += gy where lo < x < hi, else += 0: the clamp derivative, 0 at the kinks (PyTorch's choice).
 using VClampGradFn = void (*)(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);
+// gm = gy where lo < x < hi, else 0 (the same derivative, written not added: a fused
+// activation's backward masks the incoming gradient before the op's own backward).
+using VClampMaskFn = void (*)(const float* x, const float* gy, float* gm, int64_t n, float lo, float hi);
 // Over [batch, channels, plane]: y = clamp(x + bias[c], lo, hi) (conv bias + activation epilogue).
 using VBiasClampFn = void (*)(const float* x, const float* bias, float* y, int64_t batch, int64_t channels,
                               int64_t plane, float lo, float hi);
@@ -41,6 +44,7 @@ using BnBackwardInputFn = void (*)(const float* gy, const float* x, int64_t C, i
 struct ElementwiseKernels {
   VClampFn vclamp;
   VClampGradFn vclamp_grad;
+  VClampMaskFn vclamp_mask;
   VBiasClampFn vbias_clamp;
   VScaleShiftClampFn vscaleshift_clamp;
   VAddFn vadd;
@@ -56,6 +60,7 @@ const ElementwiseKernels& elementwise_kernels();         // active_isa()
 #define FAS_DECLARE_ELEMENTWISE(isa)                                                                        \
   void f32_vclamp__##isa(const float* x, float* y, int64_t n, float lo, float hi);                          \
   void f32_vclamp_grad__##isa(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi);   \
+  void f32_vclamp_mask__##isa(const float* x, const float* gy, float* gm, int64_t n, float lo, float hi);   \
   void f32_vbias_clamp__##isa(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, \
                               int64_t plane, float lo, float hi);                                          \
   void f32_vscaleshift_clamp__##isa(const float* x, const float* scale, const float* shift, float* y,       \

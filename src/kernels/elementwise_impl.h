@@ -56,6 +56,17 @@ void e_clamp_grad(const float* x, const float* gy, float* gx, int64_t n, float l
 }
 
 template <class T, class S>
+void e_clamp_mask(const float* x, const float* gy, float* gm, int64_t n, float lo, float hi) {
+  auto step = [&](auto u, int64_t i) {
+    using U = decltype(u);
+    U::store(gm + i, U::keep_open(U::load(x + i), U::set1(lo), U::set1(hi), U::load(gy + i)));
+  };
+  int64_t i = 0;
+  for (; i + T::V <= n; i += T::V) step(T{}, i);
+  for (; i < n; ++i) step(S{}, i);
+}
+
+template <class T, class S>
 void e_bias_clamp(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, int64_t plane,
                   float lo, float hi) {
   for (int64_t p = 0; p < batch * channels; ++p)
@@ -199,6 +210,9 @@ void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, 
   }                                                                                                          \
   void f32_vclamp_grad__##isa(const float* x, const float* gy, float* gx, int64_t n, float lo, float hi) {  \
     e_clamp_grad<T, VecScalar>(x, gy, gx, n, lo, hi);                                                        \
+  }                                                                                                          \
+  void f32_vclamp_mask__##isa(const float* x, const float* gy, float* gm, int64_t n, float lo, float hi) {  \
+    e_clamp_mask<T, VecScalar>(x, gy, gm, n, lo, hi);                                                        \
   }                                                                                                          \
   void f32_vbias_clamp__##isa(const float* x, const float* bias, float* y, int64_t batch, int64_t channels, \
                               int64_t plane, float lo, float hi) {                                          \

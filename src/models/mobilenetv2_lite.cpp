@@ -29,8 +29,16 @@ std::vector<InvertedResidualSpec> mobilenetv2_blocks(double alpha) {
 }
 
 Tensor MobileNetV2Lite::ConvBn::operator()(const Tensor& x) const {
-  Tensor h = pad ? (*pad)(x) : x;
-  h = (*bn)((*conv)(h));
+  Tensor h = (*conv)(pad ? (*pad)(x) : x);
+  if (relu && !SummaryTrace::active()) {
+    // BN + ReLU6 as one op (ops.h batch_norm's fused clamp): the same numbers, one pass and one
+    // tensor fewer. A summary trace still sees the two layers separately.
+    BatchNormArgs a = bn->args;
+    a.training = bn->is_training();
+    a.clamp_lo = 0.f, a.clamp_hi = 6.f;
+    return batch_norm(h, bn->weight, bn->bias, bn->running_mean, bn->running_var, a);
+  }
+  h = (*bn)(h);
   return relu ? (*relu)(h) : h;
 }
 
