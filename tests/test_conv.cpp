@@ -328,7 +328,7 @@ TEST(ConvKernels, GemmEqualsReferenceOnRaggedShapes) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2})  // N up to 3: 2 threads also covers uneven batch shares
+    for (int threads : test_thread_counts({1, 2}))  // N up to 3: 2 threads also covers uneven batch shares
       expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
     ++tested;
   }
@@ -352,7 +352,7 @@ TEST(ConvKernels, GemmRowBandsEqualReference) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2})
+    for (int threads : test_thread_counts({1, 2}))
       expect_passes(kGemm, d, B, ref, py, px, pw, threads, dims_str(d) + " threads " + std::to_string(threads));
   }
 }
@@ -368,7 +368,7 @@ TEST(ConvKernels, DepthwiseEqualsReferenceOnRaggedShapes) {
     Buffers B(d, rng);
     auto py = rand_vec(d.N * d.OC * d.OHW(), rng), px = rand_vec(B.x.size(), rng), pw = rand_vec(B.w.size(), rng);
     auto ref = ref_passes(d, B, py, px, pw);
-    for (int threads : {1, 2}) {
+    for (int threads : test_thread_counts({1, 2})) {
       std::vector<float> y(py.size()), ya = py, gx = px, gw = pw;
       f32_dwconv2d_fwd__scalar(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, threads);
       f32_dwconv2d_fwd__scalar(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, threads);
@@ -398,7 +398,7 @@ TEST(ConvKernels, DirectEqualsReferenceOnRaggedShapesEveryIsa) {
     auto ref = ref_passes(d, B, py, px, pw);
     for (Isa isa : available_isas()) {
       set_active_isa(isa);
-      for (int threads : {1, 2, 3}) {
+      for (int threads : test_thread_counts({1, 2, 3})) {
         const std::string tag = dims_str(d) + " " + isa_name(isa) + " threads " + std::to_string(threads);
         const std::vector<float> gw = expect_passes(kDirect, d, B, ref, py, px, pw, threads, tag, wtol);
         std::vector<float> gw2 = pw, ws(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, threads) + 1);
@@ -444,7 +444,7 @@ TEST(ConvKernels, BiasGradEqualsPlainSum) {
   for (int64_t P : {1, 7, 8, 9, 63, 4099}) {
     const int64_t N = 3, C = 5;
     auto g = rand_vec(N * C * P, rng), prior = rand_vec(C, rng);
-    for (int threads : {1, 2}) {
+    for (int threads : test_thread_counts({1, 2})) {
       std::vector<float> gb = prior;
       f32_conv2d_bwd_bias(N, C, P, g.data(), gb.data(), threads);
       for (int64_t c = 0; c < C; ++c) {
@@ -498,10 +498,11 @@ TEST(ConvKernels, ThreadedWeightGradIsDeterministic) {
   Tensor x = randn({7, 6, 19, 17}, rng), gy = randn({7, 10, 19, 17}, rng);
   ConvDims d;
   d.N = 7, d.C = 6, d.H = 19, d.W = 17, d.OC = 10, d.OH = 19, d.OW = 17, d.KH = d.KW = 3, d.pt = d.pl = 1;
-  std::vector<float> ws(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, 2));
+  const int threads = test_thread_counts({2}).back();
+  std::vector<float> ws(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, threads));
   std::vector<float> g1(10 * 6 * 9, 0.f), g2 = g1;
-  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g1.data(), ws.data(), 2);
-  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g2.data(), ws.data(), 2);
+  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g1.data(), ws.data(), threads);
+  f32_conv2d_bwd_weight__gemm(d, x.data(), gy.data(), g2.data(), ws.data(), threads);
   EXPECT_EQ(g1, g2);
 }
 

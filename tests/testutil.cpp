@@ -1,6 +1,9 @@
 #include "testutil.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -99,6 +102,21 @@ Tensor load_golden(const std::string& c, const std::string& n) {
   if (!bf || bf.gcount() != (std::streamsize)(sizeof(float) * t.numel()))
     throw Error("golden file " + golden_path(c, n) + ".bin is short");
   return t;
+}
+
+std::vector<int> test_thread_counts(std::initializer_list<int> wanted) {
+  int cap = INT_MAX;
+  if (const char* e = std::getenv("FAS_TEST_MAX_THREADS"); e && *e) {
+    char* end = nullptr;
+    const long v = std::strtol(e, &end, 10);
+    if (*end || v < 1 || v > INT_MAX)
+      throw Error(std::string("FAS_TEST_MAX_THREADS must be an integer >= 1, got '") + e + "'");
+    cap = (int)v;
+  }
+  std::vector<int> out;
+  for (int t : wanted)
+    if (std::find(out.begin(), out.end(), std::min(t, cap)) == out.end()) out.push_back(std::min(t, cap));
+  return out;
 }
 
 }  // namespace fas::test

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,11 @@ float max_abs_diff(const Tensor& a, const Tensor& b);
 // tests/golden/<case>/ holding <name>.bin (little-endian float32) and <name>.shape (text dims).
 Tensor load_golden(const std::string& case_name, const std::string& tensor_name);
 bool has_golden(const std::string& case_name, const std::string& tensor_name);
+
+// Thread counts for tests that pass an explicit count to a threaded kernel: `wanted` with each
+// count capped at FAS_TEST_MAX_THREADS (when set; an integer >= 1) and repeats dropped, order
+// kept. Native runs leave it unset and test every count; tools/cross_aarch64.sh sets it to 1
+// because qemu-user's libgomp hangs once an OpenMP team has 2+ threads.
+std::vector<int> test_thread_counts(std::initializer_list<int> wanted);
 
 }  // namespace fas::test

@@ -74,6 +74,8 @@ void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, i
 #if defined(__aarch64__)
 void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                            const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                               const float* b, float* sum, float lo, float hi);
 void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
 #endif

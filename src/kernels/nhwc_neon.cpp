@@ -1,6 +1,7 @@
-// NEON (aarch64) NHWC inference kernels: plain 4-lane versions of the pointwise and depthwise
-// kernels (contract and references in nhwc.h / nhwc.cpp). Packed weights and biases are padded
-// to 8 channels, so whole 4-lane loads are safe; activations use a scalar tail.
+// NEON (aarch64) NHWC inference kernels: plain 4-lane versions of the pointwise (plain and
+// pooled-sum) and depthwise kernels (contract and references in nhwc.h / nhwc.cpp). Packed
+// weights and biases are padded to 8 channels, so whole 4-lane loads are safe; activations use
+// a scalar tail.
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -47,6 +48,30 @@ void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int6
         store_n(y + m * N + n + 4, clamp4(a1, vlo, vhi), v1);
       }
     }
+  }
+}
+
+// Column blocks outside, pixels inside, so each lane sums its clamped outputs over m in the
+// reference's order before adding to sum[n].
+void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                               const float* b, float* sum, float lo, float hi) {
+  const int64_t Np = nhwc_pad_ch(N);
+  const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+  for (int64_t n = 0; n < N; n += 8) {
+    float32x4_t s0 = vdupq_n_f32(0.f), s1 = s0;
+    for (int64_t m = 0; m < M; ++m) {
+      const float* xr = x + m * ldx;
+      float32x4_t a0 = vld1q_f32(b + n), a1 = vld1q_f32(b + n + 4);
+      for (int64_t k = 0; k < K; ++k) {
+        a0 = vfmaq_n_f32(a0, vld1q_f32(w + k * Np + n), xr[k]);
+        a1 = vfmaq_n_f32(a1, vld1q_f32(w + k * Np + n + 4), xr[k]);
+      }
+      s0 = vaddq_f32(s0, clamp4(a0, vlo, vhi));
+      s1 = vaddq_f32(s1, clamp4(a1, vlo, vhi));
+    }
+    const int64_t v0 = std::min<int64_t>(4, N - n), v1 = std::min<int64_t>(4, N - n - 4);
+    store_n(sum + n, vaddq_f32(load_n(sum + n, v0), s0), v0);
+    if (v1 > 0) store_n(sum + n + 4, vaddq_f32(load_n(sum + n + 4, v1), s1), v1);
   }
 }
 

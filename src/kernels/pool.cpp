@@ -136,6 +136,17 @@ bool is_2x2(const PoolGeom& g) {
 }
 }  // namespace
 
+void f32_maxpool2x2_row_tail(const float* xp, int64_t w, int64_t i, int64_t j0, int64_t ow, float* yr, int32_t* ar) {
+  for (int64_t j = j0; j < ow; ++j) {  // the window scan of f32_maxpool2d: strict >, row-major
+    const int64_t base = 2 * i * w + 2 * j, cand[4] = {base, base + 1, base + w, base + w + 1};
+    int64_t best = cand[0];
+    for (int k = 1; k < 4; ++k)
+      if (xp[cand[k]] > xp[best]) best = cand[k];
+    yr[j] = xp[best];
+    if (ar) ar[j] = (int32_t)best;
+  }
+}
+
 void f32_maxpool2x2__scalar(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
   f32_maxpool2d(x, geom2x2(planes, h, w), y, argmax);
 }
@@ -159,6 +170,9 @@ const PoolKernels& pool_kernels(Isa isa) {
 #if defined(__x86_64__)
   static const PoolKernels avx2 = FAS_POOL_TABLE(avx2);
   if (isa == Isa::Avx2 || isa == Isa::Avx512) return avx2;  // no AVX-512 variant: AVX2 runs there
+#elif defined(__aarch64__)
+  static const PoolKernels neon = FAS_POOL_TABLE(neon);
+  if (isa == Isa::Neon) return neon;
 #endif
   return scalar;
 }

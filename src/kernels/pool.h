@@ -36,7 +36,7 @@ void f32_upsample_nearest2d(const float* x, int64_t planes, int64_t h, int64_t w
 void f32_upsample_nearest2d_backward(const float* gy, int64_t planes, int64_t h, int64_t w, int sh, int sw,
                                      float* gx);
 
-// ---- Fast paths for the common 2x2 cases, per ISA (AVX2 in pool_avx2.cpp; "scalar" runs the
+// ---- Fast paths for the common 2x2 cases, per ISA (pool_avx2.cpp, pool_neon.cpp; "scalar" runs the
 // references above). Names: f32_<op>__<isa>. Each works on `planes` h x w planes and must equal
 // its reference exactly (same values, same argmax, same summation order).
 //   maxpool2x2:      2x2 window, stride 2, no padding: y is (h/2) x (w/2), argmax may be null
@@ -65,6 +65,11 @@ const PoolKernels& pool_kernels();         // active_isa()
   void f32_upsample2x_bwd__##isa(const float* gy, int64_t planes, int64_t h, int64_t w, float* gx);
 FAS_DECLARE_POOL(scalar)
 FAS_DECLARE_POOL(avx2)
+FAS_DECLARE_POOL(neon)
+
+// For the SIMD variants' ragged row ends: outputs [j0, ow) of output row i of one h x w plane
+// xp (w the input width), with the reference's comparisons and argmax (ar may be null).
+void f32_maxpool2x2_row_tail(const float* xp, int64_t w, int64_t i, int64_t j0, int64_t ow, float* yr, int32_t* ar);
 
 // Threaded drivers (active ISA, planes split over `threads`): the 2x2 fast path where the
 // geometry allows, the references otherwise.

@@ -10,20 +10,6 @@
 
 namespace fas {
 
-namespace {
-// Outputs [j0, ow) of output row i of one plane: the reference on a one-row, column-cropped view.
-void maxpool_row_tail(const float* xp, int64_t w, int64_t i, int64_t j0, int64_t ow, float* yr, int32_t* ar) {
-  for (int64_t j = j0; j < ow; ++j) {
-    const int64_t base = 2 * i * w + 2 * j, cand[4] = {base, base + 1, base + w, base + w + 1};
-    int64_t best = cand[0];
-    for (int k = 1; k < 4; ++k)
-      if (xp[cand[k]] > xp[best]) best = cand[k];
-    yr[j] = xp[best];
-    if (ar) ar[j] = (int32_t)best;
-  }
-}
-}  // namespace
-
 void f32_maxpool2x2__avx2(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int32_t* argmax) {
   const int64_t oh = h / 2, ow = w / 2;
   const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
@@ -59,7 +45,7 @@ void f32_maxpool2x2__avx2(const float* x, int64_t planes, int64_t h, int64_t w, 
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(ar + j), idx);
         }
       }
-      maxpool_row_tail(xp, w, i, j, ow, yr, ar);
+      f32_maxpool2x2_row_tail(xp, w, i, j, ow, yr, ar);
     }
   }
 }
