@@ -306,6 +306,18 @@ TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
   EXPECT_EQ(e["images"], 60);
   EXPECT_GT(e["decision_agreement"].get<double>(), 0.5);
   EXPECT_LE(e["decision_agreement"].get<double>(), 1.0);
+  EXPECT_EQ(e["calibration_images"], 32);  // what was read, named with its list
+  EXPECT_EQ(e["calibration_list"], kTrain);
+  Json ef = Json::parse(read_bytes(out + "/f/engine.json"));  // the float engine calibrates on nothing
+  EXPECT_TRUE(ef["calibration_list"].is_null() && ef["calibration_images"].is_null()) << ef.dump();
+  // Asking for more calibration images than the list has: the count says what was used.
+  ASSERT_EQ(run_fas(ev + "--engine int8 --calib " + q(kTrain) + " --calib-n 100000 --out " + q(out + "/q2"), dir).code, 0);
+  size_t lines = 0;
+  {
+    std::istringstream in(read_bytes(kTrain));
+    for (std::string l; std::getline(in, l);) lines += !l.empty();
+  }
+  EXPECT_EQ(Json::parse(read_bytes(out + "/q2/engine.json"))["calibration_images"], lines);
   // predict with an engine prints the engine's score.
   r = run_fas("predict --resize --engine float --threads 1 --ckpt " + ck + " " + q(std::string(FAS_SOURCE_DIR) + "/" +
               "data/sample/faces/ClientFace/0004/0004_01_06_03_0.jpg"), dir);

@@ -67,7 +67,8 @@ LoadedModel load_model(const std::string& path) {
 }
 
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
-                          int64_t calib_n, uint64_t seed) {
+                          int64_t calib_n, uint64_t seed, int64_t* calib_used) {
+  if (calib_used) *calib_used = 0;
   if (engine.empty() || engine == "graph") return nullptr;
   auto it = m.info->engines.find(engine);
   if (it == m.info->engines.end()) {
@@ -87,6 +88,7 @@ Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const
     Batch b;
     if (!loader.next(b)) fail("calibration list '" + calib_list + "' has no images");
     calib = b.x;
+    if (calib_used) *calib_used = calib.size(0);
   }
   m.module->eval();
   return it->second.make(*m.module, calib);

@@ -51,8 +51,9 @@ ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool wi
 // --engine NAME: "graph" (null scorer) or one of the model's registered engines, built from the
 // loaded model; engines that calibrate read the first calib_n images (seeded choice) of the
 // list calib_list, which must then be given. Unknown names and a missing list are fas::Errors.
+// calib_used (optional): the number of calibration images read (0 when the engine needs none).
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
-                          int64_t calib_n, uint64_t seed);
+                          int64_t calib_n, uint64_t seed, int64_t* calib_used = nullptr);
 
 // Per-epoch progress: a redrawn bar on a terminal, nothing until finish() otherwise.
 class Progress {

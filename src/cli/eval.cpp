@@ -53,7 +53,8 @@ void write_reconstruction_grid(const std::string& path, const LoadedModel& m, Da
 // A deployment engine against the graph it came from, on the same images: how often the two
 // decide alike at the report's threshold, and how far the scores move.
 void write_engine_agreement(const std::string& path, const LoadedModel& m, Dataset& ds, size_t batch,
-                            const EngineOptions& e, const ScoredSet& es, const metrics::Report& r) {
+                            const EngineOptions& e, int64_t calib_used, const ScoredSet& es,
+                            const metrics::Report& r) {
   ScoredSet gs = score_dataset(m, ds, batch, false);
   if (gs.index != es.index) fail("engine and graph scored different images of '" + ds.name() + "'");
   const bool hil = r.higher_is_live;
@@ -72,7 +73,9 @@ void write_engine_agreement(const std::string& path, const LoadedModel& m, Datas
   eo.higher_is_live = hil;
   eo.threshold = r.threshold;
   metrics::Report gr = metrics::evaluate(g, eo);
-  Json j = {{"engine", e.name},          {"calibration_list", e.calib},   {"calibration_images", e.calib_n},
+  // Calibration: the list and the number of images actually read; null for engines without one.
+  const Json cal_list = calib_used > 0 ? Json(e.calib) : Json(nullptr), cal_n = calib_used > 0 ? Json(calib_used) : Json(nullptr);
+  Json j = {{"engine", e.name},          {"calibration_list", cal_list},  {"calibration_images", cal_n},
             {"images", gs.scores.size()}, {"threshold", r.threshold},      {"decision_agreement", same / n},
             {"mean_abs_score_diff", sum_d / n}, {"max_abs_score_diff", max_d},
             {"engine_acer", r.acer},      {"graph_acer", gr.acer},          {"engine_accuracy", r.accuracy},
@@ -95,7 +98,9 @@ int run_eval(const EvalOptions& o) {
   std::unique_ptr<Dataset> val = o.val.empty() ? nullptr : open_set(o.val, spec, o);
   const bool hil = m.info->score == ScoreKind::LiveProbability;
 
-  const Scorer engine = make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed);
+  int64_t calib_used = 0;
+  const Scorer engine =
+      make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed, &calib_used);
   ScoredSet ts = score_dataset(m, *test, (size_t)o.batch, false, engine);
   if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
   metrics::Scores test_s{ts.scores, ts.labels}, val_s;
@@ -124,7 +129,7 @@ int run_eval(const EvalOptions& o) {
   sc.precision(9);
   for (size_t i = 0; i < ts.scores.size(); ++i) sc << test->sample(ts.index[i]).path << ',' << ts.labels[i] << ',' << ts.scores[i] << '\n';
   io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
-  if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, ts, r);
+  if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, calib_used, ts, r);
   const bool recon = m.info->recipe.loss == "recon_mse";
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
   std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s in %s\n",
