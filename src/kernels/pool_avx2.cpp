@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "kernels/pool.h"
+#include "kernels/pool_impl.h"
 #include "kernels/simd/vec_avx2.h"
 
 namespace fas {
@@ -83,40 +84,11 @@ void f32_maxpool2x2_bwd__avx2(const float* gy, const int32_t* argmax, int64_t pl
 }
 
 void f32_upsample2x__avx2(const float* x, int64_t planes, int64_t h, int64_t w, float* y) {
-  const int64_t ow = 2 * w;
-  for (int64_t r = 0; r < planes * h; ++r) {  // input row r feeds output rows 2r and 2r + 1
-    const float* xr = x + r * w;
-    float* y0 = y + 2 * r * ow;
-    float* y1 = y0 + ow;
-    int64_t j = 0;
-    for (; j + 8 <= w; j += 8) {
-      const __m256 v = _mm256_loadu_ps(xr + j);
-      __m256 lo, hi;
-      VecAvx2::interleave(v, v, lo, hi);
-      _mm256_storeu_ps(y0 + 2 * j, lo), _mm256_storeu_ps(y0 + 2 * j + 8, hi);
-      _mm256_storeu_ps(y1 + 2 * j, lo), _mm256_storeu_ps(y1 + 2 * j + 8, hi);
-    }
-    for (; j < w; ++j) y0[2 * j] = y0[2 * j + 1] = y1[2 * j] = y1[2 * j + 1] = xr[j];
-  }
+  e_upsample2x<VecAvx2>(x, planes, h, w, y);
 }
 
 void f32_upsample2x_bwd__avx2(const float* gy, int64_t planes, int64_t h, int64_t w, float* gx) {
-  const int64_t ow = 2 * w;
-  for (int64_t r = 0; r < planes * h; ++r) {
-    float* xr = gx + r * w;
-    const float* g0 = gy + 2 * r * ow;
-    const float* g1 = g0 + ow;
-    int64_t j = 0;
-    for (; j + 8 <= w; j += 8) {
-      __m256 e0, o0, e1, o1;
-      VecAvx2::deinterleave(_mm256_loadu_ps(g0 + 2 * j), _mm256_loadu_ps(g0 + 2 * j + 8), e0, o0);
-      VecAvx2::deinterleave(_mm256_loadu_ps(g1 + 2 * j), _mm256_loadu_ps(g1 + 2 * j + 8), e1, o1);
-      __m256 s = _mm256_loadu_ps(xr + j);  // the reference's order: +g00, +g01, +g10, +g11
-      s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s, e0), o0), e1), o1);
-      _mm256_storeu_ps(xr + j, s);
-    }
-    for (; j < w; ++j) xr[j] = (((xr[j] + g0[2 * j]) + g0[2 * j + 1]) + g1[2 * j]) + g1[2 * j + 1];
-  }
+  e_upsample2x_bwd<VecAvx2>(gy, planes, h, w, gx);
 }
 
 }  // namespace fas

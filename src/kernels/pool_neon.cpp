@@ -6,6 +6,7 @@
 #include <arm_neon.h>
 
 #include "kernels/pool.h"
+#include "kernels/pool_impl.h"
 #include "kernels/simd/vec_neon.h"
 
 namespace fas {
@@ -86,40 +87,11 @@ void f32_maxpool2x2_bwd__neon(const float* gy, const int32_t* argmax, int64_t pl
 }
 
 void f32_upsample2x__neon(const float* x, int64_t planes, int64_t h, int64_t w, float* y) {
-  const int64_t ow = 2 * w;
-  for (int64_t r = 0; r < planes * h; ++r) {  // input row r feeds output rows 2r and 2r + 1
-    const float* xr = x + r * w;
-    float* y0 = y + 2 * r * ow;
-    float* y1 = y0 + ow;
-    int64_t j = 0;
-    for (; j + 4 <= w; j += 4) {
-      const float32x4_t v = vld1q_f32(xr + j);
-      float32x4_t lo, hi;
-      VecNeon::interleave(v, v, lo, hi);
-      vst1q_f32(y0 + 2 * j, lo), vst1q_f32(y0 + 2 * j + 4, hi);
-      vst1q_f32(y1 + 2 * j, lo), vst1q_f32(y1 + 2 * j + 4, hi);
-    }
-    for (; j < w; ++j) y0[2 * j] = y0[2 * j + 1] = y1[2 * j] = y1[2 * j + 1] = xr[j];
-  }
+  e_upsample2x<VecNeon>(x, planes, h, w, y);
 }
 
 void f32_upsample2x_bwd__neon(const float* gy, int64_t planes, int64_t h, int64_t w, float* gx) {
-  const int64_t ow = 2 * w;
-  for (int64_t r = 0; r < planes * h; ++r) {
-    float* xr = gx + r * w;
-    const float* g0 = gy + 2 * r * ow;
-    const float* g1 = g0 + ow;
-    int64_t j = 0;
-    for (; j + 4 <= w; j += 4) {
-      float32x4_t e0, o0, e1, o1;
-      VecNeon::deinterleave(vld1q_f32(g0 + 2 * j), vld1q_f32(g0 + 2 * j + 4), e0, o0);
-      VecNeon::deinterleave(vld1q_f32(g1 + 2 * j), vld1q_f32(g1 + 2 * j + 4), e1, o1);
-      float32x4_t s = vld1q_f32(xr + j);  // the reference's order: +g00, +g01, +g10, +g11
-      s = vaddq_f32(vaddq_f32(vaddq_f32(vaddq_f32(s, e0), o0), e1), o1);
-      vst1q_f32(xr + j, s);
-    }
-    for (; j < w; ++j) xr[j] = (((xr[j] + g0[2 * j]) + g0[2 * j + 1]) + g1[2 * j]) + g1[2 * j + 1];
-  }
+  e_upsample2x_bwd<VecNeon>(gy, planes, h, w, gx);
 }
 
 }  // namespace fas
