@@ -152,6 +152,45 @@ TEST(Dataset, BatchesStackNormaliseAndShuffleBySeed) {
   EXPECT_EQ(epoch_order(5, 9, 3, false), (std::vector<size_t>{0, 1, 2, 3, 4}));
 }
 
+// Patch training: every item becomes a P x P window of its (unresampled) image, at a seeded
+// whole-pixel offset that varies across items and epochs.
+TEST(Dataset, PatchesAreWholePixelWindowsOfTheImage) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/list.txt", make_images(dir, 6));
+  ImageSpec spec = small_spec();
+  spec.height = 7;
+  spec.width = 9;
+  Dataset d(read_list(dir + "/list.txt"), spec, false, "list");
+  std::set<std::pair<int64_t, int64_t>> offsets;
+  for (int64_t epoch : {0, 1, 2}) {
+    LoaderOptions lo;
+    lo.batch = 6;
+    lo.patch = 4;
+    lo.epoch = epoch;
+    BatchLoader loader(d, lo);
+    Batch b;
+    ASSERT_TRUE(loader.next(b));
+    ASSERT_EQ(b.x.shape(), (Shape{6, 3, 4, 4}));
+    for (int64_t r = 0; r < 6; ++r) {
+      Tensor full = d.load(b.index[r]);
+      bool found = false;
+      for (int64_t t = 0; t + 4 <= 7 && !found; ++t)
+        for (int64_t l = 0; l + 4 <= 9 && !found; ++l)
+          if (crop(full, t, l, 4, 4).to_vector() == std::vector<float>(b.x.data() + r * 48, b.x.data() + (r + 1) * 48)) {
+            found = true;
+            offsets.insert({t, l});
+          }
+      EXPECT_TRUE(found) << "item " << r << " epoch " << epoch;
+    }
+  }
+  EXPECT_GT(offsets.size(), 3u) << "the windows do not move";
+  LoaderOptions big;
+  big.patch = 8;  // taller than the 7-row image
+  BatchLoader loader(d, big);
+  Batch b;
+  EXPECT_THROW(loader.next(b), Error);
+}
+
 TEST(Dataset, AugmentationIsPerItemAndReproducible) {
   auto dir = scratch_dir("ds");
   write_bytes(dir + "/list.txt", make_images(dir, 4));

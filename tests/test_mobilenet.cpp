@@ -221,6 +221,20 @@ TEST(MobileNetV2Lite, OutputIsProbabilityAndBadInputIsNamed) {
     }
   }
   EXPECT_THROW(MobileNetV2Lite(config(0, 32, 32), rng), Error);
+  // Patch training: P x P inputs in training mode only; evaluation keeps the full size.
+  MobileNetV2LiteConfig pc = config(3, 64, 64);
+  pc.train_patch = 32;
+  MobileNetV2Lite pm(pc, rng);
+  EXPECT_EQ(pm.forward_logits(randn({2, 3, 32, 32}, rng)).shape(), (Shape{2, 1}));
+  EXPECT_THROW(pm.forward_logits(randn({2, 3, 64, 64}, rng)), Error);
+  pm.eval();
+  EXPECT_EQ(pm.forward_logits(randn({2, 3, 64, 64}, rng)).shape(), (Shape{2, 1}));
+  try {
+    pm.forward_logits(randn({2, 3, 32, 32}, rng));
+    FAIL() << "eval mode took a patch";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[N, 3, 64, 64]"), std::string::npos) << e.what();
+  }
 }
 
 // ------------------------------------------------------------------ PyTorch golden parity

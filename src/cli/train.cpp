@@ -186,6 +186,7 @@ int run_train(const TrainOptions& o) {
     lo.seed = rs.seed;
     lo.epoch = epoch;
     lo.augment = &aug;
+    lo.patch = cfg.value("train_patch", (int64_t)0);  // models with patch training (config key)
     BatchLoader loader(train_ds, lo);
     char label[64];
     std::snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);

@@ -188,16 +188,20 @@ Batch BatchLoader::make(size_t b) {
     const size_t i = order_[k];
     Tensor img = ds_.load(i);
     if (!img.defined()) continue;
-    if (opt_.augment && opt_.augment->any()) {
-      Rng rng(mix_seed(mix_seed(opt_.seed ^ 0xA0A0A0A0ULL, (uint64_t)opt_.epoch), i));
-      img = augment(img, *opt_.augment, rng);
+    Rng rng(mix_seed(mix_seed(opt_.seed ^ 0xA0A0A0A0ULL, (uint64_t)opt_.epoch), i));
+    if (opt_.augment && opt_.augment->any()) img = augment(img, *opt_.augment, rng);
+    if (opt_.patch > 0) {
+      const int64_t H = img.size(1), W = img.size(2), P = opt_.patch;
+      if (P > H || P > W) fail("patch " + std::to_string(P) + " is larger than the image " + shape_str(img.shape()));
+      const int64_t top = (int64_t)rng.below((uint64_t)(H - P + 1)), left = (int64_t)rng.below((uint64_t)(W - P + 1));
+      img = crop(img, top, left, P, P);
     }
     imgs.push_back(img);
     out.index.push_back(i);
   }
   if (imgs.empty()) return out;
   const int64_t per = imgs[0].numel();
-  out.x = Tensor::empty({(int64_t)imgs.size(), spec.channels, spec.height, spec.width});
+  out.x = Tensor::empty({(int64_t)imgs.size(), imgs[0].size(0), imgs[0].size(1), imgs[0].size(2)});
   out.y = Tensor::empty({(int64_t)imgs.size()});
   for (size_t r = 0; r < imgs.size(); ++r) {
     std::copy(imgs[r].data(), imgs[r].data() + per, out.x.data() + r * per);

@@ -96,6 +96,9 @@ struct LoaderOptions {
   int64_t epoch = 0;
   bool drop_last = false;
   const AugmentConfig* augment = nullptr;  // training only; per-item Rng from (seed, epoch, index)
+  // > 0: after augmentation, each image is cut to a random patch x patch window at whole-pixel
+  // offsets (no resampling: the fine texture stays intact), drawn from the item's Rng stream.
+  int64_t patch = 0;
   size_t prefetch = 2;                      // batches prepared ahead by the worker thread
 };
 

@@ -107,10 +107,11 @@ MobileNetV2Lite::MobileNetV2Lite(const MobileNetV2LiteConfig& cfg, Rng& rng) : c
 }
 
 Tensor MobileNetV2Lite::forward_logits(const Tensor& x) {
-  const Shape want{cfg_.in_channels, cfg_.height, cfg_.width};
+  const bool patch = is_training() && cfg_.train_patch > 0;
+  const Shape want{cfg_.in_channels, patch ? cfg_.train_patch : cfg_.height, patch ? cfg_.train_patch : cfg_.width};
   if (x.dim() != 4 || Shape(x.shape().begin() + 1, x.shape().end()) != want)
-    fail("MobileNetV2Lite: expected input [N, " + std::to_string(cfg_.in_channels) + ", " +
-         std::to_string(cfg_.height) + ", " + std::to_string(cfg_.width) + "], got " + shape_str(x.shape()));
+    fail("MobileNetV2Lite: expected input [N, " + std::to_string(want[0]) + ", " + std::to_string(want[1]) + ", " +
+         std::to_string(want[2]) + "]" + (patch ? " (training patches)" : "") + ", got " + shape_str(x.shape()));
   Tensor h = stem_(x);
   for (const auto& b : blocks_) {
     Tensor y = b.expand.conv ? b.expand(h) : h;

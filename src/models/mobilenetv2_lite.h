@@ -39,6 +39,11 @@ struct MobileNetV2LiteConfig {
   // without the padded copy.
   bool pad_layers = true;
   Init init = Init::Keras;  // glorot_uniform kernels, zero Dense bias (Keras defaults, §4.5)
+  // > 0: in training mode the input is a train_patch x train_patch window of the image (patch
+  // training: the loader crops, io/dataset.h LoaderOptions::patch); evaluation still takes the
+  // whole height x width image, which the global pooling allows. 0: every input is checked
+  // against height x width.
+  int64_t train_patch = 0;
 };
 
 // keras.applications _make_divisible: round v to the nearest multiple of divisor (at least

@@ -41,7 +41,8 @@ void register_mobilenetv2_lite() {
   m.name = "mobilenetv2-lite";
   m.description = "MobileNetV2 alpha=0.1, Keras-exact (spec 003): 87,289 trainable params, output P(live)";
   m.defaults = {{"channels", 3}, {"height", 128},      {"width", 128},
-                {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}, {"normalize", "unit"}};
+                {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}, {"normalize", "unit"},
+                {"train_patch", 0}};
   m.recipe.epochs = 30;
   m.recipe.batch = 32;
   m.recipe.lr = 1e-3f;
@@ -57,6 +58,9 @@ void register_mobilenetv2_lite() {
     c.alpha = cfg.at("alpha").get<double>();
     c.bn_momentum = cfg.at("bn_momentum").get<float>();
     c.pad_layers = cfg.at("pad_layers").get<bool>();
+    c.train_patch = cfg.value("train_patch", (int64_t)0);
+    if (c.train_patch < 0 || c.train_patch > std::min(c.height, c.width))
+      fail("mobilenetv2-lite: train_patch " + std::to_string(c.train_patch) + " must be 0 (off) or at most the input size");
     return std::make_shared<MobileNetV2Lite>(c, rng);
   };
   // forward() ends in the sigmoid (Keras' Logits layer); train on the logits for a stable BCE.
