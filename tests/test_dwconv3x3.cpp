@@ -136,6 +136,11 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
       }
       EXPECT_TRUE(allclose(y, yr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s;
       EXPECT_TRUE(allclose(dx, dxr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s;
+      // Assign form (fresh gradient buffer): NaN garbage in dx must be overwritten everywhere,
+      // including the input column the stride-2 taps never reach.
+      Tensor dxw = Tensor::full(x.shape(), NAN);
+      dwconv3x3_backward_input(dy.data(), w.data(), dxw.data(), n, ch, g, s, threads, false);
+      EXPECT_TRUE(allclose(dxw, dxr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s << " assign";
       EXPECT_TRUE(allclose(dw, dwr, 1e-3f, 1e-5f)) << isa_name(isa) << " s" << s;
     }
   }

@@ -50,8 +50,9 @@ void f32_dwconv3x3_dw__ref(const float* x, const float* dy, float* dw9, const Dw
 void dwconv3x3_forward(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c,
                        const DwConv3x3Geom& g, int stride, float out_min, float out_max, bool accumulate = false,
                        int threads = 1);
+// backward_input with accumulate = false assigns dx (never reads it: a fresh gradient buffer).
 void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_t n, int64_t c,
-                              const DwConv3x3Geom& g, int stride, int threads = 1);
+                              const DwConv3x3Geom& g, int stride, int threads = 1, bool accumulate = true);
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,
                                const DwConv3x3Geom& g, int stride, int threads = 1);
 
