@@ -8,6 +8,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "autograd/zero_pad.h"
 #include "testutil.h"
 
 using namespace fas;
@@ -49,7 +50,7 @@ struct NamedOp {
 // Consumers of a [2, 6, 9, 8] activation, one per backward path that takes the fresh/accumulate
 // switch: each conv input-gradient path (GEMM pointwise, GEMM im2col/col2im, direct narrow,
 // depthwise 3x3 s1/s2, generic depthwise), conv_transpose2d, batch norm (plain and fused clamp),
-// residual add (also x + x), binary mul, and linear / matmul on a flattened view.
+// residual add (also x + x), binary mul, zero_pad2d, and linear / matmul on a flattened view.
 std::vector<NamedOp> consumers(Rng& rng) {
   const int64_t C = 6;
   auto conv = [&rng](int64_t oc, int64_t cin, int k, int s, int pad, int groups) -> Op {
@@ -85,6 +86,7 @@ std::vector<NamedOp> consumers(Rng& rng) {
     ops.push_back({"add", [other](const Tensor& x) { return add(other, x); }});
     ops.push_back({"add x+x", [](const Tensor& x) { return add(x, x); }});
     ops.push_back({"mul", [other](const Tensor& x) { return mul(x, other); }});
+    ops.push_back({"zero_pad2d", [](const Tensor& x) { return zero_pad2d(x, 1, 0, 2, 1); }});
   }
   {
     Tensor w = randn({3, C * 72}, rng, 0.1f), b = randn({3}, rng), m = randn({C * 72, 4}, rng, 0.1f);
