@@ -85,8 +85,14 @@ TEST_F(DwConv3x3AllIsas, InputGradMatchesReference) {
       Tensor dy = randn({g.oh, g.ow}, rng), w = randn({9}, rng), dx0 = randn({g.h, g.w}, rng);
       Tensor ref = dx0.clone(), got = dx0.clone();  // both accumulate into the same start
       f32_dwconv3x3_dx__ref(dy.data(), w.data(), ref.data(), g, c.stride);
-      k.dx[c.stride - 1](dy.data(), w.data(), got.data(), g);
+      k.dx[c.stride - 1](dy.data(), w.data(), got.data(), g, true);
       ASSERT_TRUE(allclose(got, ref, 1e-5f, 1e-5f)) << describe(c, isa);
+      // Assign form: NaN garbage in dx must be overwritten everywhere (also rows and columns
+      // that no output reaches), equal to the reference accumulated into zeros.
+      Tensor refz = Tensor::zeros({g.h, g.w}), gotw = Tensor::full({g.h, g.w}, NAN);
+      f32_dwconv3x3_dx__ref(dy.data(), w.data(), refz.data(), g, c.stride);
+      k.dx[c.stride - 1](dy.data(), w.data(), gotw.data(), g, false);
+      ASSERT_TRUE(allclose(gotw, refz, 1e-5f, 1e-5f)) << describe(c, isa) << " assign";
     }
   }
 }

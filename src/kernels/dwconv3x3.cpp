@@ -2,7 +2,6 @@
 // without ISA flags; it also instantiates the portable one-lane variant ("scalar").
 #include "kernels/dwconv3x3.h"
 
-#include <algorithm>
 #include <string>
 
 #include "kernels/dwconv3x3_impl.h"
@@ -63,12 +62,7 @@ void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_
   const DwConv3x3DxFn f = dwconv3x3_kernels().dx[stride - 1];
   const int64_t planes = n * c, in_plane = g.h * g.w, out_plane = g.oh * g.ow;
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < planes; ++p) {
-    // The dx kernels add; the assign form zeroes each plane just before (cache-warm, in the
-    // thread that writes it) instead of the whole tensor up front.
-    if (!accumulate) std::fill(dx + p * in_plane, dx + (p + 1) * in_plane, 0.f);
-    f(dy + p * out_plane, w + (p % c) * 9, dx + p * in_plane, g);
-  }
+  for (int64_t p = 0; p < planes; ++p) f(dy + p * out_plane, w + (p % c) * 9, dx + p * in_plane, g, accumulate);
 }
 
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,
