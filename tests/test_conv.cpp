@@ -279,7 +279,7 @@ std::vector<std::vector<float>> ref_passes(const ConvDims& d, const Buffers& B, 
 struct ConvBackend {
   size_t (*workspace)(const ConvDims&, ConvPass, int);
   void (*fwd)(const ConvDims&, const float*, const float*, const float*, float*, bool, float*, int);
-  void (*bwd_input)(const ConvDims&, const float*, const float*, float*, float*, int);
+  void (*bwd_input)(const ConvDims&, const float*, const float*, float*, float*, int, bool);
   void (*bwd_weight)(const ConvDims&, const float*, const float*, float*, float*, int);
 };
 const ConvBackend kGemm{f32_conv2d_gemm_workspace, f32_conv2d_fwd__gemm, f32_conv2d_bwd_input__gemm,
@@ -301,11 +301,16 @@ std::vector<float> expect_passes(const ConvBackend& be, const ConvDims& d, const
   std::vector<float> y(py.size(), NAN), ya = py, gx = px, gw = pw;
   be.fwd(d, B.x.data(), B.w.data(), B.b.data(), y.data(), false, ws.data(), threads);
   be.fwd(d, B.x.data(), B.w.data(), nullptr, ya.data(), true, ws.data(), threads);
-  be.bwd_input(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads);
+  be.bwd_input(d, B.gy.data(), B.w.data(), gx.data(), ws.data(), threads, true);
   be.bwd_weight(d, B.x.data(), B.gy.data(), gw.data(), ws.data(), threads);
+  // Assign form (a fresh gradient buffer): starts as NaN, so an element not written shows.
+  std::vector<float> gxw(px.size(), NAN), gxz(px.size(), 0.f);
+  be.bwd_input(d, B.gy.data(), B.w.data(), gxw.data(), ws.data(), threads, false);
+  f32_conv2d_bwd_input__ref(d, B.gy.data(), B.w.data(), gxz.data());
   EXPECT_TRUE(close(y, ref[0], "fwd " + tag));
   EXPECT_TRUE(close(ya, ref[1], "fwd accumulate " + tag));
   EXPECT_TRUE(close(gx, ref[2], "bwd_input " + tag));
+  EXPECT_TRUE(close(gxw, gxz, "bwd_input assign " + tag));
   EXPECT_TRUE(close(gw, ref[3], "bwd_weight " + tag, wtol));
   return gw;
 }

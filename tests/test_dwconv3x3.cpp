@@ -85,8 +85,14 @@ TEST_F(DwConv3x3AllIsas, InputGradMatchesReference) {
       Tensor dy = randn({g.oh, g.ow}, rng), w = randn({9}, rng), dx0 = randn({g.h, g.w}, rng);
       Tensor ref = dx0.clone(), got = dx0.clone();  // both accumulate into the same start
       f32_dwconv3x3_dx__ref(dy.data(), w.data(), ref.data(), g, c.stride);
-      k.dx[c.stride - 1](dy.data(), w.data(), got.data(), g);
+      k.dx[c.stride - 1](dy.data(), w.data(), got.data(), g, true);
       ASSERT_TRUE(allclose(got, ref, 1e-5f, 1e-5f)) << describe(c, isa);
+      // Assign form: NaN garbage in dx must be overwritten everywhere (also rows and columns
+      // that no output reaches), equal to the reference accumulated into zeros.
+      Tensor refz = Tensor::zeros({g.h, g.w}), gotw = Tensor::full({g.h, g.w}, NAN);
+      f32_dwconv3x3_dx__ref(dy.data(), w.data(), refz.data(), g, c.stride);
+      k.dx[c.stride - 1](dy.data(), w.data(), gotw.data(), g, false);
+      ASSERT_TRUE(allclose(gotw, refz, 1e-5f, 1e-5f)) << describe(c, isa) << " assign";
     }
   }
 }
@@ -136,6 +142,11 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
       }
       EXPECT_TRUE(allclose(y, yr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s;
       EXPECT_TRUE(allclose(dx, dxr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s;
+      // Assign form (fresh gradient buffer): NaN garbage in dx must be overwritten everywhere,
+      // including the input column the stride-2 taps never reach.
+      Tensor dxw = Tensor::full(x.shape(), NAN);
+      dwconv3x3_backward_input(dy.data(), w.data(), dxw.data(), n, ch, g, s, threads, false);
+      EXPECT_TRUE(allclose(dxw, dxr, 1e-5f, 1e-5f)) << isa_name(isa) << " s" << s << " assign";
       EXPECT_TRUE(allclose(dw, dwr, 1e-3f, 1e-5f)) << isa_name(isa) << " s" << s;
     }
   }

@@ -127,6 +127,12 @@ TEST(Elementwise, BatchNormKernelsMatchReference) {
       f32_batchnorm_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gxr.data());
       bn_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gx.data(), num_threads());
       EXPECT_TRUE(allclose(gx, gxr, 1e-5f, 1e-5f)) << isa_name(isa);
+      // Assign form (fresh gradient buffer): gx is overwritten, never read, so NaN garbage in it
+      // must not leak; equals the reference accumulated into zeros.
+      Tensor gxw = Tensor::full({n, c, s}, NAN), gxz = Tensor::zeros({n, c, s});
+      f32_batchnorm_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gxz.data());
+      bn_backward_input(gy.data(), x.data(), n, c, s, a.data(), b.data(), d.data(), gxw.data(), num_threads(), false);
+      EXPECT_TRUE(allclose(gxw, gxz, 1e-5f, 1e-5f)) << isa_name(isa);
     }
   }
   set_active_isa(saved);

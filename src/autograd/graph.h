@@ -1,7 +1,9 @@
 // Reverse-mode autograd. Every differentiable op computes its output eagerly and, when grad
 // mode is on and some input requires grad, records a Node: its inputs and a closure that adds
-// the input gradients (+=, llm.c style) given the output gradient. backward() runs the nodes
-// reachable from the root in reverse topological order — a tape recorded by execution.
+// the input gradients (+=, llm.c style) given the output gradient; a closure that writes a whole
+// input gradient at once may instead take Tensor::grad_for_write and assign when it is the first
+// writer. backward() runs the nodes reachable from the root in reverse topological order — a
+// tape recorded by execution.
 #pragma once
 #include <functional>
 #include <vector>

@@ -87,15 +87,27 @@ void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b,
   f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }
 
-void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* gx) {
+// gx += (acc) or = (!acc: gx is uninitialised, every element gets written) the input gradient.
+void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* gx, bool acc) {
   const int T = threads_for(d);
-  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, g, d.sh, T);
-  if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
+  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, g, d.sh, T, acc);
+  if (conv2d_is_depthwise(d)) {  // generic depthwise: rare, only accumulates
+    if (!acc) std::fill(gx, gx + d.N * d.C * d.HW(), 0.f);
+    return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
+  }
   if (conv2d_direct_suits(d))
     return f32_conv2d_bwd_input__direct(d, gy, w, gx, workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdInput, T)),
-                                        T);
+                                        T, acc);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
-  f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T);
+  f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T, acc);
+}
+
+// The input-gradient buffer of x and whether to accumulate into it (Tensor::grad_for_write).
+float* input_grad(Tensor& x, bool* acc) {
+  bool fresh;
+  float* g = x.grad_for_write(&fresh);
+  *acc = !fresh;
+  return g;
 }
 
 void pass_bwd_weight(const ConvDims& d, const float* x, const float* gy, float* gw) {
@@ -221,7 +233,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   if (b.defined()) ins.push_back(b);
   Tensor cx = x, cw = w, cb = b;
   record(y, "conv2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
-    if (cx.requires_grad()) pass_bwd_input(d, gy.data(), cw.data(), cx.grad_data());
+    if (cx.requires_grad()) {
+      bool acc;
+      float* gx = input_grad(cx, &acc);
+      pass_bwd_input(d, gy.data(), cw.data(), gx, acc);
+    }
     if (cw.requires_grad()) pass_bwd_weight(d, cx.data(), gy.data(), cw.grad_data());
     if (cb.defined() && cb.requires_grad())
       f32_conv2d_bwd_bias(d.N, d.OC, d.OHW(), gy.data(), cb.grad_data(), omp_get_max_threads());
@@ -259,8 +275,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
          " (expected [" + std::to_string(d.C) + "])");
   if (d.H < 1 || d.W < 1) fail("conv_transpose2d: padding crops the whole output; " + shapes + geo);
 
-  Tensor y = Tensor::zeros({d.N, d.C, d.H, d.W});
-  pass_bwd_input(d, x.data(), w.data(), y.data());
+  Tensor y = Tensor::uninit({d.N, d.C, d.H, d.W});
+  pass_bwd_input(d, x.data(), w.data(), y.data(), false);
   if (b.defined()) {
     float* p = y.data();
     for (int64_t n = 0; n < d.N; ++n)
@@ -271,7 +287,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
   if (b.defined()) ins.push_back(b);
   Tensor cx = x, cw = w, cb = b;
   record(y, "conv_transpose2d", ins, [cx, cw, cb, d](const Tensor& gy) mutable {
-    if (cx.requires_grad()) pass_fwd(d, gy.data(), cw.data(), nullptr, cx.grad_data(), true);
+    if (cx.requires_grad()) {
+      bool acc;
+      float* gx = input_grad(cx, &acc);
+      pass_fwd(d, gy.data(), cw.data(), nullptr, gx, acc);
+    }
     if (cw.requires_grad()) pass_bwd_weight(d, gy.data(), cx.data(), cw.grad_data());
     if (cb.defined() && cb.requires_grad())
       f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data(), omp_get_max_threads());

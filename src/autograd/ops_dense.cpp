@@ -13,10 +13,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   sgemm(false, false, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, y.data(), N);
   Tensor ca = a, cb = b;
   record(y, "matmul", {a, b}, [ca, cb, M, K, N](const Tensor& gy) mutable {
-    if (ca.requires_grad())  // dA += dY B^T
-      sgemm(false, true, M, K, N, 1.f, gy.data(), N, cb.data(), N, 1.f, ca.grad_data(), K);
-    if (cb.requires_grad())  // dB += A^T dY
-      sgemm(true, false, K, N, M, 1.f, ca.data(), K, gy.data(), N, 1.f, cb.grad_data(), N);
+    bool fresh;  // a fresh gradient buffer (Tensor::grad_for_write) is written with beta = 0
+    if (ca.requires_grad()) {  // dA += dY B^T
+      float* ga = ca.grad_for_write(&fresh);
+      sgemm(false, true, M, K, N, 1.f, gy.data(), N, cb.data(), N, fresh ? 0.f : 1.f, ga, K);
+    }
+    if (cb.requires_grad()) {  // dB += A^T dY (after dA: a matmul(a, a) then accumulates onto it)
+      float* gb = cb.grad_for_write(&fresh);
+      sgemm(true, false, K, N, M, 1.f, ca.data(), K, gy.data(), N, fresh ? 0.f : 1.f, gb, N);
+    }
   });
   return y;
 }
@@ -38,7 +43,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (b.defined()) ins.push_back(b);
   record(y, "linear", ins, [cx, cw, cb, N, I, O](const Tensor& gy) mutable {
     const float* g = gy.data();
-    if (cx.requires_grad()) sgemm(false, false, N, I, O, 1.f, g, O, cw.data(), I, 1.f, cx.grad_data(), I);
+    if (cx.requires_grad()) {  // fresh buffer (Tensor::grad_for_write): beta = 0 writes it whole
+      bool fresh;
+      float* gx = cx.grad_for_write(&fresh);
+      sgemm(false, false, N, I, O, 1.f, g, O, cw.data(), I, fresh ? 0.f : 1.f, gx, I);
+    }
     if (cw.requires_grad()) sgemm(true, false, O, I, N, 1.f, g, O, cx.data(), I, 1.f, cw.grad_data(), I);
     if (cb.defined() && cb.requires_grad()) {
       float* gb = cb.grad_data();

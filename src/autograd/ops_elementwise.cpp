@@ -1,5 +1,6 @@
 // Elementwise arithmetic, unary maths, activations and full reductions.
 #include <cmath>
+#include <cstring>
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
@@ -44,21 +45,24 @@ Tensor binary(const char* name, const Tensor& a, const Tensor& b, F f, DF df) {
     const float* g = gy.data();
     const float* pa = ca.data();
     const float* pb = cb.data();
-    float* ga = ca.requires_grad() ? ca.grad_data() : nullptr;
-    float* gb = cb.requires_grad() ? cb.grad_data() : nullptr;
+    // Fresh gradient buffers (Tensor::grad_for_write) are assigned, others accumulated. a is
+    // taken first, so for a op a (one buffer) the b term accumulates onto a's written value.
+    bool fa = false, fb = false;
+    float* ga = ca.requires_grad() ? ca.grad_for_write(&fa) : nullptr;
+    float* gb = cb.requires_grad() ? cb.grad_for_write(&fb) : nullptr;
     double gbs = 0;
     for (int64_t i = 0; i < n; ++i) {
       float da, db;
       df(pa[i], pb[bs ? 0 : i], &da, &db);
-      if (ga) ga[i] += g[i] * da;
+      if (ga) ga[i] = (fa ? 0.f : ga[i]) + g[i] * da;
       if (gb) {
         if (bs)
           gbs += (double)g[i] * db;
         else
-          gb[i] += g[i] * db;
+          gb[i] = (fb ? 0.f : gb[i]) + g[i] * db;
       }
     }
-    if (gb && bs) gb[0] += (float)gbs;
+    if (gb && bs) gb[0] = (fb ? 0.f : gb[0]) + (float)gbs;
   });
   return y;
 }
@@ -97,9 +101,15 @@ Tensor add(const Tensor& a, const Tensor& b) {
     Tensor ca = a, cb = b;
     record(y, "add", {a, b}, [ca, cb, n, vadd](const Tensor& gy) mutable {
       for (Tensor* t : {&ca, &cb})
-        if (t->requires_grad()) {
-          float* g = t->grad_data();
-          parallel_range(n, [&](int64_t i0, int64_t i1) { vadd(g + i0, gy.data() + i0, g + i0, i1 - i0); });
+        if (t->requires_grad()) {  // a fresh buffer (Tensor::grad_for_write) gets a copy of gy
+          bool fresh;
+          float* g = t->grad_for_write(&fresh);
+          parallel_range(n, [&](int64_t i0, int64_t i1) {
+            if (fresh)
+              std::memcpy(g + i0, gy.data() + i0, sizeof(float) * (i1 - i0));
+            else
+              vadd(g + i0, gy.data() + i0, g + i0, i1 - i0);
+          });
         }
     });
     return y;

@@ -109,7 +109,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
           b[c] = -a[c] * istd[c] * istd[c] * sum_gxc[c] / (float)M;
           d[c] = -a[c] * sum_g[c] / (float)M - b[c] * mean[c];
         }
-      bn_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), cx.grad_data(), T);
+      bool fresh;
+      float* gx = cx.grad_for_write(&fresh);
+      bn_backward_input(gy.data(), cx.data(), N, C, S, a.data(), b.data(), d.data(), gx, T, !fresh);
     }
     if (cg.defined() && cg.requires_grad()) {
       float* gg = cg.grad_data();

@@ -20,13 +20,17 @@ Tensor zero_pad2d(const Tensor& x, int top, int bottom, int left, int right) {
       std::memcpy(dst + (p * oh + r + top) * ow + left, src + (p * h + r) * w, sizeof(float) * w);
   Tensor xin = x;
   record(y, "zero_pad2d", {x}, [xin, planes, h, w, oh, ow, top, left](const Tensor& gy) mutable {
-    float* gx = xin.grad_data();
+    bool fresh;  // a fresh buffer (Tensor::grad_for_write) is assigned: the crop covers all of it
+    float* gx = xin.grad_for_write(&fresh);
     const float* g = gy.data();
     for (int64_t p = 0; p < planes; ++p)
       for (int64_t r = 0; r < h; ++r) {
         const float* grow = g + (p * oh + r + top) * ow + left;
         float* xrow = gx + (p * h + r) * w;
-        for (int64_t c = 0; c < w; ++c) xrow[c] += grow[c];
+        if (fresh)
+          std::memcpy(xrow, grow, sizeof(float) * w);
+        else
+          for (int64_t c = 0; c < w; ++c) xrow[c] += grow[c];
       }
   });
   return y;

@@ -1,7 +1,9 @@
 // 2-D convolution kernels: pure functions on raw NCHW pointers and ConvDims, no allocation.
 // Passes and their contract (the same for every variant):
 //   fwd:        y  = conv(x, w) + b           (b may be null; accumulate: y += instead of y =)
-//   bwd_input:  gx += conv_transpose(gy, w)   (gradient w.r.t. x; also transposed conv's forward)
+//   bwd_input:  gx += conv_transpose(gy, w)   (gradient w.r.t. x; also transposed conv's forward;
+//               the fast drivers' accumulate = false assigns gx =, never reading gx: a fresh
+//               gradient buffer from Tensor::grad_for_write)
 //   bwd_weight: gw += correlation of x and gy (gradient w.r.t. w, summed over the batch)
 //   bwd_bias:   gb += sum of gy over N, OH, OW
 // __ref are plain direct loops (the reference). __gemm lower each image and group to OpenBLAS
@@ -36,7 +38,7 @@ size_t f32_conv2d_gemm_workspace(const ConvDims& d, ConvPass pass, int threads);
 void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
                           bool accumulate, float* ws, int threads);
 void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,
-                                int threads);
+                                int threads, bool accumulate);
 // Each thread sums its contiguous share of the batch into a private partial, and the partials are
 // added in thread order: deterministic for a given thread count.
 void f32_conv2d_bwd_weight__gemm(const ConvDims& d, const float* x, const float* gy, float* gw, float* ws,

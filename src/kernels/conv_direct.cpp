@@ -178,14 +178,15 @@ void f32_conv2d_fwd__direct(const ConvDims& d, const float* x, const float* w, c
 }
 
 void f32_conv2d_bwd_input__direct(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,
-                                  int threads) {
+                                  int threads, bool accumulate) {
   // wt [C][OC][KH][KW] = w [OC][C][KH][KW] with the kernel rotated by 180 degrees.
   float* wt = ws;
   const int64_t KK = (int64_t)d.KH * d.KW;
   for (int64_t oc = 0; oc < d.OC; ++oc)
     for (int64_t c = 0; c < d.C; ++c)
       for (int64_t k = 0; k < KK; ++k) wt[(c * d.OC + oc) * KK + (KK - 1 - k)] = w[(oc * d.C + c) * KK + k];
-  run_forward(input_grad_conv(d), gy, wt, nullptr, gx, true, ws + round16((size_t)(d.OC * d.C * KK)), threads);
+  // The forward kernel writes every output, so accumulate = false assigns gx without reading it.
+  run_forward(input_grad_conv(d), gy, wt, nullptr, gx, accumulate, ws + round16((size_t)(d.OC * d.C * KK)), threads);
 }
 
 void f32_conv2d_bwd_weight__direct(const ConvDims& d, const float* x, const float* gy, float* gw, float* ws,

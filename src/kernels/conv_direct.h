@@ -69,7 +69,7 @@ size_t f32_conv2d_direct_workspace(const ConvDims& d, ConvPass pass, int threads
 void f32_conv2d_fwd__direct(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
                             bool accumulate, float* ws, int threads);
 void f32_conv2d_bwd_input__direct(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,
-                                  int threads);
+                                  int threads, bool accumulate);
 void f32_conv2d_bwd_weight__direct(const ConvDims& d, const float* x, const float* gy, float* gw, float* ws,
                                    int threads);
 

@@ -134,7 +134,7 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
 }
 
 void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,
-                                int threads) {
+                                int threads, bool accumulate) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
   const size_t colsz = col_floats(d);
@@ -144,9 +144,12 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
     for (int64_t g = 0; g < d.groups; ++g) {
       const float* gyg = gy + (n * d.OC + g * OCg) * P;
       float* gxg = gx + (n * d.C + g * Cg) * d.HW();
+      // col2im adds, so the assign form zeroes this image's group first (in this thread, just
+      // before the bands write it, rather than the whole tensor up front).
+      if (!accumulate && !pw) std::fill(gxg, gxg + Cg * d.HW(), 0.f);
       for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
-        if (pw) {  // col2im of a pointwise conv is the identity: accumulate straight into gx
-          sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, 1.f, gxg, P);
+        if (pw) {  // col2im of a pointwise conv is the identity: GEMM straight into gx
+          sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
         } else {
           sgemm(true, false, K, ld, OCg, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
           im2col_walk<false>(d, col, gxg, oh0, oh1);

@@ -57,12 +57,12 @@ void dwconv3x3_forward(const float* x, const float* w, const float* bias, float*
 }
 
 void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_t n, int64_t c,
-                              const DwConv3x3Geom& g, int stride, int threads) {
+                              const DwConv3x3Geom& g, int stride, int threads, bool accumulate) {
   check_args("dwconv3x3_backward_input", stride, threads);
   const DwConv3x3DxFn f = dwconv3x3_kernels().dx[stride - 1];
   const int64_t planes = n * c, in_plane = g.h * g.w, out_plane = g.oh * g.ow;
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < planes; ++p) f(dy + p * out_plane, w + (p % c) * 9, dx + p * in_plane, g);
+  for (int64_t p = 0; p < planes; ++p) f(dy + p * out_plane, w + (p % c) * 9, dx + p * in_plane, g, accumulate);
 }
 
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,

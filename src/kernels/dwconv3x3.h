@@ -23,8 +23,9 @@ struct DwConv3x3Geom {
 // y = clamp((accumulate ? y : 0) + bias + sum_k w9[k] * x_k, out_min, out_max)
 using DwConv3x3Fn = void (*)(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g,
                              float out_min, float out_max, bool accumulate);
-// dx[h, w] += transposed convolution of dy[oh, ow] with w9 (the input gradient).
-using DwConv3x3DxFn = void (*)(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g);
+// dx[h, w] += transposed convolution of dy[oh, ow] with w9 (the input gradient); with
+// accumulate = false, dx = instead, never reading dx (a fresh gradient buffer).
+using DwConv3x3DxFn = void (*)(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g, bool accumulate);
 // dw9[k] += sum over outputs of dy * x_k (the weight gradient; the bias gradient is sum(dy)).
 using DwConv3x3DwFn = void (*)(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g);
 
@@ -46,12 +47,12 @@ void f32_dwconv3x3_dw__ref(const float* x, const float* dy, float* dw9, const Dw
 // Whole-tensor drivers for x [n, c, h, w] with weights [c, 1, 3, 3], using the active ISA, on
 // `threads` OpenMP threads over planes (the weight gradient over channels, so every output has
 // one writer and results do not depend on the thread count). bias may be null.
-// forward: y = clamp((accumulate ? y : 0) + conv + bias); dx and dw accumulate (+=).
+// forward: y = clamp((accumulate ? y : 0) + conv + bias); dx likewise (+= or =); dw accumulates.
 void dwconv3x3_forward(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t c,
                        const DwConv3x3Geom& g, int stride, float out_min, float out_max, bool accumulate = false,
                        int threads = 1);
 void dwconv3x3_backward_input(const float* dy, const float* w, float* dx, int64_t n, int64_t c,
-                              const DwConv3x3Geom& g, int stride, int threads = 1);
+                              const DwConv3x3Geom& g, int stride, int threads = 1, bool accumulate = true);
 void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64_t n, int64_t c,
                                const DwConv3x3Geom& g, int stride, int threads = 1);
 
@@ -61,8 +62,8 @@ void dwconv3x3_backward_weight(const float* x, const float* dy, float* dw, int64
                                float, bool);                                                             \
   void f32_dwconv3x3_s2__##isa(const float*, const float*, float, float*, const DwConv3x3Geom&, float,   \
                                float, bool);                                                             \
-  void f32_dwconv3x3_s1_dx__##isa(const float*, const float*, float*, const DwConv3x3Geom&);             \
-  void f32_dwconv3x3_s2_dx__##isa(const float*, const float*, float*, const DwConv3x3Geom&);             \
+  void f32_dwconv3x3_s1_dx__##isa(const float*, const float*, float*, const DwConv3x3Geom&, bool);       \
+  void f32_dwconv3x3_s2_dx__##isa(const float*, const float*, float*, const DwConv3x3Geom&, bool);       \
   void f32_dwconv3x3_s1_dw__##isa(const float*, const float*, float*, const DwConv3x3Geom&);             \
   void f32_dwconv3x3_s2_dw__##isa(const float*, const float*, float*, const DwConv3x3Geom&);
 FAS_DECLARE_DWCONV3X3(scalar)

@@ -277,20 +277,21 @@ void dw_wgrad(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& 
 }
 
 // Stride 1: the input gradient is a stride-1 correlation of dy with the 180-degree rotated
-// kernel, padded by 2 - pad (negative = crop), accumulated into dx.
+// kernel, padded by 2 - pad (negative = crop), accumulated into (or written to) all of dx.
 template <class T>
-void dw_dx_s1(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
+void dw_dx_s1(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g, bool acc) {
   float wr[9];
   for (int k = 0; k < 9; ++k) wr[k] = w9[8 - k];
   const DwConv3x3Geom t{g.oh, g.ow, g.h, g.w, 2 - g.pad_top, 2 - g.pad_left};
-  dw_fwd<T, 1>(dy, wr, 0.f, dx, t, -INFINITY, INFINITY, true);
+  dw_fwd<T, 1>(dy, wr, 0.f, dx, t, -INFINITY, INFINITY, acc);
 }
 
 // Stride-2 input gradient for rows too wide for the ring (see dw_dx_s2 for the scheme).
 template <class T>
-void dw_dx_s2_window(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
+void dw_dx_s2_window(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g, bool acc) {
   using vec = typename T::vec;
   constexpr int V = T::V;
+  if (!acc) std::fill(dx, dx + g.h * g.w, 0.f);  // this rare path only adds
   const int64_t j_begin = floor_div2(g.pad_left), j_end = floor_div2(g.w - 1 + g.pad_left) + 1;
   alignas(64) float dbuf[2][V + 1];
   alignas(64) float obuf[2 * V];
@@ -354,15 +355,16 @@ void dw_dx_s2_window(const float* dy, const float* w9, float* dx, const DwConv3x
 // dy[j]*w[.][1]. Even and odd columns are computed as two vectors over j and interleaved.
 // Row iy gets kernel rows ky with iy + pad_top - ky even: ky = 0 (dy row t/2) and ky = 2 (row
 // t/2 - 1), or ky = 1 (row (t-1)/2) alone. dy rows come zero-padded from the ring (slot q holds
-// dy[j_begin - 1 + q]); the interleaved result goes to a row buffer that is added into dx.
+// dy[j_begin - 1 + q]); the interleaved result goes to a row buffer that is added into (!acc:
+// copied to) dx; rows no dy row reaches are then zeroed.
 template <class T>
-void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g) {
+void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& g, bool acc) {
   using vec = typename T::vec;
   constexpr int V = T::V;
   const int64_t j_begin = floor_div2(g.pad_left), j_end = floor_div2(g.w - 1 + g.pad_left) + 1;
   const int64_t nj = (j_end - j_begin + V - 1) / V * V;  // j chunks, padded to full vectors
   // The dx row buffer holds 2*nj columns starting at dx column 2*j_begin - pad_left (0 or -1).
-  if (nj + 1 > kRingRowFloats) return dw_dx_s2_window<T>(dy, w9, dx, g);
+  if (nj + 1 > kRingRowFloats) return dw_dx_s2_window<T>(dy, w9, dx, g, acc);
   const DwConv3x3Geom dyg{g.oh, g.ow, 0, 0, 0, (int)(1 - j_begin)};
   PaddedRows ring(dy, dyg, nj + 1);
   alignas(64) float obuf[2 * kRingRowFloats];
@@ -374,7 +376,10 @@ void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
     const float* rows[3];
     const bool even = t % 2 == 0;
     ring.get(even ? floor_div2(t) - 1 : floor_div2(t - 1), rows, even ? 2 : 1);
-    if (rows[0] == ring.zero_row() && (!even || rows[1] == ring.zero_row())) continue;  // no dy row reaches iy
+    if (rows[0] == ring.zero_row() && (!even || rows[1] == ring.zero_row())) {  // no dy row reaches iy
+      if (!acc) std::fill(dx + iy * g.w, dx + (iy + 1) * g.w, 0.f);
+      continue;
+    }
     for (int64_t jj = 0; jj < nj; jj += V) {
       vec e, o, lo, hi;
       if (even) {  // rows[1] = dy row t/2 through ky = 0, rows[0] = row t/2 - 1 through ky = 2
@@ -393,6 +398,10 @@ void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
     }
     float* dxrow = dx + iy * g.w;
     const int64_t skip = -base;  // 0 or 1 leading buffer columns that fall left of dx column 0
+    if (!acc) {  // obuf covers every dx column (zero where no dy column reaches)
+      std::copy(obuf + skip, obuf + skip + g.w, dxrow);
+      continue;
+    }
     int64_t ix = 0;
     for (; ix + V <= g.w; ix += V) T::store(dxrow + ix, T::add(T::load(dxrow + ix), T::load(obuf + ix + skip)));
     for (; ix < g.w; ++ix) dxrow[ix] += obuf[ix + skip];
@@ -413,11 +422,13 @@ void dw_dx_s2(const float* dy, const float* w9, float* dx, const DwConv3x3Geom& 
                                float lo, float hi, bool acc) {                                               \
     dw_fwd<T, 2>(x, w, b, y, g, lo, hi, acc);                                                                \
   }                                                                                                          \
-  void f32_dwconv3x3_s1_dx__##isa(const float* dy, const float* w, float* dx, const DwConv3x3Geom& g) {      \
-    dw_dx_s1<T>(dy, w, dx, g);                                                                               \
+  void f32_dwconv3x3_s1_dx__##isa(const float* dy, const float* w, float* dx, const DwConv3x3Geom& g,       \
+                                  bool acc) {                                                                \
+    dw_dx_s1<T>(dy, w, dx, g, acc);                                                                          \
   }                                                                                                          \
-  void f32_dwconv3x3_s2_dx__##isa(const float* dy, const float* w, float* dx, const DwConv3x3Geom& g) {      \
-    dw_dx_s2<T>(dy, w, dx, g);                                                                               \
+  void f32_dwconv3x3_s2_dx__##isa(const float* dy, const float* w, float* dx, const DwConv3x3Geom& g,       \
+                                  bool acc) {                                                                \
+    dw_dx_s2<T>(dy, w, dx, g, acc);                                                                          \
   }                                                                                                          \
   void f32_dwconv3x3_s1_dw__##isa(const float* x, const float* dy, float* dw, const DwConv3x3Geom& g) {      \
     dw_wgrad<T, 1>(x, dy, dw, g);                                                                            \

@@ -81,9 +81,12 @@ void f32_bn_grad_sums__ref(const float* gy, const float* x, const float* mean, i
 }
 
 void f32_bn_backward_input__ref(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0, int64_t p1,
-                                const float* a, const float* b, const float* d, float* gx) {
+                                const float* a, const float* b, const float* d, float* gx, bool accumulate) {
   for (int64_t p = p0; p < p1; ++p)
-    for (int64_t i = 0; i < S; ++i) gx[p * S + i] += a[p % C] * gy[p * S + i] + b[p % C] * x[p * S + i] + d[p % C];
+    for (int64_t i = 0; i < S; ++i) {
+      const float v = a[p % C] * gy[p * S + i] + b[p % C] * x[p * S + i] + d[p % C];
+      gx[p * S + i] = accumulate ? gx[p * S + i] + v : v;
+    }
 }
 
 #define FAS_ELEMENTWISE_TABLE(isa)                                                                              \
@@ -124,10 +127,10 @@ void bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N,
 }
 
 void bn_backward_input(const float* gy, const float* x, int64_t N, int64_t C, int64_t S, const float* a,
-                       const float* b, const float* d, float* gx, int threads) {
+                       const float* b, const float* d, float* gx, int threads, bool accumulate) {
   const BnBackwardInputFn f = elementwise_kernels().bn_backward_input;
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < N * C; ++p) f(gy, x, C, S, p, p + 1, a, b, d, gx);
+  for (int64_t p = 0; p < N * C; ++p) f(gy, x, C, S, p, p + 1, a, b, d, gx, accumulate);
 }
 
 void fold_batch_norm(float* w, float* b, int64_t out_channels, int64_t per_out, const float* gamma,

@@ -37,9 +37,10 @@ using BnStatsFn = void (*)(const float* x, int64_t N, int64_t C, int64_t S, int6
 //   grad sums: sum_g[c] = sum gy, sum_gxc[c] = sum gy * (x - mean[c])
 using BnGradSumsFn = void (*)(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S,
                               int64_t c0, int64_t c1, float* sum_g, float* sum_gxc);
-//   input grad: gx += a[c] * gy + b[c] * x + d[c] over planes [p0, p1) of the N*C planes
+//   input grad: gx (+)= a[c] * gy + b[c] * x + d[c] over planes [p0, p1) of the N*C planes;
+//   += when accumulate, else = (gx is then write-only: Tensor::grad_for_write's fresh buffer)
 using BnBackwardInputFn = void (*)(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0, int64_t p1,
-                                   const float* a, const float* b, const float* d, float* gx);
+                                   const float* a, const float* b, const float* d, float* gx, bool accumulate);
 
 struct ElementwiseKernels {
   VClampFn vclamp;
@@ -73,7 +74,8 @@ const ElementwiseKernels& elementwise_kernels();         // active_isa()
   void f32_bn_grad_sums__##isa(const float* gy, const float* x, const float* mean, int64_t N, int64_t C,      \
                                int64_t S, int64_t c0, int64_t c1, float* sum_g, float* sum_gxc);           \
   void f32_bn_backward_input__##isa(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0,       \
-                                    int64_t p1, const float* a, const float* b, const float* d, float* gx);
+                                    int64_t p1, const float* a, const float* b, const float* d, float* gx,    \
+                                    bool accumulate);
 FAS_DECLARE_ELEMENTWISE(ref)
 FAS_DECLARE_ELEMENTWISE(avx2)
 FAS_DECLARE_ELEMENTWISE(avx512)
@@ -84,7 +86,7 @@ void bn_stats(const float* x, int64_t N, int64_t C, int64_t S, float* mean, floa
 void bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N, int64_t C, int64_t S, float* sum_g,
                   float* sum_gxc, int threads);
 void bn_backward_input(const float* gy, const float* x, int64_t N, int64_t C, int64_t S, const float* a,
-                       const float* b, const float* d, float* gx, int threads);
+                       const float* b, const float* d, float* gx, int threads, bool accumulate = true);
 
 // Inference: folds a batch norm that follows a conv (or dense) layer into its weights, in place.
 // w is [out_channels, per_out] (conv [OC, IC/g, KH, KW], dense [out, in]); b [out_channels] must

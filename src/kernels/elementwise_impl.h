@@ -183,14 +183,16 @@ void e_bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t 
   }
 }
 
-template <class T, class S>
+// kAcc: gx += ...; else gx = ... (gx is not read: a fresh, uninitialised gradient buffer).
+template <class T, class S, bool kAcc>
 void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, int64_t p0, int64_t p1,
                          const float* a, const float* b, const float* d, float* gx) {
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t c = p % C, o = p * P;
     auto step = [&](auto u, int64_t i) {
       using U = decltype(u);
-      const auto t = U::fma(U::set1(b[c]), U::load(x + o + i), U::add(U::load(gx + o + i), U::set1(d[c])));
+      const auto dd = kAcc ? U::add(U::load(gx + o + i), U::set1(d[c])) : U::set1(d[c]);
+      const auto t = U::fma(U::set1(b[c]), U::load(x + o + i), dd);
       U::store(gx + o + i, U::fma(U::set1(a[c]), U::load(gy + o + i), t));
     };
     int64_t i = 0;
@@ -236,7 +238,11 @@ void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, 
     e_bn_grad_sums<T, VecScalar>(gy, x, mean, N, C, S, c0, c1, sum_g, sum_gxc);                             \
   }                                                                                                          \
   void f32_bn_backward_input__##isa(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0,       \
-                                    int64_t p1, const float* a, const float* b, const float* d, float* gx) { \
-    e_bn_backward_input<T, VecScalar>(gy, x, C, S, p0, p1, a, b, d, gx);                                   \
+                                    int64_t p1, const float* a, const float* b, const float* d, float* gx,   \
+                                    bool accumulate) {                                                       \
+    if (accumulate)                                                                                          \
+      e_bn_backward_input<T, VecScalar, true>(gy, x, C, S, p0, p1, a, b, d, gx);                             \
+    else                                                                                                     \
+      e_bn_backward_input<T, VecScalar, false>(gy, x, C, S, p0, p1, a, b, d, gx);                            \
   }                                                                                                          \
   }  // namespace fas

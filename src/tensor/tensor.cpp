@@ -162,6 +162,12 @@ float* Tensor::grad_data() {
   return impl_->grad->storage->data + impl_->grad->offset;
 }
 
+float* Tensor::grad_for_write(bool* fresh) {
+  *fresh = !impl_->grad;
+  if (*fresh) impl_->grad = Tensor::uninit(impl_->shape).impl_;
+  return impl_->grad->storage->data + impl_->grad->offset;
+}
+
 void Tensor::zero_grad() {
   if (impl_ && impl_->grad) std::memset(grad_data(), 0, sizeof(float) * numel());
 }

@@ -79,6 +79,12 @@ class Tensor {
   bool is_leaf() const { return !impl_->grad_fn; }
   Tensor grad() const;   // undefined Tensor if no gradient yet
   float* grad_data();    // gradient buffer, allocated (zeros) on first use
+  // Gradient buffer for a backward closure that can write its whole contribution at once.
+  // "Overwrite on first write": with no buffer yet, allocates one UNINITIALISED and sets
+  // *fresh = true, and the caller MUST then assign every element (y = g, not y += g); else
+  // returns the existing buffer with *fresh = false and the caller accumulates (+=). Saves
+  // zero-filling the gradient of every activation that has one consumer.
+  float* grad_for_write(bool* fresh);
   void zero_grad();      // drops the gradient buffer contents (sets to zero)
   Tensor detach() const; // shares storage, no history, requires_grad = false
   Tensor clone() const;  // deep copy of the data, no history
