@@ -87,6 +87,8 @@ std::vector<NamedOp> consumers(Rng& rng) {
     ops.push_back({"add x+x", [](const Tensor& x) { return add(x, x); }});
     ops.push_back({"mul", [other](const Tensor& x) { return mul(x, other); }});
     ops.push_back({"zero_pad2d", [](const Tensor& x) { return zero_pad2d(x, 1, 0, 2, 1); }});
+    ops.push_back({"relu", [](const Tensor& x) { return relu(x); }});
+    ops.push_back({"relu6", [](const Tensor& x) { return relu6(x); }});
   }
   {
     Tensor w = randn({3, C * 72}, rng, 0.1f), b = randn({3}, rng), m = randn({C * 72, 4}, rng, 0.1f);

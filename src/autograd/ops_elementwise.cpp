@@ -165,9 +165,10 @@ Tensor clamp_op(const char* name, const Tensor& a, float lo, float hi) {
   parallel_range(n, [&](int64_t i0, int64_t i1) { k.vclamp(a.data() + i0, y.data() + i0, i1 - i0, lo, hi); });
   Tensor ca = a;
   record(y, name, {a}, [ca, n, lo, hi, &k](const Tensor& gy) mutable {
-    float* gx = ca.grad_data();
+    bool fresh;  // a fresh buffer (Tensor::grad_for_write) gets the masked gradient written
+    float* gx = ca.grad_for_write(&fresh);
     parallel_range(n, [&](int64_t i0, int64_t i1) {
-      k.vclamp_grad(ca.data() + i0, gy.data() + i0, gx + i0, i1 - i0, lo, hi);
+      (fresh ? k.vclamp_mask : k.vclamp_grad)(ca.data() + i0, gy.data() + i0, gx + i0, i1 - i0, lo, hi);
     });
   });
   return y;
