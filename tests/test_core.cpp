@@ -309,9 +309,9 @@ TEST(Optim, WeightEmaAveragesParametersAndBuffers) {
   auto fill = [](Tensor& t, float v) { std::fill(t.data(), t.data() + t.numel(), v); };
   fill(lin->weight, 1.f);
   fill(bn->running_mean, 2.f);
-  ema.update(net);
+  ema.update();
   fill(lin->weight, -1.f);
-  ema.update(net);
+  ema.update();
   EXPECT_EQ(ema.updates(), 2);
   const float d2 = 2.f / 11.f;
   auto sd = ema.state_dict();
@@ -323,10 +323,10 @@ TEST(Optim, WeightEmaAveragesParametersAndBuffers) {
   EXPECT_FLOAT_EQ(ema.current_decay(), 0.9f);
   // swap twice restores both sides.
   const std::vector<float> avg = sd.at("fc.weight").to_vector();
-  ema.swap(net);
+  ema.swap();
   EXPECT_EQ(lin->weight.to_vector(), avg);
   EXPECT_EQ(ema.state_dict().at("fc.weight").to_vector(), std::vector<float>(6, -1.f));
-  ema.swap(net);
+  ema.swap();
   EXPECT_EQ(lin->weight.to_vector(), std::vector<float>(6, -1.f));
   // Reload: equal values; a wrong shape or a missing tensor is an error naming it.
   WeightEma other(net, 0.9f);

@@ -210,7 +210,7 @@ int run_train(const TrainOptions& o) {
       }
       loss.backward();
       opt->step();
-      if (ema) ema->update(*m.module);
+      if (ema) ema->update();
       loss_sum += (double)lv * (double)b.index.size();
       seen += b.index.size();
       prog.update(seen, loss_sum / (double)seen);
@@ -219,7 +219,7 @@ int run_train(const TrainOptions& o) {
 
     // With --ema, validation and the best/ema checkpoints use the averaged weights; last keeps
     // the training weights (plus the average) so a resume continues exactly.
-    if (ema) ema->swap(*m.module);
+    if (ema) ema->swap();
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.step = step;
@@ -247,7 +247,7 @@ int run_train(const TrainOptions& o) {
     if (ema) {
       save_checkpoint(ema_path, ci, *m.module, nullptr);
       if (best) save_checkpoint(best_path, ci, *m.module, nullptr);
-      ema->swap(*m.module);
+      ema->swap();
       const TensorMap avg = ema->state_dict();
       save_checkpoint(last_path, ci, *m.module, opt.get(), &avg);
     } else {

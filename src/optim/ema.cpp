@@ -7,17 +7,18 @@ namespace fas {
 
 WeightEma::WeightEma(const Module& m, float decay) : decay_(decay) {
   if (!(decay > 0.f && decay < 1.f)) fail("weight averaging: decay must be in (0, 1), got " + std::to_string(decay));
-  for (auto& [k, t] : m.state_dict()) avg_[k] = t.clone();
+  for (auto& [k, t] : m.state_dict()) {
+    Tensor a = avg_[k] = t.clone();
+    bound_.emplace_back(t, a);
+  }
 }
 
 float WeightEma::current_decay() const { return std::min(decay_, (1.f + (float)n_) / (10.f + (float)n_)); }
 
-void WeightEma::update(const Module& m) {
+void WeightEma::update() {
   const float d = current_decay(), e = 1.f - d;
-  for (auto& [k, t] : m.state_dict()) {
-    auto it = avg_.find(k);
-    if (it == avg_.end() || it->second.numel() != t.numel()) fail("weight averaging: the model changed ('" + k + "')");
-    float* a = it->second.data();
+  for (auto& [t, avg] : bound_) {
+    float* a = avg.data();
     const float* w = t.data();
     const int64_t n = t.numel();
 #pragma omp parallel for simd if (n > (1 << 16)) schedule(static)
@@ -26,12 +27,8 @@ void WeightEma::update(const Module& m) {
   ++n_;
 }
 
-void WeightEma::swap(Module& m) {
-  for (auto& [k, t] : m.state_dict()) {
-    auto it = avg_.find(k);
-    if (it == avg_.end() || it->second.numel() != t.numel()) fail("weight averaging: the model changed ('" + k + "')");
-    std::swap_ranges(t.data(), t.data() + t.numel(), it->second.data());
-  }
+void WeightEma::swap() {
+  for (auto& [t, avg] : bound_) std::swap_ranges(t.data(), t.data() + t.numel(), avg.data());
 }
 
 std::map<std::string, Tensor> WeightEma::state_dict() const { return avg_; }

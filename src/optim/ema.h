@@ -8,16 +8,20 @@
 #pragma once
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "layers/module.h"
 
 namespace fas {
 
+// Bound to the module's tensors at construction (state-dict handles share their storage), so a
+// step's update is one pass over the values, without rebuilding the state dict.
 class WeightEma {
  public:
   WeightEma(const Module& m, float decay);  // avg starts as a copy of m's current values
-  void update(const Module& m);             // after each optimizer step
-  void swap(Module& m);                     // exchange m's values and the average (twice = restore)
+  void update();                            // after each optimizer step
+  void swap();                              // exchange the module's values and the average (twice = restore)
   float decay() const { return decay_; }
   int64_t updates() const { return n_; }
   void set_updates(int64_t n) { n_ = n; }  // on resume: the optimizer's step count
@@ -28,6 +32,7 @@ class WeightEma {
 
  private:
   std::map<std::string, Tensor> avg_;
+  std::vector<std::pair<Tensor, Tensor>> bound_;  // (module tensor, its average)
   float decay_;
   int64_t n_ = 0;
 };
