@@ -269,6 +269,24 @@ TEST(Cli, LrScheduleSetsEachEpochsRate) {
   EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --lr-schedule step:0", dir), "--lr-schedule 'step:0'"));
 }
 
+// Patch training through the CLI (training on 16x16 windows, validating whole 32x32 images),
+// and bad preprocessing / patch settings as one-line errors.
+TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
+  auto dir = scratch_dir("cli");
+  const std::string base = "train --model mobilenetv2-lite --size 32 --data " + q(kTrain) + " --val " + q(kTest) +
+                           " --limit 32 --epochs 1 --batch 16 --threads 1 --quiet ";
+  CmdResult r = run_fas(base + "--set train_patch=16 --set pad_layers=false --set normalize=dog:0:1 --out " + q(dir + "/p"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json h = history(dir + "/p")["epochs"];
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_TRUE(std::isfinite(h[0]["val"]["loss"].get<double>()));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set train_patch=64 --out " + q(dir + "/x"), dir), "train_patch 64"));
+  // Keras pad layers sized for 32x32 would not fit 16x16 patches: named, with the way out.
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set train_patch=16 --out " + q(dir + "/x"), dir), "pad_layers=false"));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=dog:2:1 --out " + q(dir + "/x"), dir), "dog:SIGMA0:SIGMA1"));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
+}
+
 TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
   // mobilenetv2-lite's float engine (BN folded, fused) must give the graph's scores; int8 must
   // be close and report its agreement; bad engine requests are one-line errors.

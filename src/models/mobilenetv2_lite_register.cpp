@@ -61,6 +61,12 @@ void register_mobilenetv2_lite() {
     c.train_patch = cfg.value("train_patch", (int64_t)0);
     if (c.train_patch < 0 || c.train_patch > std::min(c.height, c.width))
       fail("mobilenetv2-lite: train_patch " + std::to_string(c.train_patch) + " must be 0 (off) or at most the input size");
+    // Keras' pad layers are sized for height x width; patches get the same pads only where every
+    // stride-2 input is even for both (multiples of 32 = 2^5 stride-2 layers). The conv's own
+    // "same" padding (pad_layers=false) is computed per input and fits any size.
+    if (c.train_patch > 0 && c.pad_layers && (c.train_patch % 32 || c.height % 32 || c.width % 32))
+      fail("mobilenetv2-lite: train_patch " + std::to_string(c.train_patch) +
+           " with pad_layers=true needs the patch and the input size to be multiples of 32; use --set pad_layers=false");
     return std::make_shared<MobileNetV2Lite>(c, rng);
   };
   // forward() ends in the sigmoid (Keras' Logits layer); train on the logits for a stable BCE.
