@@ -21,12 +21,18 @@ std::string make_images(const std::string& dir, int n) {
   return list;
 }
 
-ImageSpec small_spec() {
+ImageSpec small_spec(int64_t h = 4, int64_t w = 6) {
   ImageSpec s;
   s.channels = 3;
-  s.height = 4;
-  s.width = 6;
+  s.height = h;
+  s.width = w;
   return s;
+}
+
+// n written images in a scratch list, loaded at h x w.
+Dataset image_dataset(const std::string& dir, int n, ImageSpec spec) {
+  write_bytes(dir + "/list.txt", make_images(dir, n));
+  return Dataset(read_list(dir + "/list.txt"), spec, false, "list");
 }
 
 }  // namespace
@@ -111,13 +117,9 @@ TEST(Dataset, SkipBadSkipsAndCounts) {
 }
 
 TEST(Dataset, BatchesStackNormaliseAndShuffleBySeed) {
-  auto dir = scratch_dir("ds");
-  write_bytes(dir + "/list.txt", make_images(dir, 7));
-  ImageSpec spec = small_spec();
-  spec.height = 2;
-  spec.width = 3;
+  ImageSpec spec = small_spec(2, 3);
   spec.norm = parse_normalize("symmetric");
-  Dataset d(read_list(dir + "/list.txt"), spec, false, "list");
+  Dataset d = image_dataset(scratch_dir("ds"), 7, spec);
   auto run = [&](uint64_t seed, int64_t epoch) {
     LoaderOptions lo;
     lo.batch = 3;
@@ -155,12 +157,7 @@ TEST(Dataset, BatchesStackNormaliseAndShuffleBySeed) {
 // Patch training: every item becomes a P x P window of its (unresampled) image, at a seeded
 // whole-pixel offset that varies across items and epochs.
 TEST(Dataset, PatchesAreWholePixelWindowsOfTheImage) {
-  auto dir = scratch_dir("ds");
-  write_bytes(dir + "/list.txt", make_images(dir, 6));
-  ImageSpec spec = small_spec();
-  spec.height = 7;
-  spec.width = 9;
-  Dataset d(read_list(dir + "/list.txt"), spec, false, "list");
+  Dataset d = image_dataset(scratch_dir("ds"), 6, small_spec(7, 9));
   std::set<std::pair<int64_t, int64_t>> offsets;
   for (int64_t epoch : {0, 1, 2}) {
     LoaderOptions lo;
