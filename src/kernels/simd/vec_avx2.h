@@ -29,6 +29,38 @@ struct VecAvx2 {
     e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t0), _MM_SHUFFLE(3, 1, 2, 0)));
     o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t1), _MM_SHUFFLE(3, 1, 2, 0)));
   }
+  // 2x2 max-pool forward over windows k given as their (row 0, row 1) x (even, odd) columns: the
+  // maximum in scan order e0, o0, e1, o1 (a later one wins only if greater, so NaN never does),
+  // and, when ar is given, its flat index b0 + 2k + {0, 1, w, w + 1} into ar[k].
+  static vec window_max(vec e0, vec o0, vec e1, vec o1, int32_t b0, int32_t w, int32_t* ar) {
+    vec m = e0;
+    const vec c1 = _mm256_cmp_ps(o0, m, _CMP_GT_OQ);
+    m = _mm256_blendv_ps(m, o0, c1);
+    const vec c2 = _mm256_cmp_ps(e1, m, _CMP_GT_OQ);
+    m = _mm256_blendv_ps(m, e1, c2);
+    const vec c3 = _mm256_cmp_ps(o1, m, _CMP_GT_OQ);
+    m = _mm256_blendv_ps(m, o1, c3);
+    if (ar) {
+      const __m256i one = _mm256_set1_epi32(1);
+      const __m256i i00 = _mm256_add_epi32(_mm256_set1_epi32(b0), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
+      const __m256i i10 = _mm256_add_epi32(i00, _mm256_set1_epi32(w));
+      __m256i idx = i00;
+      idx = _mm256_blendv_epi8(idx, _mm256_add_epi32(i00, one), _mm256_castps_si256(c1));
+      idx = _mm256_blendv_epi8(idx, i10, _mm256_castps_si256(c2));
+      idx = _mm256_blendv_epi8(idx, _mm256_add_epi32(i10, one), _mm256_castps_si256(c3));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ar), idx);
+    }
+    return m;
+  }
+  // 2x2 max-pool backward: the lanes of g whose argmax ar[k] lies at offset 0, 1, w or w + 1
+  // from b0 + 2k (the top-left of window k), zero elsewhere.
+  static void window_picks(const int32_t* ar, int32_t b0, int32_t w, vec g, vec& p00, vec& p01, vec& p10,
+                           vec& p11) {
+    const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(b0), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
+    const __m256i d = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar)), base);
+    auto pick = [&](int32_t v) { return _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, _mm256_set1_epi32(v)))); };
+    p00 = pick(0), p01 = pick(1), p10 = pick(w), p11 = pick(w + 1);
+  }
   static void interleave(vec e, vec o, vec& lo, vec& hi) {
     vec u0 = _mm256_unpacklo_ps(e, o);  // e0 o0 e1 o1 | e4 o4 e5 o5
     vec u1 = _mm256_unpackhi_ps(e, o);  // e2 o2 e3 o3 | e6 o6 e7 o7

@@ -24,6 +24,39 @@ struct VecNeon {
   }
   static void deinterleave(vec a, vec b, vec& e, vec& o) { e = vuzp1q_f32(a, b), o = vuzp2q_f32(a, b); }
   static void interleave(vec e, vec o, vec& lo, vec& hi) { lo = vzip1q_f32(e, o), hi = vzip2q_f32(e, o); }
+  // 2x2 max-pool forward over windows k given as their (row 0, row 1) x (even, odd) columns: the
+  // maximum in scan order e0, o0, e1, o1 (a later one wins only if greater, so NaN never does),
+  // and, when ar is given, its flat index b0 + 2k + {0, 1, w, w + 1} into ar[k].
+  static vec window_max(vec e0, vec o0, vec e1, vec o1, int32_t b0, int32_t w, int32_t* ar) {
+    vec m = e0;
+    const uint32x4_t c1 = vcgtq_f32(o0, m);
+    m = vbslq_f32(c1, o0, m);
+    const uint32x4_t c2 = vcgtq_f32(e1, m);
+    m = vbslq_f32(c2, e1, m);
+    const uint32x4_t c3 = vcgtq_f32(o1, m);
+    m = vbslq_f32(c3, o1, m);
+    if (ar) {
+      const int32_t lane2[4] = {0, 2, 4, 6};
+      const int32x4_t one = vdupq_n_s32(1);
+      const int32x4_t i00 = vaddq_s32(vdupq_n_s32(b0), vld1q_s32(lane2)), i10 = vaddq_s32(i00, vdupq_n_s32(w));
+      int32x4_t idx = i00;
+      idx = vbslq_s32(c1, vaddq_s32(i00, one), idx);
+      idx = vbslq_s32(c2, i10, idx);
+      idx = vbslq_s32(c3, vaddq_s32(i10, one), idx);
+      vst1q_s32(ar, idx);
+    }
+    return m;
+  }
+  // 2x2 max-pool backward: the lanes of g whose argmax ar[k] lies at offset 0, 1, w or w + 1
+  // from b0 + 2k (the top-left of window k), zero elsewhere.
+  static void window_picks(const int32_t* ar, int32_t b0, int32_t w, vec g, vec& p00, vec& p01, vec& p10,
+                           vec& p11) {
+    const int32_t lane2[4] = {0, 2, 4, 6};
+    const int32x4_t d = vsubq_s32(vld1q_s32(ar), vaddq_s32(vdupq_n_s32(b0), vld1q_s32(lane2)));
+    const uint32x4_t gu = vreinterpretq_u32_f32(g);
+    auto pick = [&](int32_t v) { return vreinterpretq_f32_u32(vandq_u32(gu, vceqq_s32(d, vdupq_n_s32(v)))); };
+    p00 = pick(0), p01 = pick(1), p10 = pick(w), p11 = pick(w + 1);
+  }
   static float hsum(vec v) { return vaddvq_f32(v); }
   struct dacc {
     float64x2_t lo, hi;
