@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
                     "average the weights over steps with this decay (e.g. 0.999; 0 = off); validation, best and "
                     "OUT/ema.safetensors use the average, last.safetensors keeps the training weights")
       ->check(CLI::Range(0.0, 0.999999));
+  train->add_option("--weight-decay", tr.weight_decay,
+                    "weight decay on every parameter: decoupled for Adam (AdamW: w -= lr * WD * w), L2 in the "
+                    "gradient for SGD (default 0 = off)")
+      ->check(CLI::Range(0.0, 1.0));
   train->add_option("--resume", tr.resume, "continue from this checkpoint (e.g. OUT/last.safetensors)");
   train->add_flag("--skip-bad", tr.skip_bad, "skip and count unreadable images instead of stopping");
   train->add_option("--limit", tr.limit, "use only N items of each list (seeded choice; quick runs)")->check(CLI::Range(1, 1 << 30));

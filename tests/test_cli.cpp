@@ -198,12 +198,13 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
 
 // Resume equality, without and with dropout (whose masks are reseeded per epoch), with a
 // plateau schedule (whose lr is recomputed from the stored history) and with weight averaging
-// (whose state rides in last.safetensors; validation then scores the average).
+// (whose state rides in last.safetensors; validation then scores the average) and with weight
+// decay (a stored setting the resumed run must reuse, or its steps differ).
 class CliResume : public ::testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Flags, CliResume,
                          ::testing::Values(" --set dropout=0", " --set dropout=0.3",
                                            " --set dropout=0 --lr-schedule plateau:1:0.5",
-                                           " --set dropout=0.3 --ema 0.9"));
+                                           " --set dropout=0.3 --ema 0.9", " --set dropout=0 --weight-decay 0.05"));
 
 TEST_P(CliResume, ContinuesExactlyLikeAnUninterruptedRun) {
   auto dir = scratch_dir("cli");
@@ -257,6 +258,26 @@ TEST(Cli, WeightAverageIsValidatedAndSavedBesideTheTrainingWeights) {
               dir);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --ema 1", dir), "--ema"));
+}
+
+// --weight-decay reaches the optimizer (AdamW form, golden-tested in test_golden): the same run
+// with it shrinks the weights; out-of-range values are one clear error.
+TEST(Cli, WeightDecayShrinksTheWeights) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/plain", 1) + " --lr 0.05", dir).code, 0);
+  CmdResult r = run_fas(quick(dir + "/wd", 1) + " --lr 0.05 --weight-decay 1", dir);  // 5 % per step
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "weight decay 1")) << r.out;
+  Checkpoint plain = load_checkpoint(dir + "/plain/last.safetensors"), wd = load_checkpoint(dir + "/wd/last.safetensors");
+  double n_plain = 0, n_wd = 0;
+  for (auto& [k, t] : plain.model) {
+    if (k.find("running") != std::string::npos || k.find("num_batches") != std::string::npos) continue;
+    for (float v : t.to_vector()) n_plain += (double)v * v;
+    for (float v : wd.model.at(k).to_vector()) n_wd += (double)v * v;
+  }
+  EXPECT_LT(n_wd, 0.95 * n_plain);  // measured 0.87
+  EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --weight-decay 2", dir), "--weight-decay"));
+  EXPECT_TRUE(one_error_line(run_fas(quick(dir + "/x", 1) + " --weight-decay -1", dir), "--weight-decay"));
 }
 
 TEST(Cli, LrScheduleSetsEachEpochsRate) {

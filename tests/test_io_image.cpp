@@ -239,6 +239,45 @@ TEST(Image, DifferenceOfGaussians) {
   for (float v : flat.to_vector()) EXPECT_NEAR(v, 0.f, 1e-6);
 }
 
+// Band: standardise, then the band-pass without rescaling. Unlike dog: it ignores brightness and
+// contrast but keeps how much of the image's contrast is fine detail: a checkerboard keeps most
+// of its energy, a smooth wave of the same contrast almost none (dog: maps both to std 1).
+TEST(Image, BandPassKeepsRelativeFineEnergy) {
+  const Normalize n = parse_normalize("band:0:1");
+  EXPECT_EQ(normalize_str(n), "band:0:1");
+  EXPECT_EQ(normalize_str(parse_normalize("band:0.5:2")), "band:0.5:2");
+  for (auto bad : {"band:1", "band:2:1", "band:0:x"}) EXPECT_THROW(parse_normalize(bad), Error) << bad;
+  const int64_t H = 24, W = 24;
+  Tensor checker = Tensor::empty({1, H, W}), wave = Tensor::empty({1, H, W});
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      checker.data()[y * W + x] = (float)((x + y) % 2);
+      wave.data()[y * W + x] = 0.5f + 0.5f * std::sin(0.26f * (float)x);
+    }
+  auto std_of = [](const Tensor& t) {
+    double s = 0, s2 = 0;
+    for (float v : t.to_vector()) s += v, s2 += (double)v * v;
+    const double m = s / (double)t.numel();
+    return std::sqrt(s2 / (double)t.numel() - m * m);
+  };
+  Tensor c = checker.clone(), w = wave.clone();
+  normalize_inplace(c, n);
+  normalize_inplace(w, n);
+  EXPECT_GT(std_of(c), 0.5);
+  EXPECT_LT(std_of(w), 0.1);
+  EXPECT_GT(std_of(c), 10 * std_of(w));
+  Tensor dc = checker.clone(), dw = wave.clone();  // dog: rescales what is left of the wave
+  normalize_inplace(dc, parse_normalize("dog:0:1"));
+  normalize_inplace(dw, parse_normalize("dog:0:1"));
+  EXPECT_NEAR(std_of(dc), 1.0, 1e-4);
+  EXPECT_GT(std_of(dw), 3 * std_of(w));
+  // Brightness and contrast do not matter: 0.3 x + 0.4 gives the same result.
+  Tensor dim = checker.clone();
+  for (int64_t i = 0; i < dim.numel(); ++i) dim.data()[i] = 0.3f * dim.data()[i] + 0.4f;
+  normalize_inplace(dim, n);
+  EXPECT_TRUE(allclose(dim, c, 1e-4f, 1e-4f));
+}
+
 TEST(Augment, ParseAndPrint) {
   auto a = parse_augment("flip=0.5,rotate=30,shift=0.1@0.3,noise=0.02@0.47");
   EXPECT_EQ(a.flip, 0.5f);

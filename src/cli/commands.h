@@ -24,6 +24,7 @@ struct TrainOptions {
   std::string lr_schedule;        // empty: the recipe's (optim.h parse_lr_schedule syntax)
   std::string augment = "recipe"; // "recipe", "none" or io/augment.h syntax
   float ema = -1.f;               // weight-average decay (optim/ema.h); 0 = off, -1 = stored/off
+  float weight_decay = -1.f;      // Adam: decoupled (AdamW), SGD: L2; 0 = off, -1 = stored/off
   std::string resume;
   bool skip_bad = false;
   int64_t limit = 0;              // use only N items of each list (0 = all)

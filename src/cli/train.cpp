@@ -25,17 +25,21 @@ namespace fas::cli {
 
 namespace {
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Module& m, float lr) {
+// weight_decay: decoupled for Adam (AdamW, as torch.optim.AdamW), through the gradient for SGD.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Module& m, float lr, float weight_decay) {
   if (kind == "adam" || kind == "adam_keras") {
     AdamConfig c;
     c.lr = lr;
     c.keras = kind == "adam_keras";
+    c.weight_decay = weight_decay;
+    c.decoupled = true;
     return std::make_unique<Adam>(m.named_parameters(), c);
   }
   if (kind == "sgd") {
     SgdConfig c;
     c.lr = lr;
     c.momentum = 0.9f;
+    c.weight_decay = weight_decay;
     return std::make_unique<Sgd>(m.named_parameters(), c);
   }
   fail("unknown optimizer '" + kind + "' in the model's recipe");
@@ -50,9 +54,10 @@ struct RunSettings {
   uint64_t seed = 0;
   int64_t limit = 0;
   float ema = 0;  // weight-average decay, 0 = off
+  float weight_decay = 0;
   Json to_json() const {
-    return {{"batch", batch}, {"lr", lr},     {"lr_schedule", lr_schedule}, {"augment", augment},
-            {"seed", seed},   {"limit", limit}, {"ema", ema}};
+    return {{"batch", batch}, {"lr", lr},       {"lr_schedule", lr_schedule}, {"augment", augment},
+            {"seed", seed},   {"limit", limit}, {"ema", ema},                 {"weight_decay", weight_decay}};
   }
 };
 
@@ -128,10 +133,12 @@ int run_train(const TrainOptions& o) {
   rs.seed = resuming && !o.common.seed_set ? stored.value("seed", o.common.seed) : o.common.seed;
   rs.limit = o.limit > 0 ? o.limit : stored.value("limit", (int64_t)0);
   rs.ema = o.ema >= 0 ? o.ema : stored.value("ema", 0.f);
+  rs.weight_decay = o.weight_decay >= 0 ? o.weight_decay : stored.value("weight_decay", 0.f);
   const int epochs = o.epochs > 0 ? o.epochs : r.epochs;
   if (rs.batch <= 0) fail("train: --batch must be positive");
   if (!(rs.lr > 0) || !std::isfinite(rs.lr)) fail("train: --lr must be a positive number");
   if (!(rs.ema == 0 || (rs.ema > 0 && rs.ema < 1))) fail("train: --ema must be 0 (off) or a decay in (0, 1)");
+  if (!(rs.weight_decay >= 0 && rs.weight_decay <= 1)) fail("train: --weight-decay must be in [0, 1]");
   const AugmentConfig aug = parse_augment(rs.augment);
   const LrSchedule sched = parse_lr_schedule(rs.lr_schedule, rs.lr, epochs);
 
@@ -140,7 +147,7 @@ int run_train(const TrainOptions& o) {
   std::unique_ptr<Dataset> val_ds;
   if (!o.val.empty()) val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
 
-  auto opt = make_optimizer(r.optimizer, *m.module, rs.lr);
+  auto opt = make_optimizer(r.optimizer, *m.module, rs.lr, rs.weight_decay);
   int start_epoch = 0;
   int64_t step = 0;
   History hist;
@@ -164,15 +171,16 @@ int run_train(const TrainOptions& o) {
   const std::string last_path = join_path(out, "last.safetensors"), best_path = join_path(out, "best.safetensors");
   const std::string ema_path = join_path(out, "ema.safetensors");
   const bool tty = stdout_is_tty() && !o.quiet;
-  char ema_note[48] = "";
-  if (rs.ema > 0) std::snprintf(ema_note, sizeof ema_note, ", weight average %g", rs.ema);
+  std::ostringstream notes;  // the optional settings, only when on
+  if (rs.ema > 0) notes << ", weight average " << rs.ema;
+  if (rs.weight_decay > 0) notes << ", weight decay " << rs.weight_decay;
   if (!o.quiet)
     std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s%s, "
                 "out %s\n",
                 name.c_str(), train_ds.size(), (long long)train_ds.live_count(),
                 val_ds ? (", " + std::to_string(val_ds->size()) + " val").c_str() : "", epochs, rs.batch, rs.lr,
                 sched.str().c_str(), augment_str(aug).c_str(),
-                ema_note, out.c_str());
+                notes.str().c_str(), out.c_str());
   if (start_epoch >= epochs && !o.quiet) std::printf("already trained %d of %d epochs: nothing to do\n", start_epoch, epochs);
 
   bool saved_any = resuming;

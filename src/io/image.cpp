@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 
 namespace fas {
 
@@ -264,6 +265,10 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
       difference_of_gaussians(img, n.sigma0, n.sigma1);
       standardize_images(img, 1.f, 0.f);
       return;
+    case Normalize::Band:
+      standardize_images(img, 1.f, 0.f);
+      difference_of_gaussians(img, n.sigma0, n.sigma1);
+      return;
     case Normalize::PerImage:
       standardize_images(img, 1.f, 0.f);
       return;
@@ -289,7 +294,8 @@ void denormalize_inplace(Tensor& img, const Normalize& n) {
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
     return;
   }
-  if (n.kind == Normalize::PerImage || n.kind == Normalize::DoG) return standardize_images(img, 0.2f, 0.5f);
+  if (n.kind == Normalize::PerImage || n.kind == Normalize::DoG || n.kind == Normalize::Band)
+    return standardize_images(img, 0.2f, 0.5f);
   // x = (y - m) / s  <=>  y = x * s + m = (x - (-m/s)) / (1/s): reuse the forward map.
   Normalize inv;
   inv.kind = Normalize::MeanStd;
@@ -326,14 +332,15 @@ Normalize parse_normalize(const std::string& s) {
     n.kind = Normalize::PerImage;
     return n;
   }
-  if (s.rfind("dog:", 0) == 0) {
-    const std::string rest = s.substr(4);
+  for (const auto& [prefix, kind] : {std::pair<std::string, Normalize::Kind>{"dog", Normalize::DoG}, {"band", Normalize::Band}}) {
+    if (s.rfind(prefix + ":", 0) != 0) continue;
+    const std::string rest = s.substr(prefix.size() + 1), form = "'" + prefix + ":SIGMA0:SIGMA1'";
     const auto colon = rest.find(':');
-    if (colon == std::string::npos) fail("normalize: expected 'dog:SIGMA0:SIGMA1', got '" + s + "'");
+    if (colon == std::string::npos) fail("normalize: expected " + form + ", got '" + s + "'");
     auto s0 = parse_floats(rest.substr(0, colon), s), s1 = parse_floats(rest.substr(colon + 1), s);
     if (s0.size() != 1 || s1.size() != 1 || !(s0[0] >= 0) || !(s1[0] > s0[0]) || s1[0] > 50)
-      fail("normalize: 'dog:SIGMA0:SIGMA1' needs 0 <= SIGMA0 < SIGMA1 <= 50, got '" + s + "'");
-    n.kind = Normalize::DoG;
+      fail("normalize: " + form + " needs 0 <= SIGMA0 < SIGMA1 <= 50, got '" + s + "'");
+    n.kind = kind;
     n.sigma0 = s0[0], n.sigma1 = s1[0];
     return n;
   }
@@ -348,7 +355,7 @@ Normalize parse_normalize(const std::string& s) {
       if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
     return n;
   }
-  fail("normalize must be 'unit', 'symmetric', 'image', 'dog:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
+  fail("normalize must be 'unit', 'symmetric', 'image', 'dog:S0:S1', 'band:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
 }
 
 std::string normalize_str(const Normalize& n) {
@@ -356,8 +363,8 @@ std::string normalize_str(const Normalize& n) {
   if (n.kind == Normalize::Symmetric) return "symmetric";
   if (n.kind == Normalize::PerImage) return "image";
   std::ostringstream os;
-  if (n.kind == Normalize::DoG) {
-    os << "dog:" << n.sigma0 << ":" << n.sigma1;
+  if (n.kind == Normalize::DoG || n.kind == Normalize::Band) {
+    os << (n.kind == Normalize::DoG ? "dog:" : "band:") << n.sigma0 << ":" << n.sigma1;
     return os.str();
   }
   os << "meanstd:";

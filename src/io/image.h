@@ -48,15 +48,18 @@ struct Normalize {
   // DoG: a difference-of-Gaussians band-pass per channel (Gaussian sigma0 minus Gaussian sigma1,
   // sigma0 = 0: the image itself), then PerImage: the preprocessing of the NUAA database's own
   // paper (Tan et al., ECCV 2010), which keeps the print's missing high frequencies as the cue.
-  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG } kind = Unit;
+  // Band: PerImage first, then the same band-pass and no rescaling: the band's energy relative
+  // to the image's contrast survives (DoG's final standardisation removes it), and that energy
+  // -- prints lose fine detail -- is the cue that holds across NUAA's sessions.
+  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG, Band } kind = Unit;
   std::vector<float> mean, std;  // MeanStd only, one per channel
-  float sigma0 = 0.f, sigma1 = 0.f;  // DoG only
+  float sigma0 = 0.f, sigma1 = 0.f;  // DoG and Band only
 };
 void normalize_inplace(Tensor& img, const Normalize& n);
-// The inverse, back to [0, 1] for display (values are not clipped). PerImage and DoG cannot be
+// The inverse, back to [0, 1] for display (values are not clipped). PerImage, DoG and Band cannot be
 // undone: they map each image to mean 0.5 and standard deviation 0.2 instead.
 void denormalize_inplace(Tensor& img, const Normalize& n);
-// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "dog:SIGMA0:SIGMA1"
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
 
