@@ -313,6 +313,51 @@ TEST(Augment, FlipMirrorsAndSeedsReproduce) {
   EXPECT_EQ(augment(img, parse_augment("none"), d).to_vector(), img.to_vector());
 }
 
+// vflip mirrors top-bottom; rot90 turns a square image by one of 90/180/270 degrees exactly
+// (checked against index maps written out independently), each turn occurring; a non-square
+// image is a clear error.
+TEST(Augment, VerticalFlipAndQuarterTurnsAreExact) {
+  auto a = parse_augment("flip=0.5,vflip=0.25,rot90=1");
+  EXPECT_EQ(augment_str(a), "flip=0.5,vflip=0.25,rot90=1");
+  EXPECT_THROW(parse_augment("rot90=2"), Error);
+  Rng r0(3);
+  const int64_t C = 2, S = 5;
+  Tensor img = randu({C, 3, S}, r0, 0, 1);
+  Rng rng(1);
+  Tensor f = augment(img, parse_augment("vflip=1"), rng);
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < S; ++x) EXPECT_EQ(f.data()[(c * 3 + y) * S + x], img.data()[(c * 3 + 2 - y) * S + x]);
+  Rng bad(2);
+  EXPECT_THROW(augment(img, parse_augment("rot90=1"), bad), Error);  // 3 x 5 is not square
+  Tensor sq = randu({C, S, S}, r0, 0, 1);
+  auto at = [&](const Tensor& t, int64_t c, int64_t y, int64_t x) { return t.data()[(c * S + y) * S + x]; };
+  // new(y, x) for a counter-clockwise quarter turn is old(x, S-1-y); two turns old(S-1-y, S-1-x).
+  auto turned = [&](int k, int64_t c, int64_t y, int64_t x) {
+    for (int i = 0; i < k; ++i) {
+      const int64_t oy = x, ox = S - 1 - y;
+      y = oy, x = ox;
+    }
+    return at(sq, c, y, x);
+  };
+  int seen[4] = {0, 0, 0, 0};
+  Rng rr(5);
+  for (int trial = 0; trial < 30; ++trial) {
+    Tensor r = augment(sq, parse_augment("rot90=1"), rr);
+    int match = -1;
+    for (int k = 1; k <= 3 && match < 0; ++k) {
+      bool all = true;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t y = 0; y < S; ++y)
+          for (int64_t x = 0; x < S; ++x) all = all && at(r, c, y, x) == turned(k, c, y, x);
+      if (all) match = k;
+    }
+    ASSERT_GT(match, 0) << "trial " << trial << ": not a quarter, half or three-quarter turn";
+    ++seen[match];
+  }
+  EXPECT_TRUE(seen[1] > 0 && seen[2] > 0 && seen[3] > 0);
+}
+
 TEST(Augment, BrightnessShiftsAndNoiseHasItsSigma) {
   Tensor grey = Tensor::full({1, 64, 64}, 0.5f);
   Rng rng(5);

@@ -68,7 +68,7 @@ TEST(NhwcKernels, PointwiseEqualsReferenceOnRaggedShapes) {
   Rng rng(1);
   for (Isa isa : simd_isas()) {
     const auto k = nhwc_kernels(isa);
-    for (int64_t M : {1, 3, 7, 13, 50})
+    for (int64_t M : {1, 3, 7, 10, 13, 15, 50})  // every mix of 8-, 6-, 4-, 2- and 1-row tiles
       for (int64_t K : {1, 3, 8, 13, 48})
         for (int64_t N : {1, 3, 8, 13, 16, 24, 29, 48, 57})
           for (int mode = 0; mode < 3; ++mode) {  // 0 relu6, 1 linear + residual, 2 in-place residual
@@ -97,7 +97,7 @@ TEST(NhwcKernels, PointwiseSumEqualsReferenceOnRaggedShapes) {
   Rng rng(4);
   for (Isa isa : simd_isas()) {
     const auto k = nhwc_kernels(isa);
-    for (int64_t M : {1, 5, 56})
+    for (int64_t M : {1, 5, 7, 15, 56})
       for (int64_t K : {1, 7, 32})
         for (int64_t N : {3, 8, 13, 16, 29, 1280}) {
           auto x = rand_vec(M * K, rng, -2, 2);

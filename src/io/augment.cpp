@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "io/image.h"
 
 namespace fas {
 
 bool AugmentConfig::any() const {
-  return flip > 0 || rotate.on() || shift.on() || zoom.on() || crop.on() || brightness.on() || contrast.on() ||
+  return flip > 0 || vflip > 0 || rot90 > 0 || rotate.on() || shift.on() || zoom.on() || crop.on() || brightness.on() || contrast.on() ||
          noise.on() || cutout.on();
 }
 
@@ -57,9 +58,10 @@ AugmentConfig parse_augment(const std::string& s) {
     auto eq = item.find('=');
     if (eq == std::string::npos) fail("augment: expected name=value, got '" + item + "' in '" + s + "'");
     std::string name = item.substr(0, eq), val = item.substr(eq + 1);
-    if (name == "flip") {
-      a.flip = parse_num(val, s);
-      if (a.flip > 1) fail("augment: flip is a probability, got " + val);
+    float* prob = name == "flip" ? &a.flip : name == "vflip" ? &a.vflip : name == "rot90" ? &a.rot90 : nullptr;
+    if (prob) {
+      *prob = parse_num(val, s);
+      if (*prob > 1) fail("augment: " + name + " is a probability, got " + val);
       continue;
     }
     AugmentConfig::T t;
@@ -75,7 +77,7 @@ AugmentConfig parse_augment(const std::string& s) {
       }
     if (!found)
       fail("augment: unknown transform '" + name +
-           "' (known: flip, rotate, shift, zoom, crop, brightness, contrast, noise, cutout)");
+           "' (known: flip, vflip, rot90, rotate, shift, zoom, crop, brightness, contrast, noise, cutout)");
     if ((name == "crop" || name == "zoom" || name == "contrast") && t.mag >= 1)
       fail("augment: " + name + " must be below 1, got " + val);
   }
@@ -85,10 +87,11 @@ AugmentConfig parse_augment(const std::string& s) {
 std::string augment_str(const AugmentConfig& a) {
   std::ostringstream os;
   const char* sep = "";
-  if (a.flip > 0) {
-    os << "flip=" << a.flip;
-    sep = ",";
-  }
+  for (auto [name, prob] : {std::pair{"flip", a.flip}, {"vflip", a.vflip}, {"rot90", a.rot90}})
+    if (prob > 0) {
+      os << sep << name << "=" << prob;
+      sep = ",";
+    }
   for (auto& f : kFields) {
     const auto& t = a.*(f.t);
     if (!t.on()) continue;
@@ -108,6 +111,27 @@ Tensor augment(const Tensor& in, const AugmentConfig& a, Rng& rng) {
   if (a.flip > 0 && rng.uniform() < a.flip) {
     float* p = img.data();
     for (int64_t r = 0; r < C * H; ++r) std::reverse(p + r * W, p + (r + 1) * W);
+  }
+  if (a.vflip > 0 && rng.uniform() < a.vflip) {
+    float* p = img.data();
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t y = 0; y < H / 2; ++y) std::swap_ranges(p + (c * H + y) * W, p + (c * H + y + 1) * W, p + (c * H + H - 1 - y) * W);
+  }
+  if (a.rot90 > 0 && rng.uniform() < a.rot90) {
+    if (H != W) fail("augment: rot90 needs square images, got " + shape_str(img.shape()) + " (use --size)");
+    const uint64_t turns = 1 + rng.below(3);  // 90, 180 or 270 degrees counter-clockwise
+    Tensor r = Tensor::empty(img.shape());
+    const float* s = img.data();
+    float* d = r.data();
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t y = 0; y < H; ++y)
+        for (int64_t x = 0; x < W; ++x) {
+          // Destination (y, x) reads the source pixel that the rotation moves there.
+          const int64_t sy = turns == 1 ? x : turns == 2 ? H - 1 - y : W - 1 - x;
+          const int64_t sx = turns == 1 ? W - 1 - y : turns == 2 ? W - 1 - x : y;
+          d[c * HW + y * W + x] = s[c * HW + sy * W + sx];
+        }
+    img = r;
   }
   if (a.crop.on() && coin(rng, a.crop.p)) {
     float keep = 1.f - rng.uniform(0.f, a.crop.mag);

@@ -17,7 +17,12 @@ struct AugmentConfig {
     float mag = 0.f, p = 1.f;
     bool on() const { return mag > 0.f && p > 0.f; }
   };
-  float flip = 0.f;  // probability of a horizontal (left-right) flip
+  float flip = 0.f;   // probability of a horizontal (left-right) flip
+  float vflip = 0.f;  // probability of a vertical (top-bottom) flip
+  float rot90 = 0.f;  // probability of a rotation by 90, 180 or 270 degrees (uniform); square images
+  // vflip and rot90 are exact (no resampling): for texture cues (a print's missing fine detail,
+  // docs/mobilenetv2-lite.md) that a bilinear rotation would blur, while hiding the face's
+  // orientation and the direction of the light.
   T rotate;          // degrees: angle ~ U(-mag, mag)
   T shift;           // fraction of width/height: tx, ty ~ U(-mag, mag)
   T zoom;            // scale per axis ~ U(1 - mag, 1 + mag), independently (Keras)
@@ -29,13 +34,13 @@ struct AugmentConfig {
   bool any() const;
 };
 
-// "none" or comma-separated "name=mag[@p]": flip=P, rotate, shift, zoom, crop, brightness,
+// "none" or comma-separated "name=mag[@p]": flip=P, vflip=P, rot90=P, rotate, shift, zoom, crop, brightness,
 // contrast, noise, cutout. Example (spec 001): "brightness=0.2,noise=0.03@0.47,contrast=0.3@0.17,
 // cutout=0.25@0.51,rotate=15@0.3,shift=0.1@0.3,zoom=0.1@0.3,flip=0.5". Unknown names -> fas::Error.
 AugmentConfig parse_augment(const std::string& s);
 std::string augment_str(const AugmentConfig& a);
 
-// One random draw of every enabled transform, in a fixed order (flip, crop, affine
+// One random draw of every enabled transform, in a fixed order (flip, vflip, rot90, crop, affine
 // [rotate+shift+zoom as one warp], brightness, contrast, cutout, noise) so a seed fixes the result.
 Tensor augment(const Tensor& img, const AugmentConfig& a, Rng& rng);
 

@@ -76,19 +76,25 @@ inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int6
     }
 }
 
-// All rows of one column block [n0, n0 + 8*NV): MR-row tiles, then single rows.
+// All rows of one column block [n0, n0 + 8*NV): MR-row tiles, then the leftover rows in
+// tiles of 4, 2 and 1 (a single-row, single-vector tile is one FMA chain: latency bound, so
+// the rows left after the wide tiles -- 2 of 50, 4 of 100 -- should not all go through it).
 template <int MR, int NV>
 void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
                 const float* b, const float* res, float* y, float* sum, __m256 vlo, __m256 vhi) {
   const int64_t Np = nhwc_pad_ch(N), last = std::min<int64_t>(8, N - n0 - 8 * (NV - 1));
   float* s = sum ? sum + n0 : nullptr;
   int64_t m = 0;
-  for (; m + MR <= M; m += MR)
-    pw_tile<MR, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
-                    y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
-  for (; m < M; ++m)
-    pw_tile<1, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
-                   y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
+  auto rows = [&](auto mr) {
+    constexpr int kMR = decltype(mr)::value;
+    for (; m + kMR <= M; m += kMR)
+      pw_tile<kMR, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                       y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
+  };
+  rows(std::integral_constant<int, MR>{});
+  if constexpr (MR > 4) rows(std::integral_constant<int, 4>{});
+  if constexpr (MR > 2) rows(std::integral_constant<int, 2>{});
+  rows(std::integral_constant<int, 1>{});
 }
 
 // Shared by f32_pwconv_nhwc__avx2 (sum null) and f32_pwconv_sum_nhwc__avx2 (y null).
