@@ -31,10 +31,9 @@ Tensor make_input(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed) {
   return x;
 }
 
-void BM_Float(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
-  auto m = make_model(c, h, w);
-  MobileNetV2Infer engine(*m);
-  Tensor x = make_input(1, c, h, w, 2);
+// The timed loop, shared by the float and int8 engines (same logits/activation_bytes API).
+template <class Engine>
+void time_engine(benchmark::State& st, Engine& engine, const Tensor& x) {
   float out = 0;
   for (auto _ : st) {
     engine.logits(x.data(), 1, &out);
@@ -44,18 +43,17 @@ void BM_Float(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
   st.SetLabel(isa_name(active_isa()));
 }
 
+void BM_Float(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
+  auto m = make_model(c, h, w);
+  MobileNetV2Infer engine(*m);
+  time_engine(st, engine, make_input(1, c, h, w, 2));
+}
+
 void BM_Int8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
   auto m = make_model(c, h, w);
   Tensor calib = make_input(8, c, h, w, 3);
   MobileNetV2Int8 engine(fold_mobilenetv2(*m), calib.data(), 8);
-  Tensor x = make_input(1, c, h, w, 2);
-  float out = 0;
-  for (auto _ : st) {
-    engine.logits(x.data(), 1, &out);
-    benchmark::DoNotOptimize(out);
-  }
-  st.counters["act_KiB"] = engine.activation_bytes() / 1024.0;
-  st.SetLabel(isa_name(active_isa()));
+  time_engine(st, engine, make_input(1, c, h, w, 2));
 }
 
 }  // namespace
