@@ -98,68 +98,62 @@ inline bool chunk_inside(const DwConv3x3Geom& g, bool rows_ok, int64_t ox0, int6
   return rows_ok && ox0 + V <= g.ow && c0 >= 0 && c0 + DwWindow<V, S>::SPAN <= g.w;
 }
 
-template <class T, int S>
-void dw_fwd_rows(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
-                 float out_max, bool accumulate) {
-  using vec = typename T::vec;
-  constexpr int V = T::V;
+// The window path's walk (rows wider than the ring): f(oy, ox0, p0, p1, p2, n) for every chunk,
+// p0..p2 its three input rows (straight into x when the window lies inside, else zero-padded
+// copies), n = outputs left in the row (>= V: a full chunk).
+template <int V, int S, class F>
+inline void for_each_window_chunk(const float* x, const DwConv3x3Geom& g, F&& f) {
   DwWindow<V, S> win;
-  vec wv[9];
-  for (int k = 0; k < 9; ++k) wv[k] = T::set1(w9[k]);
-  const vec vb = T::set1(bias), vlo = T::set1(out_min), vhi = T::set1(out_max);
-  alignas(64) float ybuf[V];
   for (int64_t oy = 0; oy < g.oh; ++oy) {
-    float* yrow = y + oy * g.ow;
     const int64_t iy0 = oy * S - g.pad_top;
     const bool rows_ok = iy0 >= 0 && iy0 + 2 < g.h;
     const float* r0 = rows_ok ? x + iy0 * g.w : x;
     for (int64_t ox0 = 0; ox0 < g.ow; ox0 += V) {
       const int64_t c0 = ox0 * S - g.pad_left;
       if (chunk_inside<V, S>(g, rows_ok, ox0, c0)) {
-        const vec init = accumulate ? T::add(T::load(yrow + ox0), vb) : vb;
-        const vec s = fwd_chunk<T, S>(r0 + c0, r0 + g.w + c0, r0 + 2 * g.w + c0, wv, init);
-        T::store(yrow + ox0, T::min(T::max(s, vlo), vhi));
+        f(oy, ox0, r0 + c0, r0 + g.w + c0, r0 + 2 * g.w + c0, g.ow - ox0);
         continue;
       }
-      // Border or ragged tail: zero-padded window, partial store through ybuf.
       win.fetch(x, g, iy0, c0);
-      const int64_t n = g.ow - ox0;
-      float* yp = n >= V ? yrow + ox0 : ybuf;
-      if (n < V && accumulate) copy_partial<V>(ybuf, yrow + ox0, n);
-      const vec init = accumulate ? T::add(T::load(yp), vb) : vb;
-      const vec s = fwd_chunk<T, S>(win.row[0], win.row[1], win.row[2], wv, init);
-      T::store(yp, T::min(T::max(s, vlo), vhi));
-      if (n < V)
-        for (int64_t i = 0; i < n; ++i) yrow[ox0 + i] = ybuf[i];
+      f(oy, ox0, win.row[0], win.row[1], win.row[2], g.ow - ox0);
     }
   }
+}
+
+template <class T, int S>
+void dw_fwd_rows(const float* x, const float* w9, float bias, float* y, const DwConv3x3Geom& g, float out_min,
+                 float out_max, bool accumulate) {
+  using vec = typename T::vec;
+  constexpr int V = T::V;
+  vec wv[9];
+  for (int k = 0; k < 9; ++k) wv[k] = T::set1(w9[k]);
+  const vec vb = T::set1(bias), vlo = T::set1(out_min), vhi = T::set1(out_max);
+  alignas(64) float ybuf[V];
+  for_each_window_chunk<V, S>(x, g, [&](int64_t oy, int64_t ox0, const float* p0, const float* p1, const float* p2,
+                                        int64_t n) {
+    float* yrow = y + oy * g.ow;
+    float* yp = n >= V ? yrow + ox0 : ybuf;  // a ragged tail goes through ybuf
+    if (n < V && accumulate) copy_partial<V>(ybuf, yrow + ox0, n);
+    const vec init = accumulate ? T::add(T::load(yp), vb) : vb;
+    T::store(yp, T::min(T::max(fwd_chunk<T, S>(p0, p1, p2, wv, init), vlo), vhi));
+    if (n < V)
+      for (int64_t i = 0; i < n; ++i) yrow[ox0 + i] = ybuf[i];
+  });
 }
 
 template <class T, int S>
 void dw_wgrad_rows(const float* x, const float* dy, float* dw9, const DwConv3x3Geom& g) {
   using vec = typename T::vec;
   constexpr int V = T::V;
-  DwWindow<V, S> win;
   vec acc[9];
   for (auto& a : acc) a = T::zero();
   alignas(64) float dbuf[V];
-  for (int64_t oy = 0; oy < g.oh; ++oy) {
+  for_each_window_chunk<V, S>(x, g, [&](int64_t oy, int64_t ox0, const float* p0, const float* p1, const float* p2,
+                                        int64_t n) {
     const float* dyrow = dy + oy * g.ow;
-    const int64_t iy0 = oy * S - g.pad_top;
-    const bool rows_ok = iy0 >= 0 && iy0 + 2 < g.h;
-    const float* r0 = rows_ok ? x + iy0 * g.w : x;
-    for (int64_t ox0 = 0; ox0 < g.ow; ox0 += V) {
-      const int64_t c0 = ox0 * S - g.pad_left;
-      if (chunk_inside<V, S>(g, rows_ok, ox0, c0)) {
-        wgrad_chunk<T, S>(r0 + c0, r0 + g.w + c0, r0 + 2 * g.w + c0, T::load(dyrow + ox0), acc);
-        continue;
-      }
-      win.fetch(x, g, iy0, c0);
-      const int64_t n = g.ow - ox0;
-      if (n < V) copy_partial<V>(dbuf, dyrow + ox0, n);  // lanes past the row contribute 0
-      wgrad_chunk<T, S>(win.row[0], win.row[1], win.row[2], T::load(n >= V ? dyrow + ox0 : dbuf), acc);
-    }
-  }
+    if (n < V) copy_partial<V>(dbuf, dyrow + ox0, n);  // lanes past the row contribute 0
+    wgrad_chunk<T, S>(p0, p1, p2, T::load(n >= V ? dyrow + ox0 : dbuf), acc);
+  });
   for (int k = 0; k < 9; ++k) dw9[k] += T::hsum(acc[k]);
 }
 

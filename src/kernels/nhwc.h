@@ -11,6 +11,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu.h"
@@ -26,6 +27,24 @@ inline void nhwc_interior_3(int64_t W, int stride, int pad_left, int64_t Wo, int
   lo = std::min<int64_t>(Wo, (pad_left + stride - 1) / stride);
   hi = W - 3 + pad_left >= 0 ? std::min<int64_t>(Wo, (W - 3 + pad_left) / stride + 1) : 0;
   hi = std::max(lo, hi);
+}
+
+// One output row of a 3-wide window, walked for SIMD kernels: edge(ox) for the pixels whose
+// window leaves [0, W) (and any left over), block(ox, S) for each run of STEP interior pixels,
+// S the stride as a compile-time std::integral_constant (1 or 2; other strides use edge), so
+// the kernel can share the loads of overlapping windows and keep its addressing simple.
+template <int STEP, class Edge, class Block>
+inline void nhwc_row_walk_3(int64_t W, int stride, int pad_left, int64_t Wo, Edge&& edge, Block&& block) {
+  int64_t lo, hi;
+  nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
+  int64_t ox = 0;
+  for (; ox < lo; ++ox) edge(ox);
+  auto run = [&](auto S) {
+    for (; ox + STEP <= hi; ox += STEP) block(ox, S);
+  };
+  if (stride == 1) run(std::integral_constant<int, 1>{});
+  else if (stride == 2) run(std::integral_constant<int, 2>{});
+  for (; ox < Wo; ++ox) edge(ox);
 }
 
 // Pointwise conv over M pixels: y[m*N + n] = clamp(sum_k x[m*ldx + k] * w[k*Np + n] + b[n]

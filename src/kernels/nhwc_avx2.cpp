@@ -150,38 +150,28 @@ void dw_channel_vector(const float* const* r, int64_t W, int64_t C, int stride, 
       }
     store8<TAIL>(y + ox * C + c0, _mm256_min_ps(_mm256_max_ps(acc, vlo), vhi), m);
   };
-  int64_t lo, hi;
-  nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
-  for (int64_t ox = 0; ox < lo; ++ox) edge(ox);
-  int64_t ox = lo;
-  // Stride as a constant lets the compiler share the loads of overlapping windows (stride 1:
-  // 6 input columns per row feed the 4 outputs, not 12) and keep the addressing simple.
-  auto interior = [&](auto S) {
+  // Four pixels per block (stride 1: 6 input columns per row feed the 4 outputs, not 12).
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
     constexpr int kS = decltype(S)::value;
-    for (; ox + 4 <= hi; ox += 4) {
-      __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-      const int64_t off = (ox * kS - pad_left) * C + c0;
+    __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+    const int64_t off = (ox * kS - pad_left) * C + c0;
 #pragma GCC unroll 3
-      for (int i = 0; i < NR; ++i) {
-        const float* p = r[i] + off;
+    for (int i = 0; i < NR; ++i) {
+      const float* p = r[i] + off;
 #pragma GCC unroll 3
-        for (int kx = 0; kx < 3; ++kx) {
-          a0 = _mm256_fmadd_ps(load8<TAIL>(p + (0 * kS + kx) * C, m), wk[i][kx], a0);
-          a1 = _mm256_fmadd_ps(load8<TAIL>(p + (1 * kS + kx) * C, m), wk[i][kx], a1);
-          a2 = _mm256_fmadd_ps(load8<TAIL>(p + (2 * kS + kx) * C, m), wk[i][kx], a2);
-          a3 = _mm256_fmadd_ps(load8<TAIL>(p + (3 * kS + kx) * C, m), wk[i][kx], a3);
-        }
+      for (int kx = 0; kx < 3; ++kx) {
+        a0 = _mm256_fmadd_ps(load8<TAIL>(p + (0 * kS + kx) * C, m), wk[i][kx], a0);
+        a1 = _mm256_fmadd_ps(load8<TAIL>(p + (1 * kS + kx) * C, m), wk[i][kx], a1);
+        a2 = _mm256_fmadd_ps(load8<TAIL>(p + (2 * kS + kx) * C, m), wk[i][kx], a2);
+        a3 = _mm256_fmadd_ps(load8<TAIL>(p + (3 * kS + kx) * C, m), wk[i][kx], a3);
       }
-      float* yp = y + ox * C + c0;
-      store8<TAIL>(yp, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi), m);
-      store8<TAIL>(yp + C, _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi), m);
-      store8<TAIL>(yp + 2 * C, _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi), m);
-      store8<TAIL>(yp + 3 * C, _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi), m);
     }
-  };
-  if (stride == 1) interior(std::integral_constant<int, 1>{});
-  else if (stride == 2) interior(std::integral_constant<int, 2>{});
-  for (; ox < Wo; ++ox) edge(ox);
+    float* yp = y + ox * C + c0;
+    store8<TAIL>(yp, _mm256_min_ps(_mm256_max_ps(a0, vlo), vhi), m);
+    store8<TAIL>(yp + C, _mm256_min_ps(_mm256_max_ps(a1, vlo), vhi), m);
+    store8<TAIL>(yp + 2 * C, _mm256_min_ps(_mm256_max_ps(a2, vlo), vhi), m);
+    store8<TAIL>(yp + 3 * C, _mm256_min_ps(_mm256_max_ps(a3, vlo), vhi), m);
+  });
 }
 
 template <bool TAIL>

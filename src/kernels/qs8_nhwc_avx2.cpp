@@ -157,31 +157,22 @@ void qs8_dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, i
       }
     epilogue8(acc, scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + ox * C + c0, valid);
   };
-  int64_t lo, hi;
-  nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
-  for (int64_t ox = 0; ox < lo; ++ox) edge(ox);
-  int64_t ox = lo;
-  auto interior = [&](auto S) {
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
     constexpr int kS = decltype(S)::value;
-    for (; ox + 4 <= hi; ox += 4) {
-      __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-      const int64_t off = (ox * kS - pad_left) * C + c0;
+    __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+    const int64_t off = (ox * kS - pad_left) * C + c0;
 #pragma GCC unroll 3
-      for (int i = 0; i < NR; ++i)
+    for (int i = 0; i < NR; ++i)
 #pragma GCC unroll 3
-        for (int kx = 0; kx < 3; ++kx)
+      for (int kx = 0; kx < 3; ++kx)
 #pragma GCC unroll 4
-          for (int u = 0; u < 4; ++u)
-            a[u] = _mm256_add_epi32(
-                a[u], _mm256_mullo_epi32(load8_i8_as_i32(r[i] + off + (u * kS + kx) * C, valid), wk[i][kx]));
+        for (int u = 0; u < 4; ++u)
+          a[u] = _mm256_add_epi32(
+              a[u], _mm256_mullo_epi32(load8_i8_as_i32(r[i] + off + (u * kS + kx) * C, valid), wk[i][kx]));
 #pragma GCC unroll 4
-      for (int u = 0; u < 4; ++u)
-        epilogue8(a[u], scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + (ox + u) * C + c0, valid);
-    }
-  };
-  if (stride == 1) interior(std::integral_constant<int, 1>{});
-  else if (stride == 2) interior(std::integral_constant<int, 2>{});
-  for (; ox < Wo; ++ox) edge(ox);
+    for (int u = 0; u < 4; ++u)
+      epilogue8(a[u], scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + (ox + u) * C + c0, valid);
+  });
 }
 
 }  // namespace
