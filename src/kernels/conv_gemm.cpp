@@ -107,56 +107,59 @@ static void for_bands(const ConvDims& d, F f) {
   }
 }
 
-void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
-                          bool accumulate, float* ws, int threads) {
+// Calls f(n, g, col) for every image n and group g, images spread over the threads; col is the
+// calling thread's im2col buffer in ws (null for pointwise convs, which need none).
+template <class F>
+static void for_image_groups(const ConvDims& d, float* ws, int threads, F f) {
   const bool pw = conv2d_is_pointwise(d);
-  const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
   const size_t colsz = col_floats(d);
 #pragma omp parallel for num_threads(batch_threads(d, threads)) schedule(static)
   for (int64_t n = 0; n < d.N; ++n) {
     float* col = pw ? nullptr : ws + (size_t)omp_get_thread_num() * colsz;
-    for (int64_t g = 0; g < d.groups; ++g) {
-      const float* xg = x + (n * d.C + g * Cg) * d.HW();
-      float* yg = y + (n * d.OC + g * OCg) * P;
-      for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
-        if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
-        if (b)  // the bias goes in first (this band of y is in cache), then the GEMM adds onto it
-          for (int64_t o = 0; o < OCg; ++o) {
-            const float bv = b[g * OCg + o];
-            float* r = yg + o * P + oh0 * d.OW;
-            for (int64_t i = 0; i < ld; ++i) r[i] = (accumulate ? r[i] : 0.f) + bv;
-          }
-        sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
-              yg + oh0 * d.OW, P);
-      });
-    }
+    for (int64_t g = 0; g < d.groups; ++g) f(n, g, col);
   }
+}
+
+void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
+                          bool accumulate, float* ws, int threads) {
+  const bool pw = conv2d_is_pointwise(d);
+  const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
+  for_image_groups(d, ws, threads, [&](int64_t n, int64_t g, float* col) {
+    const float* xg = x + (n * d.C + g * Cg) * d.HW();
+    float* yg = y + (n * d.OC + g * OCg) * P;
+    for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
+      if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
+      if (b)  // the bias goes in first (this band of y is in cache), then the GEMM adds onto it
+        for (int64_t o = 0; o < OCg; ++o) {
+          const float bv = b[g * OCg + o];
+          float* r = yg + o * P + oh0 * d.OW;
+          for (int64_t i = 0; i < ld; ++i) r[i] = (accumulate ? r[i] : 0.f) + bv;
+        }
+      sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
+            yg + oh0 * d.OW, P);
+    });
+  });
 }
 
 void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,
                                 int threads, bool accumulate) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
-  const size_t colsz = col_floats(d);
-#pragma omp parallel for num_threads(batch_threads(d, threads)) schedule(static)
-  for (int64_t n = 0; n < d.N; ++n) {
-    float* col = pw ? nullptr : ws + (size_t)omp_get_thread_num() * colsz;
-    for (int64_t g = 0; g < d.groups; ++g) {
-      const float* gyg = gy + (n * d.OC + g * OCg) * P;
-      float* gxg = gx + (n * d.C + g * Cg) * d.HW();
-      // col2im adds, so the assign form zeroes this image's group first (in this thread, just
-      // before the bands write it, rather than the whole tensor up front).
-      if (!accumulate && !pw) std::fill(gxg, gxg + Cg * d.HW(), 0.f);
-      for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
-        if (pw) {  // col2im of a pointwise conv is the identity: GEMM straight into gx
-          sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
-        } else {
-          sgemm(true, false, K, ld, OCg, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
-          im2col_walk<false>(d, col, gxg, oh0, oh1);
-        }
-      });
-    }
-  }
+  for_image_groups(d, ws, threads, [&](int64_t n, int64_t g, float* col) {
+    const float* gyg = gy + (n * d.OC + g * OCg) * P;
+    float* gxg = gx + (n * d.C + g * Cg) * d.HW();
+    // col2im adds, so the assign form zeroes this image's group first (in this thread, just
+    // before the bands write it, rather than the whole tensor up front).
+    if (!accumulate && !pw) std::fill(gxg, gxg + Cg * d.HW(), 0.f);
+    for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
+      if (pw) {  // col2im of a pointwise conv is the identity: GEMM straight into gx
+        sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
+      } else {
+        sgemm(true, false, K, ld, OCg, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
+        im2col_walk<false>(d, col, gxg, oh0, oh1);
+      }
+    });
+  });
 }
 
 // gw_all [OC, K] += contributions of images [n0, n1).
