@@ -2,6 +2,7 @@
 //   fas train   --model NAME --data LIST [--val LIST] ...
 //   fas eval    --ckpt FILE --data LIST
 //   fas predict --ckpt FILE IMAGE...
+//   fas recalibrate --ckpt FILE --data LIST --out FILE
 //   fas summary --model NAME
 //   fas bench   --model NAME --batch N --size S
 // Every fas::Error ends the program with one line "fas: error: ..." on stderr and exit code 1.
@@ -104,6 +105,17 @@ int main(int argc, char** argv) {
   add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");
   add_engine(predict, pr.engine);
 
+  RecalibrateOptions rc;
+  auto* recal = app.add_subcommand(
+      "recalibrate", "recompute a checkpoint's batch-norm statistics on other images (e.g. a new camera; labels unused)");
+  add_common(recal, rc.common, "the new checkpoint file (required; the input is never overwritten)");
+  recal->add_option("--ckpt", rc.ckpt, "checkpoint file")->required();
+  recal->add_option("--data", rc.data, "image list or class-folder tree (labels are not used)")->required();
+  recal->add_option("--batch", rc.batch, "batch size (default 32; each batch weighs the same)")
+      ->check(CLI::Range(2, 1 << 20));
+  recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
+  recal->add_flag("--skip-bad", rc.skip_bad, "skip and count unreadable images");
+
   SummaryOptions su;
   bool list = false;
   auto* summary = app.add_subcommand("summary", "print a model's layers, output shapes and parameter counts");
@@ -127,9 +139,9 @@ int main(int argc, char** argv) {
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
+  for (auto* sc : {train, eval, predict, recal, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
-    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, summary, bench)\n", argv[1]);
+    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench)\n", argv[1]);
     return 1;
   }
   try {
@@ -149,6 +161,7 @@ int main(int argc, char** argv) {
     if (*train) return run_train(tr);
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
+    if (*recal) return run_recalibrate(rc);
     if (*summary) {
       if (list) {
         std::printf("models:%s\n", models_list().c_str());

@@ -308,6 +308,42 @@ TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
 }
 
+// fas recalibrate: only the batch-norm statistics change (recomputed on the given images), the
+// new checkpoint says where they came from and evaluates; bad requests are one-line errors.
+TEST(Cli, RecalibrateRecomputesOnlyTheBatchNormStatistics) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/m", ck = out + "/last.safetensors", rc = dir + "/recal.safetensors";
+  ASSERT_EQ(run_fas("train --model mobilenetv2-lite --size 32 --data " + q(kTrain) +
+                        " --limit 32 --epochs 1 --batch 16 --threads 1 --quiet --out " + q(out), dir).code, 0);
+  CmdResult r = run_fas("recalibrate --ckpt " + q(ck) + " --data " + q(kTest) + " --limit 40 --batch 8 --threads 1 --out " + q(rc), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "40 images (5 batches)")) << r.out;
+  Checkpoint a = load_checkpoint(ck), b = load_checkpoint(rc);
+  EXPECT_EQ(b.info.extra.at("recalibrated_on"), kTest);
+  EXPECT_EQ(b.info.model, a.info.model);
+  EXPECT_EQ(b.info.config, a.info.config);
+  ASSERT_EQ(a.model.size(), b.model.size());
+  int changed = 0;
+  for (auto& [k, t] : a.model) {
+    const bool stat = k.find("running_") != std::string::npos;
+    if (!stat) EXPECT_EQ(t.to_vector(), b.model.at(k).to_vector()) << k;
+    else changed += t.to_vector() != b.model.at(k).to_vector();
+  }
+  EXPECT_EQ(changed, 2 * 52);  // mean and variance of all 52 BN layers
+  EXPECT_EQ(run_fas("eval --ckpt " + q(rc) + " --data " + q(kTest) + " --limit 20 --threads 1 --out " + q(dir + "/ev"), dir).code, 0);
+  // Never over the input; models without batch norm; missing inputs.
+  EXPECT_TRUE(one_error_line(run_fas("recalibrate --ckpt " + q(ck) + " --data " + q(kTest) + " --out " + q(ck), dir),
+                             "is the input checkpoint"));
+  EXPECT_TRUE(one_error_line(run_fas("recalibrate --ckpt " + q(ck) + " --data " + q(kTest), dir), "--out"));
+  ASSERT_EQ(run_fas(quick(dir + "/t", 1), dir).code, 0);
+  EXPECT_TRUE(one_error_line(run_fas("recalibrate --ckpt " + q(dir + "/t/last.safetensors") + " --data " + q(kTest) +
+                                         " --out " + q(dir + "/t2.safetensors"), dir),
+                             "no batch norm"));
+  EXPECT_TRUE(one_error_line(run_fas("recalibrate --ckpt " + q(ck) + " --data " + q(dir + "/nope.txt") + " --out " +
+                                         q(dir + "/x.safetensors"), dir),
+                             "nope.txt"));
+}
+
 TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
   // mobilenetv2-lite's float engine (BN folded, fused) must give the graph's scores; int8 must
   // be close and report its agreement; bad engine requests are one-line errors.

@@ -67,6 +67,15 @@ struct PredictOptions {
 };
 int run_predict(const PredictOptions& o);
 
+struct RecalibrateOptions {
+  CommonOptions common;
+  std::string ckpt, data;  // the new checkpoint file: common.out
+  int batch = 32;
+  int64_t limit = 0;
+  bool skip_bad = false;
+};
+int run_recalibrate(const RecalibrateOptions& o);
+
 struct SummaryOptions {
   CommonOptions common;
   std::string model, ckpt;

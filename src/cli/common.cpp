@@ -164,8 +164,10 @@ void Progress::update(size_t done, double loss) {
   int fill = total_ ? (int)(width * (double)done / (double)total_) : width;
   std::string bar(fill, '=');
   if (fill < width) bar += '>' + std::string(width - fill - 1, ' ');
-  std::printf("\r%s [%s] %zu/%zu  %.1f img/s  ETA %s  loss %.4f\x1b[K", label_.c_str(), bar.c_str(), done, total_, rate,
-              fmt_seconds(eta).c_str(), loss);
+  char tail[32] = "";
+  if (std::isfinite(loss)) std::snprintf(tail, sizeof tail, "  loss %.4f", loss);
+  std::printf("\r%s [%s] %zu/%zu  %.1f img/s  ETA %s%s\x1b[K", label_.c_str(), bar.c_str(), done, total_, rate,
+              fmt_seconds(eta).c_str(), tail);
   std::fflush(stdout);
 }
 

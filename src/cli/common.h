@@ -2,6 +2,7 @@
 // the progress bar.
 #pragma once
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -59,7 +60,7 @@ Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const
 class Progress {
  public:
   Progress(std::string label, size_t total, bool tty);
-  void update(size_t done, double running_loss);
+  void update(size_t done, double running_loss = NAN);  // NaN: no loss shown
   // Replaces the bar with the final line (printed on its own line when not a terminal).
   void finish(const std::string& line);
   double elapsed() const;
