@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/wait_policy.h"
 #include "models/registry.h"
 #include "tensor/tensor.h"
 
@@ -51,6 +52,7 @@ std::string models_list() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  choose_wait_policy(argv);  // may re-execute with OMP_WAIT_POLICY=passive (cli/wait_policy.h)
   CLI::App app{"fas: face anti-spoofing — train, evaluate and run models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "fas 0.1.0");

@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/wait_policy.h"
 #include "io/checkpoint.h"
 #include "io_testutil.h"
 #include "testutil.h"
 
 using namespace fas;
+using fas::cli::should_wait_passively;
 using namespace fas::test;
 using Json = nlohmann::json;
 
@@ -306,6 +308,20 @@ TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
   EXPECT_TRUE(one_error_line(run_fas(base + "--set train_patch=16 --out " + q(dir + "/x"), dir), "pad_layers=false"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=dog:2:1 --out " + q(dir + "/x"), dir), "dog:SIGMA0:SIGMA1"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
+}
+
+// cli/wait_policy.h: passive waiting only for a job that starts on cores at least half busy,
+// never against the user's own choice, never on one core.
+TEST(Cli, WaitPolicyGoesPassiveOnlyOnABusyMachineUnlessTheUserChose) {
+  EXPECT_FALSE(should_wait_passively(nullptr, nullptr, 0.2, 2));
+  EXPECT_FALSE(should_wait_passively(nullptr, nullptr, 0.99, 2));
+  EXPECT_TRUE(should_wait_passively(nullptr, nullptr, 1.0, 2));
+  EXPECT_TRUE(should_wait_passively(nullptr, nullptr, 5.0, 8));
+  EXPECT_FALSE(should_wait_passively(nullptr, nullptr, 3.9, 8));
+  EXPECT_FALSE(should_wait_passively("active", nullptr, 4.0, 2));
+  EXPECT_FALSE(should_wait_passively(nullptr, "300000", 4.0, 2));
+  EXPECT_TRUE(should_wait_passively("", "", 4.0, 2));  // empty values count as unset
+  EXPECT_FALSE(should_wait_passively(nullptr, nullptr, 4.0, 1));
 }
 
 // fas recalibrate: only the batch-norm statistics change (recomputed on the given images), the
