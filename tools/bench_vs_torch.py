@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side timing of fas and PyTorch on the same models, batch and thread count.
 
-usage: tools/bench_vs_torch.py [--build DIR] [--out bench/RESULTS.md] [--quick] [--no-kernels]
+usage: tools/bench_vs_torch.py [--build DIR] [--out bench/RESULTS.md] [--quick] [--no-kernels] [--pin CPU]
 
 fas runs bench/bench_models.cpp (Google Benchmark; the models of tools/torch_ref.py: CNN8, AE1 and
 DCVAE as the same layer stacks, MobileNetV2-lite as the model class, its "engine" rows through the
@@ -45,9 +45,14 @@ def cpu_name():
         return platform.processor()
 
 
-def run_fas(build, name, threads, min_time):
+def pinned(threads, pin):
+    """taskset prefix: one-thread rows of both frameworks on the same CPU when --pin is given."""
+    return ["taskset", "-c", str(pin)] if pin is not None and threads == 1 else []
+
+
+def run_fas(build, name, threads, min_time, pin=None):
     env = dict(os.environ, FAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS="1")
-    cmd = [os.path.join(build, "bench_models"), f"--benchmark_filter=^{re.escape(name)}/real_time$",
+    cmd = pinned(threads, pin) + [os.path.join(build, "bench_models"), f"--benchmark_filter=^{re.escape(name)}/real_time$",
            f"--benchmark_min_time={min_time}", "--benchmark_format=json"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     b = json.loads(out)["benchmarks"]
@@ -57,9 +62,9 @@ def run_fas(build, name, threads, min_time):
     return b[0]["real_time"] * scale
 
 
-def run_torch(model, mode, batch, threads, iters):
+def run_torch(model, mode, batch, threads, iters, pin=None):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = ["/usr/bin/python3", os.path.join(ROOT, "tools", "torch_ref.py"), model, mode, str(batch), str(iters), str(threads)]
+    cmd = pinned(threads, pin) + ["/usr/bin/python3", os.path.join(ROOT, "tools", "torch_ref.py"), model, mode, str(batch), str(iters), str(threads)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])["ms_per_iter"]
 
@@ -82,6 +87,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run, not for RESULTS.md)")
     ap.add_argument("--no-kernels", action="store_true")
     ap.add_argument("--force", action="store_true", help="run even if the machine is busy")
+    ap.add_argument("--pin", type=int, default=None, metavar="CPU",
+                    help="run the one-thread rows of both frameworks pinned to this CPU (taskset): less noise")
     a = ap.parse_args()
     load = os.getloadavg()[0]
     if load >= 1.5 and not a.force:
@@ -90,8 +97,8 @@ def main():
     print(f"{'measure':58} {'thr':>3} {'fas ms':>9} {'torch ms':>9} {'torch/fas':>9}")
     for label, model, mode, batch, threads, fas_name, iters in ROWS:
         it = max(1, iters // 10) if a.quick else iters
-        f = run_fas(a.build, fas_name, threads, 0.1 if a.quick else 2.0)
-        t = run_torch(model, mode, batch, threads, it)
+        f = run_fas(a.build, fas_name, threads, 0.1 if a.quick else 2.0, a.pin)
+        t = run_torch(model, mode, batch, threads, it, a.pin)
         rows.append((label, threads, f, t))
         print(f"{label:58} {threads:3d} {f:9.2f} {t:9.2f} {t / f:9.2f}", flush=True)
     torch_ver = subprocess.run(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"],
@@ -101,7 +108,8 @@ def main():
           f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on **{cpu_name()}**, fas commit {commit}, "
           f"PyTorch {torch_ver} (Debian python3-torch), load average before the run {load:.2f}. "
           "Times are per inference or per training step (forward + backward + Adam). "
-          "torch/fas > 1 means fas is faster.", "",
+          "torch/fas > 1 means fas is faster." +
+          (f" One-thread rows of both ran pinned to CPU {a.pin} (taskset)." if a.pin is not None else ""), "",
           "| measure | threads | fas ms | PyTorch ms | torch/fas |", "|---|---|---|---|---|"]
     md += [f"| {l.strip()} | {th} | {f:.2f} | {t:.2f} | {t / f:.2f} |" for l, th, f, t in rows]
     if not a.no_kernels:
