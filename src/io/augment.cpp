@@ -10,8 +10,8 @@
 namespace fas {
 
 bool AugmentConfig::any() const {
-  return flip > 0 || vflip > 0 || rot90 > 0 || rotate.on() || shift.on() || zoom.on() || crop.on() || brightness.on() || contrast.on() ||
-         noise.on() || cutout.on();
+  return flip > 0 || vflip > 0 || rot90 > 0 || rotate.on() || shift.on() || zoom.on() || crop.on() ||
+         brightness.on() || contrast.on() || noise.on() || cutout.on();
 }
 
 namespace {
@@ -115,7 +115,8 @@ Tensor augment(const Tensor& in, const AugmentConfig& a, Rng& rng) {
   if (a.vflip > 0 && rng.uniform() < a.vflip) {
     float* p = img.data();
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t y = 0; y < H / 2; ++y) std::swap_ranges(p + (c * H + y) * W, p + (c * H + y + 1) * W, p + (c * H + H - 1 - y) * W);
+      for (int64_t y = 0; y < H / 2; ++y)
+        std::swap_ranges(p + (c * H + y) * W, p + (c * H + y + 1) * W, p + (c * H + H - 1 - y) * W);
   }
   if (a.rot90 > 0 && rng.uniform() < a.rot90) {
     if (H != W) fail("augment: rot90 needs square images, got " + shape_str(img.shape()) + " (use --size)");
