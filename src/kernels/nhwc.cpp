@@ -89,7 +89,7 @@ NhwcKernels nhwc_kernels(Isa isa) {
 #if defined(__aarch64__)
     case Isa::Neon:
       return {f32_pwconv_nhwc__neon, f32_pwconv_sum_nhwc__neon, f32_dwconv3x3_nhwc_row__neon,
-              f32_conv3x3_row__scalar};  // the stem conv (3 input channels) stays scalar here
+              f32_conv3x3_row__neon};
 #endif
     default: fail(std::string("nhwc_kernels: ISA ") + isa_name(isa) + " is not compiled in");
   }

@@ -97,6 +97,9 @@ void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, 
                                const float* b, float* sum, float lo, float hi);
 void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+void f32_conv3x3_row__neon(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                           int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                           float* y, float lo, float hi);
 #endif
 
 struct NhwcKernels {

@@ -1,10 +1,12 @@
 // NEON (aarch64) NHWC inference kernels: plain 4-lane versions of the pointwise (plain and
-// pooled-sum) and depthwise kernels (contract and references in nhwc.h / nhwc.cpp). Packed
+// pooled-sum) and depthwise kernels, and the full 3x3 stem conv four pixels at a time
+// (contract and references in nhwc.h / nhwc.cpp). Packed
 // weights and biases are padded to 8 channels, so whole 4-lane loads are safe; activations use
 // a scalar tail.
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/nhwc.h"
 
@@ -93,6 +95,83 @@ void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t
       }
       store_n(y + ox * C + c, clamp4(acc, vlo, vhi), valid);
     }
+}
+
+namespace {
+
+// One 8-channel output block [o0, o0+8) of a full 3x3 conv row. kC > 0: the input channel
+// count as a constant (the stem's 1..3 image channels), so the tap loop unrolls fully; 0: any.
+template <int kC>
+void conv3x3_block8(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs, int stride,
+                    int pad_left, int64_t Wo, int64_t Cout, int64_t o0, const float* w, const float* b, float* y,
+                    float32x4_t vlo, float32x4_t vhi) {
+  const int64_t Cp = nhwc_pad_ch(Cout), cin = kC > 0 ? kC : Cin;
+  const int64_t v0 = std::min<int64_t>(4, Cout - o0), v1 = std::min<int64_t>(4, Cout - o0 - 4);
+  const float32x4_t b0 = vld1q_f32(b + o0), b1 = vld1q_f32(b + o0 + 4);  // padded: whole loads are safe
+  auto store = [&](int64_t ox, float32x4_t a0, float32x4_t a1) {
+    float* yp = y + ox * Cout + o0;
+    store_n(yp, clamp4(a0, vlo, vhi), v0);
+    if (v1 > 0) store_n(yp + 4, clamp4(a1, vlo, vhi), v1);
+  };
+  auto edge = [&](int64_t ox) {
+    float32x4_t a0 = b0, a1 = b1;
+    for (int ky = 0; ky < 3; ++ky) {
+      if (!rows[ky]) continue;
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix < 0 || ix >= W) continue;
+        const float* wp = w + (ky * 3 + kx) * cin * Cp + o0;
+        for (int64_t c = 0; c < cin; ++c) {
+          const float v = rows[ky][ix * xs + c * cs];
+          a0 = vfmaq_n_f32(a0, vld1q_f32(wp + c * Cp), v);
+          a1 = vfmaq_n_f32(a1, vld1q_f32(wp + c * Cp + 4), v);
+        }
+      }
+    }
+    store(ox, a0, a1);
+  };
+  // Four pixels x 8 channels: 8 accumulators; each weight pair feeds 8 FMAs.
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+    constexpr int kS = decltype(S)::value;
+    float32x4_t a[4][2];
+    for (int u = 0; u < 4; ++u) a[u][0] = b0, a[u][1] = b1;
+    for (int ky = 0; ky < 3; ++ky) {
+      if (!rows[ky]) continue;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const float* p = rows[ky] + (ox * kS - pad_left + kx) * xs;
+        const float* wp = w + (ky * 3 + kx) * cin * Cp + o0;
+#pragma GCC unroll 4
+        for (int64_t c = 0; c < cin; ++c) {
+          const float32x4_t w0 = vld1q_f32(wp + c * Cp), w1 = vld1q_f32(wp + c * Cp + 4);
+          const float* q = p + c * cs;
+#pragma GCC unroll 4
+          for (int u = 0; u < 4; ++u) {
+            const float v = q[u * kS * xs];
+            a[u][0] = vfmaq_n_f32(a[u][0], w0, v);
+            a[u][1] = vfmaq_n_f32(a[u][1], w1, v);
+          }
+        }
+      }
+    }
+    for (int u = 0; u < 4; ++u) store(ox + u, a[u][0], a[u][1]);
+  });
+}
+
+}  // namespace
+
+void f32_conv3x3_row__neon(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                           int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                           float* y, float lo, float hi) {
+  const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+  for (int64_t o0 = 0; o0 < Cout; o0 += 8) {
+    switch (Cin) {
+      case 1: conv3x3_block8<1>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
+      case 2: conv3x3_block8<2>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
+      case 3: conv3x3_block8<3>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
+      default: conv3x3_block8<0>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi);
+    }
+  }
 }
 
 }  // namespace fas
