@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "autograd/graph.h"
@@ -66,8 +67,11 @@ int run_bench(const BenchOptions& o) {
     std::printf("%-16s median %9.3f ms  min %9.3f ms  max %9.3f ms  %10.1f img/s\n", what, med, ms.front(), ms.back(),
                 1000.0 * o.batch / med);
   };
-  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up)\n", m.info->name.c_str(),
-              shape_str(x.shape()).c_str(), threads, o.runs, o.warmup);
+  // The wait policy changes timings by ~7 % (cli/wait_policy.h): say which one ran.
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s\n",
+              m.info->name.c_str(), shape_str(x.shape()).c_str(), threads, o.runs, o.warmup,
+              policy && *policy ? policy : "default (spin, then sleep)");
   m.module->eval();
   report("forward", time_it([&] {
            NoGradGuard ng;
