@@ -1,5 +1,5 @@
-// NEON (aarch64) NHWC inference kernels: plain 4-lane versions of the pointwise (plain and
-// pooled-sum) and depthwise kernels, and the full 3x3 stem conv four pixels at a time
+// NEON (aarch64) NHWC inference kernels: register-tiled pointwise (plain and pooled-sum, as the
+// AVX2 ones), a plain 4-lane depthwise, and the full 3x3 stem conv four pixels at a time
 // (contract and references in nhwc.h / nhwc.cpp). Packed
 // weights and biases are padded to 8 channels, so whole 4-lane loads are safe; activations use
 // a scalar tail.
@@ -30,51 +30,85 @@ inline float32x4_t load_n(const float* p, int64_t valid) {
 }
 }  // namespace
 
-void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                           const float* b, const float* res, float* y, float lo, float hi) {
-  const int64_t Np = nhwc_pad_ch(N);
-  const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-  for (int64_t m = 0; m < M; ++m) {
-    const float* xr = x + m * ldx;
-    for (int64_t n = 0; n < N; n += 8) {  // 8 outputs (two vectors) per pass
-      float32x4_t a0 = vld1q_f32(b + n), a1 = vld1q_f32(b + n + 4);
-      for (int64_t k = 0; k < K; ++k) {
-        a0 = vfmaq_n_f32(a0, vld1q_f32(w + k * Np + n), xr[k]);
-        a1 = vfmaq_n_f32(a1, vld1q_f32(w + k * Np + n + 4), xr[k]);
-      }
-      const int64_t v0 = std::min<int64_t>(4, N - n), v1 = std::min<int64_t>(4, N - n - 4);
-      if (res) a0 = vaddq_f32(a0, load_n(res + m * N + n, v0));
-      store_n(y + m * N + n, clamp4(a0, vlo, vhi), v0);
-      if (v1 > 0) {
-        if (res) a1 = vaddq_f32(a1, load_n(res + m * N + n + 4, v1));
-        store_n(y + m * N + n + 4, clamp4(a1, vlo, vhi), v1);
-      }
+namespace {
+
+// One MR-pixel x (8*NG)-channel tile of the pointwise GEMM, channels [n0, n0 + 8*NG) (w, b, res,
+// y and sum point at n0; N is the row length of y and res). MR*2*NG independent accumulators
+// (16 of aarch64's 32 vector registers), so the FMAs are not one latency-bound chain per output.
+// sum != null: fused global pooling (the clamped outputs are added into sum, not stored).
+template <int MR, int NG>
+inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int64_t Np, const float* b,
+                    const float* res, float* y, float* sum, int64_t N, int64_t n0, float32x4_t vlo, float32x4_t vhi) {
+  constexpr int NV = 2 * NG;
+  float32x4_t acc[MR][NV];
+  for (int j = 0; j < NV; ++j) {
+    const float32x4_t bj = vld1q_f32(b + 4 * j);  // padded to 8: whole loads are safe
+    for (int i = 0; i < MR; ++i) acc[i][j] = bj;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    float32x4_t wv[NV];
+    for (int j = 0; j < NV; ++j) wv[j] = vld1q_f32(w + k * Np + 4 * j);
+    for (int i = 0; i < MR; ++i) {
+      const float xv = x[i * ldx + k];
+      for (int j = 0; j < NV; ++j) acc[i][j] = vfmaq_n_f32(acc[i][j], wv[j], xv);
+    }
+  }
+  for (int j = 0; j < NV; ++j) {
+    const int64_t valid = std::min<int64_t>(4, N - n0 - 4 * j);
+    if (valid <= 0) break;
+    if (sum) {
+      float32x4_t t = vdupq_n_f32(0.f);
+      for (int i = 0; i < MR; ++i) t = vaddq_f32(t, clamp4(acc[i][j], vlo, vhi));
+      store_n(sum + 4 * j, vaddq_f32(load_n(sum + 4 * j, valid), t), valid);
+      continue;
+    }
+    for (int i = 0; i < MR; ++i) {
+      float32x4_t v = acc[i][j];
+      if (res) v = vaddq_f32(v, load_n(res + i * N + 4 * j, valid));
+      store_n(y + i * N + 4 * j, clamp4(v, vlo, vhi), valid);
     }
   }
 }
 
-// Column blocks outside, pixels inside, so each lane sums its clamped outputs over m in the
-// reference's order before adding to sum[n].
+// All pixels of one channel block: MR-pixel tiles, then the leftover pixels in tiles of 4, 2, 1.
+template <int MR, int NG>
+void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
+                const float* b, const float* res, float* y, float* sum, float32x4_t vlo, float32x4_t vhi) {
+  const int64_t Np = nhwc_pad_ch(N);
+  int64_t m = 0;
+  auto rows = [&](auto mr) {
+    constexpr int kMR = decltype(mr)::value;
+    for (; m + kMR <= M; m += kMR)
+      pw_tile<kMR, NG>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                       y ? y + m * N + n0 : nullptr, sum ? sum + n0 : nullptr, N, n0, vlo, vhi);
+  };
+  rows(std::integral_constant<int, MR>{});
+  if constexpr (MR > 4) rows(std::integral_constant<int, 4>{});
+  if constexpr (MR > 2) rows(std::integral_constant<int, 2>{});
+  rows(std::integral_constant<int, 1>{});
+}
+
+// Shared by the plain (sum null) and pooled (y null) pointwise kernels: 16-channel blocks of
+// 4 pixels, a last 8-channel block (or a narrow layer's only one) of 8 pixels.
+void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
+            const float* res, float* y, float* sum, float lo, float hi) {
+  const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+  const int64_t groups = nhwc_pad_ch(N) / 8;
+  int64_t g = 0;
+  for (; g + 2 <= groups; g += 2) pw_columns<4, 2>(M, K, N, 8 * g, x, ldx, w, b, res, y, sum, vlo, vhi);
+  if (g < groups) pw_columns<8, 1>(M, K, N, 8 * g, x, ldx, w, b, res, y, sum, vlo, vhi);
+}
+
+}  // namespace
+
+void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                           const float* b, const float* res, float* y, float lo, float hi) {
+  pwconv(M, K, N, x, ldx, w, b, res, y, nullptr, lo, hi);
+}
+
 void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
                                const float* b, float* sum, float lo, float hi) {
-  const int64_t Np = nhwc_pad_ch(N);
-  const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-  for (int64_t n = 0; n < N; n += 8) {
-    float32x4_t s0 = vdupq_n_f32(0.f), s1 = s0;
-    for (int64_t m = 0; m < M; ++m) {
-      const float* xr = x + m * ldx;
-      float32x4_t a0 = vld1q_f32(b + n), a1 = vld1q_f32(b + n + 4);
-      for (int64_t k = 0; k < K; ++k) {
-        a0 = vfmaq_n_f32(a0, vld1q_f32(w + k * Np + n), xr[k]);
-        a1 = vfmaq_n_f32(a1, vld1q_f32(w + k * Np + n + 4), xr[k]);
-      }
-      s0 = vaddq_f32(s0, clamp4(a0, vlo, vhi));
-      s1 = vaddq_f32(s1, clamp4(a1, vlo, vhi));
-    }
-    const int64_t v0 = std::min<int64_t>(4, N - n), v1 = std::min<int64_t>(4, N - n - 4);
-    store_n(sum + n, vaddq_f32(load_n(sum + n, v0), s0), v0);
-    if (v1 > 0) store_n(sum + n + 4, vaddq_f32(load_n(sum + n + 4, v1), s1), v1);
-  }
+  pwconv(M, K, N, x, ldx, w, b, nullptr, nullptr, sum, lo, hi);
 }
 
 void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
