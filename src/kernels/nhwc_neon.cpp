@@ -1,5 +1,5 @@
-// NEON (aarch64) NHWC inference kernels: register-tiled pointwise (plain and pooled-sum, as the
-// AVX2 ones), a plain 4-lane depthwise, and the full 3x3 stem conv four pixels at a time
+// NEON (aarch64) NHWC inference kernels, shaped like the AVX2 ones: register-tiled pointwise
+// (plain and pooled-sum), depthwise and the full 3x3 stem conv four pixels at a time
 // (contract and references in nhwc.h / nhwc.cpp). Packed
 // weights and biases are padded to 8 channels, so whole 4-lane loads are safe; activations use
 // a scalar tail.
@@ -111,24 +111,60 @@ void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, 
   pwconv(M, K, N, x, ldx, w, b, nullptr, nullptr, sum, lo, hi);
 }
 
+namespace {
+
+// One 4-channel vector [c0, c0+4) of a depthwise output row from NR present input rows (the
+// others are zero padding), as the AVX2 kernel: interior pixels four at a time with independent
+// accumulators and the stride as a constant, edge pixels tap by tap; the 3*NR weight vectors
+// stay in registers.
+template <int NR>
+void dw_channel_vector(const float* const* r, const float* const* wrow, int64_t W, int64_t C, int stride,
+                       int pad_left, int64_t Wo, const float* b, float* y, int64_t c0, float32x4_t vlo,
+                       float32x4_t vhi) {
+  const int64_t valid = std::min<int64_t>(4, C - c0);
+  float32x4_t wk[NR > 0 ? NR : 1][3];
+  for (int i = 0; i < NR; ++i)
+    for (int kx = 0; kx < 3; ++kx) wk[i][kx] = vld1q_f32(wrow[i] + kx * nhwc_pad_ch(C) + c0);
+  const float32x4_t bias = vld1q_f32(b + c0);
+  auto edge = [&](int64_t ox) {
+    float32x4_t acc = bias;
+    for (int i = 0; i < NR; ++i)
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix >= 0 && ix < W) acc = vfmaq_f32(acc, load_n(r[i] + ix * C + c0, valid), wk[i][kx]);
+      }
+    store_n(y + ox * C + c0, clamp4(acc, vlo, vhi), valid);
+  };
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+    constexpr int kS = decltype(S)::value;
+    float32x4_t a[4] = {bias, bias, bias, bias};
+    const int64_t off = (ox * kS - pad_left) * C + c0;
+    for (int i = 0; i < NR; ++i)
+      for (int kx = 0; kx < 3; ++kx)
+        for (int u = 0; u < 4; ++u) a[u] = vfmaq_f32(a[u], load_n(r[i] + off + (u * kS + kx) * C, valid), wk[i][kx]);
+    for (int u = 0; u < 4; ++u) store_n(y + (ox + u) * C + c0, clamp4(a[u], vlo, vhi), valid);
+  });
+}
+
+}  // namespace
+
 void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const float* w, const float* b, float* y, float lo, float hi) {
   const int64_t Cp = nhwc_pad_ch(C);
   const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-  for (int64_t ox = 0; ox < Wo; ++ox)
-    for (int64_t c = 0; c < C; c += 4) {
-      const int64_t valid = std::min<int64_t>(4, C - c);
-      float32x4_t acc = vld1q_f32(b + c);
-      for (int ky = 0; ky < 3; ++ky) {
-        if (!rows[ky]) continue;
-        for (int kx = 0; kx < 3; ++kx) {
-          const int64_t ix = ox * stride - pad_left + kx;
-          if (ix < 0 || ix >= W) continue;
-          acc = vfmaq_f32(acc, load_n(rows[ky] + ix * C + c, valid), vld1q_f32(w + (ky * 3 + kx) * Cp + c));
-        }
-      }
-      store_n(y + ox * C + c, clamp4(acc, vlo, vhi), valid);
+  const float* r[3];
+  const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
+  int nr = 0;
+  for (int ky = 0; ky < 3; ++ky)
+    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
+  for (int64_t c0 = 0; c0 < C; c0 += 4) {
+    switch (nr) {
+      case 3: dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
+      case 2: dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
+      case 1: dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
+      default: dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
     }
+  }
 }
 
 namespace {
