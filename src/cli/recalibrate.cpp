@@ -25,6 +25,8 @@ int run_recalibrate(const RecalibrateOptions& o) {
   const int64_t batches = recalibrate_batch_norm(*m.module, [&](Tensor& x) {
     Batch b;
     if (!loader.next(b)) return false;
+    // A lone trailing image has no batch variance for layers on [N, C] (unbiased: 0/0).
+    if (b.index.size() < 2 && images > 0) return false;
     x = b.x;
     images += b.index.size();
     bar.update(images);
@@ -33,10 +35,13 @@ int run_recalibrate(const RecalibrateOptions& o) {
   CheckpointInfo info = m.ckpt.info;
   info.extra["recalibrated_on"] = o.data;
   info.extra["recalibrated_images"] = std::to_string(images);
-  // A stored decision threshold was chosen with the old statistics: keep it, but say so.
   save_checkpoint(o.common.out, info, *m.module, nullptr);
+  std::string note;  // a stored decision threshold was chosen with the old statistics
+  if (info.extra.count("threshold"))
+    note = "\nnote: the stored decision threshold (" + info.extra.at("threshold") +
+           ") was chosen with the old statistics; fas eval --val LIST or --threshold T sets another";
   bar.finish("recalibrated the batch-norm statistics of " + o.ckpt + " on " + std::to_string(images) + " images (" +
-             std::to_string(batches) + " batches) of " + o.data + " -> " + o.common.out);
+             std::to_string(batches) + " batches) of " + o.data + " -> " + o.common.out + note);
   return 0;
 }
 
