@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 bash tools/build.sh
-cd build && ctest --output-on-failure -j2 --timeout 900
+(cd build && ctest --output-on-failure -j2 --timeout 900)
+# The AVX-512 kernels' tests, over SIMDe emulation where the CPU has no AVX-512 (about 3 minutes).
+bash tools/avx512_emulated.sh

@@ -35,7 +35,11 @@ bool isa_supported(Isa isa) {
     case Isa::Scalar: return true;
 #if defined(__x86_64__)
     case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#if defined(FAS_AVX512_EMULATE)
+    case Isa::Avx512: return isa_supported(Isa::Avx2);  // SIMDe emulation over AVX2 (testing build)
+#else
     case Isa::Avx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#endif
 #endif
 #if defined(__aarch64__)
     case Isa::Neon: return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;

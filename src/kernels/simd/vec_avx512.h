@@ -1,6 +1,48 @@
 // AVX-512F traits (16 lanes). Include only from *_avx512.cpp files.
 #pragma once
+#if defined(FAS_AVX512_EMULATE)
+// Testing on CPUs without AVX-512: the same code over SIMDe's portable implementation of the
+// intrinsics (CMake option FAS_AVX512_EMULATE, tools/avx512_emulated.sh).
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+// Intrinsics SIMDe 0.7.4 lacks, written out with the same results as GCC's: the reductions
+// add halves in GCC's order (high + low, 512 -> 256 -> 128 -> 64 -> 32 bits), the conversion
+// float -> double is exact.
+namespace fas::avx512_emulated {
+inline float reduce_add_ps(__m512 v) {
+  alignas(64) float a[16];
+  _mm512_storeu_ps(a, v);
+  float t[8];
+  for (int i = 0; i < 8; ++i) t[i] = a[8 + i] + a[i];
+  for (int i = 0; i < 4; ++i) t[i] = t[4 + i] + t[i];
+  return (t[0] + t[2]) + (t[1] + t[3]);
+}
+inline double reduce_add_pd(__m512d v) {
+  alignas(64) double a[8];
+  _mm512_storeu_pd(a, v);
+  double t[4];
+  for (int i = 0; i < 4; ++i) t[i] = a[4 + i] + a[i];
+  return (t[2] + t[0]) + (t[3] + t[1]);
+}
+inline __m256 extractf32x8_ps(__m512 v, int hi) {
+  const __m512d d = _mm512_castps_pd(v);
+  return _mm256_castpd_ps(hi ? _mm512_extractf64x4_pd(d, 1) : _mm512_extractf64x4_pd(d, 0));
+}
+inline __m512d cvtps_pd(__m256 v) {
+  alignas(32) float f[8];
+  alignas(64) double d[8];
+  _mm256_storeu_ps(f, v);
+  for (int i = 0; i < 8; ++i) d[i] = f[i];
+  return _mm512_loadu_pd(d);
+}
+}  // namespace fas::avx512_emulated
+#define _mm512_reduce_add_ps fas::avx512_emulated::reduce_add_ps
+#define _mm512_reduce_add_pd fas::avx512_emulated::reduce_add_pd
+#define _mm512_extractf32x8_ps fas::avx512_emulated::extractf32x8_ps
+#define _mm512_cvtps_pd fas::avx512_emulated::cvtps_pd
+#else
 #include <immintrin.h>
+#endif
 
 // GCC 12 warns inside its own avx512fintrin.h (_mm256_undefined_pd is self-initialised): a false
 // positive, silenced for the AVX-512 translation units only.
