@@ -47,6 +47,32 @@ inline void nhwc_row_walk_3(int64_t W, int stride, int pad_left, int64_t Wo, Edg
   for (; ox < Wo; ++ox) edge(ox);
 }
 
+// Pixel tiling of the SIMD pointwise kernels: tile(m, S) for each MR-pixel tile from pixel m,
+// then the leftover pixels in tiles of 4, 2 and 1 (S: the tile height as a compile-time
+// std::integral_constant); a 1-pixel tile is one latency-bound FMA chain per vector, so the
+// pixels left after the wide tiles (2 of 50, 4 of 100) should not all go through it.
+template <int MR, class Tile>
+inline void nhwc_pw_pixel_tiles(int64_t M, Tile&& tile) {
+  int64_t m = 0;
+  auto run = [&](auto S) {
+    for (; m + decltype(S)::value <= M; m += decltype(S)::value) tile(m, S);
+  };
+  run(std::integral_constant<int, MR>{});
+  if constexpr (MR > 4) run(std::integral_constant<int, 4>{});
+  if constexpr (MR > 2) run(std::integral_constant<int, 2>{});
+  run(std::integral_constant<int, 1>{});
+}
+
+// The present input rows of a depthwise window (null = zero padding, skipped) and the matching
+// rows of tap-major [9][Cp] weights; returns how many (0..3).
+template <class T, class Wt>
+inline int nhwc_present_rows(const T* const rows[3], const Wt* w, int64_t Cp, const T* r[3], const Wt* wrow[3]) {
+  int nr = 0;
+  for (int ky = 0; ky < 3; ++ky)
+    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
+  return nr;
+}
+
 // Pointwise conv over M pixels: y[m*N + n] = clamp(sum_k x[m*ldx + k] * w[k*Np + n] + b[n]
 // + (res ? res[m*N + n] : 0), lo, hi), Np = nhwc_pad_ch(N). res may alias y (in-place residual).
 using PwConvFn = void (*)(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,

@@ -76,25 +76,16 @@ inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int6
     }
 }
 
-// All rows of one column block [n0, n0 + 8*NV): MR-row tiles, then the leftover rows in
-// tiles of 4, 2 and 1 (a single-row, single-vector tile is one FMA chain: latency bound, so
-// the rows left after the wide tiles -- 2 of 50, 4 of 100 -- should not all go through it).
+// All pixels of one column block [n0, n0 + 8*NV) (nhwc_pw_pixel_tiles: MR, then 4, 2, 1).
 template <int MR, int NV>
 void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
                 const float* b, const float* res, float* y, float* sum, __m256 vlo, __m256 vhi) {
   const int64_t Np = nhwc_pad_ch(N), last = std::min<int64_t>(8, N - n0 - 8 * (NV - 1));
   float* s = sum ? sum + n0 : nullptr;
-  int64_t m = 0;
-  auto rows = [&](auto mr) {
-    constexpr int kMR = decltype(mr)::value;
-    for (; m + kMR <= M; m += kMR)
-      pw_tile<kMR, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
-                       y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
-  };
-  rows(std::integral_constant<int, MR>{});
-  if constexpr (MR > 4) rows(std::integral_constant<int, 4>{});
-  if constexpr (MR > 2) rows(std::integral_constant<int, 2>{});
-  rows(std::integral_constant<int, 1>{});
+  nhwc_pw_pixel_tiles<MR>(M, [&](int64_t m, auto S) {
+    pw_tile<decltype(S)::value, NV>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                                    y ? y + m * N + n0 : nullptr, s, N, last, vlo, vhi);
+  });
 }
 
 // Shared by f32_pwconv_nhwc__avx2 (sum null) and f32_pwconv_sum_nhwc__avx2 (y null).
@@ -194,9 +185,7 @@ void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t
   const int64_t Cp = nhwc_pad_ch(C);
   const float* r[3];
   const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
-  int nr = 0;
-  for (int ky = 0; ky < 3; ++ky)
-    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
+  const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
   for (int64_t c0 = 0; c0 < C; c0 += 8) {
     if (c0 + 8 <= C) dw_channel_vector_rows<false>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
     else dw_channel_vector_rows<true>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);

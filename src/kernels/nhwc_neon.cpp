@@ -70,22 +70,15 @@ inline void pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int6
   }
 }
 
-// All pixels of one channel block: MR-pixel tiles, then the leftover pixels in tiles of 4, 2, 1.
+// All pixels of one channel block (nhwc_pw_pixel_tiles: MR-pixel tiles, then 4, 2, 1).
 template <int MR, int NG>
 void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
                 const float* b, const float* res, float* y, float* sum, float32x4_t vlo, float32x4_t vhi) {
   const int64_t Np = nhwc_pad_ch(N);
-  int64_t m = 0;
-  auto rows = [&](auto mr) {
-    constexpr int kMR = decltype(mr)::value;
-    for (; m + kMR <= M; m += kMR)
-      pw_tile<kMR, NG>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
-                       y ? y + m * N + n0 : nullptr, sum ? sum + n0 : nullptr, N, n0, vlo, vhi);
-  };
-  rows(std::integral_constant<int, MR>{});
-  if constexpr (MR > 4) rows(std::integral_constant<int, 4>{});
-  if constexpr (MR > 2) rows(std::integral_constant<int, 2>{});
-  rows(std::integral_constant<int, 1>{});
+  nhwc_pw_pixel_tiles<MR>(M, [&](int64_t m, auto S) {
+    pw_tile<decltype(S)::value, NG>(K, x + m * ldx, ldx, w + n0, Np, b + n0, res ? res + m * N + n0 : nullptr,
+                                    y ? y + m * N + n0 : nullptr, sum ? sum + n0 : nullptr, N, n0, vlo, vhi);
+  });
 }
 
 // Shared by the plain (sum null) and pooled (y null) pointwise kernels: 16-channel blocks of
@@ -154,9 +147,7 @@ void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t
   const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
   const float* r[3];
   const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
-  int nr = 0;
-  for (int ky = 0; ky < 3; ++ky)
-    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
+  const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
   for (int64_t c0 = 0; c0 < C; c0 += 4) {
     switch (nr) {
       case 3: dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;

@@ -94,11 +94,10 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
 template <int MR, int NV>
 void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, const int16_t* w,
                 const float* scale, const float* bias, const int8_t* res, float rs, int8_t* y, __m256 lo, __m256 hi) {
-  int64_t m = 0;
-  for (; m + MR <= M; m += MR)
-    pw_tile<MR, NV>(K, N, n0, x + m * ldx, ldx, w, scale, bias, res ? res + m * N : nullptr, rs, y + m * N, lo, hi);
-  for (; m < M; ++m)
-    pw_tile<1, NV>(K, N, n0, x + m * ldx, ldx, w, scale, bias, res ? res + m * N : nullptr, rs, y + m * N, lo, hi);
+  nhwc_pw_pixel_tiles<MR>(M, [&](int64_t m, auto S) {
+    pw_tile<decltype(S)::value, NV>(K, N, n0, x + m * ldx, ldx, w, scale, bias, res ? res + m * N : nullptr, rs,
+                                    y + m * N, lo, hi);
+  });
 }
 
 }  // namespace
@@ -184,9 +183,7 @@ void qs8_dwconv3x3_nhwc_row__avx2(const int8_t* const rows[3], int64_t W, int64_
   const int64_t Cp = nhwc_pad_ch(C);
   const int8_t* r[3];
   const int16_t* wrow[3];
-  int nr = 0;
-  for (int ky = 0; ky < 3; ++ky)
-    if (rows[ky]) r[nr] = rows[ky], wrow[nr] = w + ky * 3 * Cp, ++nr;
+  const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
   for (int64_t c0 = 0; c0 < C; c0 += 8) {
     switch (nr) {
       case 3: qs8_dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
