@@ -128,6 +128,18 @@ void f32_conv3x3_row__neon(const float* const rows[3], int64_t W, int64_t Cin, i
                            float* y, float lo, float hi);
 #endif
 
+// The two public pointwise entry points of an ISA over its file-local
+// pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled: y and res null).
+#define FAS_DEFINE_NHWC_PWCONV(isa)                                                                            \
+  void f32_pwconv_nhwc__##isa(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,    \
+                              const float* b, const float* res, float* y, float lo, float hi) {               \
+    pwconv(M, K, N, x, ldx, w, b, res, y, nullptr, lo, hi);                                                    \
+  }                                                                                                            \
+  void f32_pwconv_sum_nhwc__##isa(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, \
+                                  const float* b, float* sum, float lo, float hi) {                           \
+    pwconv(M, K, N, x, ldx, w, b, nullptr, nullptr, sum, lo, hi);                                              \
+  }
+
 struct NhwcKernels {
   PwConvFn pwconv;
   PwConvSumFn pwconv_sum;

@@ -94,15 +94,7 @@ void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const 
 
 }  // namespace
 
-void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                           const float* b, const float* res, float* y, float lo, float hi) {
-  pwconv(M, K, N, x, ldx, w, b, res, y, nullptr, lo, hi);
-}
-
-void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                               const float* b, float* sum, float lo, float hi) {
-  pwconv(M, K, N, x, ldx, w, b, nullptr, nullptr, sum, lo, hi);
-}
+FAS_DEFINE_NHWC_PWCONV(neon)
 
 namespace {
 
