@@ -12,6 +12,7 @@ namespace fas {
 void register_tiny_models();        // models/tiny.cpp
 void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 void register_stacked_ae_models();  // models/stacked_ae_register.cpp
+void register_lbp_lr();            // models/lbp_lr.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -26,6 +27,7 @@ void register_builtin_models() {
     register_tiny_models();
     register_mobilenetv2_lite();
     register_stacked_ae_models();
+    register_lbp_lr();
     // Model helpers: add your register_<model>() call here.
   });
 }
