@@ -308,6 +308,14 @@ TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
   EXPECT_TRUE(one_error_line(run_fas(base + "--set train_patch=16 --out " + q(dir + "/x"), dir), "pad_layers=false"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=dog:2:1 --out " + q(dir + "/x"), dir), "dog:SIGMA0:SIGMA1"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
+  // Tiled evaluation: validated in training and eval, refused by the deployment engines.
+  r = run_fas(base + "--set train_patch=16 --set pad_layers=false --set eval_tiles=true --out " + q(dir + "/t"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::isfinite(history(dir + "/t")["epochs"][0]["val"]["loss"].get<double>()));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set eval_tiles=true --out " + q(dir + "/x"), dir), "eval_tiles needs train_patch"));
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(dir + "/t/last.safetensors") + " --data " + q(kTest) +
+                                         " --limit 8 --engine float --out " + q(dir + "/te"), dir),
+                             "--engine graph"));
 }
 
 // cli/wait_policy.h: passive waiting only for a job that starts on cores at least half busy,

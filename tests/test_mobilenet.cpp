@@ -237,6 +237,42 @@ TEST(MobileNetV2Lite, OutputIsProbabilityAndBadInputIsNamed) {
   }
 }
 
+TEST(MobileNetV2Lite, TiledEvaluationIsTheMeanLogitOfTheTiles) {
+  // eval_tiles: a 2 x 3 grid of 32 x 32 tiles of a 70 x 100 image (margins dropped), each scored
+  // like a training patch, logits averaged per image; equal to cutting the tiles by hand.
+  Rng rng(11);
+  MobileNetV2LiteConfig c = config(3, 70, 100);
+  c.train_patch = 32;
+  c.pad_layers = false;
+  c.eval_tiles = true;
+  MobileNetV2Lite tiled(c, rng);
+  tiled.eval();
+  Tensor x = randn({2, 3, 70, 100}, rng);
+  Tensor got = tiled.forward_logits(x);
+  ASSERT_EQ(got.shape(), (Shape{2, 1}));
+  c.eval_tiles = false;
+  c.height = c.width = 32;
+  c.train_patch = 0;
+  Rng same(11);
+  MobileNetV2Lite plain(c, same);  // the same weights (same seed and layer order)
+  plain.eval();
+  for (int64_t n = 0; n < 2; ++n) {
+    double sum = 0;
+    for (int64_t ty = 0; ty < 2; ++ty)
+      for (int64_t tx = 0; tx < 3; ++tx) {
+        Tensor t = Tensor::uninit({1, 3, 32, 32});
+        for (int64_t ch = 0; ch < 3; ++ch)
+          for (int64_t r = 0; r < 32; ++r)
+            for (int64_t q = 0; q < 32; ++q)
+              t.data()[(ch * 32 + r) * 32 + q] = x.data()[((n * 3 + ch) * 70 + ty * 32 + r) * 100 + tx * 32 + q];
+        sum += plain.forward_logits(t).item();
+      }
+    EXPECT_NEAR(got.data()[n], sum / 6, 1e-5) << n;
+  }
+  tiled.train();  // training still takes patches
+  EXPECT_EQ(tiled.forward_logits(randn({2, 3, 32, 32}, rng)).shape(), (Shape{2, 1}));
+}
+
 // ------------------------------------------------------------------ PyTorch golden parity
 namespace {
 

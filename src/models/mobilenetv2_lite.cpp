@@ -112,6 +112,22 @@ Tensor MobileNetV2Lite::forward_logits(const Tensor& x) {
   if (x.dim() != 4 || Shape(x.shape().begin() + 1, x.shape().end()) != want)
     fail("MobileNetV2Lite: expected input [N, " + std::to_string(want[0]) + ", " + std::to_string(want[1]) + ", " +
          std::to_string(want[2]) + "]" + (patch ? " (training patches)" : "") + ", got " + shape_str(x.shape()));
+  if (is_training() || !cfg_.eval_tiles || cfg_.train_patch <= 0) return body_logits(x);
+  // Tiled evaluation: [N, C, H, W] -> [N*T, C, P, P] tiles -> logits -> mean over each image's T.
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), P = cfg_.train_patch;
+  const int64_t ty = H / P, tx = W / P, T = ty * tx;
+  Tensor tiles = Tensor::uninit({N * T, C, P, P});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t r = 0; r < P; ++r) {
+          const float* src = x.data() + ((n * C + c) * H + (t / tx) * P + r) * W + (t % tx) * P;
+          std::copy(src, src + P, tiles.data() + (((n * T + t) * C + c) * P + r) * P);
+        }
+  return mul_scalar(sum_dim(body_logits(tiles).reshape({N, T}), 1, true), 1.f / (float)T);
+}
+
+Tensor MobileNetV2Lite::body_logits(const Tensor& x) {
   Tensor h = stem_(x);
   for (const auto& b : blocks_) {
     Tensor y = b.expand.conv ? b.expand(h) : h;

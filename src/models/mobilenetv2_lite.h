@@ -44,6 +44,12 @@ struct MobileNetV2LiteConfig {
   // whole height x width image, which the global pooling allows. 0: every input is checked
   // against height x width.
   int64_t train_patch = 0;
+  // With train_patch > 0: evaluation scores an image by the mean logit of its non-overlapping
+  // train_patch tiles (a floor(H/P) x floor(W/P) grid from the top-left corner), i.e. on inputs
+  // like the training ones, instead of the whole image at once. Close to the training inputs,
+  // not equal: the loader normalises the whole image here (e.g. band's standardisation) but
+  // each patch in training. Graph only (the deployment engines refuse it).
+  bool eval_tiles = false;
 };
 
 // keras.applications _make_divisible: round v to the nearest multiple of divisor (at least
@@ -83,6 +89,7 @@ class MobileNetV2Lite : public Module {
     ConvBn expand, depthwise, project;  // expand.conv is null in block 0 (expansion 1)
     std::shared_ptr<Add> add;           // null without residual
   };
+  Tensor body_logits(const Tensor& x);  // stem .. Dense on a checked input
   ConvBn make_conv_bn(const std::string& conv_name, const std::string& bn_name, const std::string& relu_name,
                       int64_t in_ch, int64_t out_ch, int k, int stride, bool depthwise, int64_t in_h,
                       int64_t in_w, const std::string& pad_name, Rng& rng);

@@ -4,7 +4,8 @@
 //
 // Config keys (`--set key=value`): channels, height, width (input), alpha (width multiplier),
 // bn_momentum (Keras convention, 0.999), pad_layers (Keras ZeroPadding2D + valid conv; false =
-// conv "same" padding, the same numbers without the padded copy).
+// conv "same" padding, the same numbers without the padded copy), normalize, train_patch (patch
+// training) and eval_tiles (evaluation as the mean logit of the image's patch tiles).
 // Recipe (spec 003 §5, Keras defaults where the thesis is silent): BCE, Adam (Keras form,
 // lr 1e-3), batch 32, the §3.4 augmentation (rotation 30°, shift 10 %, zoom ±15 % per axis).
 // Inputs are scaled to [0, 1] ("unit"): the thesis' normalisation is ambiguous (§3.3) and the BN
@@ -25,6 +26,10 @@ MobileNetV2Lite& as_mnv2(Module& m) {
   return *p;
 }
 
+void no_tiles_in_engines(const MobileNetV2Lite& m) {
+  if (m.config().eval_tiles) fail("mobilenetv2-lite: the deployment engines score whole images; eval_tiles needs --engine graph");
+}
+
 // P(live) of a batch through an inference engine (float or int8), one image at a time.
 template <class E>
 std::function<std::vector<float>(const Tensor&)> engine_scorer(std::shared_ptr<E> e) {
@@ -42,7 +47,7 @@ void register_mobilenetv2_lite() {
   m.description = "MobileNetV2 alpha=0.1, Keras-exact (spec 003): 87,289 trainable params, output P(live)";
   m.defaults = {{"channels", 3}, {"height", 128},      {"width", 128},
                 {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}, {"normalize", "unit"},
-                {"train_patch", 0}};
+                {"train_patch", 0}, {"eval_tiles", false}};
   m.recipe.epochs = 30;
   m.recipe.batch = 32;
   m.recipe.lr = 1e-3f;
@@ -59,6 +64,8 @@ void register_mobilenetv2_lite() {
     c.bn_momentum = cfg.at("bn_momentum").get<float>();
     c.pad_layers = cfg.at("pad_layers").get<bool>();
     c.train_patch = cfg.value("train_patch", (int64_t)0);
+    c.eval_tiles = cfg.value("eval_tiles", false);
+    if (c.eval_tiles && c.train_patch <= 0) fail("mobilenetv2-lite: eval_tiles needs train_patch > 0");
     if (c.train_patch < 0 || c.train_patch > std::min(c.height, c.width))
       fail("mobilenetv2-lite: train_patch " + std::to_string(c.train_patch) + " must be 0 (off) or at most the input size");
     // Keras' pad layers are sized for height x width; patches get the same pads only where every
@@ -77,10 +84,12 @@ void register_mobilenetv2_lite() {
   m.scores = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward(x).to_vector(); };
   m.engines["float"] = {false, "BN folded into the convs, fused blocks, static memory plan (mobilenetv2_infer.h)",
                         [](Module& mod, const Tensor&) {
+                          no_tiles_in_engines(as_mnv2(mod));
                           return engine_scorer(std::make_shared<MobileNetV2Infer>(as_mnv2(mod)));
                         }};
   m.engines["int8"] = {true, "post-training int8: per-channel weights, calibrated activations (mobilenetv2_int8.h)",
                        [](Module& mod, const Tensor& calib) {
+                         no_tiles_in_engines(as_mnv2(mod));
                          return engine_scorer(std::make_shared<MobileNetV2Int8>(fold_mobilenetv2(as_mnv2(mod)),
                                                                                 calib.data(), calib.size(0)));
                        }};
