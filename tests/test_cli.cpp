@@ -456,6 +456,8 @@ TEST(Cli, LbpBaselineSeparatesTheSampleAndEvaluates) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_GT(Json::parse(read_bytes(out + "/eval/metrics.json"))["auc"].get<double>(), 0.7);  // 0.78 here; chance is 0.5
   EXPECT_TRUE(one_error_line(run_fas("train --model lbp-lr --data " + q(kTrain) + " --set space=hsv --out " + q(out + "2"), dir), "'hsv'"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model lbp-lr --data " + q(kTrain) + " --set radii=3 --out " + q(out + "2"), dir), "'radii'"));
+  EXPECT_TRUE(one_error_line(run_fas("train --model lbp-lr --data " + q(kTrain) + " --size 8 --out " + q(out + "2"), dir), "too small"));
 }
 
 TEST(Cli, SummaryAndBench) {

@@ -163,6 +163,9 @@ TEST(Lbp, LayerShapesAndErrors) {
     for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(b.data()[k * want.size() + i], want[i]);
   }
   EXPECT_TRUE(has(error_of([] { parse_lbp_space("hsv"); }), "'hsv'"));
+  // Piecewise constant in the input: no gradient path, even from an input that asks for one.
+  Tensor xg = randu({1, 3, 20, 24}, rng, 0.f, 1.f, true);
+  EXPECT_FALSE(ycc.forward(xg).requires_grad());
   LbpConfig bad;
   bad.radii = {0};
   EXPECT_TRUE(has(error_of([&] { LbpHistogram{bad}; }), "radius"));

@@ -39,17 +39,21 @@ constexpr float kYcc[3][3] = {{77.f, 150.f, 29.f}, {-43.f, -85.f, 128.f}, {128.f
 float level(float v) { return std::nearbyint(255.f * v); }  // [0, 1] -> 8-bit level
 }  // namespace
 
-Tensor LbpHistogram::forward(const Tensor& x) {
+void LbpHistogram::check_input(const Shape& x) const {
   const bool ycc = cfg_.space == LbpSpace::YCbCr;
-  if (!x.defined() || x.dim() != 4 || (ycc ? x.size(1) != 3 : (x.size(1) != 1 && x.size(1) != 3)))
-    fail(std::string("lbp: expected input [N, ") + (ycc ? "3" : "1 or 3") + ", H, W], got " +
-         (x.defined() ? shape_str(x.shape()) : "undefined"));
-  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), HW = H * W;
+  if (x.size() != 4 || (ycc ? x[1] != 3 : (x[1] != 1 && x[1] != 3)))
+    fail(std::string("lbp: expected input [N, ") + (ycc ? "3" : "1 or 3") + ", H, W], got " + shape_str(x));
   const int rmax = *std::max_element(cfg_.radii.begin(), cfg_.radii.end());
-  if (std::min(H, W) - 2 * rmax < cfg_.grid)
-    fail("lbp: input " + shape_str(x.shape()) + " is too small for radius " + std::to_string(rmax) + " and a " +
+  if (std::min(x[2], x[3]) - 2 * rmax < cfg_.grid)
+    fail("lbp: input " + shape_str(x) + " is too small for radius " + std::to_string(rmax) + " and a " +
          std::to_string(cfg_.grid) + "x" + std::to_string(cfg_.grid) + " grid");
-  const int64_t planes = ycc ? 3 : 1, per_radius = (int64_t)cfg_.grid * cfg_.grid * kLbpBins;
+}
+
+Tensor LbpHistogram::forward(const Tensor& x) {
+  if (!x.defined()) fail("lbp: expected input [N, C, H, W], got undefined");
+  check_input(x.shape());
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), HW = H * W;
+  const int64_t planes = cfg_.space == LbpSpace::YCbCr ? 3 : 1, per_radius = (int64_t)cfg_.grid * cfg_.grid * kLbpBins;
   const int64_t F = features();
   Tensor out = Tensor::uninit({N, F});
   const float* in = x.data();
@@ -57,17 +61,18 @@ Tensor LbpHistogram::forward(const Tensor& x) {
   const int T = (int)std::min<int64_t>(num_threads(), N);
 #pragma omp parallel num_threads(T)
   {
-    std::vector<float> plane((size_t)HW);
+    std::vector<float> levels((size_t)(C * HW)), plane((size_t)HW);
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < N; ++n) {
       const float* img = in + n * C * HW;
+      for (int64_t i = 0; i < C * HW; ++i) levels[i] = level(img[i]);  // once per image, not per plane
       for (int64_t p = 0; p < planes; ++p) {
         if (C == 1) {
-          for (int64_t i = 0; i < HW; ++i) plane[i] = level(img[i]);
+          std::copy(levels.begin(), levels.end(), plane.begin());
         } else {
           const float* m = kYcc[p];
-          for (int64_t i = 0; i < HW; ++i)
-            plane[i] = m[0] * level(img[i]) + m[1] * level(img[HW + i]) + m[2] * level(img[2 * HW + i]);
+          const float *r = levels.data(), *g = r + HW, *b = g + HW;
+          for (int64_t i = 0; i < HW; ++i) plane[i] = m[0] * r[i] + m[1] * g[i] + m[2] * b[i];
         }
         for (size_t k = 0; k < cfg_.radii.size(); ++k)
           f32_lbp8_u2_hist(plane.data(), H, W, cfg_.radii[k], cfg_.grid, cfg_.scale,

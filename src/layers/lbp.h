@@ -30,6 +30,9 @@ class LbpHistogram : public Module {
   // (used as is) or 3 (luma by BT.601's integer weights 77, 150, 29 / 256).
   // -> [N, features()], laid out channel, radius, cell, bin (outermost first).
   Tensor forward(const Tensor& x) override;
+  // The checks forward makes on an input shape [N, C, H, W] (channels, size for the largest
+  // radius and the grid), for models that validate their configured input at build time.
+  void check_input(const Shape& x) const;
   std::string type_name() const override { return "LbpHistogram"; }
   int64_t features() const;
   const LbpConfig& config() const { return cfg_; }

@@ -59,9 +59,8 @@ std::shared_ptr<Module> build_lbp_lr(const Json& cfg, Rng& rng) {
   const Shape in = input_shape(cfg);
   if (c.space == LbpSpace::YCbCr && in[0] != 3)
     fail("lbp-lr: space 'ycc' needs 3 input channels, got " + std::to_string(in[0]));
-  auto m = std::make_shared<LbpLr>(c, (float)(1.0 / (C * n)), rng);
-  m->forward(Tensor::empty({1, in[0], in[1], in[2]}));  // the size check of LbpHistogram, at build time
-  return m;
+  LbpHistogram(c).check_input({1, in[0], in[1], in[2]});  // the configured size, at build time
+  return std::make_shared<LbpLr>(c, (float)(1.0 / (C * n)), rng);
 }
 }  // namespace
 
@@ -71,13 +70,7 @@ void register_lbp_lr() {
   m.description = "uniform LBP(8,1..3) histograms per YCbCr channel on a 3x3 grid + logistic regression (classical baseline)";
   m.defaults = {{"channels", 3},     {"height", 128}, {"width", 128}, {"space", "ycc"},     {"radii", Json::array({1, 2, 3})},
                 {"grid", 3},         {"scale", 59.0}, {"C", 1.0},     {"l2_n", 3488},      {"normalize", "unit"}};
-  m.recipe.epochs = 40;
-  m.recipe.batch = 32;
-  m.recipe.lr = 1e-2f;
-  m.recipe.loss = "bce_logits";
-  m.recipe.augment = "none";
-  m.recipe.optimizer = "adam";
-  m.recipe.lr_schedule = "cosine:0";
+  m.recipe = {/*epochs*/ 40, /*batch*/ 32, /*lr*/ 1e-2f, "bce_logits", /*augment*/ "none", false, "adam", "cosine:0"};
   m.loss = [](Module& mod, const Tensor& x, const Tensor& y) {
     auto* net = dynamic_cast<LbpLr*>(&mod);
     if (!net) fail("lbp-lr: the module is a " + mod.type_name() + ", not an LbpLr");
