@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   EvalOptions ev;
   auto* eval = app.add_subcommand("eval", "evaluate a checkpoint: APCER, BPCER, ACER, EER, HTER, AUC, plots");
   add_common(eval, ev.common, "output directory for metrics and plots (default: CKPT_DIR/eval)");
-  eval->add_option("--ckpt", ev.ckpt, "checkpoint file")->required();
+  eval->add_option("--ckpt", ev.ckpts, "checkpoint file; repeat it to fuse models (mean live log-odds)")->required();
   eval->add_option("--data", ev.data, "test list or class-folder tree")->required();
   eval->add_option("--val", ev.val, "validation list: its EER threshold is used on --data (HTER)");
   add_threshold(eval, ev, "decision threshold (default: the checkpoint's validation EER threshold)");

@@ -427,6 +427,76 @@ TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
   EXPECT_TRUE(one_error_line(run_fas(ev + "--engine gpu", dir), "has no engine 'gpu' (engines: graph, float, int8)"));
 }
 
+// scores.csv as rows of its numeric columns after the path (label, score, ...) and the paths.
+std::vector<std::vector<double>> csv_rows(const std::string& path, std::vector<std::string>* paths) {
+  std::vector<std::vector<double>> rows;
+  std::istringstream in(read_bytes(path));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string cell;
+    std::getline(f, cell, ',');
+    if (paths) paths->push_back(cell);
+    rows.emplace_back();
+    while (std::getline(f, cell, ',')) rows.back().push_back(std::stod(cell));
+  }
+  return rows;
+}
+
+TEST(Cli, EvalFusesCheckpointsByTheirMeanLogOdds) {
+  // Two models with different inputs (mobilenetv2-lite 3x32x32 through its logits override,
+  // tiny-mlp 1x16x16 grey): the fused score is sigmoid(mean of their live log-odds), each
+  // log-odds is the single model's P(live) inverted, on the same images in the same order.
+  auto dir = scratch_dir("cli");
+  const std::string a = dir + "/a/last.safetensors", b = dir + "/b/last.safetensors";
+  ASSERT_EQ(run_fas("train --model mobilenetv2-lite --size 32 --set bn_momentum=0.5 --data " + q(kTrain) +
+                        " --limit 64 --epochs 2 --batch 16 --threads 1 --quiet --out " + q(dir + "/a"), dir).code, 0);
+  ASSERT_EQ(run_fas(quick(dir + "/b", 3) + " --quiet", dir).code, 0);
+  const std::string ev = "eval --threads 1 --data " + q(kTest) + " --limit 50 ";
+  ASSERT_EQ(run_fas(ev + "--threshold 0.5 --ckpt " + q(a) + " --out " + q(dir + "/ea"), dir).code, 0);
+  ASSERT_EQ(run_fas(ev + "--threshold 0.5 --ckpt " + q(b) + " --out " + q(dir + "/eb"), dir).code, 0);
+  CmdResult r = run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --out " + q(dir + "/f"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "fusion of mobilenetv2-lite + tiny-mlp")) << r.out;
+  std::vector<std::string> pa, pb, pf;
+  auto ra = csv_rows(dir + "/ea/scores.csv", &pa), rb = csv_rows(dir + "/eb/scores.csv", &pb),
+       rf = csv_rows(dir + "/f/scores.csv", &pf);
+  ASSERT_EQ(rf.size(), 50u);
+  ASSERT_EQ(pf, pa);
+  ASSERT_EQ(pf, pb);
+  EXPECT_TRUE(has(read_bytes(dir + "/f/scores.csv"), "path,label,score,logit_1,logit_2\n"));
+  auto logit = [](double p) { return std::log(p / (1 - p)); };
+  size_t checked = 0;
+  double spread = 0;
+  for (size_t i = 0; i < rf.size(); ++i) {
+    ASSERT_EQ(rf[i].size(), 4u);
+    EXPECT_EQ(rf[i][0], ra[i][0]);  // label
+    const double za = rf[i][2], zb = rf[i][3];
+    EXPECT_NEAR(rf[i][1], 1 / (1 + std::exp(-(za + zb) / 2)), 1e-6) << i;
+    for (auto [p, z] : {std::pair{ra[i][1], za}, std::pair{rb[i][1], zb}})
+      if (p > 1e-4 && p < 1 - 1e-4) {
+        EXPECT_NEAR(z, logit(p), 2e-3) << i;
+        ++checked;
+      }
+    spread = std::max(spread, std::fabs(za - rf[0][2]) + std::fabs(zb - rf[0][3]));
+  }
+  EXPECT_GT(checked, 50u);
+  EXPECT_GT(spread, 1e-3) << "constant log-odds prove nothing";
+  Json m = Json::parse(read_bytes(dir + "/f/metrics.json"));
+  EXPECT_EQ(m["threshold"], 0.5);  // no --val, no --threshold: 0.5 on the fused P(live)
+  // With --val, the fused validation scores' EER threshold is used.
+  ASSERT_EQ(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --val " + q(kTrain) + " --out " + q(dir + "/fv"), dir).code, 0);
+  Json mv = Json::parse(read_bytes(dir + "/fv/metrics.json"));
+  EXPECT_EQ(mv["threshold"], mv["val_eer_threshold"]);
+  // Errors: an engine (it scores one checkpoint), an anomaly-score model, a bad second file.
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --engine float", dir), "fusion"));
+  ASSERT_EQ(run_fas("train --model stacked-ae --set stage=1 --size 16 --data " + q(kTrain) +
+                        " --limit 16 --epochs 1 --batch 8 --threads 1 --quiet --out " + q(dir + "/ae"), dir).code, 0);
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(dir + "/ae/last.safetensors"), dir), "anomaly score"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(dir + "/nope.safetensors"), dir), "nope.safetensors"));
+}
+
 TEST(Cli, TinyCnnTrainsToAFallingLoss) {
   // The conv path end to end at a small size: the training loss falls over three epochs.
   auto dir = scratch_dir("cli");

@@ -1,5 +1,7 @@
 // The model registry (registration rules, config overrides, loss/score kinds) and the training
 // history bookkeeping behind `fas train`.
+#include <cmath>
+
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/report.h"
@@ -94,6 +96,14 @@ TEST(Registry, LossAndScoreKinds) {
     auto s = model_scores(m, *net, x);
     auto p = sigmoid(z).to_vector();
     for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(s[i], p[i]);
+    auto l = model_logits(m, *net, x);  // the logit itself, not the inverted probability
+    for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(l[i], z.to_vector()[i]);
+    // Custom scoring without a logits override: the probability inverted, clamped at 1e-12.
+    ModelInfo custom = m;
+    custom.scores = [](Module&, const Tensor& xx) { return std::vector<float>((size_t)xx.size(0), 1.f); };
+    EXPECT_NEAR(model_logits(custom, *net, x)[0], std::log(1e12), 1e-3);
+    custom.logits = [](Module&, const Tensor& xx) { return std::vector<float>((size_t)xx.size(0), 40.f); };
+    EXPECT_EQ(model_logits(custom, *net, x)[0], 40.f);
     ModelInfo wrong = small_model("k-bce2", "bce_logits", 3);
     auto net3 = wrong.build(wrong.defaults, rng);
     EXPECT_TRUE(has(error_of([&] { model_loss(wrong, *net3, x, y); }), "one logit per image"));
@@ -106,6 +116,12 @@ TEST(Registry, LossAndScoreKinds) {
     auto s = model_scores(m, *net, x);
     auto p = softmax(z, 1).to_vector();
     for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(s[i], p[2 * i + 1]);
+    auto l = model_logits(m, *net, x);  // log-odds of softmax column 1 = z1 - z0
+    auto zv = z.to_vector();
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_NEAR(l[i], zv[2 * i + 1] - zv[2 * i], 1e-6);
+      EXPECT_NEAR(l[i], std::log(p[2 * i + 1] / p[2 * i]), 1e-4);
+    }
   }
   {  // recon_mse: per-image mean squared reconstruction error, higher = spoof
     ModelInfo m = small_model("k-rec", "recon_mse", 1);
@@ -120,6 +136,7 @@ TEST(Registry, LossAndScoreKinds) {
       total += e / 4;
     }
     EXPECT_NEAR(model_loss(m, net, x, y).item(), total, 1e-6);
+    EXPECT_TRUE(has(error_of([&] { model_logits(m, net, x); }), "anomaly score"));
   }
 }
 
@@ -204,7 +221,7 @@ TEST(Registry, AnomalyModelEvaluatesThroughTheCliCode) {
   cli::EvalOptions eo;
   eo.common.threads = 1;
   eo.common.out = dir + "/eval";
-  eo.ckpt = dir + "/ae.safetensors";
+  eo.ckpts = {dir + "/ae.safetensors"};
   eo.data = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
   eo.limit = 12;
   ASSERT_EQ(cli::run_eval(eo), 0);

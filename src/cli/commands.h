@@ -45,7 +45,9 @@ struct EngineOptions {
 
 struct EvalOptions {
   CommonOptions common;
-  std::string ckpt, data, val;
+  // Several checkpoints: score fusion, the mean of their live log-odds (P(live) models only).
+  std::vector<std::string> ckpts;
+  std::string data, val;
   double threshold = 0;   // used when has_threshold; else the --val EER threshold, else the
                           // checkpoint's stored one, else the test set's own EER threshold
   bool has_threshold = false;

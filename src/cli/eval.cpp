@@ -86,13 +86,107 @@ void write_engine_agreement(const std::string& path, const LoadedModel& m, Datas
               e.name.c_str(), 100 * same / n, r.threshold, sum_d / n, max_d, 100 * r.acer, 100 * gr.acer);
 }
 
+// The report on the terminal, the plots and metrics files, and scores.csv (path, label, score,
+// then any extra columns, e.g. each fused model's log-odds).
+void write_report(const std::string& out, const std::string& model_name, const metrics::Report& r,
+                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts,
+                  const std::vector<std::string>& extra_names = {},
+                  const std::vector<std::vector<float>>& extra = {}) {
+  std::printf("%s", r.to_table().c_str());
+  plot::write_eval_artifacts(out, model_name, r, s);
+  std::ostringstream sc;
+  sc << "path,label,score";
+  for (const auto& n : extra_names) sc << ',' << n;
+  sc << '\n';
+  sc.precision(9);
+  for (size_t i = 0; i < ts.scores.size(); ++i) {
+    sc << ds.sample(ts.index[i]).path << ',' << ts.labels[i] << ',' << ts.scores[i];
+    for (const auto& col : extra) sc << ',' << col[i];
+    sc << '\n';
+  }
+  io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
+}
+
+std::string default_out(const EvalOptions& o, const char* name) {
+  return o.common.out.empty() ? join_path(std::filesystem::path(o.ckpts[0]).parent_path().string(), name)
+                              : o.common.out;
+}
+
+// Score fusion of several P(live) models: each scores the list through its own input spec (size,
+// channels, normalisation), and the fused score is sigmoid(mean of their live log-odds). Equal
+// weights, none fitted: every model here fits its training list almost perfectly, so that list
+// cannot say how far to trust each one on other sessions. `per_model` gets each model's log-odds.
+ScoredSet fused_scores(const std::vector<LoadedModel>& ms, const std::string& list, const EvalOptions& o,
+                       std::unique_ptr<Dataset>* first, std::vector<std::vector<float>>* per_model) {
+  ScoredSet acc;
+  std::vector<double> sum;
+  for (size_t k = 0; k < ms.size(); ++k) {
+    const LoadedModel& m = ms[k];
+    auto ds = open_set(list, image_spec(m.config), o);
+    const Scorer logits = [&m](const Tensor& x) { return model_logits(*m.info, *m.module, x); };
+    ScoredSet s = score_dataset(m, *ds, (size_t)o.batch, false, logits);
+    if (k == 0) {
+      acc = s;
+      sum.assign(s.scores.size(), 0.0);
+      *first = std::move(ds);
+    } else if (s.index != acc.index) {
+      fail("eval: checkpoints '" + o.ckpts[0] + "' and '" + o.ckpts[k] + "' read different images of '" + list +
+           "' (an image one of them cannot load?)");
+    }
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += s.scores[i];
+    if (per_model) per_model->push_back(std::move(s.scores));
+  }
+  for (size_t i = 0; i < sum.size(); ++i) acc.scores[i] = (float)(1.0 / (1.0 + std::exp(-sum[i] / (double)ms.size())));
+  return acc;
+}
+
+int run_eval_fusion(const EvalOptions& o) {
+  if (!o.engine.name.empty() && o.engine.name != "graph") fail("eval: --engine scores one checkpoint; fusion uses the graphs");
+  std::vector<LoadedModel> ms;
+  std::string name = "fusion of";
+  for (const auto& c : o.ckpts) {
+    ms.push_back(load_model(c));
+    if (ms.back().info->score != ScoreKind::LiveProbability)
+      fail("eval: '" + c + "' (model " + ms.back().info->name + ") gives an anomaly score; fusion averages P(live) log-odds");
+    name += (ms.size() > 1 ? " + " : " ") + ms.back().info->name;
+  }
+  std::unique_ptr<Dataset> test, val;
+  std::vector<std::vector<float>> per_model;
+  ScoredSet ts = fused_scores(ms, o.data, o, &test, &per_model);
+  if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
+  metrics::Scores test_s{ts.scores, ts.labels}, val_s;
+  metrics::EvalOptions eo;
+  eo.higher_is_live = true;
+  if (o.has_threshold) eo.threshold = o.threshold;
+  if (!o.val.empty()) {
+    ScoredSet vs = fused_scores(ms, o.val, o, &val, nullptr);
+    val_s = {vs.scores, vs.labels};
+  } else if (!o.has_threshold) {
+    eo.threshold = 0.5;  // the members' stored thresholds belong to their own scores, not the mean
+  }
+  metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
+  if (o.val.empty() && !o.has_threshold) r.threshold_source = "0.5 on the fused P(live) (no --val, no --threshold)";
+  const std::string out = default_out(o, "eval_fusion");
+  make_dirs(out);
+  std::printf("fas eval: %s of %zu checkpoints on %s (%zu images%s)\n", name.c_str(), ms.size(), o.data.c_str(),
+              ts.scores.size(), test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
+  std::vector<std::string> cols;
+  for (size_t k = 0; k < ms.size(); ++k) cols.push_back("logit_" + std::to_string(k + 1));
+  write_report(out, name, r, test_s, *test, ts, cols, per_model);
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv (with each model's log-odds), roc.svg, "
+              "scores_hist.svg in %s\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
   setup_threads(o.common.threads);
-  if (o.ckpt.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
+  if (o.ckpts.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
   if (o.batch <= 0) fail("eval: --batch must be positive");
-  LoadedModel m = load_model(o.ckpt);
+  if (o.ckpts.size() > 1) return run_eval_fusion(o);
+  const std::string& ckpt = o.ckpts[0];
+  LoadedModel m = load_model(ckpt);
   const ImageSpec spec = image_spec(m.config);
   auto test = open_set(o.data, spec, o);
   std::unique_ptr<Dataset> val = o.val.empty() ? nullptr : open_set(o.val, spec, o);
@@ -116,19 +210,11 @@ int run_eval(const EvalOptions& o) {
   metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
   if (eo.threshold && !o.has_threshold) r.threshold_source = "checkpoint (validation EER at training)";
 
-  const std::string out = o.common.out.empty()
-                              ? join_path(std::filesystem::path(o.ckpt).parent_path().string(), "eval")
-                              : o.common.out;
+  const std::string out = default_out(o, "eval");
   make_dirs(out);
-  std::printf("fas eval: %s on %s (%zu images%s)\n", o.ckpt.c_str(), o.data.c_str(), ts.scores.size(),
+  std::printf("fas eval: %s on %s (%zu images%s)\n", ckpt.c_str(), o.data.c_str(), ts.scores.size(),
               test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
-  std::printf("%s", r.to_table().c_str());
-  plot::write_eval_artifacts(out, m.info->name, r, test_s);
-  std::ostringstream sc;
-  sc << "path,label,score\n";
-  sc.precision(9);
-  for (size_t i = 0; i < ts.scores.size(); ++i) sc << test->sample(ts.index[i]).path << ',' << ts.labels[i] << ',' << ts.scores[i] << '\n';
-  io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
+  write_report(out, m.info->name, r, test_s, *test, ts);
   if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, calib_used, ts, r);
   const bool recon = m.info->recipe.loss == "recon_mse";
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);

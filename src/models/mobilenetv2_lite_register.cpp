@@ -82,6 +82,7 @@ void register_mobilenetv2_lite() {
     return bce_with_logits(z.reshape({x.size(0)}), y);
   };
   m.scores = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward(x).to_vector(); };
+  m.logits = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward_logits(x).to_vector(); };
   m.engines["float"] = {false, "BN folded into the convs, fused blocks, static memory plan (mobilenetv2_infer.h)",
                         [](Module& mod, const Tensor&) {
                           no_tiles_in_engines(as_mnv2(mod));

@@ -1,6 +1,7 @@
 #include "models/registry.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -148,6 +149,32 @@ std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor&
   }
   if (l == "recon_mse") return per_image_mse(out, x).to_vector();
   fail("model '" + m.name + "': loss kind '" + l + "' has no scoring rule");
+}
+
+std::vector<float> model_logits(const ModelInfo& m, Module& model, const Tensor& x) {
+  if (m.score != ScoreKind::LiveProbability)
+    fail("model '" + m.name + "' gives an anomaly score, not P(live): it has no live log-odds");
+  if (m.logits) {
+    NoGradGuard ng;
+    return m.logits(model, x);
+  }
+  const auto& l = m.recipe.loss;
+  if (m.scores || (l != "bce_logits" && l != "ce2")) {  // custom scoring: invert the probability
+    std::vector<float> p = model_scores(m, model, x);
+    for (float& v : p) {
+      const double q = std::min(std::max((double)v, 1e-12), 1.0 - 1e-12);
+      v = (float)std::log(q / (1.0 - q));
+    }
+    return p;
+  }
+  NoGradGuard ng;
+  Tensor out = model(x);
+  const int64_t n = x.size(0);
+  if (l == "bce_logits") return as_column_logits(out, n, m.name).to_vector();
+  check_two_logits(out, n, m.name);
+  std::vector<float> z = out.to_vector(), d(n);
+  for (int64_t i = 0; i < n; ++i) d[i] = z[2 * i + 1] - z[2 * i];  // log softmax[1] - log softmax[0]
+  return d;
 }
 
 }  // namespace fas

@@ -72,6 +72,8 @@ struct ModelInfo {
   std::function<Tensor(Module& m, const Tensor& x, const Tensor& y)> loss;
   // scores: one score per row of x, in the orientation of `score`. Called under NoGradGuard.
   std::function<std::vector<float>(Module& m, const Tensor& x)> scores;
+  // logits: live log-odds per row, for models whose `scores` hides them (see model_logits).
+  std::function<std::vector<float>(Module& m, const Tensor& x)> logits;
   // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
   // "graph" is the model's own forward and always exists). make() gets the trained module (eval
   // mode) and, when needs_calibration, calibration images [n, C, H, W]; it returns a batch scorer
@@ -98,6 +100,10 @@ Shape input_shape(const Json& cfg);
 // Loss and scores of a model for a batch, using its overrides or its recipe's loss kind.
 Tensor model_loss(const ModelInfo& m, Module& model, const Tensor& x, const Tensor& y);
 std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor& x);
+// Live log-odds per row, log P(live) - log P(spoof), unsaturated (the `logits` override, or the
+// logit itself for bce_logits and ce2; the inverted probability for custom scoring, clamped at 1e-12). Score
+// fusion averages these. Anomaly models have none (an error).
+std::vector<float> model_logits(const ModelInfo& m, Module& model, const Tensor& x);
 
 // Calls every built-in model's registration once (idempotent; find_model calls it).
 void register_builtin_models();
