@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   eval->add_option("--data", ev.data, "test list or class-folder tree")->required();
   eval->add_option("--val", ev.val, "validation list: its EER threshold is used on --data (HTER)");
   add_threshold(eval, ev, "decision threshold (default: the checkpoint's validation EER threshold)");
+  eval->add_flag("--adapt-threshold", ev.adapt_threshold,
+                 "transductive: cut the evaluated list's own scores (labels unused) where a two-Gaussian mixture "
+                 "fitted to them (log-odds for P(live)) changes component; report such figures apart");
   eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
   eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
   eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));

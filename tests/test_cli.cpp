@@ -489,6 +489,18 @@ TEST(Cli, EvalFusesCheckpointsByTheirMeanLogOdds) {
   ASSERT_EQ(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --val " + q(kTrain) + " --out " + q(dir + "/fv"), dir).code, 0);
   Json mv = Json::parse(read_bytes(dir + "/fv/metrics.json"));
   EXPECT_EQ(mv["threshold"], mv["val_eer_threshold"]);
+  // --adapt-threshold: the mixture cut of the evaluated scores themselves (fused or single).
+  for (const std::string& cks : {"--ckpt " + q(a) + " --ckpt " + q(b), "--ckpt " + q(b)}) {
+    r = run_fas(ev + cks + " --adapt-threshold --out " + q(dir + "/fa"), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has(r.out, "adapted threshold (transductive, labels unused)")) << r.out;
+    Json ma = Json::parse(read_bytes(dir + "/fa/metrics.json"));
+    EXPECT_TRUE(has(ma["threshold_source"].get<std::string>(), "labels unused")) << ma.dump();
+    EXPECT_GT(ma["threshold"].get<double>(), 0.0);
+    EXPECT_LT(ma["threshold"].get<double>(), 1.0);
+  }
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(b) + " --adapt-threshold --threshold 0.5", dir), "--adapt-threshold"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(b) + " --adapt-threshold --val " + q(kTrain), dir), "--adapt-threshold"));
   // Errors: an engine (it scores one checkpoint), an anomaly-score model, a bad second file.
   EXPECT_TRUE(one_error_line(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --engine float", dir), "fusion"));
   ASSERT_EQ(run_fas("train --model stacked-ae --set stage=1 --size 16 --data " + q(kTrain) +

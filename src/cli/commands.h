@@ -51,6 +51,8 @@ struct EvalOptions {
   double threshold = 0;   // used when has_threshold; else the --val EER threshold, else the
                           // checkpoint's stored one, else the test set's own EER threshold
   bool has_threshold = false;
+  // Threshold from the evaluated list's own unlabelled scores (metrics/mixture.h): transductive.
+  bool adapt_threshold = false;
   bool skip_bad = false;
   int64_t limit = 0;
   int batch = 64;

@@ -10,6 +10,7 @@
 #include "io/atomic_file.h"
 #include "io/plot.h"
 #include "metrics/metrics.h"
+#include "metrics/mixture.h"
 
 namespace fas::cli {
 
@@ -86,6 +87,32 @@ void write_engine_agreement(const std::string& path, const LoadedModel& m, Datas
               e.name.c_str(), 100 * same / n, r.threshold, sum_d / n, max_d, 100 * r.acer, 100 * gr.acer);
 }
 
+void check_threshold_flags(const EvalOptions& o) {
+  if (o.adapt_threshold && (o.has_threshold || !o.val.empty()))
+    fail("eval: --adapt-threshold sets the threshold itself; drop --threshold / --val");
+}
+
+// --adapt-threshold: the mixture cut of the evaluated scores x (log-odds for P(live) models),
+// returned in score units (P(live) or the anomaly score).
+double adapted_threshold(const std::vector<double>& x, bool logodds) {
+  const metrics::Mixture g = metrics::fit_two_gaussians(x);
+  std::printf("adapted threshold (transductive, labels unused): %s %.4g between components at %.4g (sd %.3g, "
+              "%.0f %%) and %.4g (sd %.3g, %.0f %%)\n",
+              logodds ? "log-odds" : "score", g.threshold, g.mean[0], g.stddev[0], 100 * g.weight[0], g.mean[1],
+              g.stddev[1], 100 * g.weight[1]);
+  return logodds ? 1.0 / (1.0 + std::exp(-g.threshold)) : g.threshold;
+}
+constexpr const char* kAdaptedSource = "adapted: two-Gaussian mixture on the evaluated scores (labels unused)";
+
+std::vector<double> logodds_of(const std::vector<float>& p) {
+  std::vector<double> z(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    const double q = std::min(std::max((double)p[i], 1e-12), 1.0 - 1e-12);
+    z[i] = std::log(q / (1.0 - q));
+  }
+  return z;
+}
+
 // The report on the terminal, the plots and metrics files, and scores.csv (path, label, score,
 // then any extra columns, e.g. each fused model's log-odds).
 void write_report(const std::string& out, const std::string& model_name, const metrics::Report& r,
@@ -158,14 +185,20 @@ int run_eval_fusion(const EvalOptions& o) {
   metrics::EvalOptions eo;
   eo.higher_is_live = true;
   if (o.has_threshold) eo.threshold = o.threshold;
-  if (!o.val.empty()) {
+  if (o.adapt_threshold) {
+    std::vector<double> z(ts.scores.size(), 0.0);  // the fused log-odds, unsaturated
+    for (const auto& col : per_model)
+      for (size_t i = 0; i < z.size(); ++i) z[i] += col[i] / (double)per_model.size();
+    eo.threshold = adapted_threshold(z, true);
+  } else if (!o.val.empty()) {
     ScoredSet vs = fused_scores(ms, o.val, o, &val, nullptr);
     val_s = {vs.scores, vs.labels};
   } else if (!o.has_threshold) {
     eo.threshold = 0.5;  // the members' stored thresholds belong to their own scores, not the mean
   }
   metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
-  if (o.val.empty() && !o.has_threshold) r.threshold_source = "0.5 on the fused P(live) (no --val, no --threshold)";
+  if (o.adapt_threshold) r.threshold_source = kAdaptedSource;
+  else if (o.val.empty() && !o.has_threshold) r.threshold_source = "0.5 on the fused P(live) (no --val, no --threshold)";
   const std::string out = default_out(o, "eval_fusion");
   make_dirs(out);
   std::printf("fas eval: %s of %zu checkpoints on %s (%zu images%s)\n", name.c_str(), ms.size(), o.data.c_str(),
@@ -184,6 +217,7 @@ int run_eval(const EvalOptions& o) {
   setup_threads(o.common.threads);
   if (o.ckpts.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
   if (o.batch <= 0) fail("eval: --batch must be positive");
+  check_threshold_flags(o);
   if (o.ckpts.size() > 1) return run_eval_fusion(o);
   const std::string& ckpt = o.ckpts[0];
   LoadedModel m = load_model(ckpt);
@@ -202,13 +236,26 @@ int run_eval(const EvalOptions& o) {
   eo.higher_is_live = hil;
   double t = 0;
   if (o.has_threshold) eo.threshold = o.threshold;
-  else if (!val && stored_threshold(m, &t)) eo.threshold = t;
+  else if (o.adapt_threshold) {
+    std::vector<double> x;
+    if (!hil) {
+      x.assign(ts.scores.begin(), ts.scores.end());
+    } else if (engine) {
+      x = logodds_of(ts.scores);  // engines give P(live) only
+    } else {
+      const Scorer logits = [&m](const Tensor& in) { return model_logits(*m.info, *m.module, in); };
+      ScoredSet zs = score_dataset(m, *test, (size_t)o.batch, false, logits);
+      x.assign(zs.scores.begin(), zs.scores.end());
+    }
+    eo.threshold = adapted_threshold(x, hil);
+  } else if (!val && stored_threshold(m, &t)) eo.threshold = t;
   if (val) {
     ScoredSet vs = score_dataset(m, *val, (size_t)o.batch, false, engine);
     val_s = {vs.scores, vs.labels};
   }
   metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
-  if (eo.threshold && !o.has_threshold) r.threshold_source = "checkpoint (validation EER at training)";
+  if (o.adapt_threshold) r.threshold_source = kAdaptedSource;
+  else if (eo.threshold && !o.has_threshold) r.threshold_source = "checkpoint (validation EER at training)";
 
   const std::string out = default_out(o, "eval");
   make_dirs(out);
