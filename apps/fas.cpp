@@ -89,7 +89,10 @@ int main(int argc, char** argv) {
   EvalOptions ev;
   auto* eval = app.add_subcommand("eval", "evaluate a checkpoint: APCER, BPCER, ACER, EER, HTER, AUC, plots");
   add_common(eval, ev.common, "output directory for metrics and plots (default: CKPT_DIR/eval)");
-  eval->add_option("--ckpt", ev.ckpts, "checkpoint file; repeat it to fuse models (mean live log-odds)")->required();
+  eval->add_option("--ckpt", ev.ckpts, "checkpoint file; repeat it to fuse models (mean live log-odds)")
+      ->required()
+      ->allow_extra_args(false)  // one file per --ckpt, so positional images are not taken as checkpoints
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   eval->add_option("--data", ev.data, "test list or class-folder tree")->required();
   eval->add_option("--val", ev.val, "validation list: its EER threshold is used on --data (HTER)");
   add_threshold(eval, ev, "decision threshold (default: the checkpoint's validation EER threshold)");
@@ -104,7 +107,10 @@ int main(int argc, char** argv) {
   PredictOptions pr;
   auto* predict = app.add_subcommand("predict", "score images: one JSON line per image");
   add_common(predict, pr.common, "unused");
-  predict->add_option("--ckpt", pr.ckpt, "checkpoint file")->required();
+  predict->add_option("--ckpt", pr.ckpts, "checkpoint file; repeat it to fuse models (mean live log-odds)")
+      ->required()
+      ->allow_extra_args(false)  // one file per --ckpt, so positional images are not taken as checkpoints
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   predict->add_option("images", pr.images, "image files")->required();
   predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
   add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");

@@ -489,6 +489,16 @@ TEST(Cli, EvalFusesCheckpointsByTheirMeanLogOdds) {
   ASSERT_EQ(run_fas(ev + "--ckpt " + q(a) + " --ckpt " + q(b) + " --val " + q(kTrain) + " --out " + q(dir + "/fv"), dir).code, 0);
   Json mv = Json::parse(read_bytes(dir + "/fv/metrics.json"));
   EXPECT_EQ(mv["threshold"], mv["val_eer_threshold"]);
+  // predict fuses the same way, image by image, and lists each model's log-odds.
+  const std::string img = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  r = run_fas("predict --resize --threads 1 --ckpt " + q(a) + " --ckpt " + q(b) + " " + q(img), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json pj = Json::parse(r.out);
+  ASSERT_EQ(pj["logits"].size(), 2u);
+  const double zm = (pj["logits"][0].get<double>() + pj["logits"][1].get<double>()) / 2;
+  EXPECT_NEAR(pj["score"].get<double>(), 1 / (1 + std::exp(-zm)), 1e-6);
+  EXPECT_EQ(pj["threshold"], 0.5);
+  EXPECT_TRUE(one_error_line(run_fas("predict --ckpt " + q(a) + " --ckpt " + q(b) + " " + q(img), dir), "--resize"));
   // --adapt-threshold: the mixture cut of the evaluated scores themselves (fused or single).
   for (const std::string& cks : {"--ckpt " + q(a) + " --ckpt " + q(b), "--ckpt " + q(b)}) {
     r = run_fas(ev + cks + " --adapt-threshold --out " + q(dir + "/fa"), dir);

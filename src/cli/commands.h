@@ -62,7 +62,7 @@ int run_eval(const EvalOptions& o);
 
 struct PredictOptions {
   CommonOptions common;
-  std::string ckpt;
+  std::vector<std::string> ckpts;  // several: the fused P(live), as eval's fusion
   std::vector<std::string> images;
   bool resize = false;  // convert channels and resize to the model input instead of failing
   double threshold = 0;
