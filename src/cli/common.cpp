@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 
 #include "autograd/graph.h"
+#include "cli/commands.h"
 #include "kernels/cpu.h"
 
 namespace fas::cli {
@@ -175,6 +177,35 @@ void Progress::finish(const std::string& line) {
   if (tty_) std::printf("\r\x1b[K");
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
+}
+
+// The decision threshold stored at training time (validation EER threshold), if any.
+bool stored_threshold(const LoadedModel& m, double* t) {
+  auto it = m.ckpt.info.extra.find("threshold");
+  if (it == m.ckpt.info.extra.end()) return false;
+  try {
+    *t = std::stod(it->second);
+  } catch (const std::logic_error&) {
+    return false;
+  }
+  return std::isfinite(*t);
+}
+
+// The members of a fusion: P(live) models (their log-odds are averaged), scored by their graphs.
+// `name` gets "fusion of A + B".
+std::vector<LoadedModel> load_fusion(const std::vector<std::string>& ckpts, const EngineOptions& e, const char* cmd,
+                                     std::string* name) {
+  if (!e.name.empty() && e.name != "graph") fail(std::string(cmd) + ": --engine scores one checkpoint; fusion uses the graphs");
+  std::vector<LoadedModel> ms;
+  if (name) *name = "fusion of";
+  for (const auto& c : ckpts) {
+    ms.push_back(load_model(c));
+    const ModelInfo& info = *ms.back().info;
+    if (info.score != ScoreKind::LiveProbability)
+      fail(std::string(cmd) + ": '" + c + "' (model " + info.name + ") gives an anomaly score; fusion averages P(live) log-odds");
+    if (name) *name += (ms.size() > 1 ? " + " : " ") + info.name;
+  }
+  return ms;
 }
 
 }  // namespace fas::cli

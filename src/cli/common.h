@@ -36,6 +36,14 @@ LoadedModel build_model(const std::string& name, const Json& config, uint64_t se
 // eval mode. Errors: truncated/bad file, unknown model, shape mismatch (one fas::Error each).
 LoadedModel load_model(const std::string& ckpt_path);
 
+// The decision threshold stored at training time (the validation EER threshold), if any.
+bool stored_threshold(const LoadedModel& m, double* t);
+struct EngineOptions;
+// The members of a score fusion (eval/predict with several --ckpt): P(live) models only, scored
+// by their graphs (a non-graph engine is an error naming cmd). name (optional): "fusion of A + B".
+std::vector<LoadedModel> load_fusion(const std::vector<std::string>& ckpts, const EngineOptions& e, const char* cmd,
+                                     std::string* name);
+
 // Scores of every item of ds (eval mode, no grad, no augmentation), in dataset order, with
 // the labels of the items that loaded (bad ones are skipped when the dataset skips them).
 struct ScoredSet {

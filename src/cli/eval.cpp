@@ -1,4 +1,4 @@
-// fas eval and fas predict: score images with a trained checkpoint.
+// fas eval: score a list with a trained checkpoint, or the fusion of several, and report the metrics.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,18 +15,6 @@
 namespace fas::cli {
 
 namespace {
-
-// The decision threshold stored at training time (validation EER threshold), if any.
-bool stored_threshold(const LoadedModel& m, double* t) {
-  auto it = m.ckpt.info.extra.find("threshold");
-  if (it == m.ckpt.info.extra.end()) return false;
-  try {
-    *t = std::stod(it->second);
-  } catch (const std::logic_error&) {
-    return false;
-  }
-  return std::isfinite(*t);
-}
 
 std::unique_ptr<Dataset> open_set(const std::string& path, const ImageSpec& spec, const EvalOptions& o) {
   return std::make_unique<Dataset>(limit_samples(read_samples(path), o.limit, o.common.seed), spec, o.skip_bad, path);
@@ -168,15 +156,8 @@ ScoredSet fused_scores(const std::vector<LoadedModel>& ms, const std::string& li
 }
 
 int run_eval_fusion(const EvalOptions& o) {
-  if (!o.engine.name.empty() && o.engine.name != "graph") fail("eval: --engine scores one checkpoint; fusion uses the graphs");
-  std::vector<LoadedModel> ms;
-  std::string name = "fusion of";
-  for (const auto& c : o.ckpts) {
-    ms.push_back(load_model(c));
-    if (ms.back().info->score != ScoreKind::LiveProbability)
-      fail("eval: '" + c + "' (model " + ms.back().info->name + ") gives an anomaly score; fusion averages P(live) log-odds");
-    name += (ms.size() > 1 ? " + " : " ") + ms.back().info->name;
-  }
+  std::string name;
+  std::vector<LoadedModel> ms = load_fusion(o.ckpts, o.engine, "eval", &name);
   std::unique_ptr<Dataset> test, val;
   std::vector<std::vector<float>> per_model;
   ScoredSet ts = fused_scores(ms, o.data, o, &test, &per_model);
@@ -267,80 +248,6 @@ int run_eval(const EvalOptions& o) {
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
   std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s in %s\n",
               engine ? ", engine.json" : "", recon ? ", reconstructions.png" : "", out.c_str());
-  return 0;
-}
-
-namespace {
-
-// One image as a model's input batch [1, C, H, W], normalised; a shape mismatch is an error
-// naming both shapes unless resize.
-Tensor model_input(const std::string& path, const LoadedModel& m, bool resize_ok) {
-  const ImageSpec spec = image_spec(m.config);
-  Tensor img = load_image(path, resize_ok ? spec.channels : 0);
-  if (!resize_ok && (img.size(0) != spec.channels || img.size(1) != spec.height || img.size(2) != spec.width))
-    fail("image '" + path + "' is " + shape_str(img.shape()) + " but model '" + m.info->name + "' expects " +
-         shape_str({spec.channels, spec.height, spec.width}) + " [C, H, W]; pass --resize to convert it");
-  img = resize(img, spec.height, spec.width, spec.resize);
-  Tensor x = img.reshape({1, spec.channels, spec.height, spec.width});
-  normalize_inplace(x, spec.norm);
-  return x;
-}
-
-void print_decision(const std::string& path, float s, bool hil, double thr, Json extra = Json::object()) {
-  const bool live = hil ? s >= thr : s <= thr;
-  Json j = {{"image", path},
-            {"score", s},
-            {"score_kind", hil ? "p_live" : "anomaly"},
-            {"threshold", thr},
-            {"decision", live ? "live" : "spoof"}};
-  j.update(extra);
-  std::printf("%s\n", j.dump().c_str());
-  std::fflush(stdout);
-}
-
-// predict with several checkpoints: the fused P(live) of eval's fusion, per image.
-int run_predict_fusion(const PredictOptions& o) {
-  if (!o.engine.name.empty() && o.engine.name != "graph") fail("predict: --engine scores one checkpoint; fusion uses the graphs");
-  std::vector<LoadedModel> ms;
-  for (const auto& c : o.ckpts) {
-    ms.push_back(load_model(c));
-    if (ms.back().info->score != ScoreKind::LiveProbability)
-      fail("predict: '" + c + "' (model " + ms.back().info->name + ") gives an anomaly score; fusion averages P(live) log-odds");
-  }
-  const double thr = o.has_threshold ? o.threshold : 0.5;
-  for (const auto& path : o.images) {
-    std::vector<float> z;
-    double sum = 0;
-    for (const auto& m : ms) {
-      z.push_back(model_logits(*m.info, *m.module, model_input(path, m, o.resize)).at(0));
-      sum += z.back();
-    }
-    const float p = (float)(1.0 / (1.0 + std::exp(-sum / (double)ms.size())));
-    print_decision(path, p, true, thr, {{"logits", z}});
-  }
-  return 0;
-}
-
-}  // namespace
-
-int run_predict(const PredictOptions& o) {
-  setup_threads(o.common.threads);
-  if (o.ckpts.empty()) fail("predict: --ckpt is required");
-  if (o.images.empty()) fail("predict: give at least one IMAGE");
-  if (o.ckpts.size() > 1) return run_predict_fusion(o);
-  LoadedModel m = load_model(o.ckpts[0]);
-  const bool hil = m.info->score == ScoreKind::LiveProbability;
-  const Scorer engine = make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed);
-  double thr = 0;
-  if (o.has_threshold) thr = o.threshold;
-  else if (!stored_threshold(m, &thr)) {
-    if (!hil) fail("predict: checkpoint '" + o.ckpts[0] + "' stores no decision threshold; pass --threshold");
-    thr = 0.5;
-  }
-  for (const auto& path : o.images) {
-    Tensor x = model_input(path, m, o.resize);
-    print_decision(path, (engine ? engine(x) : model_scores(*m.info, *m.module, x)).at(0), hil, thr);
-  }
   return 0;
 }
 
