@@ -14,6 +14,7 @@
 #include "kernels/cpu.h"
 #include "kernels/dwconv3x3.h"
 #include "kernels/elementwise.h"
+#include "kernels/lbp.h"
 #include "tensor/random.h"
 
 using namespace fas;
@@ -169,6 +170,20 @@ void BM_BatchNormTrain_32x48x32x32(benchmark::State& st) {
   set_gflops(st, 5.0 * x.numel());  // mean, var (2), normalise (2)
 }
 BENCHMARK(BM_BatchNormTrain_32x48x32x32)->Unit(benchmark::kMicrosecond);
+
+// Uniform LBP(8, r) histograms of one 128x128 plane on lbp-lr's 3x3 grid (one of its 9 planes x
+// radii per image). Counter: pixels per second.
+void BM_Lbp8U2Hist_128x128_r2_grid3(benchmark::State& st) {
+  Tensor x = rand_tensor({128, 128}, 1);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::clamp(std::floor((x.data()[i] + 2.f) * 64.f), 0.f, 255.f);  // 8-bit levels
+  std::vector<float> out(3 * 3 * kLbpBins);
+  for (auto _ : st) {
+    f32_lbp8_u2_hist(x.data(), 128, 128, 2, 3, 59.f, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.counters["pixels/s"] = benchmark::Counter(128.0 * 128, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Lbp8U2Hist_128x128_r2_grid3)->Unit(benchmark::kMicrosecond);
 
 void ew_bench(benchmark::State& st, Isa isa, int which) {
   const ElementwiseKernels& k = elementwise_kernels(isa);
