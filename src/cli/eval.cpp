@@ -88,18 +88,9 @@ double adapted_threshold(const std::vector<double>& x, bool logodds) {
               "%.0f %%) and %.4g (sd %.3g, %.0f %%)\n",
               logodds ? "log-odds" : "score", g.threshold, g.mean[0], g.stddev[0], 100 * g.weight[0], g.mean[1],
               g.stddev[1], 100 * g.weight[1]);
-  return logodds ? 1.0 / (1.0 + std::exp(-g.threshold)) : g.threshold;
+  return logodds ? live_probability(g.threshold) : g.threshold;
 }
 constexpr const char* kAdaptedSource = "adapted: two-Gaussian mixture on the evaluated scores (labels unused)";
-
-std::vector<double> logodds_of(const std::vector<float>& p) {
-  std::vector<double> z(p.size());
-  for (size_t i = 0; i < p.size(); ++i) {
-    const double q = std::min(std::max((double)p[i], 1e-12), 1.0 - 1e-12);
-    z[i] = std::log(q / (1.0 - q));
-  }
-  return z;
-}
 
 // The report on the terminal, the plots and metrics files, and scores.csv (path, label, score,
 // then any extra columns, e.g. each fused model's log-odds).
@@ -130,9 +121,11 @@ std::string default_out(const EvalOptions& o, const char* name) {
 // Score fusion of several P(live) models: each scores the list through its own input spec (size,
 // channels, normalisation), and the fused score is sigmoid(mean of their live log-odds). Equal
 // weights, none fitted: every model here fits its training list almost perfectly, so that list
-// cannot say how far to trust each one on other sessions. `per_model` gets each model's log-odds.
+// cannot say how far to trust each one on other sessions. `per_model` gets each model's log-odds,
+// `fused` (optional) their mean.
 ScoredSet fused_scores(const std::vector<LoadedModel>& ms, const std::string& list, const EvalOptions& o,
-                       std::unique_ptr<Dataset>* first, std::vector<std::vector<float>>* per_model) {
+                       std::unique_ptr<Dataset>* first, std::vector<std::vector<float>>* per_model,
+                       std::vector<double>* fused = nullptr) {
   ScoredSet acc;
   std::vector<double> sum;
   for (size_t k = 0; k < ms.size(); ++k) {
@@ -151,7 +144,9 @@ ScoredSet fused_scores(const std::vector<LoadedModel>& ms, const std::string& li
     for (size_t i = 0; i < sum.size(); ++i) sum[i] += s.scores[i];
     if (per_model) per_model->push_back(std::move(s.scores));
   }
-  for (size_t i = 0; i < sum.size(); ++i) acc.scores[i] = (float)(1.0 / (1.0 + std::exp(-sum[i] / (double)ms.size())));
+  for (double& z : sum) z /= (double)ms.size();
+  for (size_t i = 0; i < sum.size(); ++i) acc.scores[i] = (float)live_probability(sum[i]);
+  if (fused) *fused = std::move(sum);
   return acc;
 }
 
@@ -160,16 +155,14 @@ int run_eval_fusion(const EvalOptions& o) {
   std::vector<LoadedModel> ms = load_fusion(o.ckpts, o.engine, "eval", &name);
   std::unique_ptr<Dataset> test, val;
   std::vector<std::vector<float>> per_model;
-  ScoredSet ts = fused_scores(ms, o.data, o, &test, &per_model);
+  std::vector<double> z;  // the fused log-odds, unsaturated
+  ScoredSet ts = fused_scores(ms, o.data, o, &test, &per_model, &z);
   if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
   metrics::Scores test_s{ts.scores, ts.labels}, val_s;
   metrics::EvalOptions eo;
   eo.higher_is_live = true;
   if (o.has_threshold) eo.threshold = o.threshold;
   if (o.adapt_threshold) {
-    std::vector<double> z(ts.scores.size(), 0.0);  // the fused log-odds, unsaturated
-    for (const auto& col : per_model)
-      for (size_t i = 0; i < z.size(); ++i) z[i] += col[i] / (double)per_model.size();
     eo.threshold = adapted_threshold(z, true);
   } else if (!o.val.empty()) {
     ScoredSet vs = fused_scores(ms, o.val, o, &val, nullptr);
@@ -222,7 +215,7 @@ int run_eval(const EvalOptions& o) {
     if (!hil) {
       x.assign(ts.scores.begin(), ts.scores.end());
     } else if (engine) {
-      x = logodds_of(ts.scores);  // engines give P(live) only
+      for (float p : ts.scores) x.push_back(live_log_odds(p));  // engines give P(live) only
     } else {
       const Scorer logits = [&m](const Tensor& in) { return model_logits(*m.info, *m.module, in); };
       ScoredSet zs = score_dataset(m, *test, (size_t)o.batch, false, logits);

@@ -46,7 +46,7 @@ int run_predict_fusion(const PredictOptions& o) {
       z.push_back(model_logits(*m.info, *m.module, model_input(path, m, o.resize)).at(0));
       sum += z.back();
     }
-    const float p = (float)(1.0 / (1.0 + std::exp(-sum / (double)ms.size())));
+    const float p = (float)live_probability(sum / (double)ms.size());
     print_decision(path, p, true, thr, {{"logits", z}});
   }
   return 0;

@@ -151,6 +151,13 @@ std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor&
   fail("model '" + m.name + "': loss kind '" + l + "' has no scoring rule");
 }
 
+double live_log_odds(double p) {
+  const double q = std::min(std::max(p, 1e-12), 1.0 - 1e-12);
+  return std::log(q / (1.0 - q));
+}
+
+double live_probability(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
 std::vector<float> model_logits(const ModelInfo& m, Module& model, const Tensor& x) {
   if (m.score != ScoreKind::LiveProbability)
     fail("model '" + m.name + "' gives an anomaly score, not P(live): it has no live log-odds");
@@ -161,10 +168,7 @@ std::vector<float> model_logits(const ModelInfo& m, Module& model, const Tensor&
   const auto& l = m.recipe.loss;
   if (m.scores || (l != "bce_logits" && l != "ce2")) {  // custom scoring: invert the probability
     std::vector<float> p = model_scores(m, model, x);
-    for (float& v : p) {
-      const double q = std::min(std::max((double)v, 1e-12), 1.0 - 1e-12);
-      v = (float)std::log(q / (1.0 - q));
-    }
+    for (float& v : p) v = (float)live_log_odds(v);
     return p;
   }
   NoGradGuard ng;

@@ -104,6 +104,9 @@ std::vector<float> model_scores(const ModelInfo& m, Module& model, const Tensor&
 // logit itself for bce_logits and ce2; the inverted probability for custom scoring, clamped at 1e-12). Score
 // fusion averages these. Anomaly models have none (an error).
 std::vector<float> model_logits(const ModelInfo& m, Module& model, const Tensor& x);
+// P(live) <-> live log-odds in double; the probability is clamped to [1e-12, 1 - 1e-12].
+double live_log_odds(double p);
+double live_probability(double log_odds);
 
 // Calls every built-in model's registration once (idempotent; find_model calls it).
 void register_builtin_models();
