@@ -172,18 +172,17 @@ void BM_BatchNormTrain_32x48x32x32(benchmark::State& st) {
 BENCHMARK(BM_BatchNormTrain_32x48x32x32)->Unit(benchmark::kMicrosecond);
 
 // Uniform LBP(8, r) histograms of one 128x128 plane on lbp-lr's 3x3 grid (one of its 9 planes x
-// radii per image). Counter: pixels per second.
-void BM_Lbp8U2Hist_128x128_r2_grid3(benchmark::State& st) {
+// radii per image), per ISA and the per-pixel reference. Counter: pixels per second.
+void lbp_bench(benchmark::State& st, Lbp8U2HistFn fn) {
   Tensor x = rand_tensor({128, 128}, 1);
   for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::clamp(std::floor((x.data()[i] + 2.f) * 64.f), 0.f, 255.f);  // 8-bit levels
   std::vector<float> out(3 * 3 * kLbpBins);
   for (auto _ : st) {
-    f32_lbp8_u2_hist(x.data(), 128, 128, 2, 3, 59.f, out.data());
+    fn(x.data(), 128, 128, 2, 3, 59.f, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   st.counters["pixels/s"] = benchmark::Counter(128.0 * 128, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Lbp8U2Hist_128x128_r2_grid3)->Unit(benchmark::kMicrosecond);
 
 void ew_bench(benchmark::State& st, Isa isa, int which) {
   const ElementwiseKernels& k = elementwise_kernels(isa);
@@ -215,7 +214,11 @@ int main(int argc, char** argv) {
     }
     benchmark::RegisterBenchmark(("BM_ReLU6_48x125x100" + in).c_str(), ew_bench, isa, 0)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_BNApplyReLU6_48x125x100" + in).c_str(), ew_bench, isa, 1)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_Lbp8U2Hist_128x128_r2_grid3" + in).c_str(), lbp_bench, lbp8_u2_hist_kernel(isa))
+        ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("BM_Lbp8U2Hist_128x128_r2_grid3/ref", lbp_bench, f32_lbp8_u2_hist__ref)
+      ->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

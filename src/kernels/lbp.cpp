@@ -1,6 +1,11 @@
 #include "kernels/lbp.h"
 
 #include <array>
+#include <string>
+
+#include "kernels/lbp_impl.h"
+#include "kernels/simd/vec_scalar.h"
+#include "tensor/tensor.h"
 
 namespace fas {
 
@@ -22,11 +27,11 @@ const uint8_t* lbp_u2_bins() {
   return bins.data();
 }
 
-void f32_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
+void f32_lbp8_u2_hist__ref(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
   const uint8_t* bins = lbp_u2_bins();
   const int64_t h = H - 2 * r, w = W - 2 * r;
-  // Neighbour offsets in elements, bit 0 first (see the header).
-  const int64_t off[8] = {-r * W - r, -r * W, -r * W + r, r, r * W + r, r * W, r * W - r, -r};
+  int64_t off[8];
+  lbp8_offsets(W, r, off);
   for (int64_t i = 0; i < (int64_t)grid * grid * kLbpBins; ++i) out[i] = 0.f;
   for (int gy = 0; gy < grid; ++gy) {
     const int64_t y0 = gy * h / grid, y1 = (gy + 1) * h / grid;
@@ -37,17 +42,33 @@ void f32_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, flo
       for (int64_t y = y0; y < y1; ++y) {
         const float* row = x + (y + r) * W + r;
         for (int64_t c = x0; c < x1; ++c) {
-          const float* p = row + c;
-          const float v = *p;
-          unsigned code = 0;
-          for (int b = 0; b < 8; ++b) code |= (unsigned)(p[off[b]] >= v) << b;
-          hist[bins[code]] += 1.f;
+          hist[bins[lbp8_code(row + c, off)]] += 1.f;
         }
       }
       const float norm = scale / (float)((y1 - y0) * (x1 - x0));
       for (int k = 0; k < kLbpBins; ++k) hist[k] *= norm;
     }
   }
+}
+
+void f32_lbp8_u2_hist__scalar(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
+  e_lbp8_u2_hist<VecScalar>(x, H, W, r, grid, scale, out);
+}
+
+Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa) {
+  if (!isa_supported(isa)) fail(std::string("lbp: ISA ") + isa_name(isa) + " is not available on this CPU or build");
+#if defined(__x86_64__)
+  if (isa == Isa::Avx2) return f32_lbp8_u2_hist__avx2;
+  if (isa == Isa::Avx512) return f32_lbp8_u2_hist__avx512;
+#elif defined(__aarch64__)
+  if (isa == Isa::Neon) return f32_lbp8_u2_hist__neon;
+#endif
+  return f32_lbp8_u2_hist__scalar;
+}
+
+void f32_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
+  static const Lbp8U2HistFn fn = lbp8_u2_hist_kernel(active_isa());
+  fn(x, H, W, r, grid, scale, out);
 }
 
 }  // namespace fas

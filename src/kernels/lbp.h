@@ -1,8 +1,10 @@
 // Local binary patterns (Ojala, Pietikainen, Maenpaa 2002): the classical texture descriptor of
 // face anti-spoofing (Maatta et al. 2011 on grey faces, Boulkenafet et al. 2015 per colour
-// channel). Pure functions on one float plane; nothing is allocated.
+// channel). Pure functions on one float plane; nothing is allocated (fixed stack buffers only).
 #pragma once
 #include <cstdint>
+
+#include "kernels/cpu.h"
 
 namespace fas {
 
@@ -21,5 +23,19 @@ const uint8_t* lbp_u2_bins();
 // cell's pixel count and multiplied by `scale`. out: grid*grid*59 floats, cell-major
 // (row of cells first). Needs H, W > 2r and grid <= min(H, W) - 2r.
 void f32_lbp8_u2_hist(const float* plane, int64_t H, int64_t W, int r, int grid, float scale, float* out);
+
+// The variants behind f32_lbp8_u2_hist (which runs active_isa()'s). __ref: one pixel at a time,
+// the plain reference. __<isa>: the codes of V pixels at once (one vector compare per
+// neighbour), counted per code into four interleaved 256-entry tables, binned per cell at the
+// end (lbp_impl.h); equal to __ref bit for bit (same >= comparisons, exact integer counts).
+using Lbp8U2HistFn = void (*)(const float* plane, int64_t H, int64_t W, int r, int grid, float scale, float* out);
+#define FAS_DECLARE_LBP(isa) \
+  void f32_lbp8_u2_hist__##isa(const float* plane, int64_t H, int64_t W, int r, int grid, float scale, float* out);
+FAS_DECLARE_LBP(ref)
+FAS_DECLARE_LBP(scalar)
+FAS_DECLARE_LBP(avx2)
+FAS_DECLARE_LBP(avx512)
+FAS_DECLARE_LBP(neon)
+Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa);  // an error if the ISA is not available
 
 }  // namespace fas

@@ -2,12 +2,21 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace fas {
 namespace {  // internal linkage: code built with different ISA flags must never be merged
 
 struct VecAvx2 {
   static constexpr int V = 8;
   using vec = __m256;
+  using ivec = __m256i;
+  static ivec izero() { return _mm256_setzero_si256(); }
+  static ivec or_bit_ge(ivec acc, vec a, vec b, uint32_t bit) {
+    const ivec m = _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GE_OQ));
+    return _mm256_or_si256(acc, _mm256_and_si256(m, _mm256_set1_epi32((int)bit)));
+  }
+  static void istore(uint32_t* p, ivec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static vec zero() { return _mm256_setzero_ps(); }
   static vec set1(float a) { return _mm256_set1_ps(a); }
   static vec load(const float* p) { return _mm256_loadu_ps(p); }

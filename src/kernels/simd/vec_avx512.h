@@ -55,6 +55,12 @@ namespace {  // internal linkage: code built with different ISA flags must never
 struct VecAvx512 {
   static constexpr int V = 16;
   using vec = __m512;
+  using ivec = __m512i;
+  static ivec izero() { return _mm512_setzero_si512(); }
+  static ivec or_bit_ge(ivec acc, vec a, vec b, uint32_t bit) {
+    return _mm512_mask_or_epi32(acc, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), acc, _mm512_set1_epi32((int)bit));
+  }
+  static void istore(uint32_t* p, ivec v) { _mm512_storeu_si512(p, v); }
   static vec zero() { return _mm512_setzero_ps(); }
   static vec set1(float a) { return _mm512_set1_ps(a); }
   static vec load(const float* p) { return _mm512_loadu_ps(p); }

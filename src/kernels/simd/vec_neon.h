@@ -8,6 +8,10 @@ namespace {  // internal linkage: code built with different ISA flags must never
 struct VecNeon {
   static constexpr int V = 4;
   using vec = float32x4_t;
+  using ivec = uint32x4_t;
+  static ivec izero() { return vdupq_n_u32(0u); }
+  static ivec or_bit_ge(ivec acc, vec a, vec b, uint32_t bit) { return vorrq_u32(acc, vandq_u32(vcgeq_f32(a, b), vdupq_n_u32(bit))); }
+  static void istore(uint32_t* p, ivec v) { vst1q_u32(p, v); }
   static vec zero() { return vdupq_n_f32(0.f); }
   static vec set1(float a) { return vdupq_n_f32(a); }
   static vec load(const float* p) { return vld1q_f32(p); }

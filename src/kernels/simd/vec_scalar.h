@@ -2,6 +2,7 @@
 // builds as a portable scalar path (used when the CPU has no SIMD ISA we compiled, and tested
 // like the others). Internal linkage (anonymous namespace): each ISA's translation unit gets its own copy.
 #pragma once
+#include <cstdint>
 
 namespace fas {
 namespace {  // internal linkage: code built with different ISA flags must never be merged
@@ -9,6 +10,11 @@ namespace {  // internal linkage: code built with different ISA flags must never
 struct VecScalar {
   static constexpr int V = 1;
   using vec = float;
+  // Unsigned 32-bit lanes for bit codes (LBP): acc | bit where a >= b (false on NaN).
+  using ivec = uint32_t;
+  static ivec izero() { return 0u; }
+  static ivec or_bit_ge(ivec acc, vec a, vec b, uint32_t bit) { return a >= b ? acc | bit : acc; }
+  static void istore(uint32_t* p, ivec v) { *p = v; }
   static vec zero() { return 0.f; }
   static vec set1(float a) { return a; }
   static vec load(const float* p) { return *p; }
