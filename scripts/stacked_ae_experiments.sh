@@ -6,6 +6,8 @@
 # validation list is the test list here, so neither best-epoch selection nor the EER threshold
 # is used: the last checkpoint is evaluated).
 #   scripts/stacked_ae_experiments.sh OUT [SIZE] [LIMIT] [CNN_EPOCHS] [AE_EPOCHS]
+# RUNS="e1 e2 e3 e5" (the default) chooses the experiments, e.g. RUNS="e1 e2 e3" and RUNS=e5 in
+# two shells to use two cores (then THREADS=1 each).
 set -eu
 FAS=${FAS:-build/fas}
 DATA=${DATA:-../shared/data/nuaa}
@@ -16,7 +18,7 @@ common="--size $size $threads"
 eval_limit=${EVAL_LIMIT:-$limit}  # the test subset scored by eval (0 = all)
 ecommon=$threads
 [ "$eval_limit" -gt 0 ] && ecommon="$ecommon --limit $eval_limit"
-train=$DATA/faces_train.txt test=$DATA/faces_test.txt
+train=${TRAIN:-$DATA/faces_train.txt} test=${TEST:-$DATA/faces_test.txt}  # TRAIN / TEST: other lists
 val=${VAL:-$test}  # the list of the per-epoch curves (e.g. a subset of the test list, to save time)
 run() {  # name, fas train flags...
   name=$1; shift
@@ -28,12 +30,22 @@ evaluate() {
   # shellcheck disable=SC2086
   "$FAS" eval --ckpt "$1/last.safetensors" --data "$test" --threshold 0.5 --out "$1/eval" $ecommon
 }
-run e1 --model cnn8 --set dropout=0 --augment none
-run e2 --model cnn8 --set dropout=0
-run e3 --model cnn8
-FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$val" "$out/e5" "$ae_ep" "$ep" $common
-for e in e1 e2 e3 e5/cnn8; do evaluate "$out/$e"; done
-for k in 1 2 3 4; do  # E4: inputs above reconstructions (through the frozen decoders)
-  # shellcheck disable=SC2086
-  "$FAS" eval --ckpt "$out/e5/ae$k/last.safetensors" --data "$test" --out "$out/e5/ae$k/eval" $ecommon
+runs=${RUNS:-e1 e2 e3 e5}
+for e in $runs; do
+  case $e in
+    e1) run e1 --model cnn8 --set dropout=0 --augment none ;;
+    e2) run e2 --model cnn8 --set dropout=0 ;;
+    e3) run e3 --model cnn8 ;;
+    # shellcheck disable=SC2086
+    e5) FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$val" "$out/e5" "$ae_ep" "$ep" $common ;;
+    *) echo "stacked_ae_experiments.sh: unknown run '$e' (e1 e2 e3 e5)" >&2; exit 2 ;;
+  esac
+done
+for e in $runs; do
+  [ "$e" = e5 ] || { evaluate "$out/$e"; continue; }
+  evaluate "$out/e5/cnn8"
+  for k in 1 2 3 4; do  # E4: inputs above reconstructions (through the frozen decoders)
+    # shellcheck disable=SC2086
+    "$FAS" eval --ckpt "$out/e5/ae$k/last.safetensors" --data "$test" --out "$out/e5/ae$k/eval" $ecommon
+  done
 done

@@ -23,7 +23,7 @@ B=${1:-build-aarch64}
 # plain char is unsigned). About 4 minutes under qemu here; test_stacked_ae (dense layers, ~2
 # more minutes) is left out.
 TESTS=${TESTS:-"test_cpu test_dwconv3x3 test_elementwise test_conv1x1 test_pool_kernels test_conv
-  test_mobilenet_infer test_core test_layers test_golden test_mobilenet test_mobilenet_int8"}
+  test_mobilenet_infer test_core test_layers test_golden test_mobilenet test_mobilenet_int8 test_lbp"}
 TESTS=$(echo $TESTS)   # one line
 JOBS=${JOBS:-$(nproc)}
 for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
