@@ -68,6 +68,22 @@ TEST(StackedAECli, StagesChainThroughCheckpointsAndInitTransfers) {
     EXPECT_EQ(test::max_abs_diff(c.convs[2 * k]->weight, s4->aes[k]->enc1->weight), 0.f) << k;
     EXPECT_EQ(test::max_abs_diff(c.convs[2 * k + 1]->bias, s4->aes[k]->enc2->bias), 0.f) << k;
   }
+  // freeze_convs: the transferred convs stop training, the dense layer alone is trainable.
+  auto probe = build("cnn8", with({"init=" + p3, "freeze_convs=true"}), 3);
+  auto& pc = dynamic_cast<CNN8&>(*probe);
+  EXPECT_EQ(test::max_abs_diff(pc.convs[0]->weight, s4->aes[0]->enc1->weight), 0.f);
+  for (auto& conv : pc.convs) EXPECT_FALSE(conv->weight.requires_grad());
+  EXPECT_TRUE(pc.dense->weight.requires_grad());
+  EXPECT_EQ(probe->count_params(true), pc.dense->weight.numel() + pc.dense->bias.numel());
+  {
+    Rng r(5);
+    Tensor xb = test::randu({2, 3, 32, 32}, r, 0.f, 1.f);
+    find_model("cnn8").loss(*probe, xb, Tensor::from({2}, {1.f, 0.f})).backward();
+    for (auto& conv : pc.convs) EXPECT_FALSE(conv->weight.grad().defined());
+    EXPECT_TRUE(pc.dense->weight.grad().defined());
+  }
+  EXPECT_TRUE(c.convs[0]->weight.requires_grad());  // the default fine-tunes everything
+  EXPECT_THROW(build("cnn8", with({"freeze_convs=1"}), 3), Error);
   EXPECT_THROW(build("cnn8", with({"init=" + p1}), 3), Error);  // stage 1: no AE2..AE4
   EXPECT_THROW(build("stacked-ae", with({"stage=5"}), 3), Error);
 

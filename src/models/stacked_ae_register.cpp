@@ -67,6 +67,11 @@ std::shared_ptr<Module> build_cnn8(const Json& cfg, Rng& rng) {
     stage4.aes[3]->load_state_dict(ae4);
     transfer_encoders(stage4.aes, *cnn);
   }
+  // A linear probe of the (transferred) encoder: only the new dense layer trains.
+  const Json freeze = cfg.value("freeze_convs", Json(false));
+  if (!freeze.is_boolean()) fail("cnn8: config 'freeze_convs' must be true or false, got " + freeze.dump());
+  if (freeze.get<bool>())
+    for (auto& conv : cnn->convs) conv->freeze();
   return cnn;
 }
 
@@ -88,7 +93,8 @@ void register_stacked_ae_models() {
   ModelInfo cnn;
   cnn.name = "cnn8";
   cnn.description = "CNN8 (spec 000): 8 x [conv3x3 tanh, dropout, maxpool], dense 2, softmax; 6,295,378 params";
-  cnn.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"dropout", 0.25}, {"init", ""}};
+  cnn.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"dropout", 0.25}, {"init", ""},
+                  {"freeze_convs", false}};
   // Thesis augmentation (flips, shear, "range", brightness; no magnitudes): horizontal flip (a
   // face's natural flip), shift and zoom 10 %, brightness 0.1.
   cnn.recipe = {20, 32, 1e-4f, "ce2", "flip=0.5,shift=0.1,zoom=0.1,brightness=0.1", false, "adam"};
