@@ -9,10 +9,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/wait_policy.h"
+#include "kernels/cpu.h"
 #include "models/registry.h"
 #include "tensor/tensor.h"
 
@@ -55,7 +57,9 @@ int main(int argc, char** argv) {
   choose_wait_policy(argv);  // may re-execute with OMP_WAIT_POLICY=passive (cli/wait_policy.h)
   CLI::App app{"fas: face anti-spoofing — train, evaluate and run models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "fas 0.1.0");
+  app.set_version_flag("--version", std::function<std::string()>([] {
+    return "fas 0.1.0, kernels " + fas::isa_report() + ", FAS_ISA forces one";
+  }));
 
   TrainOptions tr;
   auto* train = app.add_subcommand("train", "train a model on a labelled image list");
@@ -153,6 +157,12 @@ int main(int argc, char** argv) {
   for (auto* sc : {train, eval, predict, recal, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench)\n", argv[1]);
+    return 1;
+  }
+  try {  // a bad FAS_ISA is one clear error up front, not a failure halfway through a command
+    (void)fas::active_isa();
+  } catch (const fas::Error& e) {
+    std::fprintf(stderr, "fas: error: %s\n", e.what());
     return 1;
   }
   try {

@@ -10,6 +10,7 @@
 #include "cli/wait_policy.h"
 #include "io/checkpoint.h"
 #include "io_testutil.h"
+#include "kernels/cpu.h"
 #include "testutil.h"
 
 using namespace fas;
@@ -67,6 +68,24 @@ TEST(Cli, HelpForEverySubcommand) {
     EXPECT_TRUE(has(r.out, "--threads") && has(r.out, "--seed") && has(r.out, "--out")) << sub << ": " << r.out;
   }
   EXPECT_EQ(run_fas("--help", dir).code, 0);
+  // --version names the kernel path that runs, and FAS_ISA changes it.
+  CmdResult v = run_fas("--version", dir);
+  EXPECT_EQ(v.code, 0);
+  EXPECT_TRUE(has(v.out, "fas 0.1.0, kernels " + isa_report())) << v.out;
+  const char* prev = std::getenv("FAS_ISA");
+  const std::string saved = prev ? prev : "";
+  setenv("FAS_ISA", "scalar", 1);
+  CmdResult s = run_fas("--version", dir);
+  prev ? setenv("FAS_ISA", saved.c_str(), 1) : unsetenv("FAS_ISA");
+  EXPECT_TRUE(has(s.out, "kernels scalar (available: scalar")) << s.out;
+  setenv("FAS_ISA", "sse9", 1);  // unknown, and (below) one this CPU lacks: one error line, exit 1
+  EXPECT_TRUE(one_error_line(run_fas("--version", dir), "unknown ISA 'sse9'"));
+  EXPECT_TRUE(one_error_line(run_fas("summary --model tiny-mlp", dir), "unknown ISA 'sse9'"));
+#if defined(__x86_64__)
+  setenv("FAS_ISA", "neon", 1);
+  EXPECT_TRUE(one_error_line(run_fas("--version", dir), "FAS_ISA=neon is not supported"));
+#endif
+  prev ? setenv("FAS_ISA", saved.c_str(), 1) : unsetenv("FAS_ISA");
 }
 
 TEST(Cli, BadFlagsAreOneLineErrors) {

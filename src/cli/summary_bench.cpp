@@ -8,6 +8,7 @@
 #include "autograd/graph.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "kernels/cpu.h"
 #include "layers/summary.h"
 #include "optim/optim.h"
 
@@ -69,9 +70,9 @@ int run_bench(const BenchOptions& o) {
   };
   // The wait policy changes timings by ~7 % (cli/wait_policy.h): say which one ran.
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s\n",
+  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s, kernels %s\n",
               m.info->name.c_str(), shape_str(x.shape()).c_str(), threads, o.runs, o.warmup,
-              policy && *policy ? policy : "default (spin, then sleep)");
+              policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str());
   m.module->eval();
   report("forward", time_it([&] {
            NoGradGuard ng;

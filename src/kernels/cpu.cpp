@@ -24,6 +24,12 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+std::string isa_report() {
+  std::string s = std::string(isa_name(active_isa())) + " (available:";
+  for (Isa i : available_isas()) s += std::string(" ") + isa_name(i);
+  return s + ")";
+}
+
 Isa parse_isa(const std::string& s) {
   for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
     if (s == isa_name(i)) return i;

@@ -15,6 +15,9 @@ bool isa_supported(Isa isa);             // compiled in and supported by this CP
 std::vector<Isa> available_isas();       // always includes Scalar
 Isa active_isa();                        // FAS_ISA if set, else the best available
 void set_active_isa(Isa isa);            // tests iterate over available_isas()
+// "avx512 (available: scalar avx2 avx512)": the kernel path that runs and the alternatives, for
+// `fas --version` and benchmark headers (timings mean little without it).
+std::string isa_report();
 
 // Threads used by fas's OpenMP loops: FAS_NUM_THREADS if set, else OpenMP's default.
 void set_num_threads(int n);
