@@ -67,8 +67,7 @@ Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa) {
 }
 
 void f32_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
-  static const Lbp8U2HistFn fn = lbp8_u2_hist_kernel(active_isa());
-  fn(x, H, W, r, grid, scale, out);
+  lbp8_u2_hist_kernel(active_isa())(x, H, W, r, grid, scale, out);  // follows set_active_isa
 }
 
 }  // namespace fas
