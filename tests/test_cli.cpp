@@ -76,7 +76,6 @@ TEST(Cli, HelpForEverySubcommand) {
   const std::string saved = prev ? prev : "";
   setenv("FAS_ISA", "scalar", 1);
   CmdResult s = run_fas("--version", dir);
-  prev ? setenv("FAS_ISA", saved.c_str(), 1) : unsetenv("FAS_ISA");
   EXPECT_TRUE(has(s.out, "kernels scalar (available: scalar")) << s.out;
   setenv("FAS_ISA", "sse9", 1);  // unknown, and (below) one this CPU lacks: one error line, exit 1
   EXPECT_TRUE(one_error_line(run_fas("--version", dir), "unknown ISA 'sse9'"));

@@ -30,8 +30,7 @@ const uint8_t* lbp_u2_bins() {
 void f32_lbp8_u2_hist__ref(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
   const uint8_t* bins = lbp_u2_bins();
   const int64_t h = H - 2 * r, w = W - 2 * r;
-  int64_t off[8];
-  lbp8_offsets(W, r, off);
+  const std::array<int64_t, 8> off = lbp8_offsets(W, r);
   for (int64_t i = 0; i < (int64_t)grid * grid * kLbpBins; ++i) out[i] = 0.f;
   for (int gy = 0; gy < grid; ++gy) {
     const int64_t y0 = gy * h / grid, y1 = (gy + 1) * h / grid;

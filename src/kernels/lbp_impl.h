@@ -3,6 +3,7 @@
 // Internal linkage: see simd/vec_scalar.h.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 #include "kernels/lbp.h"
@@ -11,13 +12,12 @@ namespace fas {
 namespace {
 
 // Neighbour offsets in elements of a row-major plane of width W, bit 0 first (see lbp.h).
-inline void lbp8_offsets(int64_t W, int r, int64_t off[8]) {
-  const int64_t o[8] = {-r * W - r, -r * W, -r * W + r, r, r * W + r, r * W, r * W - r, -r};
-  for (int b = 0; b < 8; ++b) off[b] = o[b];
+inline std::array<int64_t, 8> lbp8_offsets(int64_t W, int r) {
+  return {-r * W - r, -r * W, -r * W + r, r, r * W + r, r * W, r * W - r, -r};
 }
 
 // The code of the pixel at p: bit b set when its neighbour b is >= it (false on NaN).
-inline unsigned lbp8_code(const float* p, const int64_t off[8]) {
+inline unsigned lbp8_code(const float* p, const std::array<int64_t, 8>& off) {
   const float v = *p;
   unsigned code = 0;
   for (int b = 0; b < 8; ++b) code |= (unsigned)(p[off[b]] >= v) << b;
@@ -30,8 +30,7 @@ void e_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, float
   constexpr int64_t kChunk = 64;  // codes computed per pass, a multiple of every V
   const uint8_t* bins = lbp_u2_bins();
   const int64_t h = H - 2 * r, w = W - 2 * r;
-  int64_t off[8];
-  lbp8_offsets(W, r, off);
+  const std::array<int64_t, 8> off = lbp8_offsets(W, r);
   for (int gy = 0; gy < grid; ++gy) {
     const int64_t y0 = gy * h / grid, y1 = (gy + 1) * h / grid;
     for (int gx = 0; gx < grid; ++gx) {
