@@ -31,6 +31,9 @@ evaluate() {
   "$FAS" eval --ckpt "$1/last.safetensors" --data "$test" --threshold 0.5 --out "$1/eval" $ecommon
 }
 runs=${RUNS:-e1 e2 e3 e5}
+for e in $runs; do  # every name checked before anything trains
+  case $e in e1|e2|e3|e5) ;; *) echo "stacked_ae_experiments.sh: unknown run '$e' (e1 e2 e3 e5)" >&2; exit 2 ;; esac
+done
 for e in $runs; do
   case $e in
     e1) run e1 --model cnn8 --set dropout=0 --augment none ;;
@@ -38,7 +41,6 @@ for e in $runs; do
     e3) run e3 --model cnn8 ;;
     # shellcheck disable=SC2086
     e5) FAS=$FAS sh "$(dirname "$0")/stacked_ae_pipeline.sh" "$train" "$val" "$out/e5" "$ae_ep" "$ep" $common ;;
-    *) echo "stacked_ae_experiments.sh: unknown run '$e' (e1 e2 e3 e5)" >&2; exit 2 ;;
   esac
 done
 for e in $runs; do
