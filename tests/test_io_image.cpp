@@ -210,6 +210,56 @@ TEST(Image, PerImageStandardisation) {
   EXPECT_NEAR(std::sqrt(s2 / 4 - 0.25), 0.2, 1e-6);
 }
 
+// Histogram equalisation per plane (mid-rank CDF): hand-computed ties, invariance to any strictly
+// increasing map of a channel, symmetry under reversal, mean 0.5, images of a batch independent.
+TEST(Image, Equalize) {
+  const Normalize n = parse_normalize("equalize");
+  EXPECT_EQ(normalize_str(n), "equalize");
+  // One plane of 4: 0.1 is lowest (0), the tied 0.3s share ranks 1 and 2 (1.5 / 3), 0.9 is top (1).
+  Tensor hand = img_from({1, 2, 2}, {0.3f, 0.1f, 0.3f, 0.9f});
+  normalize_inplace(hand, n);
+  EXPECT_EQ(hand.to_vector(), (std::vector<float>{0.5f, 0.f, 0.5f, 1.f}));
+  // A random 3 x 7 x 5 image (odd sizes, repeated levels from 8-bit quantisation), per channel a
+  // different strictly increasing map (gamma, gain and offset): the equalised images are identical.
+  Rng rng(7);
+  const int64_t C = 3, H = 7, W = 5;
+  Tensor x = Tensor::empty({C, H, W});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::round(rng.uniform() * 20.f) / 255.f;
+  Tensor mapped = x.clone(), reversed = x.clone();
+  const float gamma[3] = {2.2f, 0.45f, 1.f}, gain[3] = {0.7f, 1.3f, 0.2f};
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t c = i / (H * W);
+    mapped.data()[i] = gain[c] * std::pow(x.data()[i], gamma[c]) + 0.05f * (float)c;
+    reversed.data()[i] = 1.f - x.data()[i];
+  }
+  normalize_inplace(x, n);
+  normalize_inplace(mapped, n);
+  normalize_inplace(reversed, n);
+  EXPECT_EQ(x.to_vector(), mapped.to_vector());
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0;
+    for (int64_t i = 0; i < H * W; ++i) {
+      const float v = x.data()[c * H * W + i];
+      s += v;
+      EXPECT_GE(v, 0.f);
+      EXPECT_LE(v, 1.f);
+      EXPECT_NEAR(reversed.data()[c * H * W + i], 1.f - v, 1e-6f);
+    }
+    EXPECT_NEAR(s / (double)(H * W), 0.5, 1e-6) << c;
+  }
+  // A batch: image 1 is flat (-> 0.5 everywhere) and does not change image 0's result.
+  std::vector<float> v = {0.3f, 0.1f, 0.3f, 0.9f, 0.2f, 0.2f, 0.2f, 0.2f};
+  Tensor batch = Tensor::from({2, 1, 2, 2}, v);
+  normalize_inplace(batch, n);
+  EXPECT_EQ(batch.to_vector(), (std::vector<float>{0.5f, 0.f, 0.5f, 1.f, 0.5f, 0.5f, 0.5f, 0.5f}));
+  // Display inverse: the values are already in [0, 1] and stay as they are.
+  Tensor keep = batch.clone();
+  denormalize_inplace(keep, n);
+  EXPECT_EQ(keep.to_vector(), batch.to_vector());
+  Tensor bad = img_from({1, 1, 2}, {0.f, std::nanf("")});
+  EXPECT_THROW(normalize_inplace(bad, n), Error);
+}
+
 // Difference of Gaussians: a band-pass, so constant and linear images vanish (away from the
 // clamped borders) while a fine checkerboard survives; then per-image standardisation.
 TEST(Image, DifferenceOfGaussians) {

@@ -248,6 +248,27 @@ void difference_of_gaussians(Tensor& img, float sigma0, float sigma1) {
     for (int64_t i = 0; i < H * W; ++i) p[i] = fine[(size_t)i] - p[i];
   }
 }
+
+// Every plane to its own mid-rank CDF: a pixel with L smaller and E equal values in its plane of N
+// becomes (L + (E - 1) / 2) / (N - 1). Exact (a sort, no binning, so interpolated values keep their
+// order), symmetric (reversing the order maps v to 1 - v), mean exactly 0.5, a flat plane -> 0.5.
+void equalize_planes(Tensor& img) {
+  const int64_t plane = img.size(-2) * img.size(-1), planes = img.numel() / plane;
+  std::vector<std::pair<float, int64_t>> order((size_t)plane);
+  const double denom = plane > 1 ? (double)(plane - 1) : 1.0;
+  for (int64_t c = 0; c < planes; ++c) {
+    float* p = img.data() + c * plane;
+    for (int64_t i = 0; i < plane; ++i) order[(size_t)i] = {p[i], i};
+    std::sort(order.begin(), order.end());
+    for (int64_t lo = 0; lo < plane;) {
+      int64_t hi = lo + 1;
+      while (hi < plane && order[(size_t)hi].first == order[(size_t)lo].first) ++hi;
+      const float v = plane > 1 ? (float)((double)(lo + hi - 1) * 0.5 / denom) : 0.5f;
+      for (int64_t k = lo; k < hi; ++k) p[order[(size_t)k].second] = v;
+      lo = hi;
+    }
+  }
+}
 }  // namespace
 
 void normalize_inplace(Tensor& img, const Normalize& n) {
@@ -272,6 +293,11 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
     case Normalize::PerImage:
       standardize_images(img, 1.f, 0.f);
       return;
+    case Normalize::Equalize:
+      for (int64_t i = 0; i < total; ++i)
+        if (std::isnan(p[i])) fail("normalize: equalize got a NaN pixel");
+      equalize_planes(img);
+      return;
     case Normalize::MeanStd: {
       const int64_t cdim = img.dim() == 3 ? 0 : 1;
       const int64_t C = img.size(cdim), plane = img.size(-1) * img.size(-2);
@@ -288,7 +314,7 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
 }
 
 void denormalize_inplace(Tensor& img, const Normalize& n) {
-  if (n.kind == Normalize::Unit) return;
+  if (n.kind == Normalize::Unit || n.kind == Normalize::Equalize) return;  // already in [0, 1]
   if (n.kind == Normalize::Symmetric) {
     float* p = img.data();
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
@@ -332,6 +358,10 @@ Normalize parse_normalize(const std::string& s) {
     n.kind = Normalize::PerImage;
     return n;
   }
+  if (s == "equalize") {
+    n.kind = Normalize::Equalize;
+    return n;
+  }
   for (const auto& [prefix, kind] : {std::pair<std::string, Normalize::Kind>{"dog", Normalize::DoG}, {"band", Normalize::Band}}) {
     if (s.rfind(prefix + ":", 0) != 0) continue;
     const std::string rest = s.substr(prefix.size() + 1), form = "'" + prefix + ":SIGMA0:SIGMA1'";
@@ -355,13 +385,14 @@ Normalize parse_normalize(const std::string& s) {
       if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
     return n;
   }
-  fail("normalize must be 'unit', 'symmetric', 'image', 'dog:S0:S1', 'band:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
+  fail("normalize must be 'unit', 'symmetric', 'image', 'equalize', 'dog:S0:S1', 'band:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
 }
 
 std::string normalize_str(const Normalize& n) {
   if (n.kind == Normalize::Unit) return "unit";
   if (n.kind == Normalize::Symmetric) return "symmetric";
   if (n.kind == Normalize::PerImage) return "image";
+  if (n.kind == Normalize::Equalize) return "equalize";
   std::ostringstream os;
   if (n.kind == Normalize::DoG || n.kind == Normalize::Band) {
     os << (n.kind == Normalize::DoG ? "dog:" : "band:") << n.sigma0 << ":" << n.sigma1;

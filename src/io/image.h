@@ -51,7 +51,11 @@ struct Normalize {
   // Band: PerImage first, then the same band-pass and no rescaling: the band's energy relative
   // to the image's contrast survives (DoG's final standardisation removes it), and that energy
   // -- prints lose fine detail -- is the cue that holds across NUAA's sessions.
-  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG, Band } kind = Unit;
+  // Equalize: each channel of each image through its own mid-rank CDF (histogram equalisation,
+  // exact): the result is the same under any strictly increasing grey-level map of a channel
+  // (brightness, contrast, gamma, colour cast), while the order of neighbouring pixels -- all that
+  // LBP-style texture codes read -- is kept.
+  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG, Band, Equalize } kind = Unit;
   std::vector<float> mean, std;  // MeanStd only, one per channel
   float sigma0 = 0.f, sigma1 = 0.f;  // DoG and Band only
 };
@@ -59,7 +63,7 @@ void normalize_inplace(Tensor& img, const Normalize& n);
 // The inverse, back to [0, 1] for display (values are not clipped). PerImage, DoG and Band cannot be
 // undone: they map each image to mean 0.5 and standard deviation 0.2 instead.
 void denormalize_inplace(Tensor& img, const Normalize& n);
-// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "equalize" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
 
