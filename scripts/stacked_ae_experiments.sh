@@ -7,7 +7,8 @@
 # is used: the last checkpoint is evaluated).
 #   scripts/stacked_ae_experiments.sh OUT [SIZE] [LIMIT] [CNN_EPOCHS] [AE_EPOCHS]
 # RUNS="e1 e2 e3 e5" (the default) chooses the experiments, e.g. RUNS="e1 e2 e3" and RUNS=e5 in
-# two shells to use two cores (then THREADS=1 each).
+# two shells to use two cores (then THREADS=1 each). EXTRA="flags" adds fas train flags to every
+# stage, e.g. EXTRA="--set normalize=equalize" (every stage must share the input normalisation).
 set -eu
 FAS=${FAS:-build/fas}
 DATA=${DATA:-../shared/data/nuaa}
@@ -15,6 +16,7 @@ out=$1 size=${2:-128} limit=${3:-0} ep=${4:-20} ae_ep=${5:-10}
 threads="--threads ${THREADS:-2}"
 common="--size $size $threads"
 [ "$limit" -gt 0 ] && common="$common --limit $limit"
+common="$common ${EXTRA:-}"
 eval_limit=${EVAL_LIMIT:-$limit}  # the test subset scored by eval (0 = all)
 ecommon=$threads
 [ "$eval_limit" -gt 0 ] && ecommon="$ecommon --limit $eval_limit"

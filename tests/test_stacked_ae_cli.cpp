@@ -25,10 +25,10 @@ std::string temp_path(const std::string& tag) {
   return testing::TempDir() + "stacked_ae_" + tag + "_" + std::to_string(getpid()) + ".safetensors";
 }
 
-void save(const std::string& path, const std::string& model, const Module& m) {
+void save(const std::string& path, const std::string& model, const Module& m, const std::string& config = "{}") {
   CheckpointInfo info;
   info.model = model;
-  info.config = "{}";
+  info.config = config;
   save_checkpoint(path, info, m, nullptr);
 }
 
@@ -101,5 +101,34 @@ TEST(StackedAECli, StagesChainThroughCheckpointsAndInitTransfers) {
   EXPECT_EQ(ae_scores.size(), 2u);
   std::remove(p1.c_str());
   std::remove(p3.c_str());
+}
+
+// The input normalisation is part of what a stage's weights mean: a later stage or CNN8 built on
+// a checkpoint trained with another normalize is refused, naming both; the same one is accepted.
+TEST(StackedAECli, TransferRequiresTheSameNormalisation) {
+  const std::vector<std::string> size = {"height=32", "width=32"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), size.begin(), size.end());
+    return extra;
+  };
+  auto s1 = build("stacked-ae", with({"normalize=equalize"}), 1);
+  const std::string p1 = temp_path("eq1"), p4 = temp_path("eq4");
+  save(p1, "stacked-ae", *s1, R"({"normalize": "equalize", "stage": 1})");
+  auto s4 = std::make_shared<GreedyStage>(4, StackedAEConfig{3, 32, 32, 0.25f, Init::Keras, 9});
+  save(p4, "stacked-ae", *s4, R"({"normalize": "equalize", "stage": 4})");
+  try {
+    build("stacked-ae", with({"stage=2", "from=" + p1}), 2);
+    ADD_FAILURE() << "a unit-input stage accepted an equalize-trained AE1";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("normalize=equalize"), std::string::npos) << m;
+    EXPECT_NE(m.find("normalize=unit"), std::string::npos) << m;
+  }
+  EXPECT_THROW(build("cnn8", with({"init=" + p4}), 3), Error);
+  EXPECT_NO_THROW(build("stacked-ae", with({"stage=2", "from=" + p1, "normalize=equalize"}), 2));
+  auto cnn = build("cnn8", with({"init=" + p4, "normalize=equalize"}), 3);
+  EXPECT_EQ(test::max_abs_diff(dynamic_cast<CNN8&>(*cnn).convs[0]->weight, s4->aes[0]->enc1->weight), 0.f);
+  std::remove(p1.c_str());
+  std::remove(p4.c_str());
 }
 #endif

@@ -5,6 +5,8 @@
 //               logits. Keys: channels/height/width (NUAA crops: 128x128x3), dropout (0 = E1/E2),
 //               init = a stacked-ae stage-4 checkpoint whose eight encoder convs initialise the
 //               convs (E5; "" = random, E1-E3), the dense layer stays new.
+//               normalize (all three models): the input normalisation (io/image.h); a stage's
+//               `from` and CNN8's `init` checkpoint must have been trained with the same one.
 //   stacked-ae  stage k of the greedy layer-wise procedure (§2): trains AE k on the code of the
 //               frozen AE1..AE(k-1), loaded from `from` (the stage k-1 checkpoint). Loss MSE,
 //               trained on all training images (live and spoof, as the thesis' AEs); its score is
@@ -45,6 +47,19 @@ M& as(Module& m, const char* model) {
   return *p;
 }
 
+// A stage or CNN8 built on another stage's weights must see inputs normalised the same way, or
+// the transferred encoders read inputs they were never trained on. Old checkpoints: "unit".
+Checkpoint load_matching(const std::string& path, const Json& cfg, const char* key) {
+  Checkpoint ck = load_checkpoint(path, "stacked-ae");
+  const std::string ours = cfg.value("normalize", std::string("unit"));
+  Json theirs_cfg = Json::parse(ck.info.config.empty() ? "{}" : ck.info.config, nullptr, false);
+  const std::string theirs = theirs_cfg.is_object() ? theirs_cfg.value("normalize", std::string("unit")) : "unit";
+  if (ours != theirs)
+    fail(std::string(key) + " checkpoint '" + path + "' was trained with normalize=" + theirs + ", this model has normalize=" +
+         ours + " (set the same --set normalize=...)");
+  return ck;
+}
+
 std::vector<int64_t> labels_of(const Tensor& y) {
   std::vector<int64_t> l;
   for (float v : y.to_vector()) l.push_back(v > 0.5f ? 1 : 0);
@@ -57,7 +72,7 @@ std::shared_ptr<Module> build_cnn8(const Json& cfg, Rng& rng) {
   auto cnn = std::make_shared<CNN8>(c);
   const std::string init = cfg.at("init").get<std::string>();
   if (!init.empty()) {
-    Checkpoint ck = load_checkpoint(init, "stacked-ae");
+    Checkpoint ck = load_matching(init, cfg, "cnn8: init");
     GreedyStage stage4(4, c);
     stage4.load_lower(ck.model);  // AE1..AE3
     std::map<std::string, Tensor> ae4;
@@ -83,7 +98,7 @@ std::shared_ptr<Module> build_stage(const Json& cfg, Rng& rng) {
     std::fprintf(stderr, "stacked-ae: stage %d without --set from=<stage %d checkpoint>: AE1..AE%d are random\n", k,
                  k - 1, k - 1);
   else if (k > 1)
-    stage->load_lower(load_checkpoint(from, "stacked-ae").model);
+    stage->load_lower(load_matching(from, cfg, "stacked-ae: from").model);
   return stage;
 }
 
@@ -94,7 +109,7 @@ void register_stacked_ae_models() {
   cnn.name = "cnn8";
   cnn.description = "CNN8 (spec 000): 8 x [conv3x3 tanh, dropout, maxpool], dense 2, softmax; 6,295,378 params";
   cnn.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"dropout", 0.25}, {"init", ""},
-                  {"freeze_convs", false}};
+                  {"freeze_convs", false}, {"normalize", "unit"}};
   // Thesis augmentation (flips, shear, "range", brightness; no magnitudes): horizontal flip (a
   // face's natural flip), shift and zoom 10 %, brightness 0.1.
   cnn.recipe = {20, 32, 1e-4f, "ce2", "flip=0.5,shift=0.1,zoom=0.1,brightness=0.1", false, "adam"};
@@ -114,7 +129,7 @@ void register_stacked_ae_models() {
   ModelInfo ae;
   ae.name = "stacked-ae";
   ae.description = "greedy layer-wise conv AE stage k (spec 000 §2): AE k on the frozen AE1..AE(k-1) code";
-  ae.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"stage", 1}, {"from", ""}};
+  ae.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"stage", 1}, {"from", ""}, {"normalize", "unit"}};
   ae.recipe = {10, 32, 1e-3f, "recon_mse", "none", false, "adam"};
   ae.score = ScoreKind::Anomaly;
   ae.build = build_stage;
@@ -131,7 +146,7 @@ void register_stacked_ae_models() {
   ModelInfo deep;
   deep.name = "deep-ae";
   deep.description = "full deep conv AE (spec 000 annex), trained end to end: 18,877,603 params";
-  deep.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}};
+  deep.defaults = {{"channels", 3}, {"height", 128}, {"width", 128}, {"normalize", "unit"}};
   deep.recipe = {10, 8, 1e-3f, "recon_mse", "none", false, "adam"};
   deep.score = ScoreKind::Anomaly;
   deep.build = [](const Json& cfg, Rng& rng) -> std::shared_ptr<Module> {
