@@ -326,6 +326,7 @@ TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
   EXPECT_TRUE(one_error_line(run_fas(base + "--set train_patch=16 --out " + q(dir + "/x"), dir), "pad_layers=false"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=dog:2:1 --out " + q(dir + "/x"), dir), "dog:SIGMA0:SIGMA1"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=1 --out " + q(dir + "/x"), dir), "config 'normalize' must be a string"));
   // Tiled evaluation: validated in training and eval, refused by the deployment engines.
   r = run_fas(base + "--set train_patch=16 --set pad_layers=false --set eval_tiles=true --out " + q(dir + "/t"), dir);
   ASSERT_EQ(r.code, 0) << r.err;

@@ -42,6 +42,9 @@ ImageSpec image_spec(const Json& cfg) {
   s.channels = (int)in[0];
   s.height = in[1];
   s.width = in[2];
+  for (const char* key : {"normalize", "resize"})  // `--set normalize=1` parses as a JSON number
+    if (cfg.contains(key) && !cfg[key].is_string())
+      fail(std::string("config '") + key + "' must be a string, got " + cfg[key].dump());
   if (cfg.contains("normalize")) s.norm = parse_normalize(cfg["normalize"].get<std::string>());
   if (cfg.contains("resize")) s.resize = parse_resize_mode(cfg["resize"].get<std::string>());
   return s;
