@@ -62,6 +62,7 @@ struct Normalize {
 void normalize_inplace(Tensor& img, const Normalize& n);
 // The inverse, back to [0, 1] for display (values are not clipped). PerImage, DoG and Band cannot be
 // undone: they map each image to mean 0.5 and standard deviation 0.2 instead.
+// Equalize is already in [0, 1] and stays as it is.
 void denormalize_inplace(Tensor& img, const Normalize& n);
 // "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "equalize" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
 Normalize parse_normalize(const std::string& s);

@@ -51,12 +51,14 @@ M& as(Module& m, const char* model) {
 // the transferred encoders read inputs they were never trained on. Old checkpoints: "unit".
 Checkpoint load_matching(const std::string& path, const Json& cfg, const char* key) {
   Checkpoint ck = load_checkpoint(path, "stacked-ae");
-  const std::string ours = cfg.value("normalize", std::string("unit"));
-  Json theirs_cfg = Json::parse(ck.info.config.empty() ? "{}" : ck.info.config, nullptr, false);
-  const std::string theirs = theirs_cfg.is_object() ? theirs_cfg.value("normalize", std::string("unit")) : "unit";
+  // Compared as JSON values: a malformed value (say a number) is named, never a type error here.
+  auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  const Json ours = cfg.value("normalize", Json("unit"));
+  const Json stored = Json::parse(ck.info.config.empty() ? "{}" : ck.info.config, nullptr, false);
+  const Json theirs = stored.is_object() ? stored.value("normalize", Json("unit")) : Json("unit");
   if (ours != theirs)
-    fail(std::string(key) + " checkpoint '" + path + "' was trained with normalize=" + theirs + ", this model has normalize=" +
-         ours + " (set the same --set normalize=...)");
+    fail(std::string(key) + " checkpoint '" + path + "' was trained with normalize=" + text(theirs) +
+         ", this model has normalize=" + text(ours) + " (set the same --set normalize=...)");
   return ck;
 }
 
