@@ -1,4 +1,5 @@
-// Batch normalisation over [N, C] or [N, C, H, W] (loops in kernels/batchnorm.h).
+// Batch normalisation over [N, C] or [N, C, H, W] (loops in kernels/batchnorm.h), and MixStyle,
+// which reuses its per-plane statistics and scale/shift kernels.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -121,6 +122,44 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
       float* gb = cb.grad_data();
       for (int64_t c = 0; c < C; ++c) gb[c] += sum_g[c];
     }
+  });
+  return y;
+}
+
+Tensor mix_style(const Tensor& x, const std::vector<int64_t>& partner, const std::vector<float>& lambda, float eps) {
+  if (!x.defined() || x.dim() != 4 || x.size(2) * x.size(3) < 2)
+    fail("mix_style: expected input [N, C, H, W] with H*W >= 2, got " +
+         (x.defined() ? shape_str(x.shape()) : std::string("undefined")));
+  const int64_t N = x.size(0), C = x.size(1), S = x.size(2) * x.size(3), P = N * C;
+  if ((int64_t)partner.size() != N || (int64_t)lambda.size() != N)
+    fail("mix_style: " + std::to_string(partner.size()) + " partners and " + std::to_string(lambda.size()) +
+         " lambdas for a batch of " + std::to_string(N));
+  for (int64_t n = 0; n < N; ++n) {
+    if (partner[n] < 0 || partner[n] >= N) fail("mix_style: partner " + std::to_string(partner[n]) + " out of range");
+    if (!(lambda[n] >= 0.f && lambda[n] <= 1.f)) fail("mix_style: lambda must be in [0, 1]");
+  }
+  if (!(eps > 0.f)) fail("mix_style: eps must be positive");
+  // The N*C planes as the channels of one image: the batch-norm statistics kernel gives each
+  // plane's mean and (biased) variance, the scale/shift kernel applies y = a x + b per plane.
+  std::vector<float> mean(P), var(P), sd(P), a(P), b(P);
+  const int T = P * S >= (int64_t(1) << 15) ? num_threads() : 1;
+  bn_stats(x.data(), 1, P, S, mean.data(), var.data(), T);
+  for (int64_t i = 0; i < P; ++i) sd[i] = std::sqrt(var[i] * (float)S / (float)(S - 1) + eps);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t i = n * C + c, j = partner[n] * C + c;
+      const float l = lambda[n];
+      a[i] = (l * sd[i] + (1.f - l) * sd[j]) / sd[i];
+      b[i] = l * mean[i] + (1.f - l) * mean[j] - a[i] * mean[i];
+    }
+  Tensor y = Tensor::uninit(x.shape());
+  elementwise_kernels().vscaleshift_clamp(x.data(), a.data(), b.data(), y.data(), 1, P, S, -INFINITY, INFINITY);
+  Tensor cx = x;
+  record(y, "mix_style", {x}, [cx, a, P, S, T](const Tensor& gy) mutable {
+    const std::vector<float> zero(P, 0.f);  // gx = a gy: the plane-affine backward with no x terms
+    bool fresh;
+    float* gx = cx.grad_for_write(&fresh);
+    bn_backward_input(gy.data(), cx.data(), 1, P, S, a.data(), zero.data(), zero.data(), gx, T, !fresh);
   });
   return y;
 }

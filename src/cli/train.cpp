@@ -61,11 +61,13 @@ struct RunSettings {
   }
 };
 
-// See the resume contract above: the dropout masks of an epoch depend on (seed, epoch) only.
+// See the resume contract above: the dropout masks (and MixStyle draws) of an epoch depend on
+// (seed, epoch) only.
 void reseed_dropout(Module& root, uint64_t seed, int64_t epoch) {
   uint64_t k = 0;
   std::function<void(Module&)> walk = [&](Module& m) {
     if (auto* d = dynamic_cast<Dropout*>(&m)) d->rng.reseed(mix_seed(mix_seed(seed ^ 0xD409D409ULL, (uint64_t)epoch), k++));
+    if (auto* s = dynamic_cast<MixStyle*>(&m)) s->rng.reseed(mix_seed(mix_seed(seed ^ 0x5717E5717EULL, (uint64_t)epoch), k++));
     for (auto& [name, child] : m.named_children()) walk(*child);
   };
   walk(root);

@@ -1,6 +1,7 @@
 #include "layers/layers.h"
 
 #include <cmath>
+#include <map>
 #include <string>
 
 namespace fas {
@@ -92,6 +93,30 @@ Tensor Flatten::forward(const Tensor& x) {
 
 Dropout::Dropout(float p_, uint64_t seed) : p(p_), rng(seed) {
   if (p < 0.f || p >= 1.f) fail("Dropout: p must be in [0, 1), got " + std::to_string(p));
+}
+
+MixStyle::MixStyle(float p_, float alpha_, uint64_t seed) : p(p_), alpha(alpha_), rng(seed) {
+  if (!(p >= 0.f && p <= 1.f)) fail("MixStyle: p must be in [0, 1], got " + std::to_string(p));
+  if (!(alpha > 0.f)) fail("MixStyle: alpha must be positive, got " + std::to_string(alpha));
+}
+
+Tensor MixStyle::forward(const Tensor& x, const std::vector<float>* groups) {
+  if (!is_training() || p == 0.f || !(rng.uniform() < p)) return x;
+  const int64_t N = x.size(0);
+  if (groups && (int64_t)groups->size() != N)
+    fail("MixStyle: " + std::to_string(groups->size()) + " group labels for a batch of " + std::to_string(N));
+  // A random permutation within each group: members[i] takes the style of members[perm[i]].
+  std::map<float, std::vector<int64_t>> members;
+  for (int64_t n = 0; n < N; ++n) members[groups ? (*groups)[n] : 0.f].push_back(n);
+  std::vector<int64_t> partner(N);
+  std::vector<float> lambda(N);
+  for (auto& [g, m] : members) {
+    std::vector<int64_t> perm = m;
+    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);
+    for (size_t i = 0; i < m.size(); ++i) partner[m[i]] = perm[i];
+  }
+  for (int64_t n = 0; n < N; ++n) lambda[n] = rng.beta(alpha, alpha);
+  return mix_style(x, partner, lambda);
 }
 
 Embedding::Embedding(int64_t num, int64_t dim, Rng& rng) {

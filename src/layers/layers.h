@@ -100,6 +100,20 @@ class Dropout : public Module {
   Rng rng;
 };
 
+// MixStyle (autograd/ops.h mix_style) as a layer: in training, with probability p per call, each
+// instance's channel statistics are mixed with a random partner's, lambda ~ Beta(alpha, alpha).
+// forward(x, groups): partners are drawn within each group (e.g. the label, so a live face takes a
+// live face's "style" only); forward(x) draws from the whole batch. The identity in evaluation.
+class MixStyle : public Module {
+ public:
+  MixStyle(float p, float alpha, uint64_t seed);
+  Tensor forward(const Tensor& x) override { return forward(x, nullptr); }
+  Tensor forward(const Tensor& x, const std::vector<float>* groups);
+  std::string type_name() const override { return "MixStyle"; }
+  float p, alpha;
+  Rng rng;  // reseeded per epoch by fas train, like Dropout's
+};
+
 // weight [num, dim] ~ N(0, 1) (PyTorch's default). forward takes a tensor of integer ids
 // (stored as floats, any shape S) and returns [S..., dim].
 class Embedding : public Module {

@@ -97,6 +97,13 @@ MobileNetV2Lite::MobileNetV2Lite(const MobileNetV2LiteConfig& cfg, Rng& rng) : c
     h = down(h, s.stride), w = down(w, s.stride);
     blocks_.push_back(std::move(b));
   }
+  // MixStyle after each block that ends a resolution stage (the next block has stride 2), first three.
+  mix_after_.assign(blocks_.size(), nullptr);
+  if (cfg.mixstyle > 0)
+    for (size_t i = 0, k = 0; i + 1 < blocks_.size() && k < 3; ++i)
+      if (blocks_[i + 1].spec.stride == 2)
+        mix_after_[i] = register_module("mixstyle_" + std::to_string(++k),
+                                        std::make_shared<MixStyle>(cfg.mixstyle, cfg.mixstyle_alpha, 0x5717E + k));
 
   // Keras scales the last conv only for alpha > 1.
   const int64_t last_ch = cfg.alpha > 1.0 ? make_divisible(1280 * cfg.alpha, 8) : 1280;
@@ -106,13 +113,13 @@ MobileNetV2Lite::MobileNetV2Lite(const MobileNetV2LiteConfig& cfg, Rng& rng) : c
   logits_ = register_module("Logits", std::make_shared<Linear>(last_ch, 1, rng, true, cfg.init));
 }
 
-Tensor MobileNetV2Lite::forward_logits(const Tensor& x) {
+Tensor MobileNetV2Lite::forward_logits(const Tensor& x, const std::vector<float>* labels) {
   const bool patch = is_training() && cfg_.train_patch > 0;
   const Shape want{cfg_.in_channels, patch ? cfg_.train_patch : cfg_.height, patch ? cfg_.train_patch : cfg_.width};
   if (x.dim() != 4 || Shape(x.shape().begin() + 1, x.shape().end()) != want)
     fail("MobileNetV2Lite: expected input [N, " + std::to_string(want[0]) + ", " + std::to_string(want[1]) + ", " +
          std::to_string(want[2]) + "]" + (patch ? " (training patches)" : "") + ", got " + shape_str(x.shape()));
-  if (is_training() || !cfg_.eval_tiles || cfg_.train_patch <= 0) return body_logits(x);
+  if (is_training() || !cfg_.eval_tiles || cfg_.train_patch <= 0) return body_logits(x, labels);
   // Tiled evaluation: [N, C, H, W] -> [N*T, C, P, P] tiles -> logits -> mean over each image's T.
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), P = cfg_.train_patch;
   const int64_t ty = H / P, tx = W / P, T = ty * tx;
@@ -124,15 +131,17 @@ Tensor MobileNetV2Lite::forward_logits(const Tensor& x) {
           const float* src = x.data() + ((n * C + c) * H + (t / tx) * P + r) * W + (t % tx) * P;
           std::copy(src, src + P, tiles.data() + (((n * T + t) * C + c) * P + r) * P);
         }
-  return mul_scalar(sum_dim(body_logits(tiles).reshape({N, T}), 1, true), 1.f / (float)T);
+  return mul_scalar(sum_dim(body_logits(tiles, nullptr).reshape({N, T}), 1, true), 1.f / (float)T);
 }
 
-Tensor MobileNetV2Lite::body_logits(const Tensor& x) {
+Tensor MobileNetV2Lite::body_logits(const Tensor& x, const std::vector<float>* labels) {
   Tensor h = stem_(x);
-  for (const auto& b : blocks_) {
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& b = blocks_[i];
     Tensor y = b.expand.conv ? b.expand(h) : h;
     y = b.project(b.depthwise(y));
     h = b.add ? (*b.add)(h, y) : y;  // Keras: Add()([inputs, x])
+    if (mix_after_[i]) h = mix_after_[i]->forward(h, cfg_.mixstyle_by_label ? labels : nullptr);
   }
   return (*logits_)((*pool_)(head_(h)));
 }

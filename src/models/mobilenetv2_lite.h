@@ -50,6 +50,13 @@ struct MobileNetV2LiteConfig {
   // not equal: the loader normalises the whole image here (e.g. band's standardisation) but
   // each patch in training. Graph only (the deployment engines refuse it).
   bool eval_tiles = false;
+  // > 0: MixStyle (layers.h) with this probability after the last block of each of the first
+  // three resolution stages (blocks 0, 2, 5), as the paper places it after a ResNet's first
+  // three stages. Training only; no parameters, so inference, checkpoints and engines are
+  // unchanged. mixstyle_by_label: partners share the label (forward_logits' labels).
+  float mixstyle = 0.f;
+  float mixstyle_alpha = 0.1f;
+  bool mixstyle_by_label = true;
 };
 
 // keras.applications _make_divisible: round v to the nearest multiple of divisor (at least
@@ -72,7 +79,8 @@ class MobileNetV2Lite : public Module {
   Tensor forward(const Tensor& x) override;
   // The Dense output before the sigmoid, [N, 1]: train with bce_with_logits on this (the same
   // loss as Keras' clipped BCE on the sigmoid, without the clipping).
-  Tensor forward_logits(const Tensor& x);
+  // labels [N] (1 live): the groups of label-preserving MixStyle; null = partners from the batch.
+  Tensor forward_logits(const Tensor& x, const std::vector<float>* labels = nullptr);
   std::string type_name() const override { return "MobileNetV2Lite"; }
   const MobileNetV2LiteConfig& config() const { return cfg_; }
 
@@ -89,7 +97,7 @@ class MobileNetV2Lite : public Module {
     ConvBn expand, depthwise, project;  // expand.conv is null in block 0 (expansion 1)
     std::shared_ptr<Add> add;           // null without residual
   };
-  Tensor body_logits(const Tensor& x);  // stem .. Dense on a checked input
+  Tensor body_logits(const Tensor& x, const std::vector<float>* labels);  // stem .. Dense, checked input
   ConvBn make_conv_bn(const std::string& conv_name, const std::string& bn_name, const std::string& relu_name,
                       int64_t in_ch, int64_t out_ch, int k, int stride, bool depthwise, int64_t in_h,
                       int64_t in_w, const std::string& pad_name, Rng& rng);
@@ -97,6 +105,7 @@ class MobileNetV2Lite : public Module {
   MobileNetV2LiteConfig cfg_;
   ConvBn stem_, head_;
   std::vector<Block> blocks_;
+  std::vector<std::shared_ptr<MixStyle>> mix_after_;  // per block; null where there is none
   std::shared_ptr<GlobalAvgPool2d> pool_;
   std::shared_ptr<Linear> logits_;
 };

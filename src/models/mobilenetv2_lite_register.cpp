@@ -5,7 +5,9 @@
 // Config keys (`--set key=value`): channels, height, width (input), alpha (width multiplier),
 // bn_momentum (Keras convention, 0.999), pad_layers (Keras ZeroPadding2D + valid conv; false =
 // conv "same" padding, the same numbers without the padded copy), normalize, train_patch (patch
-// training) and eval_tiles (evaluation as the mean logit of the image's patch tiles).
+// training), eval_tiles (evaluation as the mean logit of the image's patch tiles) and mixstyle
+// (probability of MixStyle in training, 0 = off), mixstyle_alpha, mixstyle_partner ("label" |
+// "any": whose statistics an instance takes; "label", the default, keeps live with live).
 // Recipe (spec 003 §5, Keras defaults where the thesis is silent): BCE, Adam (Keras form,
 // lr 1e-3), batch 32, the §3.4 augmentation (rotation 30°, shift 10 %, zoom ±15 % per axis).
 // Inputs are scaled to [0, 1] ("unit"): the thesis' normalisation is ambiguous (§3.3) and the BN
@@ -47,7 +49,8 @@ void register_mobilenetv2_lite() {
   m.description = "MobileNetV2 alpha=0.1, Keras-exact (spec 003): 87,289 trainable params, output P(live)";
   m.defaults = {{"channels", 3}, {"height", 128},      {"width", 128},
                 {"alpha", 0.1},  {"bn_momentum", 0.999}, {"pad_layers", true}, {"normalize", "unit"},
-                {"train_patch", 0}, {"eval_tiles", false}};
+                {"train_patch", 0}, {"eval_tiles", false}, {"mixstyle", 0.0}, {"mixstyle_alpha", 0.1},
+                {"mixstyle_partner", "label"}};
   m.recipe.epochs = 30;
   m.recipe.batch = 32;
   m.recipe.lr = 1e-3f;
@@ -65,6 +68,16 @@ void register_mobilenetv2_lite() {
     c.pad_layers = cfg.at("pad_layers").get<bool>();
     c.train_patch = cfg.value("train_patch", (int64_t)0);
     c.eval_tiles = cfg.value("eval_tiles", false);
+    // value(): checkpoints written before these keys existed load with MixStyle off.
+    for (const char* k : {"mixstyle", "mixstyle_alpha"})
+      if (cfg.contains(k) && !cfg.at(k).is_number()) fail(std::string("mobilenetv2-lite: ") + k + " must be a number");
+    c.mixstyle = cfg.value("mixstyle", 0.f);
+    if (!(c.mixstyle >= 0.f && c.mixstyle <= 1.f)) fail("mobilenetv2-lite: mixstyle is a probability in [0, 1]");
+    c.mixstyle_alpha = cfg.value("mixstyle_alpha", 0.1f);
+    const std::string partner = cfg.value("mixstyle_partner", std::string("label"));
+    if (partner != "label" && partner != "any")
+      fail("mobilenetv2-lite: mixstyle_partner must be \"label\" or \"any\", got \"" + partner + "\"");
+    c.mixstyle_by_label = partner == "label";
     if (c.eval_tiles && c.train_patch <= 0) fail("mobilenetv2-lite: eval_tiles needs train_patch > 0");
     if (c.train_patch < 0 || c.train_patch > std::min(c.height, c.width))
       fail("mobilenetv2-lite: train_patch " + std::to_string(c.train_patch) + " must be 0 (off) or at most the input size");
@@ -78,7 +91,8 @@ void register_mobilenetv2_lite() {
   };
   // forward() ends in the sigmoid (Keras' Logits layer); train on the logits for a stable BCE.
   m.loss = [](Module& mod, const Tensor& x, const Tensor& y) {
-    Tensor z = as_mnv2(mod).forward_logits(x);
+    const std::vector<float> labels = y.to_vector();  // MixStyle's partner groups
+    Tensor z = as_mnv2(mod).forward_logits(x, &labels);
     return bce_with_logits(z.reshape({x.size(0)}), y);
   };
   m.scores = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward(x).to_vector(); };

@@ -1,6 +1,7 @@
 #include "tensor/random.h"
 
 #include <cmath>
+#include <string>
 
 namespace fas {
 
@@ -47,6 +48,39 @@ float Rng::normal() {
 }
 
 uint64_t Rng::below(uint64_t n) { return n ? next_u64() % n : 0; }
+
+// Marsaglia & Tsang (2000) for shape >= 1; shape < 1 by Gamma(shape + 1) * U^(1/shape), in log
+// space so tiny shapes (Beta(0.1, 0.1)) do not underflow to 0 before the ratio is taken.
+static double log_gamma_sample(Rng& r, double k) {
+  double boost = 0;
+  if (k < 1) {
+    double u = ((r.next_u64() >> 11) + 1.0) * (1.0 / 9007199254740993.0);  // (0, 1]
+    boost = std::log(u) / k;
+    k += 1;
+  }
+  const double d = k - 1.0 / 3.0, c = 1.0 / std::sqrt(9 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = r.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = ((r.next_u64() >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return std::log(d * v) + boost;
+  }
+}
+
+float Rng::gamma(float shape) {
+  if (!(shape > 0)) fail("Rng::gamma: shape must be positive, got " + std::to_string(shape));
+  return (float)std::exp(log_gamma_sample(*this, shape));
+}
+
+float Rng::beta(float a, float b) {
+  if (!(a > 0 && b > 0)) fail("Rng::beta: parameters must be positive, got " + std::to_string(a) + ", " + std::to_string(b));
+  const double la = log_gamma_sample(*this, a), lb = log_gamma_sample(*this, b);
+  return (float)(1 / (1 + std::exp(lb - la)));  // X / (X + Y) from the logs
+}
 
 void fans(const Shape& w, int64_t* fan_in, int64_t* fan_out) {
   if (w.size() < 2) {

@@ -16,6 +16,8 @@ class Rng {
   float uniform(float lo, float hi);
   float normal();              // N(0, 1), Box-Muller
   uint64_t below(uint64_t n);  // [0, n)
+  float gamma(float shape);    // Gamma(shape, 1), shape > 0 (Marsaglia-Tsang)
+  float beta(float a, float b);  // Beta(a, b) = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)
 
  private:
   uint64_t s_[4];
