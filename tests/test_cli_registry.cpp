@@ -170,6 +170,8 @@ TEST(History, BestEpochAndJsonRoundTrip) {
   EXPECT_TRUE(std::isnan(r.epochs()[0].val.auc) || r.epochs()[0].val.auc == 0);
   EXPECT_THROW(History::from_json("{oops"), Error);
   EXPECT_TRUE(has(c.line(10), "epoch 3/10") && has(c.line(10), "EER 30.00%")) << c.line(10);
+  c.val.acer = 0.125, c.val.accuracy = 0.875;  // at the EER threshold: the line says so
+  EXPECT_TRUE(has(c.line(10), "ACER@EER 12.50%") && has(c.line(10), "acc@EER 87.50%")) << c.line(10);
 }
 
 TEST(History, ValidationMetricsOnAHandCase) {

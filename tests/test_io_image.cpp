@@ -260,6 +260,32 @@ TEST(Image, Equalize) {
   EXPECT_THROW(normalize_inplace(bad, n), Error);
 }
 
+// The two paths of equalize -- counting the 256 levels of an 8-bit plane, sorting any other --
+// against a brute-force mid-rank (#below + (#equal - 1) / 2) / (n - 1) on a ragged 3 x 17 x 19
+// image: plane 0 of 8-bit levels (counted), plane 1 the same levels plus one resampled value
+// (sorted), plane 2 every level of 0..255 and a level written another way (1e-7 off: sorted).
+TEST(Image, EqualizeCountingPathEqualsSortAndBruteForce) {
+  Rng rng(3);
+  const int64_t C = 3, S = 17 * 19;
+  Tensor x = Tensor::empty({C, 17, 19});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = (float)rng.below(256) / 255.f;
+  x.data()[S + 5] = 0.123456f;
+  for (int64_t i = 0; i < 256; ++i) x.data()[2 * S + i] = (float)i / 255.f;
+  x.data()[2 * S + 7] = 7.f / 255.f + 1e-7f;
+  Tensor want = Tensor::empty(x.shape());
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < S; ++i) {
+      int64_t below = 0, equal = 0;
+      for (int64_t j = 0; j < S; ++j) {
+        below += x.data()[c * S + j] < x.data()[c * S + i];
+        equal += x.data()[c * S + j] == x.data()[c * S + i];
+      }
+      want.data()[c * S + i] = (float)(((double)below + (double)(equal - 1) * 0.5) / (double)(S - 1));
+    }
+  normalize_inplace(x, parse_normalize("equalize"));
+  EXPECT_EQ(x.to_vector(), want.to_vector());
+}
+
 // Difference of Gaussians: a band-pass, so constant and linear images vanish (away from the
 // clamped borders) while a fine checkerboard survives; then per-image standardisation.
 TEST(Image, DifferenceOfGaussians) {

@@ -45,8 +45,8 @@ std::string EpochRecord::line(int epochs) const {
   int n = std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.4f  %.1f img/s  %s", epoch, epochs, train_loss, items_per_s,
                         fmt_seconds(seconds).c_str());
   if (val.present && n > 0 && n < (int)sizeof buf)
-    std::snprintf(buf + n, sizeof buf - n, "  | val loss %.4f  acc %.2f%%  EER %.2f%%  ACER %.2f%%  AUC %.4f", val.loss,
-                  100 * val.accuracy, 100 * val.eer, 100 * val.acer, val.auc);
+    std::snprintf(buf + n, sizeof buf - n, "  | val loss %.4f  EER %.2f%%  acc@EER %.2f%%  ACER@EER %.2f%%  AUC %.4f", val.loss,
+                  100 * val.eer, 100 * val.accuracy, 100 * val.acer, val.auc);  // at the EER threshold, not 0.5
   return buf;
 }
 
@@ -148,7 +148,7 @@ void write_history_plots(const std::string& dir, const History& h) {
   vo.ymin = 0;
   vo.ymax = 1;
   plot::write_svg(join_path(dir, "val.svg"),
-                  plot::line_chart_svg({plot::epoch_series("EER", eer), plot::epoch_series("ACER", acer),
+                  plot::line_chart_svg({plot::epoch_series("EER", eer), plot::epoch_series("ACER at the EER threshold", acer),
                                         plot::epoch_series("AUC", auc)},
                                        vo));
 }

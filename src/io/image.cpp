@@ -252,12 +252,31 @@ void difference_of_gaussians(Tensor& img, float sigma0, float sigma1) {
 // Every plane to its own mid-rank CDF: a pixel with L smaller and E equal values in its plane of N
 // becomes (L + (E - 1) / 2) / (N - 1). Exact (a sort, no binning, so interpolated values keep their
 // order), symmetric (reversing the order maps v to 1 - v), mean exactly 0.5, a flat plane -> 0.5.
+// Fast path for planes of 8-bit levels (a decoded image without resampling: every value is
+// exactly k / 255.f, as the loader writes it): ranks by counting the 256 levels. Distinct levels
+// are distinct floats, so ties group exactly as in the sort; the output is identical.
+bool equalize_plane_by_levels(float* p, int64_t plane, double denom) {
+  int64_t count[256] = {0};
+  for (int64_t i = 0; i < plane; ++i) {
+    const float k = std::nearbyint(p[i] * 255.f);
+    if (!(k >= 0.f && k <= 255.f) || k / 255.f != p[i]) return false;
+    ++count[(int)k];
+  }
+  float level[256];
+  for (int64_t k = 0, lo = 0; k < 256; lo += count[k], ++k)
+    level[k] = plane > 1 ? (float)((double)(2 * lo + count[k] - 1) * 0.5 / denom) : 0.5f;
+  for (int64_t i = 0; i < plane; ++i) p[i] = level[(int)std::nearbyint(p[i] * 255.f)];
+  return true;
+}
+
 void equalize_planes(Tensor& img) {
   const int64_t plane = img.size(-2) * img.size(-1), planes = img.numel() / plane;
-  std::vector<std::pair<float, int64_t>> order((size_t)plane);
+  std::vector<std::pair<float, int64_t>> order;
   const double denom = plane > 1 ? (double)(plane - 1) : 1.0;
   for (int64_t c = 0; c < planes; ++c) {
     float* p = img.data() + c * plane;
+    if (equalize_plane_by_levels(p, plane, denom)) continue;
+    order.resize((size_t)plane);
     for (int64_t i = 0; i < plane; ++i) order[(size_t)i] = {p[i], i};
     std::sort(order.begin(), order.end());
     for (int64_t lo = 0; lo < plane;) {
