@@ -11,6 +11,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "io/image.h"
 #include "kernels/cpu.h"
 #include "kernels/dwconv3x3.h"
 #include "kernels/elementwise.h"
@@ -199,6 +200,21 @@ void ew_bench(benchmark::State& st, Isa isa, int which) {
   st.SetBytesProcessed(st.iterations() * 2 * c * plane * sizeof(float));
 }
 
+// normalize=equalize of one 128x128 RGB crop: 8-bit levels (a decoded crop, the counting path)
+// and the same crop resampled by 1e-4 steps (off the levels: the sort path).
+void equalize_bench(benchmark::State& st, bool levels) {
+  Tensor x = rand_tensor({3, 128, 128}, 4);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data()[i] = std::clamp(std::floor((x.data()[i] + 2.f) * 64.f), 0.f, 255.f) / 255.f + (levels ? 0.f : 1e-4f * (float)(i % 7));
+  const Normalize eq = parse_normalize("equalize");
+  Tensor y = x.clone();
+  for (auto _ : st) {
+    std::copy(x.data(), x.data() + x.numel(), y.data());
+    normalize_inplace(y, eq);
+    benchmark::ClobberMemory();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,6 +235,8 @@ int main(int argc, char** argv) {
   }
   benchmark::RegisterBenchmark("BM_Lbp8U2Hist_128x128_r2_grid3/ref", lbp_bench, f32_lbp8_u2_hist__ref)
       ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/levels", equalize_bench, true)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/resampled", equalize_bench, false)->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
