@@ -101,9 +101,11 @@ MobileNetV2Lite::MobileNetV2Lite(const MobileNetV2LiteConfig& cfg, Rng& rng) : c
   mix_after_.assign(blocks_.size(), nullptr);
   if (cfg.mixstyle > 0)
     for (size_t i = 0, k = 0; i + 1 < blocks_.size() && k < 3; ++i)
-      if (blocks_[i + 1].spec.stride == 2)
-        mix_after_[i] = register_module("mixstyle_" + std::to_string(++k),
+      if (blocks_[i + 1].spec.stride == 2) {
+        ++k;
+        mix_after_[i] = register_module("mixstyle_" + std::to_string(k),
                                         std::make_shared<MixStyle>(cfg.mixstyle, cfg.mixstyle_alpha, 0x5717E + k));
+      }
 
   // Keras scales the last conv only for alpha > 1.
   const int64_t last_ch = cfg.alpha > 1.0 ? make_divisible(1280 * cfg.alpha, 8) : 1280;
