@@ -327,6 +327,10 @@ TEST(Cli, PatchTrainingAndBadPreprocessingSettings) {
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=dog:2:1 --out " + q(dir + "/x"), dir), "dog:SIGMA0:SIGMA1"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=zscore --out " + q(dir + "/x"), dir), "normalize must be"));
   EXPECT_TRUE(one_error_line(run_fas(base + "--set normalize=1 --out " + q(dir + "/x"), dir), "config 'normalize' must be a string"));
+  // MixStyle's keys: out-of-range, non-number and unknown values are one clear error each.
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set mixstyle=2 --out " + q(dir + "/x"), dir), "mixstyle is a probability"));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set mixstyle=abc --out " + q(dir + "/x"), dir), "needs a number"));
+  EXPECT_TRUE(one_error_line(run_fas(base + "--set mixstyle_partner=batch --out " + q(dir + "/x"), dir), "mixstyle_partner"));
   // Tiled evaluation: validated in training and eval, refused by the deployment engines.
   r = run_fas(base + "--set train_patch=16 --set pad_layers=false --set eval_tiles=true --out " + q(dir + "/t"), dir);
   ASSERT_EQ(r.code, 0) << r.err;

@@ -128,7 +128,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
 //   y = s_mix (x - mu_n) / s_n + mu_mix,  mu_mix = l mu_n + (1 - l) mu_p,  s_mix = l s_n + (1 - l) s_p
 // with l = lambda[n], mu/s the mean and std (unbiased variance + eps, as torch.var) over H x W.
 // As in the paper the statistics are constants to the backward (detached), so dx = s_mix/s_n dy:
-// the gradient of the frozen-statistics map, not of the full one (tests/test_layers.cpp).
+// the gradient of the frozen-statistics map, not of the full one (tests/test_mixstyle.cpp).
 // x [N, C, H, W] with H*W >= 2; partner[n] in [0, N); lambda[n] in [0, 1].
 Tensor mix_style(const Tensor& x, const std::vector<int64_t>& partner, const std::vector<float>& lambda,
                  float eps = 1e-6f);
