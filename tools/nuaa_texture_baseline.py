@@ -13,6 +13,10 @@ They show how far orderless local texture carries across NUAA's session shift.
 Needs Debian's python3-numpy, python3-scipy, python3-sklearn, python3-pil.
   tools/nuaa_texture_baseline.py [--features energy|lbp] [--space grey|ycc] [--grid G] [--raw]
                                  [--data DIR] [--step-train N] [--step-test N]   (every Nth image)
+                                 [--loso] [--C C]
+--loso leaves the test list alone: it fits on one training session (the 4th `_` field of the file
+name, 01 or 02) and scores the other, both ways -- what a train-only model or threshold selection
+would see of a session shift (docs/mobilenetv2-lite.md, "Session 10").
 """
 import argparse
 
@@ -79,13 +83,38 @@ def lbp_features(rgb, space, grid):
     return np.concatenate([lbp_hist(ch, r, grid) for ch in chans for r in (1, 2, 3)])
 
 
+def session_of(path):  # 0001_00_00_01_0.jpg -> 1
+    return int(path.rsplit("/", 1)[-1].split("_")[3])
+
+
 def load(a, name, step):
     rows = [line.split() for line in open(f"{a.data}/{name}") if line.strip()][::step]
+    a.sessions = np.array([session_of(p) for p, _ in rows])
     feats = []
     for p, _ in rows:
         rgb = np.asarray(Image.open(f"{a.data}/{p}").convert("RGB"), dtype=np.float32)
         feats.append(energy_features(rgb) if a.features == "energy" else lbp_features(rgb, a.space, a.grid))
     return np.array(feats), np.array([int(lab) for _, lab in rows])
+
+
+def fit_and_score(a, xtr, ytr, xte, yte, label):
+    """Logistic regression fitted on (xtr, ytr), scored on xte at the fixed threshold 0.5."""
+    if a.raw:
+        xtr, xte = xtr * 59 - 1, xte * 59 - 1
+    else:
+        sc = StandardScaler().fit(xtr)
+        xtr, xte = sc.transform(xtr), sc.transform(xte)
+    lr = LogisticRegression(C=a.C, max_iter=5000).fit(xtr, ytr)
+    p = lr.predict_proba(xtr)[:, 1]
+    obj = -np.mean(ytr * np.log(p) + (1 - ytr) * np.log(1 - p)) + (lr.coef_ ** 2).sum() / (2 * a.C * len(ytr))
+    print(f"training objective (mean log loss + ||w||^2 / 2Cn) {obj:.4g}, intercept {lr.intercept_[0]:.4g}")
+    s = lr.predict_proba(xte)[:, 1]
+    live = s >= 0.5
+    apcer, bpcer = np.mean(live[yte == 0]), np.mean(~live[yte == 1])
+    fpr, tpr, _ = roc_curve(yte, s)
+    i = np.argmin(np.abs(fpr - (1 - tpr)))
+    print(f"logistic regression on {label}: AUC {roc_auc_score(yte, s):.4f}, at 0.5: APCER {100 * apcer:.2f} % "
+          f"BPCER {100 * bpcer:.2f} % ACER {50 * (apcer + bpcer):.2f} %; EER {50 * (fpr[i] + 1 - tpr[i]):.2f} %")
 
 
 def main():
@@ -96,10 +125,20 @@ def main():
     ap.add_argument("--data", default="../shared/data/nuaa")
     ap.add_argument("--step-train", type=int, default=1)
     ap.add_argument("--step-test", type=int, default=1)
+    ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--loso", action="store_true",
+                    help="fit on one training session, score the other (both ways); the test list is not read")
     ap.add_argument("--raw", action="store_true",
                     help="lbp: no standardisation, histograms x 59 - 1 (what fas's lbp-lr model fits)")
     a = ap.parse_args()
     xtr, ytr = load(a, "faces_train.txt", a.step_train)
+    if a.loso:
+        s = a.sessions
+        print(f"{len(ytr)} train images, {xtr.shape[1]} features ({a.features}), sessions {sorted(set(s))}")
+        for fit, score in ((1, 2), (2, 1)):
+            fit_and_score(a, xtr[s == fit], ytr[s == fit], xtr[s == score], ytr[s == score],
+                          f"session {score} (fitted on session {fit})")
+        return
     xte, yte = load(a, "faces_test.txt", a.step_test)
     print(f"{len(ytr)} train, {len(yte)} test images, {xtr.shape[1]} features ({a.features})")
     if a.features == "energy":
@@ -107,22 +146,7 @@ def main():
         for j in range(xtr.shape[1]):
             print(f"  band {j // 2} {'logvar' if j % 2 == 0 else 'logmad'}: "
                   f"{roc_auc_score(ytr, xtr[:, j]):.3f} / {roc_auc_score(yte, xte[:, j]):.3f}")
-    if a.raw:
-        xtr, xte = xtr * 59 - 1, xte * 59 - 1
-    else:
-        sc = StandardScaler().fit(xtr)
-        xtr, xte = sc.transform(xtr), sc.transform(xte)
-    lr = LogisticRegression(C=1.0, max_iter=5000).fit(xtr, ytr)
-    p = lr.predict_proba(xtr)[:, 1]
-    obj = -np.mean(ytr * np.log(p) + (1 - ytr) * np.log(1 - p)) + (lr.coef_ ** 2).sum() / (2 * len(ytr))
-    print(f"training objective (mean log loss + ||w||^2 / 2n) {obj:.4g}, intercept {lr.intercept_[0]:.4g}")
-    s = lr.predict_proba(xte)[:, 1]
-    live = s >= 0.5
-    apcer, bpcer = np.mean(live[yte == 0]), np.mean(~live[yte == 1])
-    fpr, tpr, _ = roc_curve(yte, s)
-    i = np.argmin(np.abs(fpr - (1 - tpr)))
-    print(f"logistic regression on the test list: AUC {roc_auc_score(yte, s):.4f}, at 0.5: APCER {100 * apcer:.2f} % "
-          f"BPCER {100 * bpcer:.2f} % ACER {50 * (apcer + bpcer):.2f} %; EER {50 * (fpr[i] + 1 - tpr[i]):.2f} %")
+    fit_and_score(a, xtr, ytr, xte, yte, "the test list")
 
 
 if __name__ == "__main__":
