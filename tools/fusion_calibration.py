@@ -22,12 +22,22 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 
-def read(path):
+def read(path, single_ok=False, with_paths=False):
+    """Labels and the K models' log-odds (N x K) of a scores.csv; with single_ok, a one-model file
+    (path, label, score) gives its log-odds from the probability (clipped: saturated scores tie)."""
     rows = list(csv.DictReader(open(path)))
+    if not rows:
+        raise SystemExit(f"{path}: no rows")
     k = sorted(c for c in rows[0] if c.startswith("logit_"))
-    if not k:
+    y = np.array([int(r["label"]) for r in rows])
+    if k:
+        z = np.array([[float(r[c]) for c in k] for r in rows])
+    elif single_ok:
+        p = np.clip(np.array([float(r["score"]) for r in rows]), 1e-7, 1 - 1e-7)
+        z = np.log(p / (1 - p))[:, None]
+    else:
         raise SystemExit(f"{path}: no logit_K columns (write it with fas eval --ckpt A --ckpt B ...)")
-    return np.array([int(r["label"]) for r in rows]), np.array([[float(r[c]) for c in k] for r in rows])
+    return (y, z, [r["path"] for r in rows]) if with_paths else (y, z)
 
 
 def eer_threshold(y, f):
