@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
   eval->add_flag("--adapt-threshold", ev.adapt_threshold,
                  "transductive: cut the evaluated list's own scores (labels unused) where a two-Gaussian mixture "
                  "fitted to them (log-odds for P(live)) changes component; report such figures apart");
+  eval->add_option("--group-by", ev.group_by,
+                   "regular expression on image paths: errors per group (its first capture group) at the threshold, "
+                   "also in groups.csv; NUAA subject: '/([0-9]{4})_', session: '_([0-9]{2})_[0-9]+\\.'");
   eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
   eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
   eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));

@@ -600,3 +600,37 @@ TEST(Cli, SummaryAndBench) {
   unsetenv("FAS_NUM_THREADS");
   EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
 }
+
+TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/m", 1) + " --quiet", dir).code, 0);
+  const std::string ck = q(dir + "/m/last.safetensors");
+  const std::string ev = "eval --threads 1 --data " + q(kTest) + " --limit 60 --threshold 0.5 --ckpt " + ck;
+  for (const std::string& fuse : {std::string(), " --ckpt " + ck}) {  // one model, and a fusion
+    CmdResult r = run_fas(ev + fuse + " --group-by '/([0-9]{4})_' --out " + q(dir + "/g"), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has(r.out, "errors per group") && has(r.out, "groups.csv")) << r.out;
+    Json m = Json::parse(read_bytes(dir + "/g/metrics.json"));
+    std::istringstream in(read_bytes(dir + "/g/groups.csv"));
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line.rfind("group,live,spoof,live_rejected,spoof_accepted,", 0), 0u) << line;
+    int64_t live = 0, spoof = 0, fn = 0, fp = 0, rows = 0;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string key, v[4];
+      std::getline(f, key, ',');
+      for (auto& x : v) std::getline(f, x, ',');
+      EXPECT_EQ(key.size(), 4u) << line;  // a NUAA subject ID
+      live += std::stoll(v[0]), spoof += std::stoll(v[1]), fn += std::stoll(v[2]), fp += std::stoll(v[3]);
+      ++rows;
+    }
+    EXPECT_GT(rows, 1);
+    EXPECT_EQ(live, m["n_live"].get<int64_t>());
+    EXPECT_EQ(spoof, m["n_spoof"].get<int64_t>());
+    EXPECT_EQ(fn, m["fn"].get<int64_t>());
+    EXPECT_EQ(fp, m["fp"].get<int64_t>());
+  }
+  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by '([0-9'", dir), "not a regular expression"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder'", dir), "matches none"));
+}

@@ -57,6 +57,9 @@ struct EvalOptions {
   int64_t limit = 0;
   int batch = 64;
   EngineOptions engine;
+  // Errors per group of images at the report's threshold (metrics/groups.h): the group of an
+  // image is the first capture group of this regular expression searched in its path.
+  std::string group_by;
 };
 int run_eval(const EvalOptions& o);
 

@@ -1,7 +1,9 @@
 // fas eval: score a list with a trained checkpoint, or the fusion of several, and report the metrics.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "autograd/graph.h"
@@ -9,6 +11,7 @@
 #include "cli/common.h"
 #include "io/atomic_file.h"
 #include "io/plot.h"
+#include "metrics/groups.h"
 #include "metrics/metrics.h"
 #include "metrics/mixture.h"
 
@@ -80,6 +83,29 @@ void check_threshold_flags(const EvalOptions& o) {
     fail("eval: --adapt-threshold sets the threshold itself; drop --threshold / --val");
 }
 
+std::regex group_regex(const std::string& re) {
+  try {
+    return std::regex(re, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    fail("eval: --group-by '" + re + "' is not a regular expression (" + e.what() + ")");
+  }
+}
+
+// --group-by: the errors of each group at the report's threshold, printed and in groups.csv.
+void write_groups(const std::string& out, const std::string& re, const metrics::Report& r, const metrics::Scores& s,
+                  const Dataset& ds, const ScoredSet& ts) {
+  const std::regex rx = group_regex(re);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < ts.scores.size(); ++i) keys.push_back(metrics::group_key(ds.sample(ts.index[i]).path, rx));
+  if (std::all_of(keys.begin(), keys.end(), [](const std::string& k) { return k == metrics::kNoGroup; }))
+    fail("eval: --group-by '" + re + "' matches none of the " + std::to_string(keys.size()) + " image paths (e.g. '" +
+         ds.sample(ts.index[0]).path + "')");
+  const auto g = metrics::group_errors(keys, s, r.threshold, r.higher_is_live);
+  std::printf("errors per group (--group-by '%s') at threshold %.4g:\n%s", re.c_str(), r.threshold,
+              metrics::groups_table(g).c_str());
+  io::write_file_atomic(join_path(out, "groups.csv"), metrics::groups_csv(g));
+}
+
 // --adapt-threshold: the mixture cut of the evaluated scores x (log-odds for P(live) models),
 // returned in score units (P(live) or the anomaly score).
 double adapted_threshold(const std::vector<double>& x, bool logodds) {
@@ -95,10 +121,11 @@ constexpr const char* kAdaptedSource = "adapted: two-Gaussian mixture on the eva
 // The report on the terminal, the plots and metrics files, and scores.csv (path, label, score,
 // then any extra columns, e.g. each fused model's log-odds).
 void write_report(const std::string& out, const std::string& model_name, const metrics::Report& r,
-                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts,
+                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts, const std::string& group_by,
                   const std::vector<std::string>& extra_names = {},
                   const std::vector<std::vector<float>>& extra = {}) {
   std::printf("%s", r.to_table().c_str());
+  if (!group_by.empty()) write_groups(out, group_by, r, s, ds, ts);
   plot::write_eval_artifacts(out, model_name, r, s);
   std::ostringstream sc;
   sc << "path,label,score";
@@ -179,9 +206,9 @@ int run_eval_fusion(const EvalOptions& o) {
               ts.scores.size(), test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
   std::vector<std::string> cols;
   for (size_t k = 0; k < ms.size(); ++k) cols.push_back("logit_" + std::to_string(k + 1));
-  write_report(out, name, r, test_s, *test, ts, cols, per_model);
+  write_report(out, name, r, test_s, *test, ts, o.group_by, cols, per_model);
   std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv (with each model's log-odds), roc.svg, "
-              "scores_hist.svg in %s\n", out.c_str());
+              "scores_hist.svg%s in %s\n", o.group_by.empty() ? "" : ", groups.csv", out.c_str());
   return 0;
 }
 
@@ -192,6 +219,7 @@ int run_eval(const EvalOptions& o) {
   if (o.ckpts.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
   if (o.batch <= 0) fail("eval: --batch must be positive");
   check_threshold_flags(o);
+  if (!o.group_by.empty()) group_regex(o.group_by);  // a bad pattern fails before any image is scored
   if (o.ckpts.size() > 1) return run_eval_fusion(o);
   const std::string& ckpt = o.ckpts[0];
   LoadedModel m = load_model(ckpt);
@@ -235,12 +263,13 @@ int run_eval(const EvalOptions& o) {
   make_dirs(out);
   std::printf("fas eval: %s on %s (%zu images%s)\n", ckpt.c_str(), o.data.c_str(), ts.scores.size(),
               test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
-  write_report(out, m.info->name, r, test_s, *test, ts);
+  write_report(out, m.info->name, r, test_s, *test, ts, o.group_by);
   if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, calib_used, ts, r);
   const bool recon = m.info->recipe.loss == "recon_mse";
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
-  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s in %s\n",
-              engine ? ", engine.json" : "", recon ? ", reconstructions.png" : "", out.c_str());
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s%s in %s\n",
+              o.group_by.empty() ? "" : ", groups.csv", engine ? ", engine.json" : "", recon ? ", reconstructions.png" : "",
+              out.c_str());
   return 0;
 }
 
