@@ -632,5 +632,7 @@ TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
     EXPECT_EQ(fp, m["fp"].get<int64_t>());
   }
   EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by '([0-9'", dir), "not a regular expression"));
-  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder'", dir), "matches none"));
+  // Both fail before anything is scored or written.
+  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder' --out " + q(dir + "/none"), dir), "matches none"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/none"));
 }

@@ -91,15 +91,23 @@ std::regex group_regex(const std::string& re) {
   }
 }
 
+// Before anything is scored: the pattern compiles and finds a group in at least one listed path.
+void check_group_by(const EvalOptions& o) {
+  if (o.group_by.empty()) return;
+  const std::regex rx = group_regex(o.group_by);
+  const std::vector<Sample> all = read_samples(o.data);
+  for (const Sample& x : all)
+    if (metrics::group_key(x.path, rx) != metrics::kNoGroup) return;
+  fail("eval: --group-by '" + o.group_by + "' matches none of the " + std::to_string(all.size()) +
+       " image paths of '" + o.data + "'" + (all.empty() ? "" : " (e.g. '" + all[0].path + "')"));
+}
+
 // --group-by: the errors of each group at the report's threshold, printed and in groups.csv.
 void write_groups(const std::string& out, const std::string& re, const metrics::Report& r, const metrics::Scores& s,
                   const Dataset& ds, const ScoredSet& ts) {
   const std::regex rx = group_regex(re);
   std::vector<std::string> keys;
   for (size_t i = 0; i < ts.scores.size(); ++i) keys.push_back(metrics::group_key(ds.sample(ts.index[i]).path, rx));
-  if (std::all_of(keys.begin(), keys.end(), [](const std::string& k) { return k == metrics::kNoGroup; }))
-    fail("eval: --group-by '" + re + "' matches none of the " + std::to_string(keys.size()) + " image paths (e.g. '" +
-         ds.sample(ts.index[0]).path + "')");
   const auto g = metrics::group_errors(keys, s, r.threshold, r.higher_is_live);
   std::printf("errors per group (--group-by '%s') at threshold %.4g:\n%s", re.c_str(), r.threshold,
               metrics::groups_table(g).c_str());
@@ -219,7 +227,7 @@ int run_eval(const EvalOptions& o) {
   if (o.ckpts.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
   if (o.batch <= 0) fail("eval: --batch must be positive");
   check_threshold_flags(o);
-  if (!o.group_by.empty()) group_regex(o.group_by);  // a bad pattern fails before any image is scored
+  check_group_by(o);
   if (o.ckpts.size() > 1) return run_eval_fusion(o);
   const std::string& ckpt = o.ckpts[0];
   LoadedModel m = load_model(ckpt);
