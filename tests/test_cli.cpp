@@ -631,8 +631,9 @@ TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
     EXPECT_EQ(fn, m["fn"].get<int64_t>());
     EXPECT_EQ(fp, m["fp"].get<int64_t>());
   }
-  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by '([0-9'", dir), "not a regular expression"));
   // Both fail before anything is scored or written.
+  EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by '([0-9' --out " + q(dir + "/bad"), dir), "not a regular expression"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad"));
   EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder' --out " + q(dir + "/none"), dir), "matches none"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/none"));
 }

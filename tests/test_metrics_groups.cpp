@@ -44,6 +44,10 @@ TEST(MetricsGroups, CountsMediansAndRatesByHand) {
   const std::string tab = groups_table(g);
   EXPECT_NE(tab.find("BPCER"), std::string::npos) << tab;
   EXPECT_NE(tab.find("33.33 %"), std::string::npos) << tab;  // group a: 1 of 3 live rejected
+  // A key longer than any line buffer is printed whole, and its row still carries the counts.
+  const std::string long_key(300, 'k');
+  const std::string t2 = groups_table(group_errors({long_key}, Scores{{0.9f}, {1}}, 0.5, true));
+  EXPECT_NE(t2.find(long_key + "       1       0"), std::string::npos) << t2;
 }
 
 TEST(MetricsGroups, KeysFromPaths) {

@@ -92,20 +92,20 @@ std::regex group_regex(const std::string& re) {
 }
 
 // Before anything is scored: the pattern compiles and finds a group in at least one listed path.
-void check_group_by(const EvalOptions& o) {
-  if (o.group_by.empty()) return;
-  const std::regex rx = group_regex(o.group_by);
+// Compiled once here; null without --group-by.
+std::unique_ptr<std::regex> checked_group_regex(const EvalOptions& o) {
+  if (o.group_by.empty()) return nullptr;
+  auto rx = std::make_unique<std::regex>(group_regex(o.group_by));
   const std::vector<Sample> all = read_samples(o.data);
   for (const Sample& x : all)
-    if (metrics::group_key(x.path, rx) != metrics::kNoGroup) return;
+    if (metrics::group_key(x.path, *rx) != metrics::kNoGroup) return rx;
   fail("eval: --group-by '" + o.group_by + "' matches none of the " + std::to_string(all.size()) +
        " image paths of '" + o.data + "'" + (all.empty() ? "" : " (e.g. '" + all[0].path + "')"));
 }
 
 // --group-by: the errors of each group at the report's threshold, printed and in groups.csv.
-void write_groups(const std::string& out, const std::string& re, const metrics::Report& r, const metrics::Scores& s,
-                  const Dataset& ds, const ScoredSet& ts) {
-  const std::regex rx = group_regex(re);
+void write_groups(const std::string& out, const std::regex& rx, const std::string& re, const metrics::Report& r,
+                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < ts.scores.size(); ++i) keys.push_back(metrics::group_key(ds.sample(ts.index[i]).path, rx));
   const auto g = metrics::group_errors(keys, s, r.threshold, r.higher_is_live);
@@ -129,11 +129,11 @@ constexpr const char* kAdaptedSource = "adapted: two-Gaussian mixture on the eva
 // The report on the terminal, the plots and metrics files, and scores.csv (path, label, score,
 // then any extra columns, e.g. each fused model's log-odds).
 void write_report(const std::string& out, const std::string& model_name, const metrics::Report& r,
-                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts, const std::string& group_by,
-                  const std::vector<std::string>& extra_names = {},
+                  const metrics::Scores& s, const Dataset& ds, const ScoredSet& ts, const EvalOptions& o,
+                  const std::regex* group_rx, const std::vector<std::string>& extra_names = {},
                   const std::vector<std::vector<float>>& extra = {}) {
   std::printf("%s", r.to_table().c_str());
-  if (!group_by.empty()) write_groups(out, group_by, r, s, ds, ts);
+  if (group_rx) write_groups(out, *group_rx, o.group_by, r, s, ds, ts);
   plot::write_eval_artifacts(out, model_name, r, s);
   std::ostringstream sc;
   sc << "path,label,score";
@@ -185,7 +185,7 @@ ScoredSet fused_scores(const std::vector<LoadedModel>& ms, const std::string& li
   return acc;
 }
 
-int run_eval_fusion(const EvalOptions& o) {
+int run_eval_fusion(const EvalOptions& o, const std::regex* group_rx) {
   std::string name;
   std::vector<LoadedModel> ms = load_fusion(o.ckpts, o.engine, "eval", &name);
   std::unique_ptr<Dataset> test, val;
@@ -214,7 +214,7 @@ int run_eval_fusion(const EvalOptions& o) {
               ts.scores.size(), test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
   std::vector<std::string> cols;
   for (size_t k = 0; k < ms.size(); ++k) cols.push_back("logit_" + std::to_string(k + 1));
-  write_report(out, name, r, test_s, *test, ts, o.group_by, cols, per_model);
+  write_report(out, name, r, test_s, *test, ts, o, group_rx, cols, per_model);
   std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv (with each model's log-odds), roc.svg, "
               "scores_hist.svg%s in %s\n", o.group_by.empty() ? "" : ", groups.csv", out.c_str());
   return 0;
@@ -227,8 +227,8 @@ int run_eval(const EvalOptions& o) {
   if (o.ckpts.empty() || o.data.empty()) fail("eval: --ckpt and --data are required");
   if (o.batch <= 0) fail("eval: --batch must be positive");
   check_threshold_flags(o);
-  check_group_by(o);
-  if (o.ckpts.size() > 1) return run_eval_fusion(o);
+  const std::unique_ptr<std::regex> group_rx = checked_group_regex(o);
+  if (o.ckpts.size() > 1) return run_eval_fusion(o, group_rx.get());
   const std::string& ckpt = o.ckpts[0];
   LoadedModel m = load_model(ckpt);
   const ImageSpec spec = image_spec(m.config);
@@ -271,7 +271,7 @@ int run_eval(const EvalOptions& o) {
   make_dirs(out);
   std::printf("fas eval: %s on %s (%zu images%s)\n", ckpt.c_str(), o.data.c_str(), ts.scores.size(),
               test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
-  write_report(out, m.info->name, r, test_s, *test, ts, o.group_by);
+  write_report(out, m.info->name, r, test_s, *test, ts, o, group_rx.get());
   if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, calib_used, ts, r);
   const bool recon = m.info->recipe.loss == "recon_mse";
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);

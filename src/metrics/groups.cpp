@@ -82,17 +82,19 @@ std::string groups_csv(const std::vector<GroupErrors>& g) {
 std::string groups_table(const std::vector<GroupErrors>& g) {
   size_t w = 5;
   for (const auto& r : g) w = std::max(w, r.key.size());
-  char line[256];
-  std::snprintf(line, sizeof line, "%-*s %7s %7s %8s %8s %12s %12s\n", (int)w, "group", "live", "spoof", "BPCER",
-                "APCER", "median live", "median spoof");
-  std::string s = line;
+  // The key column is padded here, not by snprintf, so a long key is never cut by the buffer.
+  auto key = [w](const std::string& k) { return k + std::string(w - k.size() + 1, ' '); };
+  char line[128];
+  std::snprintf(line, sizeof line, "%7s %7s %8s %8s %12s %12s\n", "live", "spoof", "BPCER", "APCER", "median live",
+                "median spoof");
+  std::string s = key("group") + line;
   auto pct = [](double x) { return std::isfinite(x) ? num(100 * x, "%.2f %%") : std::string("-"); };
   auto med = [](double x) { return std::isfinite(x) ? num(x, "%.4g") : std::string("-"); };
   for (const auto& r : g) {
-    std::snprintf(line, sizeof line, "%-*s %7lld %7lld %8s %8s %12s %12s\n", (int)w, r.key.c_str(),
-                  (long long)r.live, (long long)r.spoof, pct(rate(r.live_rejected, r.live)).c_str(),
-                  pct(rate(r.spoof_accepted, r.spoof)).c_str(), med(r.live_median).c_str(), med(r.spoof_median).c_str());
-    s += line;
+    std::snprintf(line, sizeof line, "%7lld %7lld %8s %8s %12s %12s\n", (long long)r.live, (long long)r.spoof,
+                  pct(rate(r.live_rejected, r.live)).c_str(), pct(rate(r.spoof_accepted, r.spoof)).c_str(),
+                  med(r.live_median).c_str(), med(r.spoof_median).c_str());
+    s += key(r.key) + line;
   }
   return s;
 }
