@@ -25,9 +25,12 @@ from sklearn.metrics import roc_auc_score, roc_curve
 def read(path, single_ok=False, with_paths=False):
     """Labels and the K models' log-odds (N x K) of a scores.csv; with single_ok, a one-model file
     (path, label, score) gives its log-odds from the probability (clipped: saturated scores tie)."""
-    rows = list(csv.DictReader(open(path)))
-    if not rows:
-        raise SystemExit(f"{path}: no rows")
+    try:
+        rows = list(csv.DictReader(open(path)))
+    except OSError as e:
+        raise SystemExit(f"{path}: cannot read ({e.strerror})")
+    if not rows or not {"label", "path"} <= set(rows[0]):
+        raise SystemExit(f"{path}: not a scores.csv of fas eval (no rows, or no path/label columns)")
     k = sorted(c for c in rows[0] if c.startswith("logit_"))
     y = np.array([int(r["label"]) for r in rows])
     if k:

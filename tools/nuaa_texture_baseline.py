@@ -88,13 +88,13 @@ def session_of(path):  # 0001_00_00_01_0.jpg -> 1
 
 
 def load(a, name, step):
+    """Features, labels and capture sessions of every step-th image of a list."""
     rows = [line.split() for line in open(f"{a.data}/{name}") if line.strip()][::step]
-    a.sessions = np.array([session_of(p) for p, _ in rows])
     feats = []
     for p, _ in rows:
         rgb = np.asarray(Image.open(f"{a.data}/{p}").convert("RGB"), dtype=np.float32)
         feats.append(energy_features(rgb) if a.features == "energy" else lbp_features(rgb, a.space, a.grid))
-    return np.array(feats), np.array([int(lab) for _, lab in rows])
+    return np.array(feats), np.array([int(lab) for _, lab in rows]), np.array([session_of(p) for p, _ in rows])
 
 
 def fit_and_score(a, xtr, ytr, xte, yte, label):
@@ -131,15 +131,16 @@ def main():
     ap.add_argument("--raw", action="store_true",
                     help="lbp: no standardisation, histograms x 59 - 1 (what fas's lbp-lr model fits)")
     a = ap.parse_args()
-    xtr, ytr = load(a, "faces_train.txt", a.step_train)
+    xtr, ytr, s = load(a, "faces_train.txt", a.step_train)
     if a.loso:
-        s = a.sessions
+        if not {1, 2} <= set(s):
+            raise SystemExit(f"--loso needs training sessions 1 and 2 in the list; it has {sorted(set(s))}")
         print(f"{len(ytr)} train images, {xtr.shape[1]} features ({a.features}), sessions {sorted(set(s))}")
         for fit, score in ((1, 2), (2, 1)):
             fit_and_score(a, xtr[s == fit], ytr[s == fit], xtr[s == score], ytr[s == score],
                           f"session {score} (fitted on session {fit})")
         return
-    xte, yte = load(a, "faces_test.txt", a.step_test)
+    xte, yte, _ = load(a, "faces_test.txt", a.step_test)
     print(f"{len(ytr)} train, {len(yte)} test images, {xtr.shape[1]} features ({a.features})")
     if a.features == "energy":
         print("per-feature AUC as a liveness score (train / test):")
