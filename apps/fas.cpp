@@ -1,5 +1,6 @@
 // fas: train, evaluate and run face anti-spoofing models.
 //   fas train   --model NAME --data LIST [--val LIST] ...
+//   fas project --ckpt AUTODECODER --data LIST      fas generate --ckpt AUTODECODER --out F.png ...
 //   fas eval    --ckpt FILE --data LIST
 //   fas predict --ckpt FILE IMAGE...
 //   fas recalibrate --ckpt FILE --data LIST --out FILE
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   add_common(train, tr.common, "output directory for checkpoints, history and plots (default runs/MODEL)");
   train->add_option("--model", tr.model, "model name (see fas summary --list)");
   train->add_option("--data", tr.data, "training list ('relative/path label' lines) or class-folder tree")->required();
+  train->add_option("--data2", tr.data2,
+                    "a second group of images (e.g. the auto-decoder's two groups): --data's images become "
+                    "group 0, these group 1, whatever their labels");
   train->add_option("--val", tr.val, "validation list, evaluated after every epoch");
   train->add_option("--epochs", tr.epochs, "total epochs (default: the model's recipe)")->check(CLI::Range(1, 1000000));
   train->add_option("--batch", tr.batch, "batch size (default: recipe)")->check(CLI::Range(1, 1 << 20));
@@ -155,11 +159,37 @@ int main(int argc, char** argv) {
   bench->add_option("--warmup", be.warmup, "untimed runs first")->check(CLI::Range(0, 100000));
   bench->add_flag("--train", be.train, "also time a training step (forward, backward, Adam)");
 
+  ProjectCliOptions pj;
+  auto* project = app.add_subcommand("project", "auto-decoder: find images' codes with the decoder frozen, report "
+                                                "their reconstruction error");
+  add_common(project, pj.common, "output directory for codes.csv and reconstructions.png (default: project)");
+  project->add_option("--ckpt", pj.ckpt, "autodecoder checkpoint")->required();
+  project->add_option("--data", pj.data, "image list (e.g. held-out images) or class-folder tree")->required();
+  project->add_option("--steps", pj.steps, "Adam steps on the codes (default 300)")->check(CLI::Range(0, 1000000));
+  project->add_option("--lr", pj.lr, "Adam learning rate on the codes (default 0.05)")->check(CLI::PositiveNumber);
+  project->add_option("--limit", pj.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
+
+  GenerateOptions ge;
+  auto* generate = app.add_subcommand("generate", "auto-decoder: decode a code (sliders in standard deviations, "
+                                                  "presets, interpolation, hybrids) to a PNG");
+  add_common(generate, ge.common, "the PNG file to write (required)");
+  generate->add_option("--ckpt", ge.ckpt, "autodecoder checkpoint")->required();
+  generate->add_option("--preset", ge.preset, "mean (default) | random | group:G | image:K");
+  generate->add_option("--sd", ge.sd, "the code as 's0,s1,...' standard deviations about the mean of the learned codes");
+  generate->add_option("--interpolate", ge.interpolate, "A,B: a strip of frames from training image A's code to B's");
+  generate->add_option("--frames", ge.frames, "frames of --interpolate (default 8)")->check(CLI::Range(2, 64));
+  generate->add_option("--hybrid", ge.hybrid, "A,B: --dims of image A's code, the rest of image B's");
+  generate->add_option("--dims", ge.dims, "dimensions for --hybrid, e.g. 0,3,7");
+
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
+  for (auto* sc : {train, eval, predict, recal, summary, bench, project, generate})
+    known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
-    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench)\n", argv[1]);
+    std::fprintf(stderr,
+                 "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench, "
+                 "project, generate)\n",
+                 argv[1]);
     return 1;
   }
   try {  // a bad FAS_ISA is one clear error up front, not a failure halfway through a command
@@ -194,6 +224,8 @@ int main(int argc, char** argv) {
       return run_summary(su);
     }
     if (*bench) return run_bench(be);
+    if (*project) return run_project(pj);
+    if (*generate) return run_generate(ge);
   } catch (const fas::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fas: error: %s\n", e.what());

@@ -34,6 +34,19 @@ class NoGradGuard {
   bool prev_;
 };
 
+// RAII: inside, ops record history again, e.g. an optimisation over inputs (a latent code's
+// projection) run from code that is itself under a NoGradGuard.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // True when an op on these inputs must record history.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);

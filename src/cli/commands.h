@@ -18,6 +18,7 @@ struct TrainOptions {
   CommonOptions common;
   std::string model;              // may be empty with --resume (taken from the checkpoint)
   std::string data, val;
+  std::string data2;              // a second group: --data's images get label 0, these label 1
   int epochs = -1;                // -1: the model's recipe
   int batch = -1;
   float lr = -1.f;
@@ -73,6 +74,28 @@ struct PredictOptions {
   EngineOptions engine;
 };
 int run_predict(const PredictOptions& o);
+
+// fas generate (spec 004's auto-decoder): one of --sd, --preset, --interpolate, --hybrid.
+struct GenerateOptions {
+  CommonOptions common;          // common.out: the PNG file
+  std::string ckpt;
+  std::string preset = "mean";   // mean | random | group:G | image:K
+  std::string sd;                // "s0,s1,...": the code in standard deviations about the mean
+  std::string interpolate;       // "A,B": a strip from training image A's code to B's
+  int frames = 8;
+  std::string hybrid, dims;      // "A,B" + "i,j": dimensions i, j of A's code, the rest of B's
+};
+int run_generate(const GenerateOptions& o);
+
+// fas project: codes for images by optimisation with the decoder frozen.
+struct ProjectCliOptions {
+  CommonOptions common;
+  std::string ckpt, data;
+  int steps = 300;
+  float lr = 0.05f;
+  int64_t limit = 0;
+};
+int run_project(const ProjectCliOptions& o);
 
 struct RecalibrateOptions {
   CommonOptions common;

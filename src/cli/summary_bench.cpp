@@ -33,10 +33,11 @@ LoadedModel model_for(const std::string& name, const std::string& ckpt, std::vec
 int run_summary(const SummaryOptions& o) {
   setup_threads(o.common.threads);
   LoadedModel m = model_for(o.model, o.ckpt, o.set, o.size, o.common.seed);
-  Shape in = input_shape(m.config);
-  std::printf("Model: %s — %s\nConfig: %s\nInput: %s (N, C, H, W)\n", m.info->name.c_str(), m.info->description.c_str(),
-              m.config.dump().c_str(), shape_str({1, in[0], in[1], in[2]}).c_str());
-  std::printf("%s", summary_table(*m.module, {1, in[0], in[1], in[2]}).c_str());
+  Shape in = forward_input_shape(*m.info, m.config);
+  in.insert(in.begin(), 1);
+  std::printf("Model: %s — %s\nConfig: %s\nInput: %s%s\n", m.info->name.c_str(), m.info->description.c_str(),
+              m.config.dump().c_str(), shape_str(in).c_str(), in.size() == 4 ? " (N, C, H, W)" : "");
+  std::printf("%s", summary_table(*m.module, in).c_str());
   return 0;
 }
 
@@ -44,10 +45,11 @@ int run_bench(const BenchOptions& o) {
   const int threads = setup_threads(o.common.threads);
   if (o.batch <= 0 || o.runs <= 0 || o.warmup < 0) fail("bench: --batch and --runs must be positive, --warmup >= 0");
   LoadedModel m = model_for(o.model, "", o.set, o.size, o.common.seed);
-  Shape in = input_shape(m.config);
+  Shape in = forward_input_shape(*m.info, m.config);
+  in.insert(in.begin(), o.batch);
   Rng rng(o.common.seed);
-  Tensor x = Tensor::empty({o.batch, in[0], in[1], in[2]});
-  init_uniform(x, 0.f, 1.f, rng);
+  Tensor x = Tensor::empty(in);
+  if (!m.info->forward_input) init_uniform(x, 0.f, 1.f, rng);  // image input; else ids 0
   Tensor y = Tensor::empty({o.batch});
   for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = (float)(i % 2);
 
@@ -79,15 +81,22 @@ int run_bench(const BenchOptions& o) {
            (*m.module)(x);
          }));
   if (o.train) {
+    // The model's own training step (models/train_step.h) on one batch of random images.
     m.module->train();
-    AdamConfig ac;
-    Adam opt(m.module->named_parameters(), ac);
-    report("train step", time_it([&] {
-             opt.zero_grad();
-             Tensor loss = model_loss(*m.info, *m.module, x, y);
-             loss.backward();
-             opt.step();
-           }));
+    Shape img = input_shape(m.config);
+    img.insert(img.begin(), o.batch);
+    Batch b;
+    b.x = Tensor::empty(img);
+    init_uniform(b.x, 0.f, 1.f, rng);
+    b.y = y;
+    for (int64_t i = 0; i < o.batch; ++i) b.index.push_back((size_t)i);
+    StepContext sc;
+    sc.optimizer = m.info->recipe.optimizer;
+    sc.lr = m.info->recipe.lr;
+    sc.seed = o.common.seed;
+    auto step = make_train_step(*m.module, *m.info, sc);
+    int64_t k = 0;
+    report("train step", time_it([&] { step->step(b, ++k); }));
   }
   return 0;
 }

@@ -146,7 +146,16 @@ Run prepare(const TrainOptions& o) {
   run.sched = parse_lr_schedule(rs.lr_schedule, rs.lr, run.epochs);
 
   const ImageSpec spec = image_spec(run.cfg);
-  run.train_ds = std::make_unique<Dataset>(load_list(o.data, rs.limit, rs.seed, r.live_only), spec, o.skip_bad, o.data);
+  std::vector<Sample> train = load_list(o.data, rs.limit, rs.seed, r.live_only);
+  if (!o.data2.empty()) {  // two groups: the label says which
+    if (r.live_only) fail("train: --data2 gives two groups, and model '" + name + "' trains on live images only");
+    for (auto& s : train) s.label = 0;
+    for (auto s : load_list(o.data2, rs.limit, rs.seed, false)) {
+      s.label = 1;
+      train.push_back(s);
+    }
+  }
+  run.train_ds = std::make_unique<Dataset>(std::move(train), spec, o.skip_bad, o.data);
   if (!o.val.empty())
     run.val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
 
@@ -272,6 +281,7 @@ bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
   ci.step = run.global_step;
   ci.extra["history"] = run.hist.to_json();
   ci.extra["fas_train"] = run.rs.to_json().dump();
+  for (const auto& [k, v] : run.step->checkpoint_metadata()) ci.extra[k] = v;
   if (rec.val.has_threshold) ci.extra["threshold"] = Json(rec.val.threshold).dump();  // shortest exact form
   else if (run.info->score == ScoreKind::LiveProbability) ci.extra["threshold"] = "0.5";
   const TensorMap opt_state = run.step->optimizer_state();

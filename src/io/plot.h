@@ -66,6 +66,7 @@ std::vector<Tensor> unbatch(const Tensor& nchw, int64_t n = -1);
 
 // PNG of a [C, H, W] image (C = 1 or 3, values in [0, 1]), 8 bit, written atomically.
 void write_png(const std::string& path, const Tensor& chw);
+std::string encode_png(const Tensor& chw);  // the same PNG, in memory
 void write_image_grid_png(const std::string& path, const std::vector<std::vector<Tensor>>& rows, int pad = 2,
                           float pad_value = 1.f);
 

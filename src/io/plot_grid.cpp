@@ -73,8 +73,8 @@ Tensor image_grid(const std::vector<std::vector<Tensor>>& rows, int pad, float p
   return g;
 }
 
-void write_png(const std::string& path, const Tensor& chw) {
-  check_image(chw, "write_png " + path);
+std::string encode_png(const Tensor& chw) {
+  check_image(chw, "encode_png");
   const int C = (int)chw.size(0), H = (int)chw.size(1), W = (int)chw.size(2);
   std::vector<uint8_t> px((size_t)C * H * W);  // interleaved HWC for stb
   const float* d = chw.data();
@@ -83,8 +83,13 @@ void write_png(const std::string& path, const Tensor& chw) {
   std::string bytes;
   auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append((const char*)data, size); };
   if (!stbi_write_png_to_func(sink, &bytes, W, H, C, px.data(), W * C))
-    fail("plot: write_png " + path + ": PNG encoding failed for " + shape_str(chw.shape()));
-  io::write_file_atomic(path, bytes);
+    fail("plot: PNG encoding failed for " + shape_str(chw.shape()));
+  return bytes;
+}
+
+void write_png(const std::string& path, const Tensor& chw) {
+  check_image(chw, "write_png " + path);
+  io::write_file_atomic(path, encode_png(chw));
 }
 
 void write_image_grid_png(const std::string& path, const std::vector<std::vector<Tensor>>& rows, int pad,

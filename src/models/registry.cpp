@@ -14,6 +14,7 @@ void register_tiny_models();        // models/tiny.cpp
 void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 void register_lbp_lr();            // models/lbp_lr.cpp
+void register_autodecoder();       // models/autodecoder_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -29,6 +30,7 @@ void register_builtin_models() {
     register_mobilenetv2_lite();
     register_stacked_ae_models();
     register_lbp_lr();
+    register_autodecoder();
     // Model helpers: add your register_<model>() call here.
   });
 }
@@ -90,6 +92,10 @@ Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides) 
 
 Shape input_shape(const Json& cfg) {
   return {cfg.at("channels").get<int64_t>(), cfg.at("height").get<int64_t>(), cfg.at("width").get<int64_t>()};
+}
+
+Shape forward_input_shape(const ModelInfo& m, const Json& cfg) {
+  return m.forward_input ? m.forward_input(cfg) : input_shape(cfg);
 }
 
 namespace {

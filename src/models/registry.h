@@ -88,6 +88,10 @@ struct ModelInfo {
   // Optional training step (models/train_step.h): models whose training is more than one
   // optimizer on model_loss (adversarial pairs, per-image codes). Default: the supervised step.
   std::function<std::unique_ptr<TrainStep>(Module& m, const ModelInfo& info, const StepContext& c)> make_step;
+  // Optional: the forward's input shape without the batch dimension, when it is not the image
+  // shape [channels, height, width] (e.g. the auto-decoder's forward takes image ids [1]).
+  // summary and bench feed it zeros of this shape.
+  std::function<Shape(const Json& cfg)> forward_input;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
@@ -100,6 +104,8 @@ std::vector<std::string> model_names();
 Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides);
 // [C, H, W] from the config's channels/height/width.
 Shape input_shape(const Json& cfg);
+// The forward's input shape without the batch: forward_input when set, else input_shape.
+Shape forward_input_shape(const ModelInfo& m, const Json& cfg);
 
 // Loss and scores of a model for a batch, using its overrides or its recipe's loss kind.
 Tensor model_loss(const ModelInfo& m, Module& model, const Tensor& x, const Tensor& y);

@@ -27,7 +27,7 @@ struct StepContext {
   float lr = 1e-3f;
   float weight_decay = 0.f;  // decoupled for Adam (AdamW), through the gradient for SGD
   uint64_t seed = 0;         // for steps that draw random numbers (derive from (seed, step))
-  size_t train_items = 0;    // training-list length (Batch::index < train_items)
+  size_t train_items = 0;    // training-list length (Batch::index < train_items); 0 = unknown (bench)
 };
 
 struct StepResult {
@@ -46,6 +46,8 @@ class TrainStep {
   // Every optimizer's state under distinct names (saved in checkpoints as "optim.<name>").
   virtual TensorMap optimizer_state() const = 0;
   virtual void load_optimizer_state(const TensorMap& state) = 0;
+  // Metadata the step learnt about the data (saved with each checkpoint; none by default).
+  virtual Metadata checkpoint_metadata() const { return {}; }
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const NamedTensors& params, const StepContext& c);
