@@ -5,7 +5,7 @@
 // backward, Adam). Thread count: FAS_NUM_THREADS (the script sets it like torch's).
 //
 // MobileNetV2-lite runs the model class itself (models/mobilenetv2_lite.h). "mnv2*_infer_lean" is
-// its inference engine (models/mobilenetv2_infer.h, docs/mobilenetv2-inference.md) on the same
+// its inference engine (models/mobilenetv2_infer.h, docs/models/mobilenetv2-lite.md) on the same
 // weights: batch norm folded, NHWC, fused inverted-residual blocks, static memory plan.
 #include <benchmark/benchmark.h>
 

@@ -7,10 +7,12 @@
 # the curves on another list instead (e.g. a subset of the test list, to save time).
 # AUG= and SCHED= replace the augmentation and the lr schedule (AUG=recipe: spec 003 §3.4 only).
 # With --ema DECAY among the flags, the averaged weights (OUT/ema.safetensors) are evaluated.
-#   scripts/mobilenet_nuaa.sh OUT [SIZE] [EPOCHS] [extra fas train flags...]
+#   scripts/mobilenet_nuaa.sh [--data-dir DIR] OUT [SIZE] [EPOCHS] [extra fas train flags...]
+# --data-dir DIR (or DATA=DIR): the prepared NUAA directory (docs/data.md; default ../shared/data/nuaa).
 set -eu
 FAS=${FAS:-build/fas}
 DATA=${DATA:-../shared/data/nuaa}
+if [ "${1:-}" = --data-dir ]; then DATA=${2:?--data-dir needs a directory}; shift 2; fi
 out=$1 size=${2:-128} epochs=${3:-36}
 shift; [ $# -gt 0 ] && shift; [ $# -gt 0 ] && shift
 train=$DATA/faces_train.txt test=$DATA/faces_test.txt val=${VAL:-$DATA/faces_test.txt}

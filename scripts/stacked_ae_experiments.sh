@@ -5,13 +5,15 @@
 # initialisation differs). Each run is evaluated on the test list at threshold 0.5 (the
 # validation list is the test list here, so neither best-epoch selection nor the EER threshold
 # is used: the last checkpoint is evaluated).
-#   scripts/stacked_ae_experiments.sh OUT [SIZE] [LIMIT] [CNN_EPOCHS] [AE_EPOCHS]
+#   scripts/stacked_ae_experiments.sh [--data-dir DIR] OUT [SIZE] [LIMIT] [CNN_EPOCHS] [AE_EPOCHS]
+# --data-dir DIR (or DATA=DIR): the prepared NUAA directory (docs/data.md; default ../shared/data/nuaa).
 # RUNS="e1 e2 e3 e5" (the default) chooses the experiments, e.g. RUNS="e1 e2 e3" and RUNS=e5 in
 # two shells to use two cores (then THREADS=1 each). EXTRA="flags" adds fas train flags to every
 # stage, e.g. EXTRA="--set normalize=equalize" (every stage must share the input normalisation).
 set -eu
 FAS=${FAS:-build/fas}
 DATA=${DATA:-../shared/data/nuaa}
+if [ "${1:-}" = --data-dir ]; then DATA=${2:?--data-dir needs a directory}; shift 2; fi
 out=$1 size=${2:-128} limit=${3:-0} ep=${4:-20} ae_ep=${5:-10}
 threads="--threads ${THREADS:-2}"
 common="--size $size $threads"

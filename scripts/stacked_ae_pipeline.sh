@@ -3,7 +3,7 @@
 # code of the previous ones), then CNN8 initialised from the eight encoder convs and fine-tuned.
 # Each stage writes its own checkpoints, history and loss plot under OUT/<stage>/.
 #   scripts/stacked_ae_pipeline.sh TRAIN_LIST VAL_LIST OUT [AE_EPOCHS] [CNN_EPOCHS] [extra fas train flags...]
-# e.g. scripts/stacked_ae_pipeline.sh ../shared/data/nuaa/faces_train.txt ../shared/data/nuaa/faces_test.txt runs/e5 10 20
+# e.g. scripts/stacked_ae_pipeline.sh $NUAA/faces_train.txt $NUAA/faces_test.txt runs/e5 10 20 (NUAA: docs/data.md)
 set -eu
 FAS=${FAS:-build/fas}
 train=$1 val=$2 out=$3

@@ -196,7 +196,7 @@ namespace {
 // spread ~14 % of their size, int8 feature noise ~4-8 %), so images near the median flip.
 // This bounds the int8 engine's behaviour on a hard case; the >= 99 % agreement expected of
 // a trained model (whose classes sit far apart) is to be measured with int8_agreement on
-// the trained NUAA checkpoint (docs/mobilenetv2-inference.md).
+// the trained NUAA checkpoint (docs/models/mobilenetv2-lite.md).
 Int8Agreement split_agreement(int64_t c, int64_t h, int64_t w, int64_t n_calib, int64_t n_test, uint64_t seed) {
   auto model = random_mobilenet(c, h, w, seed);
   Rng rng(seed + 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch side of the MobileNetV2-lite inference benchmark (docs/mobilenetv2-inference.md).
+"""PyTorch side of the MobileNetV2-lite inference benchmark (docs/experiments/EXP-001, EXP-008).
 
 usage: /usr/bin/python3 tools/bench_mobilenet_torch.py [REPS] [ITERS]
 Times batch-1 inference with one thread for the face model (2x250x200) and 3x128x128, eager

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Subject-split calibration inside one capture session (docs/mobilenetv2-lite.md, "Session 10").
+"""Subject-split calibration inside one capture session (docs/experiments/EXP-023).
 
 The protocols of Replay-Attack and OULU-NPU fix the decision threshold at the EER of a labelled
 development set recorded like the test set, with other subjects. NUAA has none, so this splits a

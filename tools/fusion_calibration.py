@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Train-only calibrations of a fused score, checked on the test list (docs/mobilenetv2-lite.md,
-"Session 6"). Input: scores.csv files written by `fas eval --ckpt A --ckpt B ...` (columns path,
+"""Train-only calibrations of a fused score, checked on the test list (docs/experiments/EXP-013).
+Input: scores.csv files written by `fas eval --ckpt A --ckpt B ...` (columns path,
 label, score, logit_1..logit_K); nothing here is fitted on the test list's labels.
 
   --test   fused eval of the test list (the models trained on the whole training list)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Hand-crafted texture baselines for NUAA (docs/mobilenetv2-lite.md, sessions 4 and 5).
+"""Hand-crafted texture baselines for NUAA (docs/experiments/EXP-010, EXP-012).
 
 Features per face crop, then a logistic regression fitted on the training list scores the test
 list (threshold 0.5 on its probability: nothing is chosen on the test list):
@@ -16,7 +16,7 @@ Needs Debian's python3-numpy, python3-scipy, python3-sklearn, python3-pil.
                                  [--loso] [--C C]
 --loso leaves the test list alone: it fits on one training session (the 4th `_` field of the file
 name, 01 or 02) and scores the other, both ways -- what a train-only model or threshold selection
-would see of a session shift (docs/mobilenetv2-lite.md, "Session 10").
+would see of a session shift (docs/experiments/EXP-023).
 """
 import argparse
 

@@ -21,7 +21,7 @@ struct AugmentConfig {
   float vflip = 0.f;  // probability of a vertical (top-bottom) flip
   float rot90 = 0.f;  // probability of a rotation by 90, 180 or 270 degrees (uniform); square images
   // vflip and rot90 are exact (no resampling): for texture cues (a print's missing fine detail,
-  // docs/mobilenetv2-lite.md) that a bilinear rotation would blur, while hiding the face's
+  // docs/experiments/EXP-010) that a bilinear rotation would blur, while hiding the face's
   // orientation and the direction of the light.
   T rotate;          // degrees: angle ~ U(-mag, mag)
   T shift;           // fraction of width/height: tx, ty ~ U(-mag, mag)

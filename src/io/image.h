@@ -44,7 +44,7 @@ struct Normalize {
   // [0,1] as is; [-1,1]; (x - mean_c) / std_c; PerImage: each image minus its own mean, over its
   // own standard deviation (all channels together, floor 1/sqrt(numel): TF's
   // per_image_standardization). PerImage removes global brightness and contrast, which flip
-  // between NUAA's training and test sessions (docs/mobilenetv2-lite.md), keeping texture.
+  // between NUAA's training and test sessions (docs/experiments/EXP-009), keeping texture.
   // DoG: a difference-of-Gaussians band-pass per channel (Gaussian sigma0 minus Gaussian sigma1,
   // sigma0 = 0: the image itself), then PerImage: the preprocessing of the NUAA database's own
   // paper (Tan et al., ECCV 2010), which keeps the print's missing high frequencies as the cue.

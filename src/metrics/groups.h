@@ -1,6 +1,6 @@
 // Errors per group of images -- a subject, a capture session, a device -- at one threshold. A
 // whole-list ACER can hide that one person's faces carry most of the errors (NUAA's test session:
-// one subject's over-exposed live faces, docs/mobilenetv2-lite.md "Session 10"), which is what
+// one subject's over-exposed live faces, docs/experiments/EXP-023), which is what
 // decides whether a threshold will carry to the next person.
 #pragma once
 #include <cstdint>

@@ -3,8 +3,8 @@
 //
 // What it is for: a model moved to a new capture session (camera, light) keeps its ranking but
 // not its calibration -- on NUAA the fixed 0.5 threshold of models trained on the training
-// sessions misplaces the test session's cut by several logits (docs/mobilenetv2-lite.md,
-// "Session 6"). Fitting the cut to the new session's own unlabelled score distribution is
+// sessions misplaces the test session's cut by several logits (docs/experiments/EXP-013).
+// Fitting the cut to the new session's own unlabelled score distribution is
 // transductive adaptation: it uses the evaluated images (never their labels), assumes both
 // classes are present in bulk, and its figures belong apart from train-only ones.
 #pragma once

@@ -1,4 +1,4 @@
-// Registers spec 000's models with the CLI registry (models/registry.h, helper "cli"); wired in
+// Registers spec 000's models with the CLI registry (models/registry.h); wired in
 // by one line in register_builtin_models(): register_stacked_ae_models();
 //
 //   cnn8        CNN8 classifier, softmax over 2 classes (class 1 = live), cross-entropy on the
