@@ -94,6 +94,22 @@ Shape input_shape(const Json& cfg) {
   return {cfg.at("channels").get<int64_t>(), cfg.at("height").get<int64_t>(), cfg.at("width").get<int64_t>()};
 }
 
+ImageSpec image_spec(const Json& cfg) {
+  ImageSpec s;
+  Shape in = input_shape(cfg);
+  if (in[0] != 1 && in[0] != 3)
+    fail("model input has " + std::to_string(in[0]) + " channels; images load as 1 (grey) or 3 (RGB) channels");
+  s.channels = (int)in[0];
+  s.height = in[1];
+  s.width = in[2];
+  for (const char* key : {"normalize", "resize"})  // `--set normalize=1` parses as a JSON number
+    if (cfg.contains(key) && !cfg[key].is_string())
+      fail(std::string("config '") + key + "' must be a string, got " + cfg[key].dump());
+  if (cfg.contains("normalize")) s.norm = parse_normalize(cfg["normalize"].get<std::string>());
+  if (cfg.contains("resize")) s.resize = parse_resize_mode(cfg["resize"].get<std::string>());
+  return s;
+}
+
 Shape forward_input_shape(const ModelInfo& m, const Json& cfg) {
   return m.forward_input ? m.forward_input(cfg) : input_shape(cfg);
 }

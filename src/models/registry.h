@@ -104,6 +104,9 @@ std::vector<std::string> model_names();
 Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides);
 // [C, H, W] from the config's channels/height/width.
 Shape input_shape(const Json& cfg);
+// The model's input pipeline from its config (channels/height/width/normalize/resize). Image
+// files give 1 or 3 channels; other channel counts (e.g. 2) work with summary/bench only.
+ImageSpec image_spec(const Json& cfg);
 // The forward's input shape without the batch: forward_input when set, else input_shape.
 Shape forward_input_shape(const ModelInfo& m, const Json& cfg);
 
