@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/report.h"
+#include "cli/train_fit.h"
 #include "io/plot.h"
 #include "layers/layers.h"
 #include "optim/ema.h"
@@ -148,6 +149,7 @@ int run_train(const TrainOptions& o) {
   Dataset train_ds(load_list(o.data, rs.limit, rs.seed, r.live_only), spec, o.skip_bad, o.data);
   std::unique_ptr<Dataset> val_ds;
   if (!o.val.empty()) val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
+  if (info.fit) return run_train_fit(o, name, cfg, m, train_ds, val_ds.get());  // closed-form models
 
   auto opt = make_optimizer(r.optimizer, *m.module, rs.lr, rs.weight_decay);
   int start_epoch = 0;

@@ -44,6 +44,7 @@
 
 namespace fas {
 
+class Dataset;  // io/dataset.h
 using Json = nlohmann::json;
 
 // How a model's score reads: P(live) in [0, 1] (higher = live), or an anomaly score
@@ -84,6 +85,9 @@ struct ModelInfo {
     std::function<std::function<std::vector<float>(const Tensor& x)>(Module& m, const Tensor& calib)> make;
   };
   std::map<std::string, Engine> engines;
+  // Optional closed-form training: `fas train` calls fit (on the built module and the training
+  // set) instead of the epoch loop, then writes the checkpoint as usual (e.g. wiqa-lda's LDA).
+  std::function<void(Module& m, Dataset& train)> fit;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
