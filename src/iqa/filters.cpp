@@ -2,12 +2,46 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <map>
+#include <new>
 
 #include "iqa/simd.h"
 
 #include "tensor/tensor.h"
 
 namespace fas::iqa {
+
+namespace {
+struct BlockCache {
+  std::multimap<size_t, double*> blocks;
+  size_t bytes = 0;
+  ~BlockCache() {
+    for (auto& b : blocks) std::free(b.second);
+  }
+};
+thread_local BlockCache cache;
+constexpr size_t kCacheBytes = size_t(256) << 20;
+}  // namespace
+
+double* plane_alloc(size_t n) {
+  auto it = cache.blocks.find(n);
+  if (it != cache.blocks.end()) {
+    double* p = it->second;
+    cache.blocks.erase(it);
+    cache.bytes -= n * sizeof(double);
+    return p;
+  }
+  void* p = std::malloc(std::max<size_t>(n, 1) * sizeof(double));
+  if (!p) throw std::bad_alloc();
+  return static_cast<double*>(p);
+}
+
+void plane_free(double* p, size_t n) {
+  if (cache.bytes + n * sizeof(double) > kCacheBytes) return std::free(p);
+  cache.blocks.emplace(n, p);
+  cache.bytes += n * sizeof(double);
+}
 
 namespace {
 int border_index(int i, int n, Border b) {
@@ -39,9 +73,20 @@ FAS_IQA_CLONES void row_correlate(const double* p, int n, const double* k, int n
   }
 }
 
-// o[x] += k t[x].
-FAS_IQA_CLONES void row_axpy(double* o, const double* t, double k, int n) {
-  for (int x = 0; x < n; ++x) o[x] += k * t[x];
+// o[x] = sum_i k[i] t[i][x], four taps per pass over o.
+FAS_IQA_CLONES void rows_combine(double* o, const double* const* t, const double* k, int nk, int n) {
+  for (int x = 0; x < n; ++x) o[x] = 0.0;
+  int i = 0;
+  for (; i + 4 <= nk; i += 4) {
+    const double *a = t[i], *b = t[i + 1], *c = t[i + 2], *d = t[i + 3];
+    const double ka = k[i], kb = k[i + 1], kc = k[i + 2], kd = k[i + 3];
+    for (int x = 0; x < n; ++x) o[x] += ka * a[x] + kb * b[x] + kc * c[x] + kd * d[x];
+  }
+  for (; i < nk; ++i) {
+    const double* a = t[i];
+    const double ka = k[i];
+    for (int x = 0; x < n; ++x) o[x] += ka * a[x];
+  }
 }
 }  // namespace
 
@@ -56,11 +101,16 @@ void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::ve
     row_correlate(pad.data(), w, kx.data(), (int)kx.size(), tmp.row(y));
   }
   out = Plane(h, w);
-  for (int y = 0; y < h; ++y)
+  std::vector<const double*> rows(ky.size());
+  std::vector<double> k(ky.size());
+  for (int y = 0; y < h; ++y) {
+    int nk = 0;
     for (size_t i = 0; i < ky.size(); ++i) {
       const int yy = border_index(y + (int)i - ry, h, b);
-      if (yy >= 0) row_axpy(out.row(y), tmp.row(yy), ky[i], w);  // yy < 0: zero border
+      if (yy >= 0) rows[nk] = tmp.row(yy), k[nk++] = ky[i];  // yy < 0: zero border
     }
+    rows_combine(out.row(y), rows.data(), k.data(), nk, w);
+  }
 }
 
 void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out) {
@@ -69,8 +119,11 @@ void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const s
   Plane tmp(in.h, ow);
   for (int y = 0; y < in.h; ++y) row_correlate(in.row(y), ow, kx.data(), (int)kx.size(), tmp.row(y));
   out = Plane(oh, ow);
-  for (int y = 0; y < oh; ++y)
-    for (size_t i = 0; i < ky.size(); ++i) row_axpy(out.row(y), tmp.row(y + (int)i), ky[i], ow);
+  std::vector<const double*> rows(ky.size());
+  for (int y = 0; y < oh; ++y) {
+    for (size_t i = 0; i < ky.size(); ++i) rows[i] = tmp.row(y + (int)i);
+    rows_combine(out.row(y), rows.data(), ky.data(), (int)ky.size(), ow);
+  }
 }
 
 std::vector<double> gaussian_kernel(int n, double sigma) {
