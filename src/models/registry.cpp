@@ -15,6 +15,7 @@ void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 void register_lbp_lr();            // models/lbp_lr.cpp
 void register_autodecoder();       // models/autodecoder_register.cpp
+void register_wiqa_lda();          // models/wiqa_lda.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -31,6 +32,7 @@ void register_builtin_models() {
     register_stacked_ae_models();
     register_lbp_lr();
     register_autodecoder();
+    register_wiqa_lda();
     // Model helpers: add your register_<model>() call here.
   });
 }

@@ -45,6 +45,7 @@
 
 namespace fas {
 
+class Dataset;  // io/dataset.h
 using Json = nlohmann::json;
 
 // How a model's score reads: P(live) in [0, 1] (higher = live), or an anomaly score
@@ -92,6 +93,9 @@ struct ModelInfo {
   // shape [channels, height, width] (e.g. the auto-decoder's forward takes image ids [1]).
   // summary and bench feed it zeros of this shape.
   std::function<Shape(const Json& cfg)> forward_input;
+  // Optional closed-form training: `fas train` calls fit (on the built module and the training
+  // set) instead of the epoch loop, then writes the checkpoint as usual (e.g. wiqa-lda's LDA).
+  std::function<void(Module& m, Dataset& train)> fit;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
