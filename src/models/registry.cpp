@@ -14,6 +14,7 @@ void register_tiny_models();        // models/tiny.cpp
 void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 void register_lbp_lr();            // models/lbp_lr.cpp
+void register_oneclass_models();   // models/oneclass_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -29,6 +30,7 @@ void register_builtin_models() {
     register_mobilenetv2_lite();
     register_stacked_ae_models();
     register_lbp_lr();
+    register_oneclass_models();
     // Model helpers: add your register_<model>() call here.
   });
 }
