@@ -42,8 +42,11 @@ ValMetrics validation_metrics(const ScoredSet& s, bool higher_is_live) {
 
 std::string EpochRecord::line(int epochs) const {
   char buf[512];
-  int n = std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.4f  %.1f img/s  %s", epoch, epochs, train_loss, items_per_s,
-                        fmt_seconds(seconds).c_str());
+  int n = std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.4f", epoch, epochs, train_loss);
+  for (const auto& [k, v] : parts)
+    if (n > 0 && n < (int)sizeof buf) n += std::snprintf(buf + n, sizeof buf - n, " (%s %.4g)", k.c_str(), v);
+  if (n > 0 && n < (int)sizeof buf)
+    n += std::snprintf(buf + n, sizeof buf - n, "  %.1f img/s  %s", items_per_s, fmt_seconds(seconds).c_str());
   if (val.present && n > 0 && n < (int)sizeof buf)
     std::snprintf(buf + n, sizeof buf - n, "  | val loss %.4f  EER %.2f%%  acc@EER %.2f%%  ACER@EER %.2f%%  AUC %.4f", val.loss,
                   100 * val.eer, 100 * val.accuracy, 100 * val.acer, val.auc);  // at the EER threshold, not 0.5
@@ -78,6 +81,11 @@ std::string History::to_json() const {
     Json e = {{"epoch", r.epoch},       {"step", r.step},       {"lr", num(r.lr)},
               {"train_loss", num(r.train_loss)}, {"seconds", num(r.seconds)}, {"items_per_s", num(r.items_per_s)},
               {"skipped", r.skipped}};
+    if (!r.parts.empty()) {
+      Json parts = Json::object();
+      for (auto& [k, v] : r.parts) parts[k] = num(v);
+      e["parts"] = parts;
+    }
     if (r.val.present) {
       e["val"] = {{"loss", num(r.val.loss)}, {"accuracy", num(r.val.accuracy)}, {"apcer", num(r.val.apcer)},
                   {"bpcer", num(r.val.bpcer)}, {"acer", num(r.val.acer)},       {"auc", num(r.val.auc)},
@@ -102,6 +110,8 @@ History History::from_json(const std::string& s) {
     r.seconds = get(e, "seconds");
     r.items_per_s = get(e, "items_per_s");
     r.skipped = e.value("skipped", (int64_t)0);
+    if (e.contains("parts") && e["parts"].is_object())
+      for (auto& [k, v] : e["parts"].items()) r.parts.emplace_back(k, get(e["parts"], k.c_str()));
     if (e.contains("val")) {
       const Json& v = e["val"];
       r.val.present = true;

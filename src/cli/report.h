@@ -25,6 +25,7 @@ struct EpochRecord {
   int64_t step = 0;
   double lr = 0, train_loss = 0, seconds = 0, items_per_s = 0;
   int64_t skipped = 0;
+  std::vector<std::pair<std::string, double>> parts;  // named loss terms (TrainStep), epoch means
   ValMetrics val;
   std::string line(int epochs) const;  // one plain line for the terminal / log
 };

@@ -1,15 +1,21 @@
 // fas train: the training loop with validation, checkpoints, history and resume.
 //
+// One batch reads as a straight line: BatchLoader::next -> TrainStep::step (the model's own
+// forward, losses, backward and optimizer steps; models/train_step.h) -> progress. Everything
+// else here is the trainer's: data, epochs, learning-rate schedule, checkpoints, history, plots.
+//
 // Resume contract: a run resumed from its "last" checkpoint continues bit-identically to an
 // uninterrupted run (same seed, one thread), because every source of randomness is a pure
-// function of (seed, epoch, item): the shuffle order, the per-item augmentation stream; the
-// model, optimizer state (Adam moments and step), BN buffers and the history come from the
-// checkpoint, which is written at the end of each epoch. Dropout layers own a generator whose
-// state is not a tensor, so each epoch reseeds them from (seed, epoch, layer position) instead.
-// (Random state a model keeps elsewhere is outside this contract.)
+// function of (seed, epoch, item) or (seed, step): the shuffle order, the per-item augmentation
+// stream, a step's own draws; the model, optimizer state (every optimizer of the step), BN
+// buffers and the history come from the checkpoint, which is written at the end of each epoch.
+// Dropout layers own a generator whose state is not a tensor, so each epoch reseeds them from
+// (seed, epoch, layer position) instead. (Random state a model keeps elsewhere is outside this
+// contract.)
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -24,26 +30,6 @@
 namespace fas::cli {
 
 namespace {
-
-// weight_decay: decoupled for Adam (AdamW, as torch.optim.AdamW), through the gradient for SGD.
-std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Module& m, float lr, float weight_decay) {
-  if (kind == "adam" || kind == "adam_keras") {
-    AdamConfig c;
-    c.lr = lr;
-    c.keras = kind == "adam_keras";
-    c.weight_decay = weight_decay;
-    c.decoupled = true;
-    return std::make_unique<Adam>(m.named_parameters(), c);
-  }
-  if (kind == "sgd") {
-    SgdConfig c;
-    c.lr = lr;
-    c.momentum = 0.9f;
-    c.weight_decay = weight_decay;
-    return std::make_unique<Sgd>(m.named_parameters(), c);
-  }
-  fail("unknown optimizer '" + kind + "' in the model's recipe");
-}
 
 // The run's settings that a resume must reuse (stored as checkpoint metadata "fas_train").
 struct RunSettings {
@@ -92,23 +78,38 @@ std::vector<double> monitored_losses(const History& h) {
   return v;
 }
 
-}  // namespace
+// Everything a run needs, validated before anything is written.
+struct Run {
+  LoadedModel m;
+  const ModelInfo* info = nullptr;
+  Json cfg;
+  RunSettings rs;
+  int epochs = 0;
+  AugmentConfig aug;
+  LrSchedule sched;
+  std::unique_ptr<Dataset> train_ds, val_ds;
+  std::unique_ptr<TrainStep> step;
+  std::unique_ptr<WeightEma> ema;
+  History hist;
+  int start_epoch = 0;
+  int64_t global_step = 0;
+  std::string out, last_path, best_path, ema_path;
+  bool saved_any = false;
+  std::unique_ptr<Progress> prog;  // the current epoch's bar, finished by its summary line
+  std::string epoch_label;
+};
 
-int run_train(const TrainOptions& o) {
-  setup_threads(o.common.threads);
-  if (o.data.empty()) fail("train: --data LIST is required");
-
-  // --- model, config and (when resuming) the checkpoint: all validated before anything is written.
+Run prepare(const TrainOptions& o) {
+  Run run;
   const bool resuming = !o.resume.empty();
   Checkpoint ck;
   std::string name = o.model;
-  Json cfg;
   Json stored = Json::object();
   if (resuming) {
     ck = load_checkpoint(o.resume, o.model);
     name = ck.info.model;
-    cfg = Json::parse(ck.info.config, nullptr, false);
-    if (cfg.is_discarded()) fail("checkpoint '" + o.resume + "': bad config JSON");
+    run.cfg = Json::parse(ck.info.config, nullptr, false);
+    if (run.cfg.is_discarded()) fail("checkpoint '" + o.resume + "': bad config JSON");
     if (!o.set.empty() || o.size > 0) fail("train: --set/--size cannot change the config of a resumed run");
     auto it = ck.info.extra.find("fas_train");
     if (it != ck.info.extra.end()) stored = Json::parse(it->second, nullptr, false);
@@ -120,14 +121,14 @@ int run_train(const TrainOptions& o) {
       sets.push_back("height=" + std::to_string(o.size));
       sets.push_back("width=" + std::to_string(o.size));
     }
-    cfg = make_config(find_model(name), sets);
+    run.cfg = make_config(find_model(name), sets);
   }
-  LoadedModel m = build_model(name, cfg, o.common.seed);
-  const ModelInfo& info = *m.info;
-  const Recipe& r = info.recipe;
+  run.m = build_model(name, run.cfg, o.common.seed);
+  run.info = run.m.info;
+  const Recipe& r = run.info->recipe;
 
   // A resumed run reuses its stored settings unless a flag overrides them.
-  RunSettings rs;
+  RunSettings& rs = run.rs;
   rs.batch = o.batch > 0 ? o.batch : stored.value("batch", r.batch);
   rs.lr = o.lr > 0 ? o.lr : stored.value("lr", r.lr);
   rs.lr_schedule = !o.lr_schedule.empty() ? o.lr_schedule : stored.value("lr_schedule", r.lr_schedule);
@@ -136,148 +137,188 @@ int run_train(const TrainOptions& o) {
   rs.limit = o.limit > 0 ? o.limit : stored.value("limit", (int64_t)0);
   rs.ema = o.ema >= 0 ? o.ema : stored.value("ema", 0.f);
   rs.weight_decay = o.weight_decay >= 0 ? o.weight_decay : stored.value("weight_decay", 0.f);
-  const int epochs = o.epochs > 0 ? o.epochs : r.epochs;
+  run.epochs = o.epochs > 0 ? o.epochs : r.epochs;
   if (rs.batch <= 0) fail("train: --batch must be positive");
   if (!(rs.lr > 0) || !std::isfinite(rs.lr)) fail("train: --lr must be a positive number");
   if (!(rs.ema == 0 || (rs.ema > 0 && rs.ema < 1))) fail("train: --ema must be 0 (off) or a decay in (0, 1)");
   if (!(rs.weight_decay >= 0 && rs.weight_decay <= 1)) fail("train: --weight-decay must be in [0, 1]");
-  const AugmentConfig aug = parse_augment(rs.augment);
-  const LrSchedule sched = parse_lr_schedule(rs.lr_schedule, rs.lr, epochs);
+  run.aug = parse_augment(rs.augment);
+  run.sched = parse_lr_schedule(rs.lr_schedule, rs.lr, run.epochs);
 
-  const ImageSpec spec = image_spec(cfg);
-  Dataset train_ds(load_list(o.data, rs.limit, rs.seed, r.live_only), spec, o.skip_bad, o.data);
-  std::unique_ptr<Dataset> val_ds;
-  if (!o.val.empty()) val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
+  const ImageSpec spec = image_spec(run.cfg);
+  run.train_ds = std::make_unique<Dataset>(load_list(o.data, rs.limit, rs.seed, r.live_only), spec, o.skip_bad, o.data);
+  if (!o.val.empty())
+    run.val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
 
-  auto opt = make_optimizer(r.optimizer, *m.module, rs.lr, rs.weight_decay);
-  int start_epoch = 0;
-  int64_t step = 0;
-  History hist;
+  StepContext sc;
+  sc.optimizer = r.optimizer;
+  sc.lr = rs.lr;
+  sc.weight_decay = rs.weight_decay;
+  sc.seed = rs.seed;
+  sc.train_items = run.train_ds->size();
+  run.step = make_train_step(*run.m.module, *run.info, sc);
   if (resuming) {
-    restore_checkpoint(ck, o.resume, *m.module, opt.get());
-    start_epoch = (int)ck.info.epoch;
-    step = ck.info.step;
+    restore_checkpoint(ck, o.resume, *run.m.module, nullptr);
+    try {
+      run.step->load_optimizer_state(ck.optim);
+    } catch (const Error& e) {
+      fail("checkpoint '" + o.resume + "': optimizer state does not fit model '" + name + "': " + e.what());
+    }
+    run.start_epoch = (int)ck.info.epoch;
+    run.global_step = ck.info.step;
     auto h = ck.info.extra.find("history");
-    if (h != ck.info.extra.end()) hist = History::from_json(h->second);
+    if (h != ck.info.extra.end()) run.hist = History::from_json(h->second);
+    run.saved_any = true;
   }
   // The average starts from the current weights, or continues from the checkpoint's.
-  std::unique_ptr<WeightEma> ema;
   if (rs.ema > 0) {
-    ema = std::make_unique<WeightEma>(*m.module, rs.ema);
-    if (!ck.ema.empty()) ema->load_state_dict(ck.ema);
-    ema->set_updates(step);
+    run.ema = std::make_unique<WeightEma>(*run.m.module, rs.ema);
+    if (!ck.ema.empty()) run.ema->load_state_dict(ck.ema);
+    run.ema->set_updates(run.global_step);
   }
+  run.out = o.common.out.empty() ? "runs/" + name : o.common.out;
+  run.last_path = join_path(run.out, "last.safetensors");
+  run.best_path = join_path(run.out, "best.safetensors");
+  run.ema_path = join_path(run.out, "ema.safetensors");
+  return run;
+}
 
-  const std::string out = o.common.out.empty() ? "runs/" + name : o.common.out;
-  make_dirs(out);
-  const std::string last_path = join_path(out, "last.safetensors"), best_path = join_path(out, "best.safetensors");
-  const std::string ema_path = join_path(out, "ema.safetensors");
-  const bool tty = stdout_is_tty() && !o.quiet;
+void print_header(const Run& run) {
+  const RunSettings& rs = run.rs;
   std::ostringstream notes;  // the optional settings, only when on
   if (rs.ema > 0) notes << ", weight average " << rs.ema;
   if (rs.weight_decay > 0) notes << ", weight decay " << rs.weight_decay;
-  if (!o.quiet)
-    std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s%s, "
-                "out %s\n",
-                name.c_str(), train_ds.size(), (long long)train_ds.live_count(),
-                val_ds ? (", " + std::to_string(val_ds->size()) + " val").c_str() : "", epochs, rs.batch, rs.lr,
-                sched.str().c_str(), augment_str(aug).c_str(),
-                notes.str().c_str(), out.c_str());
-  if (start_epoch >= epochs && !o.quiet) std::printf("already trained %d of %d epochs: nothing to do\n", start_epoch, epochs);
+  std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s%s, "
+              "out %s\n",
+              run.info->name.c_str(), run.train_ds->size(), (long long)run.train_ds->live_count(),
+              run.val_ds ? (", " + std::to_string(run.val_ds->size()) + " val").c_str() : "", run.epochs, rs.batch, rs.lr,
+              run.sched.str().c_str(), augment_str(run.aug).c_str(), notes.str().c_str(), run.out.c_str());
+}
 
-  bool saved_any = resuming;
-  for (int epoch = start_epoch; epoch < epochs; ++epoch) {
-    m.module->train();
-    opt->set_lr(sched.at(epoch, monitored_losses(hist)));
-    reseed_dropout(*m.module, rs.seed, epoch);
-    LoaderOptions lo;
-    lo.batch = (size_t)rs.batch;
-    lo.shuffle = true;
-    lo.seed = rs.seed;
-    lo.epoch = epoch;
-    lo.augment = &aug;
-    lo.patch = cfg.value("train_patch", (int64_t)0);  // models with patch training (config key)
-    BatchLoader loader(train_ds, lo);
-    char label[64];
-    std::snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, epochs);
-    Progress prog(label, loader.num_items(), tty);
-    double loss_sum = 0;
-    size_t seen = 0, batch_no = 0;
-    Batch b;
-    while (loader.next(b)) {
-      ++step;
-      ++batch_no;
-      opt->zero_grad();
-      Tensor loss = model_loss(info, *m.module, b.x, b.y);
-      float lv = loss.item();
-      if (step == o.debug_nan_step) lv = NAN;
-      if (!std::isfinite(lv)) {
-        if (tty) std::printf("\n");
-        fail(std::string("loss is ") + (std::isnan(lv) ? "NaN" : "Inf") + " at step " + std::to_string(step) +
-             " (epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(batch_no) + "); training stopped. " +
-             (saved_any ? "Last good checkpoint: " + last_path : std::string("No checkpoint was written.")) +
-             " Try a lower --lr.");
-      }
-      loss.backward();
-      opt->step();
-      if (ema) ema->update();
-      loss_sum += (double)lv * (double)b.index.size();
-      seen += b.index.size();
-      prog.update(seen, loss_sum / (double)seen);
+// One epoch of batches through the model's step. Fills the record's training fields.
+EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
+  run.m.module->train();
+  run.step->set_lr(run.sched.at(epoch, monitored_losses(run.hist)));
+  reseed_dropout(*run.m.module, run.rs.seed, epoch);
+  LoaderOptions lo;
+  lo.batch = (size_t)run.rs.batch;
+  lo.shuffle = true;
+  lo.seed = run.rs.seed;
+  lo.epoch = epoch;
+  lo.augment = &run.aug;
+  lo.patch = run.cfg.value("train_patch", (int64_t)0);  // models with patch training (config key)
+  BatchLoader loader(*run.train_ds, lo);
+  run.epoch_label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(run.epochs);
+  run.prog = std::make_unique<Progress>(run.epoch_label, loader.num_items(), tty);
+  Progress& prog = *run.prog;
+  double loss_sum = 0;
+  std::map<std::string, double> part_sums;
+  std::vector<std::string> part_order;
+  size_t seen = 0, batch_no = 0;
+  Batch b;
+  while (loader.next(b)) {
+    ++run.global_step;
+    ++batch_no;
+    StepResult sr = run.step->step(b, run.global_step);
+    if (run.global_step == o.debug_nan_step) sr.loss = NAN;
+    if (!std::isfinite(sr.loss)) {
+      if (tty) std::printf("\n");
+      fail(std::string("loss is ") + (std::isnan(sr.loss) ? "NaN" : "Inf") + " at step " +
+           std::to_string(run.global_step) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
+           std::to_string(batch_no) + "); training stopped. " +
+           (run.saved_any ? "Last good checkpoint: " + run.last_path : std::string("No checkpoint was written.")) +
+           " Try a lower --lr.");
     }
-    if (seen == 0) fail("dataset '" + o.data + "': no readable images (" + std::to_string(train_ds.bad_count()) + " bad)");
+    if (run.ema) run.ema->update();
+    const double n = (double)b.index.size();
+    loss_sum += (double)sr.loss * n;
+    for (const auto& [k, v] : sr.parts) {
+      if (!part_sums.count(k)) part_order.push_back(k);
+      part_sums[k] += v * n;
+    }
+    seen += b.index.size();
+    prog.update(seen, loss_sum / (double)seen);
+  }
+  if (seen == 0)
+    fail("dataset '" + o.data + "': no readable images (" + std::to_string(run.train_ds->bad_count()) + " bad)");
+  EpochRecord rec;
+  rec.epoch = epoch + 1;
+  rec.step = run.global_step;
+  rec.lr = run.step->lr();
+  rec.train_loss = loss_sum / (double)seen;
+  for (const auto& k : part_order) rec.parts.emplace_back(k, part_sums[k] / (double)seen);
+  rec.seconds = prog.elapsed();
+  rec.items_per_s = rec.seconds > 0 ? seen / rec.seconds : 0;
+  rec.skipped = (int64_t)run.train_ds->bad_count();
+  return rec;
+}
 
-    // With --ema, validation and the best/ema checkpoints use the averaged weights; last keeps
-    // the training weights (plus the average) so a resume continues exactly.
-    if (ema) ema->swap();
-    EpochRecord rec;
-    rec.epoch = epoch + 1;
-    rec.step = step;
-    rec.lr = opt->lr();
-    rec.train_loss = loss_sum / (double)seen;
-    rec.seconds = prog.elapsed();
-    rec.items_per_s = rec.seconds > 0 ? seen / rec.seconds : 0;
-    rec.skipped = (int64_t)train_ds.bad_count();
-    if (val_ds) {
-      if (tty) std::printf("\r%s  validating on %zu images...\x1b[K", label, val_ds->size()), std::fflush(stdout);
-      ScoredSet vs = score_dataset(m, *val_ds, std::max(rs.batch, 64), true);
-      rec.val = validation_metrics(vs, info.score == ScoreKind::LiveProbability);
-    }
-    const bool best = hist.add(rec);
+// Validation, checkpoints, history and plots at the end of an epoch. With --ema, validation and
+// the best/ema checkpoints use the averaged weights; last keeps the training weights (plus the
+// average) so a resume continues exactly.
+bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
+  if (run.ema) run.ema->swap();
+  if (run.val_ds) {
+    if (tty) std::printf("\r%s  validating on %zu images...\x1b[K", run.epoch_label.c_str(), run.val_ds->size()), std::fflush(stdout);
+    ScoredSet vs = score_dataset(run.m, *run.val_ds, std::max(run.rs.batch, 64), true);
+    rec.val = validation_metrics(vs, run.info->score == ScoreKind::LiveProbability);
+  }
+  const bool best = run.hist.add(rec);
 
-    CheckpointInfo ci;
-    ci.model = name;
-    ci.config = cfg.dump();
-    ci.epoch = epoch + 1;
-    ci.step = step;
-    ci.extra["history"] = hist.to_json();
-    ci.extra["fas_train"] = rs.to_json().dump();
-    if (rec.val.has_threshold) ci.extra["threshold"] = Json(rec.val.threshold).dump();  // shortest exact form
-    else if (info.score == ScoreKind::LiveProbability) ci.extra["threshold"] = "0.5";
-    if (ema) {
-      save_checkpoint(ema_path, ci, *m.module, nullptr);
-      if (best) save_checkpoint(best_path, ci, *m.module, nullptr);
-      ema->swap();
-      const TensorMap avg = ema->state_dict();
-      save_checkpoint(last_path, ci, *m.module, opt.get(), &avg);
-    } else {
-      save_checkpoint(last_path, ci, *m.module, opt.get());
-      if (best) save_checkpoint(best_path, ci, *m.module, opt.get());
-    }
-    saved_any = true;
-    if (best && rec.val.has_roc)
-      plot::write_svg(join_path(out, "roc_val.svg"),
-                      plot::roc_svg({{"validation, epoch " + std::to_string(rec.epoch), rec.val.roc, rec.val.auc}}));
-    write_history_files(out, hist);
-    if (!o.quiet) prog.finish(rec.line(epochs) + (best ? "  *best" : ""));
+  CheckpointInfo ci;
+  ci.model = run.info->name;
+  ci.config = run.cfg.dump();
+  ci.epoch = rec.epoch;
+  ci.step = run.global_step;
+  ci.extra["history"] = run.hist.to_json();
+  ci.extra["fas_train"] = run.rs.to_json().dump();
+  if (rec.val.has_threshold) ci.extra["threshold"] = Json(rec.val.threshold).dump();  // shortest exact form
+  else if (run.info->score == ScoreKind::LiveProbability) ci.extra["threshold"] = "0.5";
+  const TensorMap opt_state = run.step->optimizer_state();
+  if (run.ema) {
+    save_checkpoint(run.ema_path, ci, *run.m.module, TensorMap{});
+    if (best) save_checkpoint(run.best_path, ci, *run.m.module, TensorMap{});
+    run.ema->swap();
+    const TensorMap avg = run.ema->state_dict();
+    save_checkpoint(run.last_path, ci, *run.m.module, opt_state, &avg);
+  } else {
+    save_checkpoint(run.last_path, ci, *run.m.module, opt_state);
+    if (best) save_checkpoint(run.best_path, ci, *run.m.module, opt_state);
+  }
+  run.saved_any = true;
+  if (best && rec.val.has_roc)
+    plot::write_svg(join_path(run.out, "roc_val.svg"),
+                    plot::roc_svg({{"validation, epoch " + std::to_string(rec.epoch), rec.val.roc, rec.val.auc}}));
+  write_history_files(run.out, run.hist);
+  return best;
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o) {
+  setup_threads(o.common.threads);
+  if (o.data.empty()) fail("train: --data LIST is required");
+  Run run = prepare(o);
+  make_dirs(run.out);
+  const bool tty = stdout_is_tty() && !o.quiet;
+  if (!o.quiet) print_header(run);
+  if (run.start_epoch >= run.epochs && !o.quiet)
+    std::printf("already trained %d of %d epochs: nothing to do\n", run.start_epoch, run.epochs);
+
+  for (int epoch = run.start_epoch; epoch < run.epochs; ++epoch) {
+    EpochRecord rec = train_epoch(run, epoch, o, tty);
+    const bool best = finish_epoch(run, rec, tty);
+    if (!o.quiet) run.prog->finish(rec.line(run.epochs) + (best ? "  *best" : ""));
   }
   if (!o.quiet) {
-    if (train_ds.bad_count() || (val_ds && val_ds->bad_count()))
-      std::printf("skipped %zu bad training and %zu bad validation images; first: %s\n", train_ds.bad_count(),
-                  val_ds ? val_ds->bad_count() : 0,
-                  (train_ds.bad_count() ? train_ds.first_bad_message() : val_ds->first_bad_message()).c_str());
-    std::printf("checkpoints: %s (best: epoch %d), %s%s; history and plots in %s\n", best_path.c_str(), hist.best_epoch(),
-                last_path.c_str(), ema ? (", averaged weights " + ema_path).c_str() : "", out.c_str());
+    const Dataset &tr = *run.train_ds;
+    if (tr.bad_count() || (run.val_ds && run.val_ds->bad_count()))
+      std::printf("skipped %zu bad training and %zu bad validation images; first: %s\n", tr.bad_count(),
+                  run.val_ds ? run.val_ds->bad_count() : 0,
+                  (tr.bad_count() ? tr.first_bad_message() : run.val_ds->first_bad_message()).c_str());
+    std::printf("checkpoints: %s (best: epoch %d), %s%s; history and plots in %s\n", run.best_path.c_str(),
+                run.hist.best_epoch(), run.last_path.c_str(), run.ema ? (", averaged weights " + run.ema_path).c_str() : "",
+                run.out.c_str());
   }
   return 0;
 }

@@ -129,9 +129,13 @@ SafeTensors load_safetensors(const std::string& path) {
 
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
                      const Optimizer* opt, const TensorMap* ema) {
+  save_checkpoint(path, info, model, opt ? opt->state_dict() : TensorMap{}, ema);
+}
+
+void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
+                     const TensorMap& optim_state, const TensorMap* ema) {
   TensorMap all = model.state_dict();
-  if (opt)
-    for (auto& [k, v] : opt->state_dict()) all[kOptimPrefix + k] = v;
+  for (auto& [k, v] : optim_state) all[kOptimPrefix + k] = v;
   if (ema)
     for (auto& [k, v] : *ema) all[kEmaPrefix + k] = v;
   Metadata meta = info.extra;

@@ -47,6 +47,9 @@ struct CheckpointInfo {
 // ema: the weight average's state dict, saved under "ema.<name>" (nullptr: none).
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
                      const Optimizer* opt, const TensorMap* ema = nullptr);
+// The same with the optimizer state given as tensors (a training step with several optimizers).
+void save_checkpoint(const std::string& path, const CheckpointInfo& info, const Module& model,
+                     const TensorMap& optim_state, const TensorMap* ema = nullptr);
 
 struct Checkpoint {
   CheckpointInfo info;

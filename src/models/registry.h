@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "layers/module.h"
+#include "models/train_step.h"
 #include "tensor/random.h"
 
 namespace fas {
@@ -84,6 +85,9 @@ struct ModelInfo {
     std::function<std::function<std::vector<float>(const Tensor& x)>(Module& m, const Tensor& calib)> make;
   };
   std::map<std::string, Engine> engines;
+  // Optional training step (models/train_step.h): models whose training is more than one
+  // optimizer on model_loss (adversarial pairs, per-image codes). Default: the supervised step.
+  std::function<std::unique_ptr<TrainStep>(Module& m, const ModelInfo& info, const StepContext& c)> make_step;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).

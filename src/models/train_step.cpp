@@ -1,0 +1,86 @@
+#include "models/train_step.h"
+
+#include "models/registry.h"
+#include <cmath>
+
+#include "tensor/tensor.h"
+
+namespace fas {
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const NamedTensors& params, const StepContext& c) {
+  if (kind == "adam" || kind == "adam_keras") {
+    AdamConfig a;
+    a.lr = c.lr;
+    a.keras = kind == "adam_keras";
+    a.weight_decay = c.weight_decay;
+    a.decoupled = true;
+    return std::make_unique<Adam>(params, a);
+  }
+  if (kind == "sgd") {
+    SgdConfig s;
+    s.lr = c.lr;
+    s.momentum = 0.9f;
+    s.weight_decay = c.weight_decay;
+    return std::make_unique<Sgd>(params, s);
+  }
+  fail("unknown optimizer '" + kind + "' in the model's recipe");
+}
+
+namespace {
+
+class SupervisedStep : public TrainStep {
+ public:
+  SupervisedStep(Module& m, const ModelInfo& info, const StepContext& c)
+      : m_(m), info_(info), opt_(make_optimizer(c.optimizer, m.named_parameters(), c)) {}
+  StepResult step(const Batch& b, int64_t) override {
+    opt_->zero_grad();
+    Tensor loss = model_loss(info_, m_, b.x, b.y);
+    StepResult r;
+    r.loss = loss.item();
+    if (!std::isfinite(r.loss)) return r;  // the trainer reports it; no update from a bad loss
+    loss.backward();
+    opt_->step();
+    return r;
+  }
+  void set_lr(float lr) override { opt_->set_lr(lr); }
+  float lr() const override { return opt_->lr(); }
+  TensorMap optimizer_state() const override { return opt_->state_dict(); }
+  void load_optimizer_state(const TensorMap& s) override {
+    if (!s.empty()) opt_->load_state_dict(s);
+  }
+
+ private:
+  Module& m_;
+  const ModelInfo& info_;
+  std::unique_ptr<Optimizer> opt_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainStep> make_supervised_step(Module& model, const ModelInfo& info, const StepContext& c) {
+  return std::make_unique<SupervisedStep>(model, info, c);
+}
+
+std::unique_ptr<TrainStep> make_train_step(Module& model, const ModelInfo& info, const StepContext& c) {
+  if (info.make_step) return info.make_step(model, info, c);
+  return make_supervised_step(model, info, c);
+}
+
+TensorMap prefixed_state(const std::vector<std::pair<std::string, const Optimizer*>>& opts) {
+  TensorMap all;
+  for (const auto& [prefix, o] : opts)
+    for (const auto& [k, v] : o->state_dict()) all[prefix + k] = v;
+  return all;
+}
+
+void load_prefixed_state(const TensorMap& state, const std::vector<std::pair<std::string, Optimizer*>>& opts) {
+  if (state.empty()) return;
+  for (const auto& [prefix, o] : opts) {
+    TensorMap mine;
+    for (const auto& [k, v] : state)
+      if (k.compare(0, prefix.size(), prefix) == 0) mine[k.substr(prefix.size())] = v;
+    o->load_state_dict(mine);
+  }
+}
+
+}  // namespace fas
