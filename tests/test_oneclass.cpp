@@ -10,10 +10,12 @@
 #include "models/oneclass.h"
 #include "models/registry.h"
 #include "optim/optim.h"
+#include "io_testutil.h"
 #include "testutil.h"
 
 using namespace fas;
 using fas::test::allclose;
+using fas::test::error_of;
 using fas::test::gradcheck;
 using fas::test::load_golden;
 
@@ -34,15 +36,6 @@ void load_from(Module& m, const std::string& c, const std::string& suffix = "", 
   if (buffers)
     for (auto& [n, t] : m.named_buffers()) sd[n] = load_golden(c, n + suffix);
   m.load_state_dict(sd);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ void Vae::init_common(const OneClassConfig& cfg, int pools, const char* model) {
          std::to_string(seed_h * seed_w) + " (the decoder reshapes z to C x " + std::to_string(seed_h) + " x " +
          std::to_string(seed_w) + ")");
   seed_c = latent / (seed_h * seed_w);
+  this->cfg = cfg;
   noise_seed = mix_seed(cfg.seed, 0xE95u);
   encoder = register_module("encoder", std::make_shared<Sequential>());
   decoder = register_module("decoder", std::make_shared<Sequential>());

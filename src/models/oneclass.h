@@ -23,6 +23,12 @@ struct OneClassConfig {
   double width_mult = 1.0;
   int64_t latent = 512;
   uint64_t seed = 0;  // weight initialisation
+  // Training (the model's TrainStep): Adam betas of the §4 tables and the loss weights (VAE:
+  // w_rec, w_kl; GANomaly: w_rec, w_enc, w_adv).
+  float beta1 = 0.9f, beta2 = 0.999f;
+  float w_rec = 1.f, w_kl = 1.f, w_enc = 1.f, w_adv = 1.f;
+  // A discriminator loss below this re-initialises the discriminator (original GANomaly: 1e-5).
+  float d_collapse = 1e-5f;
 };
 
 // round(c * mult) when that is an exact positive integer; otherwise a fas::Error naming the model,
@@ -48,6 +54,7 @@ class Vae : public Module {
   int64_t latent = 0, seed_c = 0, seed_h = 0, seed_w = 0;  // decoder input [seed_c, seed_h, seed_w]
   uint64_t noise_seed = 0;  // model_loss' eps stream (vae_noise(.., noise_seed, noise_draws++))
   int64_t noise_draws = 0;
+  OneClassConfig cfg;
   std::shared_ptr<Sequential> encoder, decoder;
 
  protected:
@@ -161,6 +168,26 @@ struct GanGenLoss {
 GanGenLoss ganomaly_gen_loss(GANomaly& m, const GanOutput& o, float w_rec = 50.f, float w_enc = 1.f,
                              float w_adv = 1.f);
 Tensor ganomaly_disc_loss(GANomaly& m, const GanOutput& o);
+
+// The model behind a Module& from the registry, or one error naming what it is instead.
+template <class M>
+M& oneclass_as(Module& m, const char* model) {
+  auto* p = dynamic_cast<M*>(&m);
+  if (!p) fail(std::string(model) + ": the module is a " + m.type_name() + ", not the model's own");
+  return *p;
+}
+
+// ------------------------------------------------------------------------------ training steps
+
+// The models' TrainSteps (models/train_step.h), in oneclass_step.cpp. VAE: one Adam (the config's
+// betas), eps = vae_noise(.., run seed, global step), loss terms "rec" and "kl". GANomaly: per
+// batch one generator step (its Adam on "gen.*") then one discriminator step (its Adam on
+// "disc.*") on the same forward's detached reconstruction; a discriminator loss below 1e-5
+// re-initialises the discriminator (original GANomaly), counted in the loss term "d_reinit".
+struct StepContext;
+class TrainStep;
+std::unique_ptr<TrainStep> make_vae_step(Module& m, const StepContext& c);
+std::unique_ptr<TrainStep> make_ganomaly_step(Module& m, const StepContext& c);
 
 // ----------------------------------------------------------------------------- anomaly scores
 

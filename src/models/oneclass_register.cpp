@@ -12,6 +12,7 @@
 #include "autograd/ops.h"
 #include "models/oneclass.h"
 #include "models/registry.h"
+#include "models/train_step.h"
 
 namespace fas {
 
@@ -25,14 +26,18 @@ OneClassConfig oneclass_config(const Json& cfg, Rng& rng) {
   c.width_mult = cfg.at("width_mult").get<double>();
   c.latent = cfg.at("latent").get<int64_t>();
   c.seed = rng.next_u64();
+  c.beta1 = cfg.at("beta1").get<float>();
+  c.beta2 = cfg.at("beta2").get<float>();
+  c.w_rec = cfg.at("w_rec").get<float>();
+  auto weight = [&](const char* k, float& dst) {  // the keys of this model's loss
+    if (cfg.contains(k)) dst = cfg.at(k).get<float>();
+  };
+  weight("w_kl", c.w_kl);
+  weight("w_enc", c.w_enc);
+  weight("w_adv", c.w_adv);
+  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1))
+    fail("config: beta1 and beta2 must lie in [0, 1), got " + std::to_string(c.beta1) + ", " + std::to_string(c.beta2));
   return c;
-}
-
-template <class M>
-M& as(Module& m, const char* model) {
-  auto* p = dynamic_cast<M*>(&m);
-  if (!p) fail(std::string(model) + ": the module is a " + m.type_name() + ", not the model's own");
-  return *p;
 }
 
 std::vector<float> primary(const NamedScores& s) { return s.front().second; }
@@ -50,13 +55,16 @@ ModelInfo vae_info(const char* name, const char* description) {
   m.defaults["w_rec"] = 1.0;
   m.defaults["w_kl"] = 1.0;
   m.score = ScoreKind::Anomaly;
-  m.scores = [](Module& mod, const Tensor& x) { return primary(vae_scores(as<Vae>(mod, "vae"), x)); };
+  m.scores = [](Module& mod, const Tensor& x) { return primary(vae_scores(oneclass_as<Vae>(mod, "vae"), x)); };
   // model_loss (bench, tests): eps from the model's own stream; training draws it from
   // (run seed, global step) in the model's TrainStep.
   m.loss = [](Module& mod, const Tensor& x, const Tensor&) {
-    Vae& v = as<Vae>(mod, "vae");
-    return vae_loss(v.run(x, vae_noise(x.size(0), v.latent, v.noise_seed, v.noise_draws++)), x).total;
+    Vae& v = oneclass_as<Vae>(mod, "vae");
+    return vae_loss(v.run(x, vae_noise(x.size(0), v.latent, v.noise_seed, v.noise_draws++)), x, v.cfg.w_rec,
+                    v.cfg.w_kl)
+        .total;
   };
+  m.make_step = [](Module& mod, const ModelInfo&, const StepContext& c) { return make_vae_step(mod, c); };
   return m;
 }
 
@@ -99,10 +107,11 @@ void register_oneclass_models() {
     return std::make_shared<GANomaly>(oneclass_config(cfg, rng));
   };
   gn.loss = [](Module& mod, const Tensor& x, const Tensor&) {  // the generator's loss (bench)
-    GANomaly& g = as<GANomaly>(mod, "ganomaly");
-    return ganomaly_gen_loss(g, g.run(x)).total;
+    GANomaly& g = oneclass_as<GANomaly>(mod, "ganomaly");
+    return ganomaly_gen_loss(g, g.run(x), g.cfg.w_rec, g.cfg.w_enc, g.cfg.w_adv).total;
   };
-  gn.scores = [](Module& mod, const Tensor& x) { return primary(ganomaly_scores(as<GANomaly>(mod, "ganomaly"), x)); };
+  gn.make_step = [](Module& mod, const ModelInfo&, const StepContext& c) { return make_ganomaly_step(mod, c); };
+  gn.scores = [](Module& mod, const Tensor& x) { return primary(ganomaly_scores(oneclass_as<GANomaly>(mod, "ganomaly"), x)); };
   register_model(std::move(gn));
 }
 
