@@ -103,6 +103,10 @@ int main(int argc, char** argv) {
   eval->add_flag("--adapt-threshold", ev.adapt_threshold,
                  "transductive: cut the evaluated list's own scores (labels unused) where a two-Gaussian mixture "
                  "fitted to them (log-odds for P(live)) changes component; report such figures apart");
+  eval->add_option("--live-quantile", ev.live_quantile,
+                   "anomaly models: threshold = this quantile (e.g. 0.95) of the scores of the live images of --val "
+                   "(the live training images); every named score of the model gets its own")
+      ->check(CLI::Range(0.0, 1.0));
   eval->add_option("--group-by", ev.group_by,
                    "regular expression on image paths: errors per group (its first capture group) at the threshold, "
                    "also in groups.csv; NUAA subject: '/([0-9]{4})_', session: '_([0-9]{2})_[0-9]+\\.'");

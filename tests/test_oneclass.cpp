@@ -123,6 +123,10 @@ void expect_vae_forward_and_grads(Vae& m, const std::string& c) {
   EXPECT_NEAR(l.total.item(), want.data()[0], 1e-5);
   EXPECT_NEAR(l.rec.item(), want.data()[1], 1e-6);
   EXPECT_NEAR(l.kl.item(), want.data()[2], 1e-5);
+  // rec_sum (the models' default): L_rec summed over an image's pixels = pixel mean x H W.
+  VaeLoss ls = vae_loss(o, x.detach(), 1.f, 1.f, true);
+  EXPECT_NEAR(ls.rec.item(), want.data()[1] * 1024, 1e-6 * 1024);
+  EXPECT_NEAR(ls.total.item(), want.data()[1] * 1024 + want.data()[2], 2e-3);
   // PyTorch's x.grad includes the BCE target's gradient; ours too (the target is x itself).
   l = vae_loss(o, x);
   l.total.backward();
@@ -257,7 +261,8 @@ TEST(OneClass, VaeScoresArePerImageLossTerms) {
     Tensor r = m.decode(mu);
     EXPECT_NEAR(s[0].second[i], bce_loss(r, xi).item(), 1e-5);
     EXPECT_NEAR(s[1].second[i], gaussian_kl(mu, lv).item(), 1e-4);
-    EXPECT_NEAR(s[2].second[i], s[0].second[i] + s[1].second[i], 1e-5);
+    // elbo as trained: the default sums L_rec over the 32 x 32 pixels.
+    EXPECT_NEAR(s[2].second[i], 1024 * s[0].second[i] + s[1].second[i], 1e-5 * s[2].second[i]);
     EXPECT_NEAR(s[3].second[i], mse_loss(r, xi).item(), 1e-6);
   }
 }

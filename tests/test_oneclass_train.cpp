@@ -154,3 +154,33 @@ TEST(OneClassTrain, CorruptCheckpointIsOneClearError) {
   e.common.out = dir + "/e";
   EXPECT_TRUE(has(error_of([&] { cli::run_eval(e); }), "cut.safetensors"));
 }
+
+TEST(OneClassTrain, EvalReportsEveryScoreAtTheLiveQuantileThreshold) {
+  const std::string dir = scratch_dir("eval");
+  cli::TrainOptions t = options("dcvae", dir, 1);
+  t.limit = 0;  // all 100 live images of the sample list
+  ASSERT_EQ(cli::run_train(t), 0);
+  cli::EvalOptions e;
+  e.ckpts = {dir + "/last.safetensors"};
+  e.data = e.val = t.data;  // scored on its own live images: 5 % of them lie above the q95 threshold
+  e.live_quantile = 0.95;
+  e.common.out = dir + "/eval";
+  e.common.threads = 1;
+  ASSERT_EQ(cli::run_eval(e), 0);
+  Json j = Json::parse(read_bytes(dir + "/eval/named_scores.json"));
+  for (const char* k : {"rec", "kl", "elbo", "mse"}) {
+    ASSERT_TRUE(j.contains(k)) << j.dump();
+    EXPECT_GE(j[k]["bpcer"].get<double>(), 0.03) << k;
+    EXPECT_LE(j[k]["bpcer"].get<double>(), 0.05) << k;
+    EXPECT_TRUE(has(j[k]["threshold_source"].get<std::string>(), "q95")) << k;
+  }
+  Json m = Json::parse(read_bytes(dir + "/eval/metrics.json"));
+  EXPECT_NEAR(m["threshold"].get<double>(), j["rec"]["threshold"].get<double>(), 1e-8);  // primary = rec
+  const std::string csv = read_bytes(dir + "/eval/scores.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "path,label,score,rec,kl,elbo,mse");
+  EXPECT_TRUE(fs::exists(dir + "/eval/reconstructions.png"));
+
+  cli::EvalOptions bad = e;
+  bad.val.clear();
+  EXPECT_TRUE(has(error_of([&] { cli::run_eval(bad); }), "--live-quantile takes the threshold from the live images of --val"));
+}

@@ -53,6 +53,9 @@ struct EvalOptions {
   bool has_threshold = false;
   // Threshold from the evaluated list's own unlabelled scores (metrics/mixture.h): transductive.
   bool adapt_threshold = false;
+  // Anomaly models: threshold = this quantile (e.g. 0.95) of the scores of --val's live images
+  // (the live training images: no spoof and nothing of the test list chooses it); 0 = off.
+  double live_quantile = 0;
   bool skip_bad = false;
   int64_t limit = 0;
   int batch = 64;

@@ -162,10 +162,12 @@ ResVAE::ResVAE(const OneClassConfig& cfg) {
   decoder->add(act(Act::Sigmoid));
 }
 
-VaeLoss vae_loss(const VaeOutput& o, const Tensor& x, float w_rec, float w_kl) {
+VaeLoss vae_loss(const VaeOutput& o, const Tensor& x, float w_rec, float w_kl, bool rec_sum) {
   VaeLoss l;
-  // Mean over every pixel of the batch = per-image pixel mean (eq. 3.3) averaged over the batch.
+  // Mean over every pixel of the batch = per-image pixel mean (eq. 3.3) averaged over the batch;
+  // times the pixels per image = per-image pixel sum averaged over the batch.
   l.rec = bce_loss(o.recon, x, Reduction::Mean);
+  if (rec_sum) l.rec = mul_scalar(l.rec, (float)(x.numel() / x.size(0)));
   l.kl = gaussian_kl(o.mu, o.logvar, Reduction::Mean);  // sum over latent dims, mean over batch
   l.total = add(mul_scalar(l.rec, w_rec), mul_scalar(l.kl, w_kl));
   return l;
@@ -357,7 +359,8 @@ NamedScores vae_scores(Vae& m, const Tensor& x) {
     }
     rec[i] = (float)(s / (double)per);
     kl[i] = (float)(-0.5 * k);
-    elbo[i] = rec[i] + kl[i];
+    const double rec_term = m.cfg.rec_sum ? s : s / (double)per;
+    elbo[i] = (float)(m.cfg.w_rec * rec_term + m.cfg.w_kl * kl[i]);
   }
   return {{"rec", rec}, {"kl", kl}, {"elbo", elbo}, {"mse", row_mean(square(sub(r, x)))}};
 }

@@ -27,6 +27,8 @@ struct OneClassConfig {
   // w_rec, w_kl; GANomaly: w_rec, w_enc, w_adv).
   float beta1 = 0.9f, beta2 = 0.999f;
   float w_rec = 1.f, w_kl = 1.f, w_enc = 1.f, w_adv = 1.f;
+  // VAE L_rec summed over an image's pixels (true) or averaged (false, eq. 3.3 literally); see vae_loss.
+  bool rec_sum = true;
   // A discriminator loss below this re-initialises the discriminator (original GANomaly: 1e-5).
   float d_collapse = 1e-5f;
 };
@@ -52,8 +54,7 @@ class Vae : public Module {
   // Deterministic reconstruction decode(mu): what eval's reconstruction grid and summary show.
   Tensor forward(const Tensor& x) override;
   int64_t latent = 0, seed_c = 0, seed_h = 0, seed_w = 0;  // decoder input [seed_c, seed_h, seed_w]
-  uint64_t noise_seed = 0;  // model_loss' eps stream (vae_noise(.., noise_seed, noise_draws++))
-  int64_t noise_draws = 0;
+  uint64_t noise_seed = 0;  // model_loss' fixed eps (vae_noise(.., noise_seed, 0))
   OneClassConfig cfg;
   std::shared_ptr<Sequential> encoder, decoder;
 
@@ -93,12 +94,17 @@ class ResVAE : public Vae {
 };
 
 // VAE loss (§3.2, eq. 3.1-3.4 with the KL sign corrected): w_rec * L_rec + w_kl * L_KL, where
-// L_rec = BCE averaged over the pixels of an image (eq. 3.3) and L_KL is summed over the latent
-// dimensions (eq. 3.4); both averaged over the batch.
+// L_KL is summed over the latent dimensions (eq. 3.4) and L_rec is the BCE summed over an image's
+// pixels (rec_sum, the default) or averaged over them (eq. 3.3 as printed); both averaged over
+// the batch. The sum is the pick for the spec's loss-magnitude ambiguity: the thesis reports
+// losses "of order 10 - 10 000" (a pixel sum of 128x128 BCEs is ~10^4; a pixel mean is < 1) and
+// reconstructions that follow the input, while with the pixel mean the KL of 512 dimensions
+// outweighs the reconstruction and the posterior collapses to the prior (measured: KL ~1e-6 after
+// two epochs on NUAA, every reconstruction the mean face; docs/experiments/EXP-050).
 struct VaeLoss {
   Tensor total, rec, kl;
 };
-VaeLoss vae_loss(const VaeOutput& o, const Tensor& x, float w_rec = 1.f, float w_kl = 1.f);
+VaeLoss vae_loss(const VaeOutput& o, const Tensor& x, float w_rec = 1.f, float w_kl = 1.f, bool rec_sum = false);
 
 // eps ~ N(0, I) of shape [n, latent], a pure function of (seed, step): a resumed run draws the
 // same noise at the same global step.
@@ -192,9 +198,9 @@ std::unique_ptr<TrainStep> make_ganomaly_step(Module& m, const StepContext& c);
 // ----------------------------------------------------------------------------- anomaly scores
 
 // Per-image scores (higher = more anomalous), computed without gradient in the module's current
-// mode. VAE (z = mu, deterministic): "rec" per-image L_rec (mean BCE), "kl" per-image L_KL,
-// "elbo" = rec + kl (the negative ELBO with the training loss' reductions), "mse" mean squared
-// error. GANomaly: "rec" mean squared reconstruction error in [-1, 1] (§3.4, the thesis' score),
+// mode. VAE (z = mu, deterministic): "rec" per-image mean BCE (L_rec up to the constant pixel
+// count), "kl" per-image L_KL, "elbo" = w_rec L_rec + w_kl L_KL exactly as trained (the negative
+// ELBO with the training loss' reductions and weights), "mse" mean squared error. GANomaly: "rec" mean squared reconstruction error in [-1, 1] (§3.4, the thesis' score),
 // "latent" ||E1(x) - E2(xhat)||_2 (the original GANomaly's score). The first is the primary.
 using NamedScores = std::vector<std::pair<std::string, std::vector<float>>>;
 NamedScores vae_scores(Vae& m, const Tensor& x);

@@ -35,6 +35,12 @@ OneClassConfig oneclass_config(const Json& cfg, Rng& rng) {
   weight("w_kl", c.w_kl);
   weight("w_enc", c.w_enc);
   weight("w_adv", c.w_adv);
+  if (cfg.contains("rec_reduction")) {
+    const Json r = cfg.at("rec_reduction");
+    if (r != Json("sum") && r != Json("mean"))
+      fail("config: rec_reduction must be \"sum\" (over an image's pixels) or \"mean\", got " + r.dump());
+    c.rec_sum = r == Json("sum");
+  }
   if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1))
     fail("config: beta1 and beta2 must lie in [0, 1), got " + std::to_string(c.beta1) + ", " + std::to_string(c.beta2));
   return c;
@@ -54,16 +60,16 @@ ModelInfo vae_info(const char* name, const char* description) {
   m.defaults = common_defaults();
   m.defaults["w_rec"] = 1.0;
   m.defaults["w_kl"] = 1.0;
+  m.defaults["rec_reduction"] = "sum";  // see vae_loss in oneclass.h
   m.score = ScoreKind::Anomaly;
   m.scores = [](Module& mod, const Tensor& x) { return primary(vae_scores(oneclass_as<Vae>(mod, "vae"), x)); };
-  // model_loss (bench, tests): eps from the model's own stream; training draws it from
-  // (run seed, global step) in the model's TrainStep.
+  // model_loss (validation loss, bench): one fixed eps stream, so it is a pure function of the
+  // weights and the batch; training draws eps from (run seed, global step) in the TrainStep.
   m.loss = [](Module& mod, const Tensor& x, const Tensor&) {
     Vae& v = oneclass_as<Vae>(mod, "vae");
-    return vae_loss(v.run(x, vae_noise(x.size(0), v.latent, v.noise_seed, v.noise_draws++)), x, v.cfg.w_rec,
-                    v.cfg.w_kl)
-        .total;
+    return vae_loss(v.run(x, vae_noise(x.size(0), v.latent, v.noise_seed, 0)), x, v.cfg.w_rec, v.cfg.w_kl, v.cfg.rec_sum).total;
   };
+  m.named_scores = [](Module& mod, const Tensor& x) { return vae_scores(oneclass_as<Vae>(mod, "vae"), x); };
   m.make_step = [](Module& mod, const ModelInfo&, const StepContext& c) { return make_vae_step(mod, c); };
   return m;
 }
@@ -111,6 +117,7 @@ void register_oneclass_models() {
     return ganomaly_gen_loss(g, g.run(x), g.cfg.w_rec, g.cfg.w_enc, g.cfg.w_adv).total;
   };
   gn.make_step = [](Module& mod, const ModelInfo&, const StepContext& c) { return make_ganomaly_step(mod, c); };
+  gn.named_scores = [](Module& mod, const Tensor& x) { return ganomaly_scores(oneclass_as<GANomaly>(mod, "ganomaly"), x); };
   gn.scores = [](Module& mod, const Tensor& x) { return primary(ganomaly_scores(oneclass_as<GANomaly>(mod, "ganomaly"), x)); };
   register_model(std::move(gn));
 }

@@ -29,7 +29,7 @@ class VaeStep : public TrainStep {
     opt_->zero_grad();
     // eps from (run seed, global step) only: a resumed run draws the same noise.
     VaeLoss l = vae_loss(m_.run(b.x, vae_noise(b.x.size(0), m_.latent, noise_seed_, global_step)), b.x, m_.cfg.w_rec,
-                         m_.cfg.w_kl);
+                         m_.cfg.w_kl, m_.cfg.rec_sum);
     StepResult r{l.total.item(), {{"rec", l.rec.item()}, {"kl", l.kl.item()}}};
     if (!std::isfinite(r.loss)) return r;  // the trainer reports it; no update from a bad loss
     l.total.backward();
