@@ -184,3 +184,23 @@ TEST(OneClassTrain, EvalReportsEveryScoreAtTheLiveQuantileThreshold) {
   bad.val.clear();
   EXPECT_TRUE(has(error_of([&] { cli::run_eval(bad); }), "--live-quantile takes the threshold from the live images of --val"));
 }
+
+TEST(OneClassTrain, PredictPrintsEveryScore) {
+  const std::string dir = scratch_dir("predict");
+  ASSERT_EQ(cli::run_train(options("ganomaly", dir, 1)), 0);
+  cli::PredictOptions p;
+  p.ckpts = {dir + "/last.safetensors"};
+  p.images = {read_samples(options("ganomaly", "", 1).data).front().path};
+  p.resize = true;
+  p.common.threads = 1;
+  EXPECT_TRUE(has(error_of([&] { cli::run_predict(p); }), "stores no decision threshold; pass --threshold"));
+  p.threshold = 0.1;
+  p.has_threshold = true;
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(cli::run_predict(p), 0);
+  Json j = Json::parse(testing::internal::GetCapturedStdout());
+  EXPECT_EQ(j["score_kind"], "anomaly");
+  ASSERT_TRUE(j["scores"].contains("rec") && j["scores"].contains("latent")) << j.dump();
+  EXPECT_FLOAT_EQ(j["scores"]["rec"].get<float>(), j["score"].get<float>());
+  EXPECT_EQ(j["decision"], j["score"].get<double>() <= 0.1 ? "live" : "spoof");
+}
