@@ -9,6 +9,11 @@ The modules below mirror src/models/oneclass.cpp layer for layer, with the same 
                     (Adam lr 2e-3, betas 0.5/0.99) then one discriminator step on the detached
                     reconstruction of the same forward (its own Adam): losses, generator weights
                     after the first, discriminator weights and every BN buffer after the second.
+  oneclass_latent/  scikit-learn 1.2 on a fixed 240 x 5 dataset (three blobs): PCA(2) (components
+                    signed so each one's largest-magnitude entry is positive, explained variance,
+                    mean); GaussianMixture(k=3, full and diag, init_params="k-means++",
+                    random_state=0) with the k-means++ centre rows it starts from: weights, means,
+                    covariances, n_iter, lower bound and score_samples.
 Run: /usr/bin/python3 tools/golden_oneclass.py   (--counts: print the spec-size parameter counts)
 """
 import os
@@ -242,13 +247,46 @@ def gan_case():
     save_buffers(case, m, ".d1")
 
 
+def latent_case():
+    import numpy as np
+    from sklearn.cluster import kmeans_plusplus
+    from sklearn.decomposition import PCA
+    from sklearn.mixture import GaussianMixture
+    case = "oneclass_latent"
+    rng = np.random.RandomState(0)
+    centres = np.array([[0, 0, 0, 0, 0], [3, 1, -2, 0, 1], [-2, 3, 1, 2, -1]], dtype=np.float64)
+    X = np.concatenate([c + rng.randn(80, 5) * (0.5 + 0.3 * i) @ np.diag([1, 0.5, 2, 1, 0.7])
+                        for i, c in enumerate(centres)])
+    X = X.astype(np.float32).astype(np.float64)  # exactly representable in the float32 fixture
+    save(case, "X", X)
+    p = PCA(n_components=2).fit(X)
+    comp = p.components_.copy()
+    for r in comp:
+        if r[np.argmax(np.abs(r))] < 0:
+            r *= -1
+    save(case, "pca_components", comp)
+    save(case, "pca_variance", p.explained_variance_)
+    save(case, "pca_mean", p.mean_)
+    _, idx = kmeans_plusplus(X, 3, random_state=0)
+    save(case, "init", idx.astype(np.float64))
+    for cov in ("full", "diag"):
+        g = GaussianMixture(3, covariance_type=cov, init_params="k-means++", random_state=0).fit(X)
+        save(case, cov + "_weights", g.weights_)
+        save(case, cov + "_means", g.means_)
+        save(case, cov + "_covariances", g.covariances_)
+        save(case, cov + "_n_iter", np.array([g.n_iter_], dtype=np.float64))
+        save(case, cov + "_lower_bound", np.array([g.lower_bound_]))
+        save(case, cov + "_score_samples", g.score_samples(X))
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     if "--counts" in sys.argv:
         counts()
         sys.exit(0)
-    for c in ("oneclass_dcvae", "oneclass_resvae", "oneclass_gan"):
+    for c in ("oneclass_dcvae", "oneclass_resvae", "oneclass_gan", "oneclass_latent"):
         shutil.rmtree(os.path.join(ROOT, c), ignore_errors=True)
     vae_case("oneclass_dcvae", DCVAE, True)
     vae_case("oneclass_resvae", ResVAE, False, 1 / 32)
     gan_case()
+    latent_case()
