@@ -138,6 +138,24 @@ int main(int argc, char** argv) {
   recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
   recal->add_flag("--skip-bad", rc.skip_bad, "skip and count unreadable images");
 
+  LatentOptions la;
+  auto* latent = app.add_subcommand(
+      "latent", "one-class models: PCA and Gaussian mixtures on the live training latents, log-likelihood as a score");
+  add_common(latent, la.common, "output directory (default: CKPT_DIR/latent)");
+  latent->add_option("--ckpt", la.ckpt, "checkpoint of dcvae, resvae or ganomaly")->required();
+  latent->add_option("--data", la.data, "training list: the mixtures are fitted on its live images")->required();
+  latent->add_option("--test", la.test, "list scored with each mixture (live and spoof)")->required();
+  latent->add_option("--components", la.components, "mixture sizes (default 1 2 4 ... 128)")
+      ->check(CLI::Range(1, 4096))
+      ->delimiter(',');
+  latent->add_option("--covariance", la.covariance, "diag (default) or full")->check(CLI::IsMember({"diag", "full"}));
+  latent->add_option("--live-quantile", la.live_quantile,
+                     "threshold = this quantile of the live training images' scores (default 0.95)")
+      ->check(CLI::Range(0.0, 1.0));
+  latent->add_option("--batch", la.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  latent->add_option("--limit", la.limit, "use only N items of each list")->check(CLI::Range(1, 1 << 30));
+  latent->add_flag("--skip-bad", la.skip_bad, "skip and count unreadable images");
+
   SummaryOptions su;
   bool list = false;
   auto* summary = app.add_subcommand("summary", "print a model's layers, output shapes and parameter counts");
@@ -161,9 +179,9 @@ int main(int argc, char** argv) {
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
+  for (auto* sc : {train, eval, predict, recal, latent, summary, bench}) known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
-    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench)\n", argv[1]);
+    std::fprintf(stderr, "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, bench)\n", argv[1]);
     return 1;
   }
   try {  // a bad FAS_ISA is one clear error up front, not a failure halfway through a command
@@ -190,6 +208,7 @@ int main(int argc, char** argv) {
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
     if (*recal) return run_recalibrate(rc);
+    if (*latent) return run_latent(la);
     if (*summary) {
       if (list) {
         std::printf("models:%s\n", models_list().c_str());

@@ -3,6 +3,7 @@
 // Tolerance 1e-4 relative (the fixtures are float32; the fits are double).
 #include <cmath>
 
+#include "metrics/metrics.h"
 #include "models/oneclass_latent.h"
 #include "io_testutil.h"
 #include "testutil.h"
@@ -92,4 +93,12 @@ TEST(OneClassLatent, BadInputIsOneClearError) {
   EXPECT_NE(error_of([&] { fit_gmm(X, 5, 2, o, {0, 1}); }).find("not positive definite"), std::string::npos);
   X[3] = NAN;
   EXPECT_NE(error_of([&] { fit_gmm(X, 5, 2, GmmOptions{}); }).find("non-finite"), std::string::npos);
+}
+
+TEST(OneClassLatent, QuantileInterpolatesLikeNumpy) {
+  EXPECT_DOUBLE_EQ(metrics::quantile({4, 1, 3, 2}, 0.95), 3.85);  // numpy.quantile([1,2,3,4], .95)
+  EXPECT_DOUBLE_EQ(metrics::quantile({4, 1, 3, 2}, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(metrics::quantile({4, 1, 3, 2}, 1.0), 4.0);
+  EXPECT_DOUBLE_EQ(metrics::quantile({7}, 0.5), 7.0);
+  EXPECT_NE(error_of([] { metrics::quantile({}, 0.5); }).find("quantile"), std::string::npos);
 }

@@ -204,3 +204,36 @@ TEST(OneClassTrain, PredictPrintsEveryScore) {
   EXPECT_FLOAT_EQ(j["scores"]["rec"].get<float>(), j["score"].get<float>());
   EXPECT_EQ(j["decision"], j["score"].get<double>() <= 0.1 ? "live" : "spoof");
 }
+
+TEST(OneClassTrain, LatentFitsMixturesOnLiveTrainingLatents) {
+  const std::string dir = scratch_dir("latent");
+  ASSERT_EQ(cli::run_train(options("dcvae", dir, 1)), 0);
+  cli::LatentOptions l;
+  l.ckpt = dir + "/last.safetensors";
+  l.data = options("dcvae", "", 1).data;
+  l.test = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
+  l.components = {1, 2};
+  l.common.out = dir + "/latent";
+  l.common.threads = 1;
+  ASSERT_EQ(cli::run_latent(l), 0);
+  Json j = Json::parse(read_bytes(dir + "/latent/latent.json"));
+  EXPECT_EQ(j["train_live_latents"].get<int64_t>(), 100);  // the sample list's live images only
+  EXPECT_EQ(j["latent_dim"].get<int64_t>(), 16);
+  ASSERT_EQ(j["mixtures"].size(), 2u);
+  for (auto& r : j["mixtures"]) {
+    EXPECT_GE(r["auc"].get<double>(), 0.0);
+    EXPECT_LE(r["bpcer"].get<double>(), 1.0);
+  }
+  EXPECT_TRUE(fs::exists(dir + "/latent/pca.svg"));
+  EXPECT_TRUE(j["mixtures"][0]["converged"].get<bool>());
+
+  l.components = {500};  // more components than latents
+  EXPECT_TRUE(has(error_of([&] { cli::run_latent(l); }), "500 components for 100 training latents"));
+  l.components = {1};
+  l.data = l.test = dir + "/spoof.txt";
+  std::string spoof;
+  for (auto& s : read_samples(options("dcvae", "", 1).data))
+    if (s.label == 0) spoof += s.path + " 0\n";
+  write_bytes(l.data, spoof);
+  EXPECT_TRUE(has(error_of([&] { cli::run_latent(l); }), "no live (label 1) images to fit on"));
+}

@@ -169,16 +169,13 @@ Scorer named_scorer(const LoadedModel& m, NamedColumns* out) {
   };
 }
 
-// The `q` quantile (linear interpolation, numpy's default) of the scores of the live images.
+// The `q` quantile of the scores of the live images.
 double live_quantile(const std::vector<float>& scores, const std::vector<int>& labels, double q, const std::string& list) {
   std::vector<double> live;
   for (size_t i = 0; i < scores.size(); ++i)
     if (labels[i] == 1) live.push_back(scores[i]);
   if (live.empty()) fail("eval: --live-quantile: '" + list + "' has no live (label 1) images");
-  std::sort(live.begin(), live.end());
-  const double pos = q * (double)(live.size() - 1);
-  const size_t lo = (size_t)std::floor(pos), hi = std::min(lo + 1, live.size() - 1);
-  return live[lo] + (pos - (double)lo) * (live[hi] - live[lo]);
+  return metrics::quantile(std::move(live), q);
 }
 
 // Every named score's metrics on the test list, at its own threshold from --val's live images
