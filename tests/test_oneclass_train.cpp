@@ -2,6 +2,7 @@
 // count is printed and stored), the loss terms in the history, both GANomaly optimizers in the
 // checkpoint, exact resume (the VAE's noise is a function of (seed, step)), the discriminator
 // re-initialisation, and one clear error for a list without live images and a corrupt checkpoint.
+#include <cmath>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -29,7 +30,8 @@ cli::TrainOptions options(const std::string& model, const std::string& out, int 
   o.lr = 1e-3f;
   o.size = 32;
   o.set = model == "ganomaly" ? std::vector<std::string>{"width_mult=0.015625", "latent=8"}
-                              : std::vector<std::string>{"width_mult=0.0625", "latent=16"};
+                              : std::vector<std::string>{model == "resvae" ? "width_mult=0.03125" : "width_mult=0.0625",
+                                                         "latent=16"};
   o.quiet = true;
   return o;
 }
@@ -76,6 +78,15 @@ TEST(OneClassTrain, DcvaeTrainsOnLiveImagesWithLossTermsAndResumesExactly) {
   ASSERT_LT(live, 24u);  // the subset has spoofs, which must be left out
   // Steps per epoch = batches of the live images (batch 4) only.
   EXPECT_EQ(e["step"].get<int64_t>(), 2 * (int64_t)((live + 3) / 4)) << live << " live of 24";
+}
+
+TEST(OneClassTrain, ResvaeTrainsAndResumesExactly) {
+  const std::string dir = scratch_dir("resvae");
+  auto [full, resumed] = full_and_resumed("resvae", dir, 2);
+  expect_same(full, resumed);
+  Json e = Json::parse(read_bytes(dir + "/full/history.json"))["epochs"][1];
+  EXPECT_TRUE(std::isfinite(e["train_loss"].get<double>()));
+  EXPECT_GT(e["parts"]["kl"].get<double>(), 0.0);
 }
 
 TEST(OneClassTrain, GanomalySavesBothOptimizersAndResumesExactly) {
