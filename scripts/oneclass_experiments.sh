@@ -1,7 +1,8 @@
 #!/bin/sh
 # Spec 001's one-class models on NUAA (docs/models/dcvae.md, docs/experiments/EXP-050..051): train
 # on the live images of faces_train.txt only, score faces_test.txt, threshold = 0.95 quantile of
-# the scores of the live training images (nothing chosen on the test list), per-subject errors.
+# the scores of the live training images (nothing chosen on the test list), per-subject errors;
+# then the latent analysis (PCA, Gaussian mixtures of 1..128 components on the live training latents).
 #   sh scripts/oneclass_experiments.sh MODEL SEED [OUT_ROOT]     MODEL: dcvae | ganomaly
 set -eu
 MODEL=$1
@@ -21,3 +22,5 @@ esac
 $FAS train --model "$MODEL" $ARGS --data "$NUAA/faces_train.txt" --threads 2 --seed "$SEED" --out "$OUT"
 $FAS eval --ckpt "$OUT/last.safetensors" --data "$NUAA/faces_test.txt" --val "$NUAA/faces_train.txt" \
   --live-quantile 0.95 --group-by '/([0-9]{4})_' --threads 2 --out "$OUT/eval"
+$FAS latent --ckpt "$OUT/last.safetensors" --data "$NUAA/faces_train.txt" --test "$NUAA/faces_test.txt" \
+  --threads 2 --out "$OUT/latent"
