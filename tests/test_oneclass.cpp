@@ -9,6 +9,7 @@
 #include "io/image.h"
 #include "models/oneclass.h"
 #include "models/registry.h"
+#include "models/train_step.h"
 #include "optim/optim.h"
 #include "io_testutil.h"
 #include "testutil.h"
@@ -192,6 +193,33 @@ TEST(OneClass, GANomalyGeneratorAndDiscriminatorStepsMatchPyTorch) {
   dopt.step();
   for (auto& [n, p] : m.named_parameters()) EXPECT_TRUE(allclose(p, load_golden(c, n + ".d1"), 1e-5f, 1e-3f)) << n;
   for (auto& [n, b] : m.named_buffers()) EXPECT_TRUE(allclose(b, load_golden(c, n + ".d1"), 1e-5f, 1e-3f)) << n;
+}
+
+TEST(OneClass, GANomalyTrainStepEqualsTheGoldenGeneratorThenDiscriminatorStep) {
+  // The registered step (models/oneclass_step.cpp) does exactly the two golden updates.
+  const std::string c = "oneclass_gan";
+  OneClassConfig cfg = small(1.0 / 64, 8);
+  cfg.beta1 = 0.5f;
+  cfg.beta2 = 0.99f;
+  cfg.w_rec = 50.f;
+  GANomaly m(cfg);
+  load_from(m, c);
+  StepContext sc;
+  sc.lr = 2e-3f;
+  auto step = make_ganomaly_step(m, sc);
+  Batch b;
+  b.x = load_golden(c, "x");
+  b.y = Tensor::ones({4});
+  b.index = {0, 1, 2, 3};
+  StepResult r = step->step(b, 1);
+  EXPECT_NEAR(r.loss, load_golden(c, "gen_losses").data()[0], 1e-4);
+  for (auto& [n, p] : m.gen->named_parameters())
+    EXPECT_TRUE(allclose(p, load_golden(c, "gen." + n + ".g1"), 1e-5f, 1e-3f)) << n;
+  for (auto& [n, p] : m.disc->named_parameters())
+    EXPECT_TRUE(allclose(p, load_golden(c, "disc." + n + ".d1"), 1e-5f, 1e-3f)) << n;
+  for (auto& [n, t] : m.named_buffers()) EXPECT_TRUE(allclose(t, load_golden(c, n + ".d1"), 1e-5f, 1e-3f)) << n;
+  TensorMap st = step->optimizer_state();
+  EXPECT_TRUE(st.count("gen.e1.fc.weight.exp_avg") && st.count("disc.fc.weight.exp_avg"));
 }
 
 // ------------------------------------------------------------------------ gradient checks
