@@ -16,6 +16,7 @@ void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 void register_lbp_lr();            // models/lbp_lr.cpp
 void register_autodecoder();       // models/autodecoder_register.cpp
 void register_wiqa_lda();          // models/wiqa_lda.cpp
+void register_oneclass_models();   // models/oneclass_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -33,6 +34,7 @@ void register_builtin_models() {
     register_lbp_lr();
     register_autodecoder();
     register_wiqa_lda();
+    register_oneclass_models();
     // Model helpers: add your register_<model>() call here.
   });
 }

@@ -74,6 +74,9 @@ struct ModelInfo {
   std::function<Tensor(Module& m, const Tensor& x, const Tensor& y)> loss;
   // scores: one score per row of x, in the orientation of `score`. Called under NoGradGuard.
   std::function<std::vector<float>(Module& m, const Tensor& x)> scores;
+  // named_scores: every anomaly score of the model per row, named, the first the one `scores`
+  // gives (e.g. a VAE's reconstruction error, KL and negative ELBO); `fas eval` reports each.
+  std::function<std::vector<std::pair<std::string, std::vector<float>>>(Module& m, const Tensor& x)> named_scores;
   // logits: live log-odds per row, for models whose `scores` hides them (see model_logits).
   std::function<std::vector<float>(Module& m, const Tensor& x)> logits;
   // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
