@@ -21,31 +21,22 @@ std::unique_ptr<Optimizer> optimizer_for(const NamedTensors& params, const StepC
   return std::make_unique<Adam>(params, a);
 }
 
-class VaeStep : public TrainStep {
+class VaeStep : public SingleOptimizerStep {
  public:
   VaeStep(Vae& m, const StepContext& c)
-      : m_(m), opt_(optimizer_for(m.named_parameters(), c, m.cfg)), noise_seed_(mix_seed(c.seed, 0x7AE)) {}
-  StepResult step(const Batch& b, int64_t global_step) override {
-    opt_->zero_grad();
+      : SingleOptimizerStep(optimizer_for(m.named_parameters(), c, m.cfg)), m_(m), noise_seed_(mix_seed(c.seed, 0x7AE)) {}
+
+ protected:
+  Tensor loss(const Batch& b, int64_t global_step, StepResult& r) override {
     // eps from (run seed, global step) only: a resumed run draws the same noise.
     VaeLoss l = vae_loss(m_.run(b.x, vae_noise(b.x.size(0), m_.latent, noise_seed_, global_step)), b.x, m_.cfg.w_rec,
                          m_.cfg.w_kl, m_.cfg.rec_sum);
-    StepResult r{l.total.item(), {{"rec", l.rec.item()}, {"kl", l.kl.item()}}};
-    if (!std::isfinite(r.loss)) return r;  // the trainer reports it; no update from a bad loss
-    l.total.backward();
-    opt_->step();
-    return r;
-  }
-  void set_lr(float lr) override { opt_->set_lr(lr); }
-  float lr() const override { return opt_->lr(); }
-  TensorMap optimizer_state() const override { return opt_->state_dict(); }
-  void load_optimizer_state(const TensorMap& s) override {
-    if (!s.empty()) opt_->load_state_dict(s);
+    r.parts = {{"rec", l.rec.item()}, {"kl", l.kl.item()}};
+    return l.total;
   }
 
  private:
   Vae& m_;
-  std::unique_ptr<Optimizer> opt_;
   uint64_t noise_seed_;
 };
 
