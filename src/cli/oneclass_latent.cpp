@@ -35,13 +35,7 @@ Tensor latent_of(const LoadedModel& m, const Tensor& x) {
 
 Latents encode_list(const LoadedModel& m, const std::string& list, bool live_only, const LatentOptions& o) {
   std::vector<Sample> s = limit_samples(read_samples(list), o.limit, o.common.seed);
-  if (live_only) {
-    std::vector<Sample> live;
-    for (auto& x : s)
-      if (x.label == 1) live.push_back(x);
-    if (live.empty()) fail("latent: '" + list + "' has no live (label 1) images to fit on");
-    s = std::move(live);
-  }
+  if (live_only) s = live_samples(std::move(s), list, "to fit on (fas latent fits its mixtures on live images)");
   Dataset ds(std::move(s), image_spec(m.config), o.skip_bad, list);
   LoaderOptions lo;
   lo.batch = (size_t)o.batch;

@@ -62,14 +62,7 @@ void reseed_dropout(Module& root, uint64_t seed, int64_t epoch) {
 
 std::vector<Sample> load_list(const std::string& path, int64_t limit, uint64_t seed, bool live_only) {
   auto s = limit_samples(read_samples(path), limit, seed);
-  if (live_only) {
-    std::vector<Sample> live;
-    for (auto& x : s)
-      if (x.label == 1) live.push_back(x);
-    if (live.empty()) fail("dataset '" + path + "' has no live (label 1) images, and this model trains on live images only");
-    s = std::move(live);
-  }
-  return s;
+  return live_only ? live_samples(std::move(s), path, "to train on (this model trains on live images only)") : s;
 }
 
 // What a plateau schedule watches: the validation loss when there is one, else the training loss.
