@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
   eval->add_flag("--adapt-threshold", ev.adapt_threshold,
                  "transductive: cut the evaluated list's own scores (labels unused) where a two-Gaussian mixture "
                  "fitted to them (log-odds for P(live)) changes component; report such figures apart");
+  eval->add_option("--live-quantile", ev.live_quantile,
+                   "anomaly models: threshold = this quantile (e.g. 0.95) of the scores of the live images of --val "
+                   "(the live training images); every named score of the model gets its own")
+      ->check(CLI::Range(0.0, 1.0));
   eval->add_option("--group-by", ev.group_by,
                    "regular expression on image paths: errors per group (its first capture group) at the threshold, "
                    "also in groups.csv; NUAA subject: '/([0-9]{4})_', session: '_([0-9]{2})_[0-9]+\\.'");
@@ -139,6 +143,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 1 << 20));
   recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
   recal->add_flag("--skip-bad", rc.skip_bad, "skip and count unreadable images");
+
+  LatentOptions la;
+  auto* latent = app.add_subcommand(
+      "latent", "one-class models: PCA and Gaussian mixtures on the live training latents, log-likelihood as a score");
+  add_common(latent, la.common, "output directory (default: CKPT_DIR/latent)");
+  latent->add_option("--ckpt", la.ckpt, "checkpoint of dcvae, resvae or ganomaly")->required();
+  latent->add_option("--data", la.data, "training list: the mixtures are fitted on its live images")->required();
+  latent->add_option("--test", la.test, "list scored with each mixture (live and spoof)")->required();
+  latent->add_option("--components", la.components, "mixture sizes (default 1 2 4 ... 128)")
+      ->check(CLI::Range(1, 4096))
+      ->delimiter(',');
+  latent->add_option("--covariance", la.covariance, "diag (default) or full")->check(CLI::IsMember({"diag", "full"}));
+  latent->add_option("--live-quantile", la.live_quantile,
+                     "threshold = this quantile of the live training images' scores (default 0.95)")
+      ->check(CLI::Range(0.0, 1.0));
+  latent->add_option("--batch", la.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  latent->add_option("--limit", la.limit, "use only N items of each list")->check(CLI::Range(1, 1 << 30));
+  latent->add_flag("--skip-bad", la.skip_bad, "skip and count unreadable images");
 
   SummaryOptions su;
   bool list = false;
@@ -205,12 +227,12 @@ int main(int argc, char** argv) {
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, summary, bench, project, generate, serve})
+  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve})
     known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
-                 "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, summary, bench, "
-                 "project, generate, serve)\n",
+                 "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, "
+                 "bench, project, generate, serve)\n",
                  argv[1]);
     return 1;
   }
@@ -238,6 +260,7 @@ int main(int argc, char** argv) {
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
     if (*recal) return run_recalibrate(rc);
+    if (*latent) return run_latent(la);
     if (*summary) {
       if (list) {
         std::printf("models:%s\n", models_list().c_str());

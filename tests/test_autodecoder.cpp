@@ -166,6 +166,26 @@ TEST(AutoDecoder, TrainsThroughTheCli) {
   g.sd = "1,2";
   e = error_of([&] { cli::run_generate(g); });
   EXPECT_TRUE(has(e, "have 25 dimensions, got 2 values")) << e;
+  g.sd.clear();
+  g.preset = "group:x";
+  EXPECT_TRUE(has(error_of([&] { cli::run_generate(g); }), "'x' is not an integer"));
+  g.preset = "image:99";
+  EXPECT_TRUE(has(error_of([&] { cli::run_generate(g); }), "outside the model's codes [0, 4)"));
+  g.preset = "mean";
+  g.interpolate = "0";
+  EXPECT_TRUE(has(error_of([&] { cli::run_generate(g); }), "takes two image numbers"));
+  g.interpolate.clear();
+  g.hybrid = "0,1";
+  EXPECT_TRUE(has(error_of([&] { cli::run_generate(g); }), "needs --dims"));
+  g.dims = "0,30";
+  EXPECT_TRUE(has(error_of([&] { cli::run_generate(g); }), "--dims: 30 is outside [0, 25)"));
+  // project: a list of images the checkpoint cannot read is one error and writes nothing.
+  cli::ProjectCliOptions pj;
+  pj.ckpt = g.ckpt;
+  pj.data = dir + "/missing.txt";
+  pj.common.out = dir + "/proj";
+  EXPECT_FALSE(error_of([&] { cli::run_project(pj); }).empty());
+  EXPECT_FALSE(fs::exists(dir + "/proj"));
 }
 
 TEST(AutoDecoder, ProjectionRecoversACodesImage) {

@@ -79,8 +79,8 @@ TEST(Registry, ConfigOverrides) {
   // Any channel count builds (summary, bench); the image pipeline needs 1 or 3.
   Json two = make_config(m, {"channels=2"});
   EXPECT_EQ(input_shape(two)[0], 2);
-  EXPECT_TRUE(has(error_of([&] { cli::image_spec(two); }), "1 (grey) or 3 (RGB)"));
-  EXPECT_EQ(cli::image_spec(make_config(m, {})).channels, 1);
+  EXPECT_TRUE(has(error_of([&] { image_spec(two); }), "1 (grey) or 3 (RGB)"));
+  EXPECT_EQ(image_spec(make_config(m, {})).channels, 1);
   EXPECT_TRUE(has(error_of([&] { make_config(m, {"width=0"}); }), "positive"));
 }
 

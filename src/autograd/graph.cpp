@@ -81,4 +81,18 @@ void run_backward(const Tensor& root, const Tensor& seed) {
   }
 }
 
+// Tensor::backward (tensor.h) is the graph's entry point; defined here so the tensor does not
+// depend on the graph.
+void Tensor::backward() {
+  if (numel() != 1) fail("backward: implicit seed needs a one-element tensor, got shape " + shape_str(shape()));
+  backward(Tensor::ones(shape()));
+}
+
+void Tensor::backward(const Tensor& grad_out) {
+  if (grad_out.shape() != shape())
+    fail("backward: seed shape " + shape_str(grad_out.shape()) + " differs from tensor shape " + shape_str(shape()));
+  if (!requires_grad()) fail("backward: tensor does not require grad (no parameter or input in its history requires grad)");
+  run_backward(*this, grad_out);
+}
+
 }  // namespace fas

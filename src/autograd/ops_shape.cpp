@@ -7,6 +7,35 @@
 
 namespace fas {
 
+// Tensor::reshape (tensor.h) records its backward, so it is defined with the graph-aware ops.
+Tensor Tensor::reshape(const Shape& want) const {
+  Shape s = want;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      if (infer >= 0) fail("reshape: more than one -1 in " + shape_str(want));
+      infer = (int64_t)i;
+    } else {
+      known *= s[i];
+    }
+  }
+  if (infer >= 0 && known > 0 && numel() % known == 0) s[infer] = numel() / known;
+  if (shape_numel(s) != numel() || (infer >= 0 && known == 0))
+    fail("reshape: cannot view shape " + shape_str(shape()) + " as " + shape_str(want));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->offset = impl_->offset;
+  impl->shape = s;
+  Tensor y(impl);
+  Tensor x = *this;
+  record(y, "reshape", {x}, [x](const Tensor& gy) mutable {
+    float* gx = x.grad_data();
+    const float* g = gy.data();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) gx[i] += g[i];
+  });
+  return y;
+}
+
 namespace {
 int64_t norm_dim(const char* op, const Shape& s, int64_t d) {
   int64_t n = (int64_t)s.size();

@@ -54,6 +54,9 @@ struct EvalOptions {
   bool has_threshold = false;
   // Threshold from the evaluated list's own unlabelled scores (metrics/mixture.h): transductive.
   bool adapt_threshold = false;
+  // Anomaly models: threshold = this quantile (e.g. 0.95) of the scores of --val's live images
+  // (the live training images: no spoof and nothing of the test list chooses it); 0 = off.
+  double live_quantile = 0;
   bool skip_bad = false;
   int64_t limit = 0;
   int batch = 64;
@@ -105,6 +108,21 @@ struct RecalibrateOptions {
   bool skip_bad = false;
 };
 int run_recalibrate(const RecalibrateOptions& o);
+
+// Latent analysis of a one-class model (spec 001 §3.4): PCA and Gaussian mixtures fitted on the
+// latents (VAE mu, GANomaly E1(x)) of the live images of `data`, the mixtures' negative
+// log-likelihood as an anomaly score on `test`.
+struct LatentOptions {
+  CommonOptions common;
+  std::string ckpt, data, test;
+  std::vector<int64_t> components = {1, 2, 4, 8, 16, 32, 64, 128};
+  std::string covariance = "diag";  // "diag" | "full"
+  double live_quantile = 0.95;      // threshold: this quantile of the live training images' scores
+  int batch = 64;
+  int64_t limit = 0;
+  bool skip_bad = false;
+};
+int run_latent(const LatentOptions& o);
 
 struct SummaryOptions {
   CommonOptions common;

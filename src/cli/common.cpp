@@ -34,22 +34,6 @@ void make_dirs(const std::string& dir) {
 
 std::string join_path(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
-ImageSpec image_spec(const Json& cfg) {
-  ImageSpec s;
-  Shape in = input_shape(cfg);
-  if (in[0] != 1 && in[0] != 3)
-    fail("model input has " + std::to_string(in[0]) + " channels; images load as 1 (grey) or 3 (RGB) channels");
-  s.channels = (int)in[0];
-  s.height = in[1];
-  s.width = in[2];
-  for (const char* key : {"normalize", "resize"})  // `--set normalize=1` parses as a JSON number
-    if (cfg.contains(key) && !cfg[key].is_string())
-      fail(std::string("config '") + key + "' must be a string, got " + cfg[key].dump());
-  if (cfg.contains("normalize")) s.norm = parse_normalize(cfg["normalize"].get<std::string>());
-  if (cfg.contains("resize")) s.resize = parse_resize_mode(cfg["resize"].get<std::string>());
-  return s;
-}
-
 LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed) {
   LoadedModel m;
   m.info = &find_model(name);

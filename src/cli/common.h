@@ -20,9 +20,6 @@ int setup_threads(int threads_flag);
 void make_dirs(const std::string& dir);  // mkdir -p; errors name the directory
 std::string join_path(const std::string& dir, const std::string& name);
 
-// The model's input pipeline from its config (channels/height/width/normalize/resize). Image
-// files give 1 or 3 channels; other channel counts (e.g. 2) work with summary/bench only.
-ImageSpec image_spec(const Json& cfg);
 
 // A built model with its registry entry and config.
 struct LoadedModel {

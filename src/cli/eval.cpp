@@ -81,6 +81,9 @@ void write_engine_agreement(const std::string& path, const LoadedModel& m, Datas
 void check_threshold_flags(const EvalOptions& o) {
   if (o.adapt_threshold && (o.has_threshold || !o.val.empty()))
     fail("eval: --adapt-threshold sets the threshold itself; drop --threshold / --val");
+  if (o.live_quantile > 0 && (o.val.empty() || o.has_threshold || o.adapt_threshold || o.ckpts.size() > 1))
+    fail("eval: --live-quantile takes the threshold from the live images of --val LIST, for one checkpoint; "
+         "give --val and drop --threshold / --adapt-threshold");
 }
 
 std::regex group_regex(const std::string& re) {
@@ -146,6 +149,57 @@ void write_report(const std::string& out, const std::string& model_name, const m
     sc << '\n';
   }
   io::write_file_atomic(join_path(out, "scores.csv"), sc.str());
+}
+
+// Models with several named scores (models/registry.h named_scores): one pass scores every image
+// with all of them; the scorer returns the first (the model's `scores`) and keeps the rest.
+struct NamedColumns {
+  std::vector<std::string> names;
+  std::vector<std::vector<float>> cols;  // in the order the images are scored
+};
+Scorer named_scorer(const LoadedModel& m, NamedColumns* out) {
+  return [&m, out](const Tensor& x) {
+    NoGradGuard ng;
+    auto s = m.info->named_scores(*m.module, x);
+    if (s.empty()) fail("model '" + m.info->name + "' gave no named scores");
+    if (out->names.empty())
+      for (auto& kv : s) out->names.push_back(kv.first), out->cols.emplace_back();
+    for (size_t k = 0; k < s.size(); ++k) out->cols[k].insert(out->cols[k].end(), s[k].second.begin(), s[k].second.end());
+    return s.front().second;
+  };
+}
+
+// The `q` quantile of the scores of the live images.
+double live_quantile(const std::vector<float>& scores, const std::vector<int>& labels, double q, const std::string& list) {
+  std::vector<double> live;
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (labels[i] == 1) live.push_back(scores[i]);
+  if (live.empty()) fail("eval: --live-quantile: '" + list + "' has no live (label 1) images");
+  return metrics::quantile(std::move(live), q);
+}
+
+// Every named score's metrics on the test list, at its own threshold from --val's live images
+// (--live-quantile) or else at the test list's EER threshold: printed and in named_scores.json.
+void write_named_scores(const std::string& out, const NamedColumns& test, const std::vector<int>& test_labels,
+                        const NamedColumns* val, const std::vector<int>& val_labels, const EvalOptions& o) {
+  Json all = Json::object();
+  std::printf("every score (anomaly, higher = spoof):\n  %-8s %12s  %-24s %8s %8s %8s %8s %7s\n", "score",
+              "threshold", "threshold from", "APCER", "BPCER", "ACER", "EER", "AUC");
+  for (size_t k = 0; k < test.names.size(); ++k) {
+    metrics::EvalOptions eo;
+    eo.higher_is_live = false;
+    std::string source = "test EER (optimistic)";
+    if (val && o.live_quantile > 0) {
+      eo.threshold = live_quantile(val->cols[k], val_labels, o.live_quantile, o.val);
+      source = "q" + std::to_string((int)std::lround(100 * o.live_quantile)) + " of live --val";
+    }
+    metrics::Report r = metrics::evaluate({test.cols[k], test_labels}, eo);
+    std::printf("  %-8s %12.6g  %-24s %7.2f%% %7.2f%% %7.2f%% %7.2f%% %7.4f\n", test.names[k].c_str(), r.threshold,
+                source.c_str(), 100 * r.apcer, 100 * r.bpcer, 100 * r.acer, 100 * r.eer, r.auc);
+    all[test.names[k]] = {{"threshold", r.threshold}, {"threshold_source", source}, {"apcer", r.apcer},
+                          {"bpcer", r.bpcer}, {"acer", r.acer}, {"eer", r.eer}, {"auc", r.auc}};
+  }
+  io::write_file_atomic(join_path(out, "named_scores.json"), all.dump(2) + "\n");
 }
 
 std::string default_out(const EvalOptions& o, const char* name) {
@@ -239,7 +293,10 @@ int run_eval(const EvalOptions& o) {
   int64_t calib_used = 0;
   const Scorer engine =
       make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed, &calib_used);
-  ScoredSet ts = score_dataset(m, *test, (size_t)o.batch, false, engine);
+  if (o.live_quantile > 0 && hil) fail("eval: --live-quantile is for anomaly-score models; '" + m.info->name + "' gives P(live)");
+  NamedColumns named, val_named;
+  const bool many = m.info->named_scores && !engine;
+  ScoredSet ts = score_dataset(m, *test, (size_t)o.batch, false, many ? named_scorer(m, &named) : engine);
   if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
   metrics::Scores test_s{ts.scores, ts.labels}, val_s;
   metrics::EvalOptions eo;
@@ -260,24 +317,29 @@ int run_eval(const EvalOptions& o) {
     eo.threshold = adapted_threshold(x, hil);
   } else if (!val && stored_threshold(m, &t)) eo.threshold = t;
   if (val) {
-    ScoredSet vs = score_dataset(m, *val, (size_t)o.batch, false, engine);
+    ScoredSet vs = score_dataset(m, *val, (size_t)o.batch, false, many ? named_scorer(m, &val_named) : engine);
     val_s = {vs.scores, vs.labels};
+    if (o.live_quantile > 0) eo.threshold = live_quantile(vs.scores, vs.labels, o.live_quantile, o.val);
   }
-  metrics::Report r = metrics::evaluate(test_s, eo, val ? &val_s : nullptr);
+  const bool val_eer = val && o.live_quantile == 0;
+  metrics::Report r = metrics::evaluate(test_s, eo, val_eer ? &val_s : nullptr);
   if (o.adapt_threshold) r.threshold_source = kAdaptedSource;
+  else if (o.live_quantile > 0)
+    r.threshold_source = "quantile " + std::to_string(o.live_quantile) + " of the live scores of " + o.val;
   else if (eo.threshold && !o.has_threshold) r.threshold_source = "checkpoint (validation EER at training)";
 
   const std::string out = default_out(o, "eval");
   make_dirs(out);
   std::printf("fas eval: %s on %s (%zu images%s)\n", ckpt.c_str(), o.data.c_str(), ts.scores.size(),
               test->bad_count() ? (", " + std::to_string(test->bad_count()) + " bad skipped").c_str() : "");
-  write_report(out, m.info->name, r, test_s, *test, ts, o, group_rx.get());
+  write_report(out, m.info->name, r, test_s, *test, ts, o, group_rx.get(), named.names, named.cols);
+  if (many) write_named_scores(out, named, ts.labels, val ? &val_named : nullptr, val_s.labels, o);
   if (engine) write_engine_agreement(join_path(out, "engine.json"), m, *test, (size_t)o.batch, o.engine, calib_used, ts, r);
-  const bool recon = m.info->recipe.loss == "recon_mse";
+  const bool recon = m.info->score == ScoreKind::Anomaly;  // reconstruction models (the grid skips others)
   if (recon) write_reconstruction_grid(join_path(out, "reconstructions.png"), m, *test);
-  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s%s in %s\n",
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv, roc.svg, scores_hist.svg%s%s%s%s in %s\n",
               o.group_by.empty() ? "" : ", groups.csv", engine ? ", engine.json" : "", recon ? ", reconstructions.png" : "",
-              out.c_str());
+              many ? ", named_scores.json" : "", out.c_str());
   return 0;
 }
 

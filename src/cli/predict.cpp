@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "autograd/graph.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 
@@ -70,7 +71,12 @@ int run_predict(const PredictOptions& o) {
   }
   for (const auto& path : o.images) {
     Tensor x = model_input(path, m, o.resize);
-    print_decision(path, (engine ? engine(x) : model_scores(*m.info, *m.module, x)).at(0), hil, thr);
+    Json extra = Json::object();
+    if (m.info->named_scores && !engine) {  // every named score beside the deciding one
+      NoGradGuard ng;
+      for (auto& [name, v] : m.info->named_scores(*m.module, x)) extra["scores"][name] = v.at(0);
+    }
+    print_decision(path, (engine ? engine(x) : model_scores(*m.info, *m.module, x)).at(0), hil, thr, extra);
   }
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/report.h"
+#include "cli/train_fit.h"
 #include "io/plot.h"
 #include "layers/layers.h"
 #include "optim/ema.h"
@@ -61,14 +62,7 @@ void reseed_dropout(Module& root, uint64_t seed, int64_t epoch) {
 
 std::vector<Sample> load_list(const std::string& path, int64_t limit, uint64_t seed, bool live_only) {
   auto s = limit_samples(read_samples(path), limit, seed);
-  if (live_only) {
-    std::vector<Sample> live;
-    for (auto& x : s)
-      if (x.label == 1) live.push_back(x);
-    if (live.empty()) fail("dataset '" + path + "' has no live (label 1) images, and this model trains on live images only");
-    s = std::move(live);
-  }
-  return s;
+  return live_only ? live_samples(std::move(s), path, "to train on (this model trains on live images only)") : s;
 }
 
 // What a plateau schedule watches: the validation loss when there is one, else the training loss.
@@ -159,6 +153,8 @@ Run prepare(const TrainOptions& o) {
   if (!o.val.empty())
     run.val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
 
+  run.out = o.common.out.empty() ? "runs/" + name : o.common.out;
+  if (run.info->fit) return run;  // closed-form models: run_train_fit takes over
   StepContext sc;
   sc.optimizer = r.optimizer;
   sc.lr = rs.lr;
@@ -185,7 +181,6 @@ Run prepare(const TrainOptions& o) {
     if (!ck.ema.empty()) run.ema->load_state_dict(ck.ema);
     run.ema->set_updates(run.global_step);
   }
-  run.out = o.common.out.empty() ? "runs/" + name : o.common.out;
   run.last_path = join_path(run.out, "last.safetensors");
   run.best_path = join_path(run.out, "best.safetensors");
   run.ema_path = join_path(run.out, "ema.safetensors");
@@ -309,6 +304,7 @@ int run_train(const TrainOptions& o) {
   setup_threads(o.common.threads);
   if (o.data.empty()) fail("train: --data LIST is required");
   Run run = prepare(o);
+  if (run.info->fit) return run_train_fit(o, run.info->name, run.cfg, run.m, *run.train_ds, run.val_ds.get());
   make_dirs(run.out);
   const bool tty = stdout_is_tty() && !o.quiet;
   if (!o.quiet) print_header(run);

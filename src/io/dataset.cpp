@@ -106,6 +106,14 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shu
   return o;
 }
 
+std::vector<Sample> live_samples(std::vector<Sample> s, const std::string& list, const std::string& why) {
+  std::vector<Sample> live;
+  for (auto& x : s)
+    if (x.label == 1) live.push_back(std::move(x));
+  if (live.empty()) fail("dataset '" + list + "' has no live (label 1) images " + why);
+  return live;
+}
+
 std::vector<Sample> limit_samples(std::vector<Sample> s, int64_t n, uint64_t seed) {
   if (n <= 0 || (size_t)n >= s.size()) return s;
   auto o = epoch_order(s.size(), mix_seed(seed, 0x11317), 0, true);

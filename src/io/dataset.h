@@ -39,6 +39,9 @@ std::vector<Sample> read_samples(const std::string& path);
 // so a quick run keeps both classes. n <= 0 or n >= size keeps everything.
 std::vector<Sample> limit_samples(std::vector<Sample> s, int64_t n, uint64_t seed);
 
+// The live (label 1) samples only; none is a fas::Error naming `list`, followed by `why`.
+std::vector<Sample> live_samples(std::vector<Sample> s, const std::string& list, const std::string& why);
+
 // What the model consumes.
 struct ImageSpec {
   int channels = 3;

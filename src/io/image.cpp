@@ -312,6 +312,10 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
     case Normalize::PerImage:
       standardize_images(img, 1.f, 0.f);
       return;
+    case Normalize::Scaled:
+      standardize_images(img, 0.25f, 0.5f);
+      for (int64_t i = 0; i < total; ++i) p[i] = std::min(std::max(p[i], 0.f), 1.f);
+      return;
     case Normalize::Equalize:
       for (int64_t i = 0; i < total; ++i)
         if (std::isnan(p[i])) fail("normalize: equalize got a NaN pixel");
@@ -333,7 +337,7 @@ void normalize_inplace(Tensor& img, const Normalize& n) {
 }
 
 void denormalize_inplace(Tensor& img, const Normalize& n) {
-  if (n.kind == Normalize::Unit || n.kind == Normalize::Equalize) return;  // already in [0, 1]
+  if (n.kind == Normalize::Unit || n.kind == Normalize::Equalize || n.kind == Normalize::Scaled) return;  // in [0, 1]
   if (n.kind == Normalize::Symmetric) {
     float* p = img.data();
     for (int64_t i = 0; i < img.numel(); ++i) p[i] = 0.5f * (p[i] + 1.f);
@@ -381,6 +385,10 @@ Normalize parse_normalize(const std::string& s) {
     n.kind = Normalize::Equalize;
     return n;
   }
+  if (s == "scaled") {
+    n.kind = Normalize::Scaled;
+    return n;
+  }
   for (const auto& [prefix, kind] : {std::pair<std::string, Normalize::Kind>{"dog", Normalize::DoG}, {"band", Normalize::Band}}) {
     if (s.rfind(prefix + ":", 0) != 0) continue;
     const std::string rest = s.substr(prefix.size() + 1), form = "'" + prefix + ":SIGMA0:SIGMA1'";
@@ -404,7 +412,7 @@ Normalize parse_normalize(const std::string& s) {
       if (!(v > 0)) fail("normalize: std must be > 0 in '" + s + "'");
     return n;
   }
-  fail("normalize must be 'unit', 'symmetric', 'image', 'equalize', 'dog:S0:S1', 'band:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
+  fail("normalize must be 'unit', 'symmetric', 'image', 'scaled', 'equalize', 'dog:S0:S1', 'band:S0:S1' or 'meanstd:M,..:S,..', got '" + s + "'");
 }
 
 std::string normalize_str(const Normalize& n) {
@@ -412,6 +420,7 @@ std::string normalize_str(const Normalize& n) {
   if (n.kind == Normalize::Symmetric) return "symmetric";
   if (n.kind == Normalize::PerImage) return "image";
   if (n.kind == Normalize::Equalize) return "equalize";
+  if (n.kind == Normalize::Scaled) return "scaled";
   std::ostringstream os;
   if (n.kind == Normalize::DoG || n.kind == Normalize::Band) {
     os << (n.kind == Normalize::DoG ? "dog:" : "band:") << n.sigma0 << ":" << n.sigma1;

@@ -55,16 +55,18 @@ struct Normalize {
   // exact): the result is the same under any strictly increasing grey-level map of a channel
   // (brightness, contrast, gamma, colour cast), while the order of neighbouring pixels -- all that
   // LBP-style texture codes read -- is kept.
-  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG, Band, Equalize } kind = Unit;
+  // Scaled: spec 001's "standard scaling", each image to mean 0.5 and standard deviation 0.25
+  // (PerImage's statistics and std floor), clipped to [0, 1] so a sigmoid output can match it.
+  enum Kind { Unit, Symmetric, MeanStd, PerImage, DoG, Band, Equalize, Scaled } kind = Unit;
   std::vector<float> mean, std;  // MeanStd only, one per channel
   float sigma0 = 0.f, sigma1 = 0.f;  // DoG and Band only
 };
 void normalize_inplace(Tensor& img, const Normalize& n);
 // The inverse, back to [0, 1] for display (values are not clipped). PerImage, DoG and Band cannot be
 // undone: they map each image to mean 0.5 and standard deviation 0.2 instead.
-// Equalize is already in [0, 1] and stays as it is.
+// Equalize and Scaled are already in [0, 1] and stay as they are.
 void denormalize_inplace(Tensor& img, const Normalize& n);
-// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "equalize" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
+// "unit" | "symmetric" | "meanstd:m0,m1,m2:s0,s1,s2" | "image" | "scaled" | "equalize" | "dog:SIGMA0:SIGMA1" | "band:SIGMA0:SIGMA1"
 Normalize parse_normalize(const std::string& s);
 std::string normalize_str(const Normalize& n);
 

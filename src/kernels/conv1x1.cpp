@@ -6,7 +6,7 @@
 
 #include "kernels/conv1x1_impl.h"
 #include "kernels/simd/vec_scalar.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 FAS_DEFINE_CONV1X1(scalar, VecScalar)
 

@@ -10,7 +10,7 @@
 
 #include "kernels/conv_direct_impl.h"
 #include "kernels/simd/vec_scalar.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 FAS_DEFINE_CONV_DIRECT(scalar, VecScalar)
 

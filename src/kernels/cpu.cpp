@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 #if defined(__aarch64__)
 #include <asm/hwcap.h>

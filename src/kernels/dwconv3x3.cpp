@@ -6,7 +6,7 @@
 
 #include "kernels/dwconv3x3_impl.h"
 #include "kernels/simd/vec_scalar.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 FAS_DEFINE_DWCONV3X3(scalar, VecScalar)
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas {
 

@@ -5,7 +5,7 @@
 
 #include "kernels/lbp_impl.h"
 #include "kernels/simd/vec_scalar.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas {
 

@@ -143,6 +143,14 @@ double roc_auc(const std::vector<float>& scores, const std::vector<int>& labels,
   return auc(roc_curve(scores, labels, higher_is_live));
 }
 
+double quantile(std::vector<double> v, double q) {
+  if (v.empty() || !(q >= 0 && q <= 1)) fail("metrics: quantile needs values and 0 <= q <= 1");
+  std::sort(v.begin(), v.end());
+  const double pos = q * (double)(v.size() - 1);
+  const size_t lo = (size_t)std::floor(pos), hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - (double)lo) * (v[hi] - v[lo]);
+}
+
 Eer eer(const std::vector<float>& scores, const std::vector<int>& labels, bool higher_is_live) {
   check(scores, labels, "eer", true);
   // All distinct thresholds: dropping collinear points would not move the EER but would change

@@ -60,6 +60,9 @@ RocCurve roc_curve(const std::vector<float>& scores, const std::vector<int>& lab
                    bool drop_intermediate = true);
 double auc(const RocCurve& roc);  // trapezoid rule over (fpr, tpr)
 double roc_auc(const std::vector<float>& scores, const std::vector<int>& labels, bool higher_is_live);
+// The q quantile (0 <= q <= 1) of non-empty values, linear interpolation between order statistics
+// (numpy's default): e.g. an anomaly threshold at q = 0.95 of the live training images' scores.
+double quantile(std::vector<double> values, double q);
 
 // EER: walk the ROC points (all distinct thresholds, from "accept nothing" to "accept all").
 // d = BPCER - APCER strictly decreases from +1 to -1 along them; take the first point i with d_i <= 0

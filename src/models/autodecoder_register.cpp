@@ -29,39 +29,28 @@ AutoDecoder& as_autodecoder(Module& m) {
   return *p;
 }
 
-class AutoDecoderStep : public TrainStep {
+class AutoDecoderStep : public SingleOptimizerStep {
  public:
   AutoDecoderStep(Module& m, const StepContext& c)
-      : m_(as_autodecoder(m)), opt_(make_optimizer(c.optimizer, m.named_parameters(), c)), groups_(m_.images(), -1) {
+      : SingleOptimizerStep(make_optimizer(c.optimizer, m.named_parameters(), c)),
+        m_(as_autodecoder(m)),
+        groups_(m_.images(), -1) {
     if (c.train_items != 0 && (int64_t)c.train_items != m_.images())
       fail("autodecoder: the training list has " + std::to_string(c.train_items) + " images and the model " +
            std::to_string(m_.images()) + " codes (one per image): train with --set images=" +
            std::to_string(c.train_items));
   }
-  StepResult step(const Batch& b, int64_t) override {
+  Metadata checkpoint_metadata() const override { return {{kGroupsKey, Json(groups_).dump()}}; }
+
+ protected:
+  Tensor loss(const Batch& b, int64_t, StepResult&) override {
     std::vector<int64_t> ids(b.index.begin(), b.index.end());
     for (size_t i = 0; i < ids.size(); ++i) groups_.at(ids[i]) = (int)b.y.data()[i];
-    opt_->zero_grad();
-    Tensor out = m_.decode(embedding(ids, m_.codes->weight));
-    Tensor loss = mse_loss(out, b.x);
-    StepResult r;
-    r.loss = loss.item();
-    if (!std::isfinite(r.loss)) return r;
-    loss.backward();
-    opt_->step();
-    return r;
+    return mse_loss(m_.decode(embedding(ids, m_.codes->weight)), b.x);
   }
-  void set_lr(float lr) override { opt_->set_lr(lr); }
-  float lr() const override { return opt_->lr(); }
-  TensorMap optimizer_state() const override { return opt_->state_dict(); }
-  void load_optimizer_state(const TensorMap& s) override {
-    if (!s.empty()) opt_->load_state_dict(s);
-  }
-  Metadata checkpoint_metadata() const override { return {{kGroupsKey, Json(groups_).dump()}}; }
 
  private:
   AutoDecoder& m_;
-  std::unique_ptr<Optimizer> opt_;
   std::vector<int> groups_;  // each code's group (its image's label), -1 until the image is seen
 };
 

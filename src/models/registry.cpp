@@ -15,6 +15,8 @@ void register_mobilenetv2_lite();  // models/mobilenetv2_lite_register.cpp
 void register_stacked_ae_models();  // models/stacked_ae_register.cpp
 void register_lbp_lr();            // models/lbp_lr.cpp
 void register_autodecoder();       // models/autodecoder_register.cpp
+void register_wiqa_lda();          // models/wiqa_lda.cpp
+void register_oneclass_models();   // models/oneclass_register.cpp
 
 namespace {
 std::map<std::string, ModelInfo>& table() {
@@ -31,6 +33,8 @@ void register_builtin_models() {
     register_stacked_ae_models();
     register_lbp_lr();
     register_autodecoder();
+    register_wiqa_lda();
+    register_oneclass_models();
     // Model helpers: add your register_<model>() call here.
   });
 }
@@ -92,6 +96,22 @@ Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides) 
 
 Shape input_shape(const Json& cfg) {
   return {cfg.at("channels").get<int64_t>(), cfg.at("height").get<int64_t>(), cfg.at("width").get<int64_t>()};
+}
+
+ImageSpec image_spec(const Json& cfg) {
+  ImageSpec s;
+  Shape in = input_shape(cfg);
+  if (in[0] != 1 && in[0] != 3)
+    fail("model input has " + std::to_string(in[0]) + " channels; images load as 1 (grey) or 3 (RGB) channels");
+  s.channels = (int)in[0];
+  s.height = in[1];
+  s.width = in[2];
+  for (const char* key : {"normalize", "resize"})  // `--set normalize=1` parses as a JSON number
+    if (cfg.contains(key) && !cfg[key].is_string())
+      fail(std::string("config '") + key + "' must be a string, got " + cfg[key].dump());
+  if (cfg.contains("normalize")) s.norm = parse_normalize(cfg["normalize"].get<std::string>());
+  if (cfg.contains("resize")) s.resize = parse_resize_mode(cfg["resize"].get<std::string>());
+  return s;
 }
 
 Shape forward_input_shape(const ModelInfo& m, const Json& cfg) {

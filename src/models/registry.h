@@ -45,6 +45,7 @@
 
 namespace fas {
 
+class Dataset;  // io/dataset.h
 using Json = nlohmann::json;
 
 // How a model's score reads: P(live) in [0, 1] (higher = live), or an anomaly score
@@ -73,6 +74,9 @@ struct ModelInfo {
   std::function<Tensor(Module& m, const Tensor& x, const Tensor& y)> loss;
   // scores: one score per row of x, in the orientation of `score`. Called under NoGradGuard.
   std::function<std::vector<float>(Module& m, const Tensor& x)> scores;
+  // named_scores: every anomaly score of the model per row, named, the first the one `scores`
+  // gives (e.g. a VAE's reconstruction error, KL and negative ELBO); `fas eval` reports each.
+  std::function<std::vector<std::pair<std::string, std::vector<float>>>(Module& m, const Tensor& x)> named_scores;
   // logits: live log-odds per row, for models whose `scores` hides them (see model_logits).
   std::function<std::vector<float>(Module& m, const Tensor& x)> logits;
   // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
@@ -92,6 +96,9 @@ struct ModelInfo {
   // shape [channels, height, width] (e.g. the auto-decoder's forward takes image ids [1]).
   // summary and bench feed it zeros of this shape.
   std::function<Shape(const Json& cfg)> forward_input;
+  // Optional closed-form training: `fas train` calls fit (on the built module and the training
+  // set) instead of the epoch loop, then writes the checkpoint as usual (e.g. wiqa-lda's LDA).
+  std::function<void(Module& m, Dataset& train)> fit;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
@@ -104,6 +111,9 @@ std::vector<std::string> model_names();
 Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides);
 // [C, H, W] from the config's channels/height/width.
 Shape input_shape(const Json& cfg);
+// The model's input pipeline from its config (channels/height/width/normalize/resize). Image
+// files give 1 or 3 channels; other channel counts (e.g. 2) work with summary/bench only.
+ImageSpec image_spec(const Json& cfg);
 // The forward's input shape without the batch: forward_input when set, else input_shape.
 Shape forward_input_shape(const ModelInfo& m, const Json& cfg);
 

@@ -28,34 +28,35 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const NamedTe
 
 namespace {
 
-class SupervisedStep : public TrainStep {
+class SupervisedStep : public SingleOptimizerStep {
  public:
   SupervisedStep(Module& m, const ModelInfo& info, const StepContext& c)
-      : m_(m), info_(info), opt_(make_optimizer(c.optimizer, m.named_parameters(), c)) {}
-  StepResult step(const Batch& b, int64_t) override {
-    opt_->zero_grad();
-    Tensor loss = model_loss(info_, m_, b.x, b.y);
-    StepResult r;
-    r.loss = loss.item();
-    if (!std::isfinite(r.loss)) return r;  // the trainer reports it; no update from a bad loss
-    loss.backward();
-    opt_->step();
-    return r;
-  }
-  void set_lr(float lr) override { opt_->set_lr(lr); }
-  float lr() const override { return opt_->lr(); }
-  TensorMap optimizer_state() const override { return opt_->state_dict(); }
-  void load_optimizer_state(const TensorMap& s) override {
-    if (!s.empty()) opt_->load_state_dict(s);
-  }
+      : SingleOptimizerStep(make_optimizer(c.optimizer, m.named_parameters(), c)), m_(m), info_(info) {}
+
+ protected:
+  Tensor loss(const Batch& b, int64_t, StepResult&) override { return model_loss(info_, m_, b.x, b.y); }
 
  private:
   Module& m_;
   const ModelInfo& info_;
-  std::unique_ptr<Optimizer> opt_;
 };
 
 }  // namespace
+
+StepResult SingleOptimizerStep::step(const Batch& b, int64_t global_step) {
+  opt_->zero_grad();
+  StepResult r;
+  Tensor l = loss(b, global_step, r);
+  r.loss = l.item();
+  if (!std::isfinite(r.loss)) return r;
+  l.backward();
+  opt_->step();
+  return r;
+}
+
+void SingleOptimizerStep::load_optimizer_state(const TensorMap& s) {
+  if (!s.empty()) opt_->load_state_dict(s);
+}
 
 std::unique_ptr<TrainStep> make_supervised_step(Module& model, const ModelInfo& info, const StepContext& c) {
   return std::make_unique<SupervisedStep>(model, info, c);

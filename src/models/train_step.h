@@ -50,6 +50,23 @@ class TrainStep {
   virtual Metadata checkpoint_metadata() const { return {}; }
 };
 
+// A step with one optimizer: a subclass computes the batch's loss (and fills its named terms);
+// the base zeroes the gradients, skips the update on a non-finite loss (the trainer reports it),
+// backpropagates and steps.
+class SingleOptimizerStep : public TrainStep {
+ public:
+  explicit SingleOptimizerStep(std::unique_ptr<Optimizer> opt) : opt_(std::move(opt)) {}
+  StepResult step(const Batch& b, int64_t global_step) final;
+  void set_lr(float lr) override { opt_->set_lr(lr); }
+  float lr() const override { return opt_->lr(); }
+  TensorMap optimizer_state() const override { return opt_->state_dict(); }
+  void load_optimizer_state(const TensorMap& s) override;
+
+ protected:
+  virtual Tensor loss(const Batch& b, int64_t global_step, StepResult& r) = 0;
+  std::unique_ptr<Optimizer> opt_;
+};
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const NamedTensors& params, const StepContext& c);
 
 // The default step: one optimizer over all the model's parameters, loss = model_loss.

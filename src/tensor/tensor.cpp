@@ -9,11 +9,9 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "autograd/graph.h"
 
 namespace fas {
 
-void fail(const std::string& msg) { throw Error(msg); }
 
 std::string shape_str(const Shape& s) {
   std::ostringstream os;
@@ -186,45 +184,7 @@ Tensor Tensor::clone() const {
   return t;
 }
 
-void Tensor::backward() {
-  if (numel() != 1) fail("backward: implicit seed needs a one-element tensor, got shape " + shape_str(shape()));
-  backward(Tensor::ones(shape()));
-}
 
-void Tensor::backward(const Tensor& grad_out) {
-  if (grad_out.shape() != shape())
-    fail("backward: seed shape " + shape_str(grad_out.shape()) + " differs from tensor shape " + shape_str(shape()));
-  if (!requires_grad()) fail("backward: tensor does not require grad (no parameter or input in its history requires grad)");
-  run_backward(*this, grad_out);
-}
-
-Tensor Tensor::reshape(const Shape& want) const {
-  Shape s = want;
-  int64_t known = 1, infer = -1;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == -1) {
-      if (infer >= 0) fail("reshape: more than one -1 in " + shape_str(want));
-      infer = (int64_t)i;
-    } else {
-      known *= s[i];
-    }
-  }
-  if (infer >= 0 && known > 0 && numel() % known == 0) s[infer] = numel() / known;
-  if (shape_numel(s) != numel() || (infer >= 0 && known == 0))
-    fail("reshape: cannot view shape " + shape_str(shape()) + " as " + shape_str(want));
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = impl_->storage;
-  impl->offset = impl_->offset;
-  impl->shape = s;
-  Tensor y(impl);
-  Tensor x = *this;
-  record(y, "reshape", {x}, [x](const Tensor& gy) mutable {
-    float* gx = x.grad_data();
-    const float* g = gy.data();
-    for (int64_t i = 0, n = x.numel(); i < n; ++i) gx[i] += g[i];
-  });
-  return y;
-}
 
 void copy_into(Tensor& dst, const Tensor& src) {
   if (dst.numel() != src.numel())

@@ -8,18 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+
 namespace fas {
 
-// Every error fas reports to a user is a fas::Error with one clear message.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-[[noreturn]] void fail(const std::string& msg);
-#define FAS_CHECK(cond, msg)                   \
-  do {                                         \
-    if (!(cond)) ::fas::fail(std::string(msg)); \
-  } while (0)
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "[2, 3, 4]"

@@ -1,0 +1,156 @@
+#include "iqa/filters.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <new>
+
+#include "iqa/simd.h"
+
+#include "tensor/tensor.h"
+
+namespace fas::iqa {
+
+namespace {
+struct BlockCache {
+  std::multimap<size_t, double*> blocks;
+  size_t bytes = 0;
+  ~BlockCache() {
+    for (auto& b : blocks) std::free(b.second);
+  }
+};
+thread_local BlockCache cache;
+constexpr size_t kCacheBytes = size_t(256) << 20;
+}  // namespace
+
+double* plane_alloc(size_t n) {
+  auto it = cache.blocks.find(n);
+  if (it != cache.blocks.end()) {
+    double* p = it->second;
+    cache.blocks.erase(it);
+    cache.bytes -= n * sizeof(double);
+    return p;
+  }
+  void* p = std::malloc(std::max<size_t>(n, 1) * sizeof(double));
+  if (!p) throw std::bad_alloc();
+  return static_cast<double*>(p);
+}
+
+void plane_free(double* p, size_t n) {
+  if (cache.bytes + n * sizeof(double) > kCacheBytes) return std::free(p);
+  cache.blocks.emplace(n, p);
+  cache.bytes += n * sizeof(double);
+}
+
+namespace {
+int border_index(int i, int n, Border b) {
+  if (i >= 0 && i < n) return i;
+  if (b == Border::Replicate) return i < 0 ? 0 : n - 1;
+  if (b == Border::Zero) return -1;
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
+  return i;
+}
+
+// One padded row: pad[k] = in(k - r) under the border rule.
+void pad_row(const double* in, int n, int r, Border b, double* pad) {
+  std::copy_n(in, n, pad + r);
+  for (int k = 0; k < r; ++k) {
+    const int lo = border_index(k - r, n, b), hi = border_index(n + k, n, b);
+    pad[k] = lo < 0 ? 0.0 : in[lo];
+    pad[n + r + k] = hi < 0 ? 0.0 : in[hi];
+  }
+}
+
+// t[x] = sum_j k[j] p[x + j], x < n.
+FAS_IQA_CLONES void row_correlate(const double* p, int n, const double* k, int nk, double* t) {
+  for (int x = 0; x < n; ++x) t[x] = 0.0;
+  for (int j = 0; j < nk; ++j) {
+    const double kj = k[j];
+    const double* q = p + j;
+    for (int x = 0; x < n; ++x) t[x] += kj * q[x];
+  }
+}
+
+// o[x] = sum_i k[i] t[i][x], four taps per pass over o.
+FAS_IQA_CLONES void rows_combine(double* o, const double* const* t, const double* k, int nk, int n) {
+  for (int x = 0; x < n; ++x) o[x] = 0.0;
+  int i = 0;
+  for (; i + 4 <= nk; i += 4) {
+    const double *a = t[i], *b = t[i + 1], *c = t[i + 2], *d = t[i + 3];
+    const double ka = k[i], kb = k[i + 1], kc = k[i + 2], kd = k[i + 3];
+    for (int x = 0; x < n; ++x) o[x] += ka * a[x] + kb * b[x] + kc * c[x] + kd * d[x];
+  }
+  for (; i < nk; ++i) {
+    const double* a = t[i];
+    const double ka = k[i];
+    for (int x = 0; x < n; ++x) o[x] += ka * a[x];
+  }
+}
+}  // namespace
+
+void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Border b,
+                   Plane& out) {
+  FAS_CHECK(ky.size() % 2 == 1 && kx.size() % 2 == 1, "iqa: kernels must have odd length");
+  const int h = in.h, w = in.w, ry = (int)ky.size() / 2, rx = (int)kx.size() / 2;
+  Plane tmp(h, w);
+  std::vector<double> pad((size_t)w + 2 * rx);
+  for (int y = 0; y < h; ++y) {
+    pad_row(in.row(y), w, rx, b, pad.data());
+    row_correlate(pad.data(), w, kx.data(), (int)kx.size(), tmp.row(y));
+  }
+  out = Plane(h, w);
+  std::vector<const double*> rows(ky.size());
+  std::vector<double> k(ky.size());
+  for (int y = 0; y < h; ++y) {
+    int nk = 0;
+    for (size_t i = 0; i < ky.size(); ++i) {
+      const int yy = border_index(y + (int)i - ry, h, b);
+      if (yy >= 0) rows[nk] = tmp.row(yy), k[nk++] = ky[i];  // yy < 0: zero border
+    }
+    rows_combine(out.row(y), rows.data(), k.data(), nk, w);
+  }
+}
+
+void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out) {
+  const int oh = in.h - (int)ky.size() + 1, ow = in.w - (int)kx.size() + 1;
+  FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
+  Plane tmp(in.h, ow);
+  for (int y = 0; y < in.h; ++y) row_correlate(in.row(y), ow, kx.data(), (int)kx.size(), tmp.row(y));
+  out = Plane(oh, ow);
+  std::vector<const double*> rows(ky.size());
+  for (int y = 0; y < oh; ++y) {
+    for (size_t i = 0; i < ky.size(); ++i) rows[i] = tmp.row(y + (int)i);
+    rows_combine(out.row(y), rows.data(), ky.data(), (int)ky.size(), ow);
+  }
+}
+
+std::vector<double> gaussian_kernel(int n, double sigma) {
+  std::vector<double> k((size_t)n);
+  double s = 0;
+  for (int i = 0; i < n; ++i) {
+    const double x = i - (n - 1) / 2.0;
+    s += k[i] = std::exp(-x * x / (2 * sigma * sigma));
+  }
+  for (auto& v : k) v /= s;
+  return k;
+}
+
+const std::vector<double>& sobel5_smooth() {
+  static const std::vector<double> k{1, 4, 6, 4, 1};
+  return k;
+}
+const std::vector<double>& sobel5_deriv() {
+  static const std::vector<double> k{-1, -2, 0, 2, 1};
+  return k;
+}
+
+Plane blur_reference(const Plane& img) {
+  static const std::vector<double> g = gaussian_kernel(5, 1.1);
+  Plane out;
+  correlate_sep(img, g, g, Border::Reflect101, out);
+  return out;
+}
+
+}  // namespace fas::iqa

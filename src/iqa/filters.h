@@ -1,0 +1,34 @@
+// Separable 2-D correlation (OpenCV's filter convention: correlation, not convolution) with the
+// border modes the metrics need, and the kernels they use.
+#pragma once
+#include <vector>
+
+#include "iqa/plane.h"
+
+namespace fas::iqa {
+
+// Reflect101: ...c b | a b c... (OpenCV's default, scipy 'mirror'); Replicate: a a | a b...;
+// Zero: 0 0 | a b... (scipy 'constant', cval 0).
+enum class Border { Reflect101, Replicate, Zero };
+
+// out(y, x) = sum_ij ky[i] kx[j] in(y + i - ry, x + j - rx), kernels of odd length, same size.
+void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Border b,
+                   Plane& out);
+// The same with no padding (Matlab filter2 'valid'): (h - |ky| + 1) x (w - |kx| + 1).
+void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out);
+
+// Sampled Gaussian exp(-x^2 / 2 sigma^2), x = -(n-1)/2 .. (n-1)/2, normalised to sum 1
+// (OpenCV getGaussianKernel for sigma > 0, Matlab fspecial's 1-D factor).
+std::vector<double> gaussian_kernel(int n, double sigma);
+// 5-tap Sobel of OpenCV (ksize 5): smoothing [1 4 6 4 1], derivative [-1 -2 0 2 1].
+const std::vector<double>& sobel5_smooth();
+const std::vector<double>& sobel5_deriv();
+
+// I' of spec 002 §2.2: 5x5 Gaussian, sigma 1.1, reflect-101 border.
+// Pick (§8 B): the sigma the spec names, 0.3((5-1)/2 - 1) + 0.8 = 1.1, as a sampled Gaussian.
+// (OpenCV's GaussianBlur(..., (5,5), 0) does not sample it: for ksize <= 7 with sigma 0 it uses
+// the fixed binomial table [1 4 6 4 1]/16, i.e. sigma 1.0.) I' is KEPT IN FLOAT64, not rounded to
+// 8 bits: rounding would make AD, SME, SPE and GPE measure the rounding noise as much as the blur.
+Plane blur_reference(const Plane& img);
+
+}  // namespace fas::iqa

@@ -1,0 +1,63 @@
+#include "iqa/iqa.h"
+
+#include <cmath>
+
+#include "iqa/filters.h"
+#include "tensor/tensor.h"
+
+namespace fas::iqa {
+
+const std::array<const char*, kNumMetrics>& metric_names() {
+  static const std::array<const char*, kNumMetrics> n{"ad",  "biqi", "gme", "gpe",  "hlfi", "jqi", "lmse", "mams",
+                                                      "mas", "md",   "mse", "nae",  "niqe", "nxc", "psnr", "ramd",
+                                                      "sc",  "sme",  "snr", "spe",  "ssim", "tcd", "ted",  "vifd"};
+  return n;
+}
+
+Plane plane_from_u8(const uint8_t* px, int h, int w) {
+  Plane p(h, w);
+  for (size_t i = 0; i < p.size(); ++i) p.v[i] = px[i];
+  return p;
+}
+
+Plane plane_from_unit(const float* px, int h, int w) {
+  Plane p(h, w);
+  for (size_t i = 0; i < p.size(); ++i) p.v[i] = std::nearbyint(255.0 * std::min(1.f, std::max(0.f, px[i])));
+  return p;
+}
+
+Features compute_features(const Plane& I) {
+  if (I.h < 96 || I.w < 96)
+    fail("iqa: image " + std::to_string(I.h) + "x" + std::to_string(I.w) + " is too small (at least 96x96, one NIQE block)");
+  const Plane J = blur_reference(I);
+  Features f{};
+  const GradientMetrics g = gradient_metrics(I, J);
+  const SpectralMetrics s = spectral_metrics(I, J);
+  f[AD] = ad(I, J);
+  f[BIQI] = biqi(I);
+  f[GME] = g.gme;
+  f[GPE] = g.gpe;
+  f[HLFI] = s.hlfi;
+  f[JQI] = jqi(I);
+  f[LMSE] = lmse(I, J);
+  f[MAMS] = mams(I, J);
+  f[MAS] = mas(I, J);
+  f[MD] = md(I, J);
+  f[MSE] = mse(I, J);
+  f[NAE] = nae(I, J);
+  f[NIQE] = niqe(I);
+  f[NXC] = nxc(I, J);
+  f[PSNR] = psnr(I, J);
+  f[RAMD] = ramd(I, J);
+  f[SC] = sc(I, J);
+  f[SME] = s.sme;
+  f[SNR] = snr(I, J);
+  f[SPE] = s.spe;
+  f[SSIM] = ssim(I, J);
+  f[TCD] = tcd(I, J);
+  f[TED] = g.ted;
+  f[VIFD] = vifp(I, J);
+  return f;
+}
+
+}  // namespace fas::iqa

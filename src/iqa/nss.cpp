@@ -1,0 +1,251 @@
+// NIQE and BIQI (spec 002 §2.3 items 2, 13; §8 H, I).
+//
+// NIQE follows Mittal's niqe.m: MSCN coefficients (I - mu) / (sigma + 1) with a 7x7 Gaussian of
+// sigma 7/6 and a replicated border, on grey levels [0, 255] (the +1 assumes that range, §8 H);
+// 96x96 blocks; per block and scale 18 features: the AGGD fit of the MSCN [alpha, (bl + br)/2]
+// and of its products with the 4 neighbours (circshift within the block) [alpha, mean, bl, br];
+// scale 2 is the image halved. Picks: the halving is a 2x2 mean (niqe.m: bicubic imresize); a
+// block whose values have no negative or positive side gets 0 for the missing std instead of
+// NaN (niqe.m drops NaN rows); the pristine model is fitted on every block of our live training
+// frames (no sharpness selection), by tools/fit_iqa_pristine.py.
+//
+// BIQI (§8 I): the libsvm models trained on LIVE IQA cannot be had, and LIVE's human scores are
+// what they learn, so the quality stage is replaced by the NIQE construction on BIQI's own
+// features: 18 = (GGD shape gamma, ln sigma^2) of the horizontal, vertical and diagonal details of
+// a 3-level orthonormal Haar transform (BIQI: db9; Haar keeps every coefficient inside the frame),
+// and BIQI = the Mahalanobis distance of a frame's vector to the MVG of the live training frames'
+// vectors. The shape fit is Moorthy's estimateggdparam with |r - rho| (not the repo's min(r - rho),
+// which always gives gamma = 1).
+#include "iqa/nss.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "iqa/filters.h"
+#include "iqa/iqa.h"
+#include "iqa/linalg.h"
+#include "tensor/tensor.h"
+
+namespace fas::iqa {
+
+namespace {
+constexpr int kGammas = 9801;  // 0.2 : 0.001 : 10
+double gamma_at(int i) { return 0.2 + 0.001 * i; }
+
+// r(g) = Gamma(2/g)^2 / (Gamma(1/g) Gamma(3/g)), increasing in g.
+const std::vector<double>& r_table() {
+  static const std::vector<double> t = [] {
+    std::vector<double> r(kGammas);
+    for (int i = 0; i < kGammas; ++i) {
+      const double g = gamma_at(i);
+      r[i] = std::exp(2 * std::lgamma(2 / g) - std::lgamma(1 / g) - std::lgamma(3 / g));
+    }
+    return r;
+  }();
+  return t;
+}
+
+// Index of the table entry nearest to `target` under the error `err(table value)`, which is
+// unimodal in the index because the table is monotone: first index of the minimum, like argmin.
+template <class Err>
+int nearest_index(const std::vector<double>& t, bool increasing, double target, Err err) {
+  if (std::isnan(target)) return 0;  // Matlab's min over NaNs picks the first entry
+  // First index whose value is on the far side of target, then compare with its neighbour.
+  int lo = 0, hi = (int)t.size();
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (increasing ? t[mid] < target : t[mid] > target) lo = mid + 1;
+    else hi = mid;
+  }
+  int best = std::min(lo, (int)t.size() - 1);
+  if (lo > 0 && err(t[lo - 1]) <= err(t[best])) best = lo - 1;
+  // Equal values (ties) further left: argmin takes the first.
+  while (best > 0 && err(t[best - 1]) <= err(t[best])) --best;
+  return best;
+}
+}  // namespace
+
+double ggd_shape(const double* x, size_t n, double* sigma_sq) {
+  double s2 = 0, e = 0;
+  for (size_t i = 0; i < n; ++i) s2 += x[i] * x[i], e += std::abs(x[i]);
+  s2 /= (double)n, e /= (double)n;
+  if (sigma_sq) *sigma_sq = s2;
+  const double rho = e > 0 ? s2 / (e * e) : NAN;  // rho = 1 / r(gamma)
+  const std::vector<double>& r = r_table();
+  // |rho - 1/r| over a decreasing table of 1/r: search on 1/r via r (monotone).
+  auto err = [&](double rv) { return std::abs(rho - 1 / rv); };
+  return gamma_at(nearest_index(r, true, rho > 0 ? 1 / rho : NAN, err));
+}
+
+void aggd_fit(const double* x, size_t n, double* alpha, double* bl, double* br) {
+  double l2 = 0, r2 = 0, a = 0, s2 = 0;
+  size_t nl = 0, nr = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    if (v < 0) l2 += v * v, ++nl;
+    if (v > 0) r2 += v * v, ++nr;
+    a += std::abs(v), s2 += v * v;
+  }
+  const double lstd = nl ? std::sqrt(l2 / nl) : 0.0, rstd = nr ? std::sqrt(r2 / nr) : 0.0;
+  const double gh = rstd > 0 ? lstd / rstd : 1.0;
+  a /= (double)n, s2 /= (double)n;
+  const double rhat = s2 > 0 ? a * a / s2 : NAN;
+  const double rnorm = rhat * (gh * gh * gh + 1) * (gh + 1) / ((gh * gh + 1) * (gh * gh + 1));
+  auto err = [&](double rv) { return (rv - rnorm) * (rv - rnorm); };
+  const double g = gamma_at(nearest_index(r_table(), true, rnorm, err));
+  const double k = std::sqrt(std::exp(std::lgamma(1 / g) - std::lgamma(3 / g)));
+  *alpha = g, *bl = lstd * k, *br = rstd * k;
+}
+
+namespace {
+// MSCN of a plane (niqe.m).
+Plane mscn(const Plane& img) {
+  static const std::vector<double> g = gaussian_kernel(7, 7.0 / 6.0);
+  Plane mu, mu2, sq(img.h, img.w);
+  for (size_t i = 0; i < img.size(); ++i) sq.v[i] = img.v[i] * img.v[i];
+  correlate_sep(img, g, g, Border::Replicate, mu);
+  correlate_sep(sq, g, g, Border::Replicate, mu2);
+  Plane out(img.h, img.w);
+  for (size_t i = 0; i < img.size(); ++i)
+    out.v[i] = (img.v[i] - mu.v[i]) / (std::sqrt(std::abs(mu2.v[i] - mu.v[i] * mu.v[i])) + 1.0);
+  return out;
+}
+
+// The 18 features of one b x b block at (y0, x0) of an MSCN plane (niqe.m computefeature).
+void block_features(const Plane& m, int y0, int x0, int b, double* f, std::vector<double>& buf,
+                    std::vector<double>& prod) {
+  buf.resize((size_t)b * b);
+  prod.resize((size_t)b * b);
+  for (int y = 0; y < b; ++y)
+    for (int x = 0; x < b; ++x) buf[(size_t)y * b + x] = m.at(y0 + y, x0 + x);
+  double a, bl, br;
+  aggd_fit(buf.data(), buf.size(), &a, &bl, &br);
+  f[0] = a, f[1] = (bl + br) / 2;
+  // circshift(s, [dy dx]): shifted(y, x) = s(y - dy, x - dx), wrapping within the block.
+  const int shifts[4][2] = {{0, 1}, {1, 0}, {1, 1}, {-1, 1}};
+  for (int s = 0; s < 4; ++s) {
+    for (int y = 0; y < b; ++y) {
+      const int ys = ((y - shifts[s][0]) % b + b) % b;
+      for (int x = 0; x < b; ++x) {
+        const int xs = ((x - shifts[s][1]) % b + b) % b;
+        prod[(size_t)y * b + x] = buf[(size_t)y * b + x] * buf[(size_t)ys * b + xs];
+      }
+    }
+    aggd_fit(prod.data(), prod.size(), &a, &bl, &br);
+    double* o = f + 2 + 4 * s;
+    o[0] = a, o[1] = (br - bl) * std::exp(std::lgamma(2 / a) - std::lgamma(1 / a)), o[2] = bl, o[3] = br;
+  }
+}
+
+Plane halve(const Plane& p) {
+  Plane o(p.h / 2, p.w / 2);
+  for (int y = 0; y < o.h; ++y)
+    for (int x = 0; x < o.w; ++x)
+      o.row(y)[x] = 0.25 * (p.at(2 * y, 2 * x) + p.at(2 * y, 2 * x + 1) + p.at(2 * y + 1, 2 * x) + p.at(2 * y + 1, 2 * x + 1));
+  return o;
+}
+}  // namespace
+
+std::vector<NiqeBlock> niqe_block_features(const Plane& img, int block) {
+  FAS_CHECK(block >= 4 && block % 2 == 0, "niqe: block size must be even and >= 4");
+  const int by = img.h / block, bx = img.w / block;
+  if (by < 1 || bx < 1)
+    fail("niqe: image " + std::to_string(img.h) + "x" + std::to_string(img.w) + " is smaller than one " +
+         std::to_string(block) + "x" + std::to_string(block) + " block");
+  Plane im(by * block, bx * block);
+  for (int y = 0; y < im.h; ++y) std::copy_n(img.row(y), im.w, im.row(y));
+  std::vector<NiqeBlock> rows((size_t)by * bx);
+  std::vector<double> buf, prod;
+  for (int scale = 0; scale < 2; ++scale) {
+    const Plane m = mscn(im);
+    const int b = block >> scale;
+    for (int j = 0; j < by; ++j)
+      for (int i = 0; i < bx; ++i) block_features(m, j * b, i * b, b, rows[(size_t)j * bx + i].data() + 18 * scale, buf, prod);
+    if (scale == 0) im = halve(im);
+  }
+  return rows;
+}
+
+BiqiVector biqi_features(const Plane& img) {
+  BiqiVector f{};
+  Plane ll = img;
+  std::vector<double> band[3];
+  for (int s = 0; s < 3; ++s) {
+    const int h = ll.h / 2, w = ll.w / 2;
+    FAS_CHECK(h >= 1 && w >= 1, "biqi: image too small for 3 wavelet levels");
+    Plane next(h, w);
+    for (auto& b : band) b.resize((size_t)h * w);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double a = ll.at(2 * y, 2 * x), b = ll.at(2 * y, 2 * x + 1), c = ll.at(2 * y + 1, 2 * x),
+                     d = ll.at(2 * y + 1, 2 * x + 1);
+        const size_t k = (size_t)y * w + x;
+        next.v[k] = (a + b + c + d) / 2;
+        band[0][k] = (a + b - c - d) / 2;  // horizontal detail (a change between rows)
+        band[1][k] = (a - b + c - d) / 2;  // vertical detail
+        band[2][k] = (a - b - c + d) / 2;  // diagonal detail
+      }
+    for (int k = 0; k < 3; ++k) {
+      double s2;
+      f[6 * s + 2 * k] = ggd_shape(band[k].data(), band[k].size(), &s2);
+      f[6 * s + 2 * k + 1] = std::log(s2 + 1e-12);  // ln: sigma^2 spans decades between frames
+    }
+    ll = std::move(next);
+  }
+  return f;
+}
+
+Mvg fit_mvg(const std::vector<std::vector<double>>& rows) {
+  FAS_CHECK(rows.size() >= 2, "fit_mvg: needs at least 2 rows");
+  const size_t d = rows[0].size(), n = rows.size();
+  Mvg m;
+  m.mean.assign(d, 0.0);
+  m.cov.assign(d * d, 0.0);
+  for (auto& r : rows)
+    for (size_t i = 0; i < d; ++i) m.mean[i] += r[i] / (double)n;
+  for (auto& r : rows)
+    for (size_t i = 0; i < d; ++i)
+      for (size_t j = 0; j < d; ++j) m.cov[i * d + j] += (r[i] - m.mean[i]) * (r[j] - m.mean[j]) / (double)(n - 1);
+  return m;
+}
+
+double niqe_distance(const Mvg& p, const Mvg& q) {
+  const size_t d = p.mean.size();
+  std::vector<double> c(d * d), diff(d);
+  for (size_t i = 0; i < d * d; ++i) c[i] = (p.cov[i] + q.cov[i]) / 2;
+  for (size_t i = 0; i < d; ++i) diff[i] = p.mean[i] - q.mean[i];
+  return std::sqrt(std::max(0.0, quad_form(pinv_sym(c, (int)d), diff)));
+}
+
+namespace {
+template <size_t D>
+std::vector<std::vector<double>> as_rows(const std::vector<std::array<double, D>>& a) {
+  std::vector<std::vector<double>> r;
+  for (auto& x : a) r.emplace_back(x.begin(), x.end());
+  return r;
+}
+}  // namespace
+
+double niqe(const Plane& I, int block) {
+  const auto blocks = niqe_block_features(I, block);
+  Mvg q;
+  if (blocks.size() >= 2) {
+    q = fit_mvg(as_rows(blocks));
+  } else {  // one block: no spread of its own
+    q.mean.assign(blocks[0].begin(), blocks[0].end());
+    q.cov.assign((size_t)kNiqeFeatures * kNiqeFeatures, 0.0);
+  }
+  return niqe_distance(niqe_pristine(), q);
+}
+
+// NIQE's distance with the frame's covariance 0 (one vector): sqrt(2) x its Mahalanobis distance
+// to the pristine MVG.
+double biqi(const Plane& I) {
+  const BiqiVector f = biqi_features(I);
+  Mvg q;
+  q.mean.assign(f.begin(), f.end());
+  q.cov.assign((size_t)kBiqiFeatures * kBiqiFeatures, 0.0);
+  return niqe_distance(biqi_pristine(), q);
+}
+
+}  // namespace fas::iqa

@@ -1,0 +1,125 @@
+// Structural metrics (spec 002 §2.3 items 6, 21, 24).
+#include <algorithm>
+#include <cmath>
+
+#include "iqa/filters.h"
+#include "iqa/iqa.h"
+
+namespace fas::iqa {
+
+namespace {
+// Local means of a, b, a^2, b^2, ab under a separable window, 'valid' region.
+struct LocalMoments { Plane ma, mb, aa, bb, ab; };
+LocalMoments local_moments(const Plane& a, const Plane& b, const std::vector<double>& k) {
+  Plane a2(a.h, a.w), b2(a.h, a.w), p(a.h, a.w);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a2.v[i] = a.v[i] * a.v[i];
+    b2.v[i] = b.v[i] * b.v[i];
+    p.v[i] = a.v[i] * b.v[i];
+  }
+  LocalMoments m;
+  correlate_sep_valid(a, k, k, m.ma);
+  correlate_sep_valid(b, k, k, m.mb);
+  correlate_sep_valid(a2, k, k, m.aa);
+  correlate_sep_valid(b2, k, k, m.bb);
+  correlate_sep_valid(p, k, k, m.ab);
+  return m;
+}
+}  // namespace
+
+// skimage.metrics.structural_similarity(I, I', data_range=255) with its defaults: 7x7 uniform
+// window, K1 0.01, K2 0.03, sample covariance (x 49/48), mean over the pixels whose window lies
+// inside the image (skimage filters the whole image and crops 3 pixels, the same values).
+double ssim(const Plane& I, const Plane& J) {
+  const std::vector<double> box(7, 1.0 / 7.0);
+  const LocalMoments m = local_moments(I, J, box);
+  const double cov = 49.0 / 48.0, c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+  double s = 0;
+  for (size_t i = 0; i < m.ma.size(); ++i) {
+    const double ux = m.ma.v[i], uy = m.mb.v[i];
+    const double vx = cov * (m.aa.v[i] - ux * ux), vy = cov * (m.bb.v[i] - uy * uy), vxy = cov * (m.ab.v[i] - ux * uy);
+    s += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+  }
+  return s / (double)m.ma.size();
+}
+
+// Pick (§8 G): VIFD is the standard pixel-domain VIF of Sheikh & Bovik (vifp_mscale.m, the code
+// behind Galbally's VIF): 4 scales, Gaussian windows N = 2^(5-s) + 1 (17, 9, 5, 3) with
+// sigma N/5, 'valid' filtering, and for s > 1 the reference and distorted images filtered and
+// subsampled by 2 first; VIF = (sum over scales and pixels of log10(1 + g^2 s1^2 / (sv^2 + 2))) /
+// (sum of log10(1 + s1^2 / 2)), a ratio of sums as the repo (not the thesis' 5-scale sum of
+// ratios, whose compounding blur without subsampling repeats the first scale). I is the
+// reference, I' the distorted image. A constant image (denominator 0) gives 1.
+double vifp(const Plane& I, const Plane& J) {
+  const double sigma_nsq = 2.0, eps = 1e-10;
+  Plane ref = I, dist = J, tmp;
+  double num = 0, den = 0;
+  for (int s = 1; s <= 4; ++s) {
+    const int n = (1 << (5 - s)) + 1;
+    const std::vector<double> k = gaussian_kernel(n, n / 5.0);
+    if (s > 1) {
+      for (Plane* p : {&ref, &dist}) {
+        correlate_sep_valid(*p, k, k, tmp);
+        Plane sub((tmp.h + 1) / 2, (tmp.w + 1) / 2);
+        for (int y = 0; y < sub.h; ++y)
+          for (int x = 0; x < sub.w; ++x) sub.row(y)[x] = tmp.at(2 * y, 2 * x);
+        *p = std::move(sub);
+      }
+    }
+    const LocalMoments m = local_moments(ref, dist, k);
+    // Sums of log10 as log10 of products of 8 factors (a log per pixel was the cost of VIF): each
+    // factor is <= 1 + 65025^2 / 2 (g^2 s1 <= s2 by Cauchy-Schwarz), so 8 stay far below 1e308.
+    double pn = 1, pd = 1;
+    int in_chunk = 0;
+    for (size_t i = 0; i < m.ma.size(); ++i) {
+      const double mu1 = m.ma.v[i], mu2 = m.mb.v[i];
+      double s1 = std::max(0.0, m.aa.v[i] - mu1 * mu1), s2 = std::max(0.0, m.bb.v[i] - mu2 * mu2);
+      const double s12 = m.ab.v[i] - mu1 * mu2;
+      // vifp_mscale.m's clamps, in its order.
+      double g = s12 / (s1 + eps), sv = s2 - g * s12;
+      if (s1 < eps) g = 0, sv = s2, s1 = 0;
+      if (s2 < eps) g = 0, sv = 0;
+      if (g < 0) sv = s2, g = 0;
+      if (sv <= eps) sv = eps;
+      pn *= 1 + g * g * s1 / (sv + sigma_nsq);
+      pd *= 1 + s1 / sigma_nsq;
+      if (++in_chunk == 8) num += std::log10(pn), den += std::log10(pd), pn = pd = 1, in_chunk = 0;
+    }
+    num += std::log10(pn), den += std::log10(pd);
+  }
+  return den > 0 ? num / den : 1.0;
+}
+
+// JQI: Wang, Sheikh & Bovik 2002 (jpeg_quality_score.m), on I in float64 (the repo's uint8
+// differences wrap, its vertical step is 2 rows and its blockiness reads one column only):
+// d = horizontal first differences, B = mean |d| across the 8x8 block boundaries, A = (8 mean|d| -
+// B) / 7, Z = rate of sign changes of d; likewise vertically; each averaged over both directions.
+// B, A, Z are floored at 1e-6 so that a flat image (B = 0, raised to a negative power) is finite.
+double jqi(const Plane& I) {
+  struct BAZ { double B, A, Z; };
+  // Along one direction: n samples per line, `lines` lines, sample (l, i) at l * ls + i * is.
+  auto features = [&](int n, int lines, size_t ls, size_t is) -> BAZ {
+    double sum_abs = 0, sum_b = 0;
+    int64_t nb = 0, zc = 0;
+    for (int l = 0; l < lines; ++l) {
+      const double* p = I.v.data() + l * ls;
+      double prev = 0;
+      for (int i = 0; i + 1 < n; ++i) {
+        const double d = p[(i + 1) * is] - p[i * is];
+        sum_abs += std::abs(d);
+        if ((i + 1) % 8 == 0 && i + 1 <= 8 * (n / 8 - 1)) sum_b += std::abs(d), ++nb;
+        if (i > 0 && prev * d < 0) ++zc;
+        prev = d;
+      }
+    }
+    const double B = nb ? sum_b / nb : 0.0, mean_abs = sum_abs / ((double)lines * (n - 1));
+    return {B, (8 * mean_abs - B) / 7, (double)zc / ((double)lines * std::max(1, n - 2))};
+  };
+  const BAZ h = features(I.w, I.h, (size_t)I.w, 1), v = features(I.h, I.w, 1, (size_t)I.w);
+  const double B = std::max(1e-6, (h.B + v.B) / 2), A = std::max(1e-6, (h.A + v.A) / 2),
+               Z = std::max(1e-6, (h.Z + v.Z) / 2);
+  return -245.8909 + 261.9373 * std::pow(B, -239.8886 / 10000) * std::pow(A, 160.1664 / 10000) *
+                         std::pow(Z, 64.2859 / 10000);
+}
+
+}  // namespace fas::iqa

@@ -1,0 +1,201 @@
+// W-IQA metrics (src/iqa/): the FFT against a plain DFT, and every metric of three 64x48 images
+// against tools/golden_iqa.py (scikit-image / NumPy / SciPy where a standard implementation exists,
+// the float64 reference tools/iqa_ref.py otherwise), the 24-feature vector of a 96x192 image, and
+// clear errors on bad input.
+#include <cmath>
+#include <complex>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "iqa/fft.h"
+#include "iqa/filters.h"
+#include "iqa/iqa.h"
+#include "iqa/lda.h"
+#include "iqa/nss.h"
+#include "testutil.h"
+
+using namespace fas;
+using namespace fas::iqa;
+using Json = nlohmann::json;
+
+namespace {
+
+Json load_json(const std::string& name) {
+  std::ifstream f(std::string(FAS_SOURCE_DIR) + "/tests/golden/" + name);
+  EXPECT_TRUE(f.good()) << name;
+  return Json::parse(f);
+}
+
+// The integer formulas of tools/golden_iqa.py synthetic().
+Plane synthetic(int kind, int h, int w) {
+  Plane p(h, w);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      const int64_t v = kind == 0 ? ((x * x + 3 * y * y + 5 * x * y) / 7 + ((x * 2654435761LL) ^ (y * 40503)) % 61) % 256
+                                  : ((x / 8) * 37 + (y / 8) * 91) % 200 + (x * y * 7 + x * 13 + y * 29) % 17;
+      p.row((int)y)[x] = (double)v;
+    }
+  return p;
+}
+
+Plane case_image(const Json& c) {
+  const int h = c["h"], w = c["w"];
+  if (c.contains("pixels")) {
+    Plane p(h, w);
+    for (size_t i = 0; i < p.size(); ++i) p.v[i] = c["pixels"][i].get<double>();
+    return p;
+  }
+  return synthetic(c["name"] == "texture" ? 0 : 1, h, w);
+}
+
+::testing::AssertionResult near_rel(double got, double want, double rtol, double atol = 0) {
+  if (std::abs(got - want) <= atol + rtol * std::abs(want)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "got " << got << ", want " << want << " (diff " << got - want << ")";
+}
+
+void expect_samples(const Plane& p, const Json& s, double rtol, double atol, const char* what) {
+  for (auto& e : s) EXPECT_TRUE(near_rel(p.at(e[0], e[1]), e[2], rtol, atol)) << what << " at " << e[0] << "," << e[1];
+}
+
+}  // namespace
+
+TEST(IqaFft, MatchesPlainDft) {
+  Rng rng(3);
+  for (int n : {1, 2, 3, 4, 5, 7, 8, 12, 30, 48, 64, 97, 160, 194}) {
+    std::vector<cplx> x((size_t)n), work((size_t)n), want((size_t)n);
+    for (auto& v : x) v = cplx(rng.uniform() - 0.5, rng.uniform() - 0.5);
+    for (int k = 0; k < n; ++k)
+      for (int t = 0; t < n; ++t) want[k] += x[t] * std::polar(1.0, -2 * M_PI * (double)((int64_t)k * t % n) / n);
+    Fft(n).forward(x.data(), work.data());
+    for (int k = 0; k < n; ++k) EXPECT_LT(std::abs(x[k] - want[k]), 1e-10 * n) << "n=" << n << " k=" << k;
+  }
+}
+
+// Tolerances: 1e-9 relative for closed-form float64 metrics (only summation order differs); 1e-7
+// for the DFT-based ones (an FFT's rounding grows with log n); the NSS shape fits pick the nearest
+// entry of a 0.001 grid, so a fit whose target falls between two entries may pick the neighbour:
+// 2e-3 absolute on those features and 1e-2 relative on the distances built from them.
+TEST(IqaGolden, MetricsMatchReference) {
+  const Json g = load_json("iqa_metrics.json");
+  for (const Json& c : g["images"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const Plane I = case_image(c), J = blur_reference(I);
+    const Json& m = c["metrics"];
+    expect_samples(J, c["blur"], 1e-12, 1e-12, "blur");
+    Plane gx, gy;
+    sobel5(I, gx, gy);
+    expect_samples(gx, c["sobel_x"], 1e-12, 1e-9, "sobel x");
+    expect_samples(gy, c["sobel_y"], 1e-12, 1e-9, "sobel y");
+    expect_samples(harris_response(I), c["harris"], 1e-9, 1e-6, "harris");
+    EXPECT_EQ(harris_corner_count(I), c["harris_count"].get<int64_t>());
+    std::vector<cplx> F, G;
+    fft2_pair(I, J, F, G);
+    for (auto& e : c["dft_abs"])
+      EXPECT_TRUE(near_rel(std::abs(F[(size_t)e[0].get<int>() * I.w + e[1].get<int>()]), e[2], 1e-9, 1e-7));
+
+    const double r = 1e-9;
+    EXPECT_TRUE(near_rel(ad(I, J), m["ad"], r, 1e-12));
+    EXPECT_TRUE(near_rel(md(I, J), m["md"], r));
+    EXPECT_TRUE(near_rel(mse(I, J), m["mse"], r));
+    EXPECT_TRUE(near_rel(nae(I, J), m["nae"], r));
+    EXPECT_TRUE(near_rel(nxc(I, J), m["nxc"], r));
+    EXPECT_TRUE(near_rel(psnr(I, J), m["psnr"], r));
+    EXPECT_TRUE(near_rel(ramd(I, J), m["ramd"], r));
+    EXPECT_TRUE(near_rel(sc(I, J), m["sc"], r));
+    EXPECT_TRUE(near_rel(snr(I, J), m["snr"], r));
+    EXPECT_TRUE(near_rel(mas(I, J), m["mas"], r, 1e-12));
+    EXPECT_TRUE(near_rel(mams(I, J), m["mams"], r));
+    EXPECT_TRUE(near_rel(lmse(I, J), m["lmse"], r));
+    const GradientMetrics gm = gradient_metrics(I, J);
+    EXPECT_TRUE(near_rel(gm.gme, m["gme"], r));
+    EXPECT_TRUE(near_rel(gm.gpe, m["gpe"], r));
+    EXPECT_TRUE(near_rel(gm.ted, m["ted"], r, 1e-12));
+    EXPECT_TRUE(near_rel(tcd(I, J), m["tcd"], r, 1e-12));
+    const SpectralMetrics sm = spectral_metrics(I, J);
+    EXPECT_TRUE(near_rel(sm.hlfi, m["hlfi"], 1e-7));
+    EXPECT_TRUE(near_rel(sm.sme, m["sme"], 1e-7));
+    EXPECT_TRUE(near_rel(sm.spe, m["spe"], 1e-7));
+    EXPECT_TRUE(near_rel(ssim(I, J), m["ssim"], r));
+    EXPECT_TRUE(near_rel(vifp(I, J), m["vifd"], r));
+    EXPECT_TRUE(near_rel(jqi(I), m["jqi"], r));
+
+    const auto blocks = niqe_block_features(I, 16);
+    ASSERT_EQ((int)blocks.size(), c["niqe16_blocks"].get<int>());
+    for (int k = 0; k < kNiqeFeatures; ++k) {
+      double mean = 0;
+      for (auto& b : blocks) mean += b[k] / (double)blocks.size();
+      EXPECT_TRUE(near_rel(blocks[0][k], c["niqe16_block0"][k], 1e-6, 2e-3)) << "niqe block 0 feature " << k;
+      EXPECT_TRUE(near_rel(mean, c["niqe16_mean"][k], 1e-6, 2e-3)) << "niqe mean feature " << k;
+    }
+    const BiqiVector bf = biqi_features(I);
+    for (int k = 0; k < kBiqiFeatures; ++k) EXPECT_TRUE(near_rel(bf[k], c["biqi_features"][k], 1e-9, 2e-3)) << k;
+    EXPECT_TRUE(near_rel(niqe(I, 16), m["niqe"], 1e-2));
+    EXPECT_TRUE(near_rel(biqi(I), m["biqi"], 1e-2));
+  }
+}
+
+TEST(IqaGolden, FeatureVectorInOrder) {
+  const Json g = load_json("iqa_metrics.json")["full"];
+  const Plane I = synthetic(0, g["h"], g["w"]);
+  const Features f = compute_features(I);
+  for (int k = 0; k < kNumMetrics; ++k) {
+    const char* name = metric_names()[k];
+    const double tol = k == NIQE || k == BIQI ? 1e-2 : 1e-7;
+    EXPECT_TRUE(near_rel(f[k], g["features"][name], tol, 1e-12)) << name;
+  }
+}
+
+// The metrics react to what they measure: a sharper reference (less blur) scores as closer.
+TEST(Iqa, MetricsOrderByDistortion) {
+  const Plane I = synthetic(0, 48, 64), J = blur_reference(I);
+  Plane K = J;  // blurred twice: further from I
+  K = blur_reference(K);
+  EXPECT_LT(mse(I, J), mse(I, K));
+  EXPECT_GT(psnr(I, J), psnr(I, K));
+  EXPECT_GT(ssim(I, J), ssim(I, K));
+  EXPECT_GT(vifp(I, J), vifp(I, K));
+  EXPECT_DOUBLE_EQ(ssim(I, I), 1.0);
+  EXPECT_NEAR(vifp(I, I), 1.0, 1e-9);
+  EXPECT_EQ(mse(I, I), 0.0);
+}
+
+TEST(Iqa, DegenerateImagesGiveFiniteFeatures) {
+  for (double level : {0.0, 128.0}) {
+    const Features f = compute_features(Plane(96, 128, level));
+    for (int k = 0; k < kNumMetrics; ++k) EXPECT_TRUE(std::isfinite(f[k])) << metric_names()[k] << " at level " << level;
+  }
+}
+
+TEST(Iqa, TooSmallImageIsAClearError) {
+  try {
+    compute_features(Plane(64, 200, 10.0));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("too small"), std::string::npos) << e.what();
+  }
+}
+
+// scikit-learn's LinearDiscriminantAnalysis(solver='eigen', shrinkage='auto') on two fixed
+// datasets (tools/golden_iqa.py): features on scales 1e-3 .. 1e5, 30 and 60 samples.
+TEST(IqaLda, MatchesScikitLearn) {
+  const Json g = load_json("iqa_lda.json");
+  for (const Json& c : g["cases"]) {
+    const int n = c["n"], p = c["p"];
+    const std::vector<double> X = c["X"].get<std::vector<double>>();
+    const std::vector<int> y = c["y"].get<std::vector<int>>();
+    const LdaModel m = fit_shrinkage_lda(X, y, p);
+    for (int j = 0; j < p; ++j) EXPECT_TRUE(near_rel(m.coef[j], c["coef"][j], 1e-7, 1e-12)) << "p=" << p << " coef " << j;
+    EXPECT_TRUE(near_rel(m.intercept, c["intercept"], 1e-7, 1e-9)) << "p=" << p;
+    for (int i = 0; i < n; ++i)
+      EXPECT_TRUE(near_rel(m.probability(X.data() + (size_t)i * p), c["proba"][i], 1e-7, 1e-10)) << "p=" << p << " row " << i;
+  }
+}
+
+TEST(IqaLda, OneClassIsAClearError) {
+  try {
+    fit_shrinkage_lda({1, 2, 3, 4, 5, 6}, {1, 1, 1}, 2);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("each class"), std::string::npos) << e.what();
+  }
+}
