@@ -12,7 +12,6 @@
 #include "autograd/graph.h"
 #include "cli/common.h"
 #include "serve/handler.h"
-#include "serve/page.h"
 #ifdef FAS_HAVE_HTTPLIB
 #include "serve/http_server.h"
 #endif
@@ -92,7 +91,6 @@ int run_serve(const ServeOptions& o) {
   so.max_pixels = o.max_pixels;
   so.threshold = o.threshold;
   so.cors_origin = o.cors;
-  so.page = serve::page_html();
   if (!o.token_file.empty()) so.token = read_token(o.token_file);
   serve::Detector det;
 #ifdef FAS_HAVE_DLIB

@@ -20,6 +20,7 @@
 #include "detect/face_box.h"
 #include "io/dataset.h"
 #include "models/registry.h"  // Json
+#include "serve/page.h"
 #include "tensor/tensor.h"
 
 namespace fas::serve {
@@ -62,7 +63,7 @@ struct Options {
   int64_t crop_max_side = 160;
   std::string token;                  // "" = no authentication; else "Authorization: Bearer TOKEN"
   std::string cors_origin;            // "" = no CORS headers
-  std::string page;                   // the HTML of GET / (page.h by default)
+  std::string page = page_html();     // the HTML of GET /
 };
 
 class Service {

@@ -2,6 +2,10 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 namespace fas::serve {
 
 struct HttpServer::Impl {
@@ -9,6 +13,7 @@ struct HttpServer::Impl {
   HttpOptions opt;
   httplib::Server svr;
   int port = -1;
+  std::atomic<bool> started{false}, stopped{false};
   Impl(const Service& s, HttpOptions o) : service(s), opt(std::move(o)) {}
 };
 
@@ -26,6 +31,13 @@ HttpServer::HttpServer(const Service& service, HttpOptions opt) : impl_(std::mak
   auto& svr = impl_->svr;
   const size_t threads = (size_t)std::max(1, impl_->opt.threads);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // SO_REUSEADDR only (a restart may take the port of a socket in TIME_WAIT). httplib's default
+  // adds SO_REUSEPORT, which lets a second server share the port and silently take half the
+  // requests; here a port in use is an error.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   svr.set_read_timeout(impl_->opt.timeout_s, 0);
   svr.set_write_timeout(impl_->opt.timeout_s, 0);
   // httplib refuses larger bodies itself (413 before reading them); the multipart envelope gets
@@ -70,9 +82,19 @@ void HttpServer::bind() {
 }
 
 int HttpServer::port() const { return impl_->port; }
-void HttpServer::run() { impl_->svr.listen_after_bind(); }
-void HttpServer::stop() {
-  if (impl_->svr.is_running()) impl_->svr.stop();
+void HttpServer::run() {
+  impl_->started = true;
+  if (!impl_->stopped) impl_->svr.listen_after_bind();
 }
+
+// httplib's stop() does nothing until the accept loop has started, so a stop() that races a
+// just-started run() would leave run() blocked for ever: wait (bounded) for the loop first.
+void HttpServer::stop() {
+  if (impl_->stopped.exchange(true) || !impl_->started) return;
+  for (int i = 0; i < 5000 && !impl_->svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl_->svr.stop();
+}
+
+bool HttpServer::running() const { return impl_->svr.is_running(); }
 
 }  // namespace fas::serve

@@ -23,9 +23,11 @@ class HttpServer {
   // Binds (errors: fas::Error naming host:port); port() then gives the bound port.
   void bind();
   int port() const;
-  // Serves until stop() (blocking; call from one thread).
+  // Serves until stop() (blocking; call from one thread). stop() may be called from any thread,
+  // before or while run() starts; a stopped server does not run again.
   void run();
   void stop();
+  bool running() const;  // the accept loop is up
 
  private:
   struct Impl;
