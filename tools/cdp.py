@@ -17,7 +17,7 @@ import time
 
 
 class Browser:
-    def __init__(self, width=1100, height=800, timeout=60):
+    def __init__(self, width=1200, height=700, timeout=60):
         exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not exe:
             raise SystemExit("page check: chromium not found (Debian package `chromium`)")
@@ -34,7 +34,7 @@ class Browser:
             [exe, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
              "--no-first-run", "--disable-extensions", f"--user-data-dir={self.profile}",
              f"--window-size={width},{height}", "about:blank"],
-            preexec_fn=fds, pass_fds=(to_chrome_r, from_chrome_w),
+            preexec_fn=fds, close_fds=False,  # dup2 in fds() leaves 3 and 4 open in chromium
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)

@@ -35,7 +35,7 @@ const view = $("view"), ctx = view.getContext("2d");
 let stream = null;
 
 function drawImage(img, face) {
-  const s = Math.min(1, 640 / img.width);
+  const s = Math.min(1, 480 / img.width);  // leaves room for the scores beside it
   view.width = Math.round(img.width * s); view.height = Math.round(img.height * s);
   ctx.drawImage(img, 0, 0, view.width, view.height);
   if (face) {
