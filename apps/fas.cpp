@@ -224,6 +224,8 @@ int main(int argc, char** argv) {
   serve->add_option("--detect-max-side", sv.detect_max_side,
                     "the face detector works on the image shrunk to this longer side (default 320; 0 = full size)")
       ->check(CLI::Range(0, 100000));
+  serve->add_option("--generator", sv.generator,
+                    "an autodecoder checkpoint: also serve the face generator's slider page at /generator");
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';

@@ -113,6 +113,13 @@ TEST(ServeHandler, FrameGoesThroughTheDetectorLargestSquaredBox) {
   EXPECT_EQ(j["face"], (Json{{"x", 50}, {"y", 100}, {"w", 100}, {"h", 100}}));
   EXPECT_EQ(j["faces_found"], 2);
   EXPECT_NEAR(j["tests"][1]["p_live"].get<double>(), sigmoid(5.0), 1e-4);  // all-white crop
+  // The same brightness test marked whole-frame sees the mostly dark frame instead.
+  std::vector<FaceTest> tests = stand_in_tests();
+  tests[1].whole_frame = true;
+  Service w(tests, det, Options{});
+  Json jw = body_json(w.handle(post(plot::encode_png(img))));
+  const double mean = 100.0 * 100 / (240.0 * 320);  // resized by area: the mean is kept
+  EXPECT_NEAR(jw["tests"][1]["p_live"].get<double>(), sigmoid((mean - 0.5) * 10), 2e-2);
 }
 
 TEST(ServeHandler, NoFaceSkipsTheTests) {

@@ -6,6 +6,10 @@
         for the decision and the per-test table, checks them against the API's answer for the
         same bytes, and keeps a screenshot in OUT_PNG.
 
+    tools/page_check.py generator FAS CKPT OUT_PNG [fas serve flags...]
+        starts `FAS serve --port 0 --generator CKPT ...`, opens /generator, waits for the first
+        decoded face, moves the first slider and checks that the face changes; screenshot.
+
 Exit 0 when every check holds; one line `page check: ...` and exit 1 otherwise.
 """
 import json
@@ -90,12 +94,47 @@ def check_liveness(fas, image, out_png, args):
         srv.close()
 
 
+# The face's pixels as the page shows them, summed (the <img> drawn into a canvas).
+FACE_SUM = ("(() => { const i = document.getElementById('face'); const c = document.createElement('canvas');"
+            " c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);"
+            " const d = x.getImageData(0, 0, c.width, c.height).data; let s = 0; for (const v of d) s += v; return s; })()")
+
+
+def check_generator(fas, ckpt, out_png, args):
+    srv = Server(fas, ["--generator", ckpt, *args])
+    try:
+        with Browser() as b:
+            b.navigate(srv.url + "generator")
+            b.wait_for("Number(document.getElementById('face').dataset.decodes || 0) >= 1 && "
+                       "document.getElementById('face').complete", "the first decoded face")
+            n_sliders = b.eval("document.querySelectorAll('#sliders input').length")
+            info = json.loads(urllib.request.urlopen(srv.url + "v1/generator", timeout=30).read())
+            if n_sliders != info["dims"]:
+                fail(f"{n_sliders} sliders for a latent of {info['dims']}")
+            before = b.eval(FACE_SUM)
+            b.eval("(() => { const s = document.getElementById('s0'); s.value = 2.5;"
+                   " s.dispatchEvent(new Event('input')); })()")
+            b.wait_for("Number(document.getElementById('face').dataset.decodes) >= 2 && "
+                       "document.getElementById('face').complete", "the face after the slider moved")
+            time.sleep(0.2)
+            after = b.eval(FACE_SUM)
+            status = b.eval("document.getElementById('status').textContent")
+            b.screenshot(out_png)
+        if not before or before == after:
+            fail(f"the face did not change when the slider moved (pixel sums {before} -> {after})")
+        print(f"page check: ok — {n_sliders} sliders; moving z0 to 2.5 changed the face "
+              f"(pixel sum {before} -> {after}); {status}; screenshot {out_png}")
+    finally:
+        srv.close()
+
+
 def main():
-    if len(sys.argv) < 5 or sys.argv[1] not in ("liveness",):
+    if len(sys.argv) < 5 or sys.argv[1] not in ("liveness", "generator"):
         print(__doc__)
         sys.exit(2)
     t0 = time.time()
-    check_liveness(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    check = check_liveness if sys.argv[1] == "liveness" else check_generator
+    check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     print(f"page check: {time.time() - t0:.1f} s")
 
 

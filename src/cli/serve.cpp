@@ -11,6 +11,9 @@
 #include "cli/commands.h"
 #include "autograd/graph.h"
 #include "cli/common.h"
+#include "cli/autodecoder_cli.h"
+#include "io/plot.h"
+#include "serve/generator.h"
 #include "serve/handler.h"
 #ifdef FAS_HAVE_HTTPLIB
 #include "serve/http_server.h"
@@ -56,6 +59,7 @@ std::vector<serve::FaceTest> face_tests(const std::vector<std::string>& ckpts, s
     serve::FaceTest t;
     t.name = m.info->name;
     t.spec = image_spec(m.config);
+    t.whole_frame = m.info->whole_frame;
     if (m.info->engines.count("float")) {
       Scorer s = make_engine_scorer(m, "float", "", 0, 42);
       t.log_odds = [s](const Tensor& x) { return live_log_odds(s(x).at(0)); };
@@ -92,6 +96,22 @@ int run_serve(const ServeOptions& o) {
   so.threshold = o.threshold;
   so.cors_origin = o.cors;
   if (!o.token_file.empty()) so.token = read_token(o.token_file);
+  // The generator (spec 004) beside the liveness routes: /generator and its /v1 routes.
+  std::shared_ptr<AutoDecoderCkpt> gen;
+  std::shared_ptr<serve::GeneratorService> gen_service;
+  if (!o.generator.empty()) {
+    gen = std::make_shared<AutoDecoderCkpt>(load_autodecoder(o.generator));
+    serve::Generator g;
+    g.dims = (int)gen->ad->latent();
+    g.images = gen->ad->images();
+    for (int k : gen->groups) g.groups = std::max(g.groups, k + 1);
+    g.preset = [gen](const std::string& name, uint64_t seed) { return preset_sd(*gen, name, seed); };
+    g.decode_png = [gen](const std::vector<float>& sd) {
+      return plot::encode_png(decode_one(*gen->ad, code_from_sd(gen->stats, sd)));
+    };
+    gen_service = std::make_shared<serve::GeneratorService>(std::move(g));
+    so.mounts.push_back({serve::GeneratorService::owns, [gen_service](const serve::Request& r) { return gen_service->handle(r); }});
+  }
   serve::Detector det;
 #ifdef FAS_HAVE_DLIB
   auto fd = std::make_shared<FaceDetector>(o.detect_max_side);
@@ -114,6 +134,7 @@ int run_serve(const ServeOptions& o) {
   for (const auto& m : models) names += (names.empty() ? "" : " + ") + m.info->name;
   std::printf("fas serve: http://%s:%d/ (tests: %s; fused by mean live log-odds, threshold %g%s)\n", o.host.c_str(),
               server.port(), names.c_str(), o.threshold, so.token.empty() ? "" : "; bearer token required");
+  if (gen) std::printf("fas serve: the face generator of %s: http://%s:%d/generator\n", o.generator.c_str(), o.host.c_str(), server.port());
   std::fflush(stdout);
   std::thread waiter([&] {
     int sig = 0;

@@ -18,6 +18,7 @@ struct ServeOptions {
   std::string cors;                // allowed origin; empty = no CORS headers
   double threshold = 0.5;          // on the fused P(live)
   int detect_max_side = 320;       // the detector's working size (face_detector.h)
+  std::string generator;           // an autodecoder checkpoint: also serve /generator (spec 004)
 };
 int run_serve(const ServeOptions& o);
 

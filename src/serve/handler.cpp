@@ -53,6 +53,19 @@ Response json_response(int status, const Json& j) {
 
 Response error_response(int status, const std::string& message) { return json_response(status, {{"error", message}}); }
 
+Response page_response(const Request& r, const std::string& html) {
+  if (r.method != "GET" && r.method != "HEAD") return error_response(405, "use GET");
+  Response out;
+  out.content_type = "text/html; charset=utf-8";
+  out.body = html;
+  // The page only talks to this server; the webcam is asked for by the page itself.
+  out.headers.push_back({"Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                         "img-src blob: data:; media-src blob: mediastream:; connect-src 'self'"});
+  out.headers.push_back({"Cache-Control", "no-store"});
+  return out;
+}
+
 Tensor test_input(const Tensor& crop, const ImageSpec& spec) {
   Tensor img = resize(to_channels(crop, spec.channels), spec.height, spec.width, spec.resize);
   Tensor x = img.reshape({1, spec.channels, spec.height, spec.width});
@@ -96,7 +109,7 @@ Json Service::score(const Tensor& img) const {
   {
     std::lock_guard<std::mutex> lock(score_mu_);
     for (const auto& t : tests_) {
-      const double z = t.log_odds(test_input(crop, t.spec));
+      const double z = t.log_odds(test_input(t.whole_frame ? img : crop, t.spec));
       sum += z;
       tests.push_back({{"name", t.name}, {"p_live", live_probability(z)}});
     }
@@ -145,18 +158,15 @@ Response Service::liveness(const Request& r) const {
 
 Response Service::handle(const Request& r) const {
   Response out;
+  const Mount* mount = nullptr;
+  for (const auto& m : opt_.mounts)
+    if (!mount && m.owns(r.path)) mount = &m;
+  const bool api = r.path.rfind("/v1/", 0) == 0;
   try {
-    if (r.path == "/" || r.path == "/index.html") {
-      if (r.method != "GET" && r.method != "HEAD") out = error_response(405, "use GET");
-      else {
-        out.content_type = "text/html; charset=utf-8";
-        out.body = opt_.page;
-        // The page only talks to this server; the webcam is asked for by the page itself.
-        out.headers.push_back({"Content-Security-Policy",
-                               "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                               "img-src blob: data:; media-src blob: mediastream:; connect-src 'self'"});
-        out.headers.push_back({"Cache-Control", "no-store"});
-      }
+    if (mount && !api) {
+      out = mount->handle(r);
+    } else if (r.path == "/" || r.path == "/index.html") {
+      out = page_response(r, opt_.page);
     } else if (r.path == "/health") {
       if (r.method != "GET" && r.method != "HEAD") out = error_response(405, "use GET");
       else {
@@ -164,11 +174,13 @@ Response Service::handle(const Request& r) const {
         for (const auto& t : tests_) names.push_back(t.name);
         out = json_response(200, {{"status", "ok"}, {"tests", names}, {"detector", (bool)detector_}});
       }
-    } else if (r.path.rfind("/v1/", 0) == 0) {
+    } else if (api) {
       if (r.method == "OPTIONS" && !opt_.cors_origin.empty()) out = json_response(204, Json::object()), out.body.clear();
       else if (!authorized(opt_, r.authorization)) {
         out = error_response(401, "missing or wrong bearer token");
         out.headers.push_back({"WWW-Authenticate", "Bearer"});
+      } else if (mount) {
+        out = mount->handle(r);
       } else if (r.path == "/v1/liveness") {
         out = r.method == "POST" ? liveness(r) : error_response(405, "use POST");
       } else {

@@ -49,9 +49,18 @@ struct FaceTest {
   std::string name;
   ImageSpec spec;
   std::function<double(const Tensor& x)> log_odds;
+  bool whole_frame = false;  // scored on the whole image (W-IQA), not on the face crop
 };
 // Detector: all faces of an image [C, H, W] in [0, 1]; null = no detector built in.
 using Detector = std::function<std::vector<FaceBox>(const Tensor& img)>;
+
+// Further routes served beside the liveness ones (e.g. the generator, generator.h): the paths it
+// owns, and its handler. Its /v1/ routes get the same token check, and its answers the same
+// headers.
+struct Mount {
+  std::function<bool(const std::string& path)> owns;
+  std::function<Response(const Request& r)> handle;
+};
 
 struct Options {
   size_t max_body = 8u << 20;         // bytes of the encoded image
@@ -64,6 +73,7 @@ struct Options {
   std::string token;                  // "" = no authentication; else "Authorization: Bearer TOKEN"
   std::string cors_origin;            // "" = no CORS headers
   std::string page = page_html();     // the HTML of GET /
+  std::vector<Mount> mounts;
 };
 
 class Service {
@@ -85,6 +95,9 @@ class Service {
 
 Response json_response(int status, const Json& j);
 Response error_response(int status, const std::string& message);
+// An HTML page for GET/HEAD (405 otherwise), with a content security policy that lets it talk to
+// this server only.
+Response page_response(const Request& r, const std::string& html);
 // The face test's input from a crop [C, H, W]: channels, resize and normalisation of its spec.
 Tensor test_input(const Tensor& crop, const ImageSpec& spec);
 
