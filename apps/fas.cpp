@@ -6,6 +6,7 @@
 //   fas recalibrate --ckpt FILE --data LIST --out FILE
 //   fas summary --model NAME
 //   fas bench   --model NAME --batch N --size S
+//   fas serve   [--host H] [--port P] [--ckpt FILE ...]   the liveness web service and page
 // Every fas::Error ends the program with one line "fas: error: ..." on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/serve.h"
 #include "cli/wait_policy.h"
 #include "kernels/cpu.h"
 #include "models/registry.h"
@@ -203,14 +205,36 @@ int main(int argc, char** argv) {
   generate->add_option("--hybrid", ge.hybrid, "A,B: --dims of image A's code, the rest of image B's");
   generate->add_option("--dims", ge.dims, "dimensions for --hybrid, e.g. 0,3,7");
 
+  ServeOptions sv;
+  auto* serve = app.add_subcommand("serve", "liveness web service: POST /v1/liveness, GET /health, GET / (a page); "
+                                            "serves the bundled models/ checkpoints unless --ckpt is given");
+  serve->add_option("--host", sv.host, "address to bind (default 127.0.0.1: this machine only)");
+  serve->add_option("--port", sv.port, "TCP port (default 8080; 0 = any free port)")->check(CLI::Range(0, 65535));
+  serve->add_option("--ckpt", sv.ckpts, "face test checkpoint (P(live) model); repeat to fuse (mean live log-odds)");
+  serve->add_option("--models-dir", sv.models_dir, "directory of the bundled checkpoints (default: the source tree's models/)");
+  serve->add_option("--token-file", sv.token_file, "file whose first line is the bearer token every /v1 route requires");
+  serve->add_option("--max-body-mb", sv.max_body_mb, "largest image accepted, in MiB (default 8)")->check(CLI::PositiveNumber);
+  serve->add_option("--max-pixels", sv.max_pixels, "largest width x height accepted, checked before decoding (default 16e6)")
+      ->check(CLI::Range(1LL, 1LL << 40));
+  serve->add_option("--threads", sv.threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
+  serve->add_option("--timeout-s", sv.timeout_s, "socket read/write timeout in seconds (default 10)")->check(CLI::Range(1, 3600));
+  serve->add_option("--cors", sv.cors, "allow this origin (e.g. https://example.org) to call the API from a browser");
+  serve->add_option("--threshold", sv.threshold, "decision threshold on the fused P(live) (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  serve->add_option("--detect-max-side", sv.detect_max_side,
+                    "the face detector works on the image shrunk to this longer side (default 320; 0 = full size)")
+      ->check(CLI::Range(0, 100000));
+  serve->add_option("--generator", sv.generator,
+                    "an autodecoder checkpoint: also serve the face generator's slider page at /generator");
+
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate})
+  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve})
     known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
                  "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, "
-                 "bench, project, generate)\n",
+                 "bench, project, generate, serve)\n",
                  argv[1]);
     return 1;
   }
@@ -249,6 +273,7 @@ int main(int argc, char** argv) {
     if (*bench) return run_bench(be);
     if (*project) return run_project(pj);
     if (*generate) return run_generate(ge);
+    if (*serve) return run_serve(sv);
   } catch (const fas::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fas: error: %s\n", e.what());

@@ -22,6 +22,8 @@
 #include <stb_image_write.h>
 #pragma GCC diagnostic pop
 
+#include <unistd.h>
+
 #include "tensor/tensor.h"
 
 namespace fas::test {
@@ -32,7 +34,8 @@ namespace fs = std::filesystem;
 inline std::string scratch_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string leaf = name + "_" + (info ? std::string(info->test_suite_name()) + "_" + info->name() : "x");
-  fs::path p = fs::path(::testing::TempDir()) / ("fas_" + leaf);
+  // The pid keeps two checkouts' test runs on one machine out of each other's files.
+  fs::path p = fs::path(::testing::TempDir()) / ("fas_" + leaf + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

@@ -99,6 +99,9 @@ struct ModelInfo {
   // Optional closed-form training: `fas train` calls fit (on the built module and the training
   // set) instead of the epoch loop, then writes the checkpoint as usual (e.g. wiqa-lda's LDA).
   std::function<void(Module& m, Dataset& train)> fit;
+  // What the model looks at in a full camera frame: a face crop (the face tests) or the whole
+  // frame (W-IQA judges the capture's quality, spec 002). fas serve routes its input by this.
+  bool whole_frame = false;
 };
 
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).

@@ -170,6 +170,7 @@ void register_wiqa_lda() {
     return std::make_shared<WiqaLda>(std::move(opt), rng);
   };
   m.fit = fit_wiqa_lda;
+  m.whole_frame = true;
   register_model(std::move(m));
 }
 
