@@ -18,6 +18,24 @@ namespace fas::cli {
 int setup_threads(int threads_flag);
 
 void make_dirs(const std::string& dir);  // mkdir -p; errors name the directory
+// An output directory that an error leaves as it found it: made (mkdir -p) by the constructor,
+// and removed again by the destructor when it made it and keep() was not called (call it once
+// the first file is written there, e.g. a checkpoint that a resume needs).
+class OutputDir {
+ public:
+  explicit OutputDir(std::string dir);
+  ~OutputDir();
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+  void keep() { keep_ = true; }
+
+ private:
+  std::string dir_;
+  bool made_ = false, keep_ = false;
+};
+// A fas::Error when `path` exists and is not a directory (before a long run that would fail to
+// write there at its end).
+void check_output_dir(const std::string& path, const std::string& flag);
 std::string join_path(const std::string& dir, const std::string& name);
 
 

@@ -13,9 +13,36 @@ namespace fas {
 
 namespace fs = std::filesystem;
 
+namespace {
+// What a binary file given as a list is, from its first bytes ("" when it reads as text): a list
+// is text, so a NUL or another control byte means the wrong file was passed.
+std::string binary_kind(const std::string& head) {
+  const auto* u = reinterpret_cast<const unsigned char*>(head.data());
+  const size_t n = head.size();
+  if (n >= 3 && u[0] == 0xFF && u[1] == 0xD8 && u[2] == 0xFF) return "a JPEG image";
+  if (n >= 4 && head.compare(0, 4, "\x89PNG") == 0) return "a PNG image";
+  if (n >= 2 && head.compare(0, 2, "BM") == 0 && head.find('\0') != std::string::npos) return "a BMP image";
+  for (unsigned char c : head)
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) return "a binary file";
+  return "";
+}
+}  // namespace
+
 std::vector<Sample> read_list(const std::string& list_path) {
-  std::ifstream f(list_path);
+  std::error_code ec;
+  if (fs::is_directory(list_path, ec)) fail("dataset list '" + list_path + "': is a directory");
+  std::ifstream f(list_path, std::ios::binary);
   if (!f) fail("dataset list '" + list_path + "': cannot open (" + std::strerror(errno) + ")");
+  {
+    std::string head(512, '\0');
+    f.read(&head[0], (std::streamsize)head.size());
+    head.resize((size_t)f.gcount());
+    const std::string kind = binary_kind(head);
+    if (!kind.empty())
+      fail("dataset list '" + list_path + "': is " + kind + ", not a text list of 'relative/path label' lines");
+    f.clear();
+    f.seekg(0);
+  }
   const fs::path dir = fs::path(list_path).parent_path();
   std::vector<Sample> out;
   std::string line;
@@ -104,6 +131,16 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shu
     for (size_t i = n; i > 1; --i) std::swap(o[i - 1], o[rng.below(i)]);
   }
   return o;
+}
+
+void check_sample_files(const std::vector<Sample>& s) {
+  for (const auto& x : s) {
+    try {
+      check_image_file(x.path);
+    } catch (const Error& e) {
+      fail(x.origin.empty() ? std::string(e.what()) : x.origin + ": " + e.what());
+    }
+  }
 }
 
 std::vector<Sample> live_samples(std::vector<Sample> s, const std::string& list, const std::string& why) {

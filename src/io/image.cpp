@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -48,7 +49,26 @@ Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& 
   return planar_from_u8(px, w, h, n, channels);
 }
 
+namespace {
+// A directory opens as a stream on Linux and then fails to read: name it instead.
+void check_not_directory(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("image '" + path + "': is a directory, not an image file");
+}
+}  // namespace
+
+void check_image_file(const std::string& path) {
+  check_not_directory(path);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
+  int w = 0, h = 0, n = 0;
+  const int ok = stbi_info_from_file(f, &w, &h, &n);
+  std::fclose(f);
+  if (!ok) fail("image '" + path + "': not an image (" + stbi_failure_reason() + ")");
+}
+
 Tensor load_image(const std::string& path, int channels) {
+  check_not_directory(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
