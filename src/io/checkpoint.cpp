@@ -115,7 +115,7 @@ SafeTensors load_safetensors(const std::string& path) {
       ck_fail(path, "tensor '" + name + "': data_offsets span " + std::to_string(en - b) + " bytes, shape " +
           shape_str(shape) + " needs " + std::to_string(shape_numel(shape) * 4));
     ranges.push_back({b, en});
-    Tensor t = Tensor::empty(shape);
+    Tensor t = Tensor::zeros(shape);
     f.seekg((std::streamoff)(8 + hlen + b));
     f.read(reinterpret_cast<char*>(t.data()), (std::streamsize)(en - b));
     if (!f) ck_fail(path, "read error in tensor '" + name + "'");

@@ -246,8 +246,8 @@ Batch BatchLoader::make(size_t b) {
   }
   if (imgs.empty()) return out;
   const int64_t per = imgs[0].numel();
-  out.x = Tensor::empty({(int64_t)imgs.size(), imgs[0].size(0), imgs[0].size(1), imgs[0].size(2)});
-  out.y = Tensor::empty({(int64_t)imgs.size()});
+  out.x = Tensor::zeros({(int64_t)imgs.size(), imgs[0].size(0), imgs[0].size(1), imgs[0].size(2)});
+  out.y = Tensor::zeros({(int64_t)imgs.size()});
   for (size_t r = 0; r < imgs.size(); ++r) {
     std::copy(imgs[r].data(), imgs[r].data() + per, out.x.data() + r * per);
     out.y.data()[r] = (float)ds_.sample(out.index[r]).label;
