@@ -68,11 +68,19 @@ LoadedModel build_model(const std::string& name, const Json& config, uint64_t se
   return m;
 }
 
+LoadedModel build_model_to_load(const std::string& name, const Json& config) {
+  LoadedModel m;
+  m.info = &find_model(name);
+  m.config = config;
+  m.module = build_uninitialised(*m.info, config);
+  return m;
+}
+
 LoadedModel load_model(const std::string& path) {
   Checkpoint ck = load_checkpoint(path);
   Json cfg = Json::parse(ck.info.config, nullptr, false);
   if (cfg.is_discarded() || !cfg.is_object()) fail("checkpoint '" + path + "': bad model config JSON in metadata");
-  LoadedModel m = build_model(ck.info.model, cfg, 0);
+  LoadedModel m = build_model_to_load(ck.info.model, cfg);
   restore_checkpoint(ck, path, *m.module, nullptr);
   m.module->eval();
   m.ckpt = std::move(ck);

@@ -47,6 +47,8 @@ struct LoadedModel {
   Checkpoint ckpt;  // empty info.model when not loaded from a checkpoint
 };
 LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed);
+// The same without random weights (models/registry.h build_uninitialised), for a checkpoint to fill.
+LoadedModel build_model_to_load(const std::string& name, const Json& config);
 // Reads the checkpoint, rebuilds its model from the stored name and config, loads the weights,
 // eval mode. Errors: truncated/bad file, unknown model, shape mismatch (one fas::Error each).
 LoadedModel load_model(const std::string& ckpt_path);

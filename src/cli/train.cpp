@@ -117,7 +117,8 @@ Run prepare(const TrainOptions& o) {
     }
     run.cfg = make_config(find_model(name), sets);
   }
-  run.m = build_model(name, run.cfg, o.common.seed);
+  // A resumed run's weights come from its checkpoint: no random first copy.
+  run.m = resuming ? build_model_to_load(name, run.cfg) : build_model(name, run.cfg, o.common.seed);
   run.info = run.m.info;
   const Recipe& r = run.info->recipe;
 
