@@ -95,6 +95,17 @@ TEST(Image, ErrorsNameTheFile) {
   write_bytes(dir + "/empty.png", "");
   EXPECT_THROW(load_image(dir + "/empty.png"), Error);
   EXPECT_THROW(load_image(dir + "/missing.png", 2), Error);
+  // A directory is named as one, by load_image and by the header-only check.
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  for (auto f : {std::function<void()>([&] { load_image(dir + "/folder.jpg"); }),
+                 std::function<void()>([&] { check_image_file(dir + "/folder.jpg"); })}) {
+    const std::string e = error_of(f);
+    EXPECT_NE(e.find("folder.jpg': is a directory, not an image file"), std::string::npos) << e;
+  }
+  EXPECT_NE(error_of([&] { check_image_file(dir + "/corrupt.jpg"); }).find("corrupt.jpg"), std::string::npos);
+  EXPECT_NE(error_of([&] { check_image_file(dir + "/empty.png"); }).find("not an image"), std::string::npos);
+  write_png(dir + "/ok.png", 3, 2, 1, pattern(3, 2, 1, 0));
+  EXPECT_NO_THROW(check_image_file(dir + "/ok.png"));
 }
 
 TEST(Image, BilinearMatchesHalfPixelFormula) {
