@@ -190,6 +190,23 @@ TEST(Cli, PredictChecksEveryImageBeforePrintingAny) {
   EXPECT_TRUE(fails_cleanly(run_fas("predict --threads 1 --ckpt " + ck + " " + good, dir), "--resize"));
 }
 
+// eval scores everything before it writes: a bad image in --data or --val (or a list that is an
+// image) is one error, an empty stdout and no --out directory.
+TEST(Cli, EvalBadImagesLeaveNothingBehind) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/m", 1) + " --quiet", dir).code, 0);
+  const std::string good = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  write_bytes(dir + "/bad.txt", good + " 1\n" + good + " 0\nfolder.jpg 1\n");
+  const std::string out = dir + "/ev";
+  const std::string ev = "eval --threads 1 --ckpt " + q(dir + "/m/last.safetensors") + " --out " + q(out) + " ";
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(dir + "/bad.txt"), dir), "bad.txt:3: image '" + dir + "/folder.jpg': is a directory", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(kTest) + " --val " + q(dir + "/bad.txt"), dir), "is a directory", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(good), dir), "is a JPEG image, not a text list", out));
+  EXPECT_EQ(run_fas(ev + "--data " + q(kTest) + " --limit 8", dir).code, 0);  // the same command with a good list writes
+  EXPECT_TRUE(std::filesystem::exists(out + "/metrics.json"));
+}
+
 // A non-number (or out-of-range value) for a numeric option: one line naming the option.
 TEST(Cli, NonNumbersForNumericOptionsNameTheOption) {
   auto dir = scratch_dir("cli");
