@@ -321,6 +321,11 @@ TEST(Cli, BadCheckpointsAreOneLineErrors) {
       run_fas("train --model tiny-cnn --data " + q(kTrain) + " --resume " + q(out + "/last.safetensors") + " --out " + q(dir + "/x"), dir),
       "holds model 'tiny-mlp', expected 'tiny-cnn'"));
   EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(dir + "/absent.safetensors") + " --data " + q(kTest), dir), "absent.safetensors"));
+  // A directory or an image given as the checkpoint: named, never an allocation failure.
+  EXPECT_TRUE(fails_cleanly(run_fas("eval --ckpt " + q(out) + " --data " + q(kTest) + " --out " + q(dir + "/e"), dir),
+                            "checkpoint '" + out + "': is a directory", dir + "/e"));
+  const std::string img = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  EXPECT_TRUE(fails_cleanly(run_fas("predict --ckpt " + q(img) + " " + q(img), dir), "not safetensors"));
 }
 
 TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {

@@ -76,6 +76,12 @@ TEST(Dataset, BinaryFilesAndDirectoriesAreNotLists) {
   EXPECT_TRUE(has(e, "x.bin': is a binary file")) << e;
   e = error_of([&] { read_list(dir); });
   EXPECT_TRUE(has(e, "is a directory")) << e;
+  // Binary bytes past the first 512: the malformed line is quoted printable and short.
+  write_bytes(dir + "/late.txt", std::string(600, '#') + "\n" + "x" + std::string("\x01\x02", 2) + std::string(300, 'y') + "\n");
+  e = error_of([&] { read_list(dir + "/late.txt"); });
+  EXPECT_TRUE(has(e, "late.txt:2: expected 'relative/path label', got 'x??yyy")) << e;
+  EXPECT_TRUE(has(e, "...'")) << e;
+  EXPECT_LT(e.size(), 250u) << e;
   // Text with tabs, CRLF and UTF-8 names is still a list.
   write_bytes(dir + "/ok.txt", "caf\xC3\xA9.png\t1\r\nb.png 0\n");
   EXPECT_EQ(read_list(dir + "/ok.txt").size(), 2u);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,8 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 }
 
 SafeTensors load_safetensors(const std::string& path) {
+  std::error_code ec;  // a directory opens as a stream whose size reads as 2^64 - 1
+  if (std::filesystem::is_directory(path, ec)) ck_fail(path, "is a directory, not a checkpoint file");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) {
     errno = errno ? errno : ENOENT;

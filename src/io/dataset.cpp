@@ -26,6 +26,14 @@ std::string binary_kind(const std::string& head) {
     if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) return "a binary file";
   return "";
 }
+// A line quoted in an error: control bytes shown as '?', long lines cut, so the message stays
+// one readable line whatever the file holds past the bytes binary_kind looked at.
+std::string printable(std::string s) {
+  if (s.size() > 120) s = s.substr(0, 117) + "...";
+  for (auto& c : s)
+    if ((unsigned char)c < 0x20 || c == 0x7F) c = '?';
+  return s;
+}
 }  // namespace
 
 std::vector<Sample> read_list(const std::string& list_path) {
@@ -54,7 +62,7 @@ std::vector<Sample> read_list(const std::string& list_path) {
     size_t e = line.find_last_not_of(" \t");
     size_t sp = line.find_last_of(" \t", e);
     const std::string where = list_path + ":" + std::to_string(lineno);
-    if (sp == std::string::npos || sp < b) fail(where + ": expected 'relative/path label', got '" + line + "'");
+    if (sp == std::string::npos || sp < b) fail(where + ": expected 'relative/path label', got '" + printable(line) + "'");
     std::string lab = line.substr(sp + 1, e - sp);
     std::string rel = line.substr(b, line.find_last_not_of(" \t", sp) - b + 1);
     if (lab != "0" && lab != "1") fail(where + ": label must be 0 (spoof) or 1 (live), got '" + lab + "'");
