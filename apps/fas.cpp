@@ -9,7 +9,10 @@
 //   fas serve   [--host H] [--port P] [--ckpt FILE ...]   the liveness web service and page
 // Every fas::Error ends the program with one line "fas: error: ..." on stderr and exit code 1.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <string>
@@ -25,10 +28,56 @@ using namespace fas::cli;
 
 namespace {
 
+// Numeric flags. CLI11 alone reports a non-number as out of range ("Value abc not in range 1 to
+// ...") or, for option functions, as "Could not convert", and it takes "-1" for an unsigned seed
+// (wrapping it) and "0x10" for 16. These check the written form first (a plain decimal integer, a
+// finite decimal number), then the range, so the one error line says which of the two is wrong;
+// CLI11 prefixes it with the option's name.
+bool parse_integer(const std::string& s, long double* v) {
+  size_t i = s[0] == '-' || s[0] == '+';
+  if (i >= s.size() || s.find_first_not_of("0123456789", i) != std::string::npos) return false;
+  *v = std::strtold(s.c_str(), nullptr);
+  return true;
+}
+bool parse_number(const std::string& s, long double* v) {
+  if (s.empty() || s.find_first_of("xXpP") != std::string::npos) return false;  // no hex floats
+  char* end = nullptr;
+  *v = std::strtold(s.c_str(), &end);
+  return *end == '\0' && std::isfinite(*v);
+}
+std::string fmt_num(long double v) {
+  char b[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e20L) std::snprintf(b, sizeof b, "%.0Lf", v);  // e.g. 2^64 - 1 in full
+  else std::snprintf(b, sizeof b, "%.10Lg", v);
+  return b;
+}
+const long double kHuge = 1.7e308L;  // "no bound" (beyond any double)
+// integer: whole numbers only. lo_open: the lower bound itself is excluded (e.g. > 0). hidden:
+// the option's name for options hidden from --help, which CLI11 reports without one.
+CLI::Validator numeric(bool integer, long double lo, long double hi, bool lo_open = false, std::string hidden = "") {
+  const std::string kind = integer ? "an integer" : "a number";
+  std::string range = hi >= kHuge ? std::string(lo_open ? "> " : ">= ") + fmt_num(lo)
+                                  : std::string(lo_open ? "in (" : "in [") + fmt_num(lo) + ", " + fmt_num(hi) + "]";
+  if (lo <= -kHuge) range = "finite";
+  if (!hidden.empty()) hidden += ": ";
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        long double v = 0;
+        if (!(integer ? parse_integer(s, &v) : parse_number(s, &v))) return hidden + "'" + s + "' is not " + kind;
+        if (v < lo || v > hi || (lo_open && v == lo)) return hidden + s + " is out of range: must be " + range;
+        return "";
+      },
+      range.rfind("in ", 0) == 0 ? range.substr(3) : range);  // help: "INT:[1, 8192]", "FLOAT:> 0"
+}
+CLI::Validator integer_in(long double lo, long double hi) { return numeric(true, lo, hi); }
+CLI::Validator number_in(long double lo, long double hi) { return numeric(false, lo, hi); }
+CLI::Validator positive_number() { return numeric(false, 0, kHuge, true); }
+
 // --threshold for eval and predict: sets the value and remembers that it was given.
 template <class Opts>
 void add_threshold(CLI::App* c, Opts& o, const std::string& help) {
-  c->add_option_function<double>("--threshold", [&o](const double& t) { o.threshold = t, o.has_threshold = true; }, help);
+  c->add_option_function<double>("--threshold", [&o](const double& t) { o.threshold = t, o.has_threshold = true; }, help)
+      ->check(number_in(-kHuge, kHuge));
 }
 
 void add_engine(CLI::App* c, EngineOptions& e) {
@@ -37,14 +86,15 @@ void add_engine(CLI::App* c, EngineOptions& e) {
                 "for mobilenetv2-lite (BN folded, fused, static memory plan; int8: post-training quantised)");
   c->add_option("--calib", e.calib, "calibration image list for int8 (use the training list)");
   c->add_option("--calib-n", e.calib_n, "calibration images (seeded choice from --calib; default 256)")
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(integer_in(1, 1 << 20));
 }
 
 void add_common(CLI::App* c, CommonOptions& o, const std::string& out_help) {
   c->add_option("--threads", o.threads, "OpenMP threads (default: $FAS_NUM_THREADS, else all cores)")
-      ->check(CLI::Range(1, 1024));
+      ->check(integer_in(1, 1024));
   c->add_option_function<uint64_t>(
-      "--seed", [&o](const uint64_t& s) { o.seed = s, o.seed_set = true; }, "random seed (default 42)");
+       "--seed", [&o](const uint64_t& s) { o.seed = s, o.seed_set = true; }, "random seed (default 42)")
+      ->check(integer_in(0, 18446744073709551615.0L));
   c->add_option("--out", o.out, out_help);
 }
 
@@ -73,9 +123,9 @@ int main(int argc, char** argv) {
                     "a second group of images (e.g. the auto-decoder's two groups): --data's images become "
                     "group 0, these group 1, whatever their labels");
   train->add_option("--val", tr.val, "validation list, evaluated after every epoch");
-  train->add_option("--epochs", tr.epochs, "total epochs (default: the model's recipe)")->check(CLI::Range(1, 1000000));
-  train->add_option("--batch", tr.batch, "batch size (default: recipe)")->check(CLI::Range(1, 1 << 20));
-  train->add_option("--lr", tr.lr, "learning rate (default: recipe)")->check(CLI::PositiveNumber);
+  train->add_option("--epochs", tr.epochs, "total epochs (default: the model's recipe)")->check(integer_in(1, 1000000));
+  train->add_option("--batch", tr.batch, "batch size (default: recipe)")->check(integer_in(1, 1 << 20));
+  train->add_option("--lr", tr.lr, "learning rate (default: recipe)")->check(positive_number());
   train->add_option("--lr-schedule", tr.lr_schedule,
                     "constant | step:EVERY[:GAMMA] | cosine[:MIN_RATIO] | plateau[:PATIENCE[:FACTOR]] (monitors the "
                     "validation loss, else the training loss) | halflinear (default: recipe)");
@@ -83,17 +133,19 @@ int main(int argc, char** argv) {
   train->add_option("--ema", tr.ema,
                     "average the weights over steps with this decay (e.g. 0.999; 0 = off); validation, best and "
                     "OUT/ema.safetensors use the average, last.safetensors keeps the training weights")
-      ->check(CLI::Range(0.0, 0.999999));
+      ->check(number_in(0.0, 0.999999));
   train->add_option("--weight-decay", tr.weight_decay,
                     "weight decay on every parameter: decoupled for Adam (AdamW: w -= lr * WD * w), L2 in the "
                     "gradient for SGD (default 0 = off)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0.0, 1.0));
   train->add_option("--resume", tr.resume, "continue from this checkpoint (e.g. OUT/last.safetensors)");
   train->add_flag("--skip-bad", tr.skip_bad, "skip and count unreadable images instead of stopping");
-  train->add_option("--limit", tr.limit, "use only N items of each list (seeded choice; quick runs)")->check(CLI::Range(1, 1 << 30));
-  train->add_option("--size", tr.size, "input height and width (overrides the model config)")->check(CLI::Range(1, 8192));
+  train->add_option("--limit", tr.limit, "use only N items of each list (seeded choice; quick runs)")->check(integer_in(1, 1 << 30));
+  train->add_option("--size", tr.size, "input height and width (overrides the model config)")->check(integer_in(1, 8192));
   train->add_option("--set", tr.set, "model config override key=value (repeatable)");
-  train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")->group("");
+  train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")
+      ->check(numeric(true, -1, kHuge, false, "--debug-nan"))
+      ->group("");
   train->add_flag("--quiet", tr.quiet, "print nothing but errors");
 
   EvalOptions ev;
@@ -112,13 +164,13 @@ int main(int argc, char** argv) {
   eval->add_option("--live-quantile", ev.live_quantile,
                    "anomaly models: threshold = this quantile (e.g. 0.95) of the scores of the live images of --val "
                    "(the live training images); every named score of the model gets its own")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0.0, 1.0));
   eval->add_option("--group-by", ev.group_by,
                    "regular expression on image paths: errors per group (its first capture group) at the threshold, "
                    "also in groups.csv; NUAA subject: '/([0-9]{4})_', session: '_([0-9]{2})_[0-9]+\\.'");
   eval->add_flag("--skip-bad", ev.skip_bad, "skip and count unreadable images");
-  eval->add_option("--limit", ev.limit, "use only N items")->check(CLI::Range(1, 1 << 30));
-  eval->add_option("--batch", ev.batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  eval->add_option("--limit", ev.limit, "use only N items")->check(integer_in(1, 1 << 30));
+  eval->add_option("--batch", ev.batch, "batch size")->check(integer_in(1, 1 << 20));
   add_engine(eval, ev.engine);
 
   PredictOptions pr;
@@ -140,8 +192,8 @@ int main(int argc, char** argv) {
   recal->add_option("--ckpt", rc.ckpt, "checkpoint file")->required();
   recal->add_option("--data", rc.data, "image list or class-folder tree (labels are not used)")->required();
   recal->add_option("--batch", rc.batch, "batch size (default 32; each batch weighs the same)")
-      ->check(CLI::Range(2, 1 << 20));
-  recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
+      ->check(integer_in(2, 1 << 20));
+  recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(integer_in(1, 1 << 30));
   recal->add_flag("--skip-bad", rc.skip_bad, "skip and count unreadable images");
 
   LatentOptions la;
@@ -152,14 +204,14 @@ int main(int argc, char** argv) {
   latent->add_option("--data", la.data, "training list: the mixtures are fitted on its live images")->required();
   latent->add_option("--test", la.test, "list scored with each mixture (live and spoof)")->required();
   latent->add_option("--components", la.components, "mixture sizes (default 1 2 4 ... 128)")
-      ->check(CLI::Range(1, 4096))
+      ->check(integer_in(1, 4096))
       ->delimiter(',');
   latent->add_option("--covariance", la.covariance, "diag (default) or full")->check(CLI::IsMember({"diag", "full"}));
   latent->add_option("--live-quantile", la.live_quantile,
                      "threshold = this quantile of the live training images' scores (default 0.95)")
-      ->check(CLI::Range(0.0, 1.0));
-  latent->add_option("--batch", la.batch, "batch size")->check(CLI::Range(1, 1 << 20));
-  latent->add_option("--limit", la.limit, "use only N items of each list")->check(CLI::Range(1, 1 << 30));
+      ->check(number_in(0.0, 1.0));
+  latent->add_option("--batch", la.batch, "batch size")->check(integer_in(1, 1 << 20));
+  latent->add_option("--limit", la.limit, "use only N items of each list")->check(integer_in(1, 1 << 30));
   latent->add_flag("--skip-bad", la.skip_bad, "skip and count unreadable images");
 
   SummaryOptions su;
@@ -169,7 +221,7 @@ int main(int argc, char** argv) {
   summary->add_option("--model", su.model, "model name");
   summary->add_option("--ckpt", su.ckpt, "or the model of a checkpoint");
   summary->add_option("--set", su.set, "config override key=value (repeatable)");
-  summary->add_option("--size", su.size, "input height and width")->check(CLI::Range(1, 8192));
+  summary->add_option("--size", su.size, "input height and width")->check(integer_in(1, 8192));
   summary->add_flag("--list", list, "list the registered models");
 
   BenchOptions be;
@@ -177,10 +229,10 @@ int main(int argc, char** argv) {
   add_common(bench, be.common, "unused");
   bench->add_option("--model", be.model, "model name")->required();
   bench->add_option("--set", be.set, "config override key=value (repeatable)");
-  bench->add_option("--batch", be.batch, "batch size")->check(CLI::Range(1, 1 << 16));
-  bench->add_option("--size", be.size, "input height and width")->check(CLI::Range(1, 8192));
-  bench->add_option("--runs", be.runs, "timed runs (median reported)")->check(CLI::Range(1, 100000));
-  bench->add_option("--warmup", be.warmup, "untimed runs first")->check(CLI::Range(0, 100000));
+  bench->add_option("--batch", be.batch, "batch size")->check(integer_in(1, 1 << 16));
+  bench->add_option("--size", be.size, "input height and width")->check(integer_in(1, 8192));
+  bench->add_option("--runs", be.runs, "timed runs (median reported)")->check(integer_in(1, 100000));
+  bench->add_option("--warmup", be.warmup, "untimed runs first")->check(integer_in(0, 100000));
   bench->add_flag("--train", be.train, "also time a training step (forward, backward, Adam)");
 
   ProjectCliOptions pj;
@@ -189,9 +241,9 @@ int main(int argc, char** argv) {
   add_common(project, pj.common, "output directory for codes.csv and reconstructions.png (default: project)");
   project->add_option("--ckpt", pj.ckpt, "autodecoder checkpoint")->required();
   project->add_option("--data", pj.data, "image list (e.g. held-out images) or class-folder tree")->required();
-  project->add_option("--steps", pj.steps, "Adam steps on the codes (default 300)")->check(CLI::Range(0, 1000000));
-  project->add_option("--lr", pj.lr, "Adam learning rate on the codes (default 0.05)")->check(CLI::PositiveNumber);
-  project->add_option("--limit", pj.limit, "use only N images (seeded choice)")->check(CLI::Range(1, 1 << 30));
+  project->add_option("--steps", pj.steps, "Adam steps on the codes (default 300)")->check(integer_in(0, 1000000));
+  project->add_option("--lr", pj.lr, "Adam learning rate on the codes (default 0.05)")->check(positive_number());
+  project->add_option("--limit", pj.limit, "use only N images (seeded choice)")->check(integer_in(1, 1 << 30));
 
   GenerateOptions ge;
   auto* generate = app.add_subcommand("generate", "auto-decoder: decode a code (sliders in standard deviations, "
@@ -201,7 +253,7 @@ int main(int argc, char** argv) {
   generate->add_option("--preset", ge.preset, "mean (default) | random | group:G | image:K");
   generate->add_option("--sd", ge.sd, "the code as 's0,s1,...' standard deviations about the mean of the learned codes");
   generate->add_option("--interpolate", ge.interpolate, "A,B: a strip of frames from training image A's code to B's");
-  generate->add_option("--frames", ge.frames, "frames of --interpolate (default 8)")->check(CLI::Range(2, 64));
+  generate->add_option("--frames", ge.frames, "frames of --interpolate (default 8)")->check(integer_in(2, 64));
   generate->add_option("--hybrid", ge.hybrid, "A,B: --dims of image A's code, the rest of image B's");
   generate->add_option("--dims", ge.dims, "dimensions for --hybrid, e.g. 0,3,7");
 
@@ -253,7 +305,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "fas: error: %s (see fas %s--help)\n", e.what(),
+    std::string what = e.what();
+    if (what.rfind(": ", 0) == 0) what.erase(0, 2);  // a hidden option's empty name (numeric() names it)
+    std::replace(what.begin(), what.end(), '\n', ' ');  // one line, whatever CLI11 wraps
+    std::fprintf(stderr, "fas: error: %s (see fas %s--help)\n", what.c_str(),
                  app.get_subcommands().empty() ? "" : (app.get_subcommands()[0]->get_name() + " ").c_str());
     return 1;
   }

@@ -24,7 +24,7 @@ namespace {
 
 Tensor rand_tensor(const Shape& s, uint64_t seed) {
   Rng rng(seed);
-  Tensor t = Tensor::empty(s);
+  Tensor t = Tensor::zeros(s);
   init_normal(t, 0.f, 1.f, rng);
   return t;
 }
@@ -188,7 +188,7 @@ void lbp_bench(benchmark::State& st, Lbp8U2HistFn fn) {
 void ew_bench(benchmark::State& st, Isa isa, int which) {
   const ElementwiseKernels& k = elementwise_kernels(isa);
   const int64_t c = 48, plane = 125 * 100;
-  Tensor x = rand_tensor({c, plane}, 1), y = Tensor::empty({c, plane}), s = rand_tensor({c}, 2), t = rand_tensor({c}, 3);
+  Tensor x = rand_tensor({c, plane}, 1), y = Tensor::zeros({c, plane}), s = rand_tensor({c}, 2), t = rand_tensor({c}, 3);
   for (auto _ : st) {
     if (which == 0)
       k.vclamp(x.data(), y.data(), c * plane, 0.f, 6.f);

@@ -25,7 +25,7 @@ std::unique_ptr<MobileNetV2Lite> make_model(int64_t c, int64_t h, int64_t w) {
 }
 
 Tensor make_input(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed) {
-  Tensor x = Tensor::empty({n, c, h, w});
+  Tensor x = Tensor::zeros({n, c, h, w});
   Rng rng(seed);
   init_uniform(x, -1.f, 1.f, rng);
   return x;

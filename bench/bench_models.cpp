@@ -30,7 +30,7 @@ struct Params {
   NamedTensors list;
   Rng rng{0};
   Tensor add(const std::string& name, const Shape& s, float scale) {
-    Tensor t = Tensor::empty(s);
+    Tensor t = Tensor::zeros(s);
     init_uniform(t, -scale, scale, rng);
     t.set_requires_grad(true);
     list.push_back({name + std::to_string(list.size()), t});
@@ -52,7 +52,7 @@ Pool2dArgs pool2() { return Pool2dArgs{}; }  // 2x2, stride 2, no padding (PyTor
 
 Tensor random_input(const Shape& s, uint64_t seed) {
   Rng rng(seed);
-  Tensor x = Tensor::empty(s);
+  Tensor x = Tensor::zeros(s);
   init_uniform(x, 0.f, 1.f, rng);
   return x;
 }
@@ -117,7 +117,7 @@ struct Dcvae {
     Tensor h = relu(conv2d(x, ew[0], eb[0], pad_args(3, 1)));
     for (int i = 1; i < 5; ++i) h = max_pool2d(relu(conv2d(h, ew[i], eb[i], pad_args(3, 1))), pool2());
     auto ml = chunk(linear(flatten(h), fc_w, fc_b), 2, 1);
-    Tensor eps = Tensor::empty(ml[0].shape());
+    Tensor eps = Tensor::zeros(ml[0].shape());
     init_normal(eps, 0.f, 1.f, noise);
     Tensor z = add(ml[0], mul(eps, exp(mul_scalar(ml[1], 0.5f)))).reshape({x.size(0), 8, 8, 8});
     for (int i = 0; i < 4; ++i) z = relu(conv2d(upsample_nearest2d(z, 2, 2), dw[i], db[i], pad_args(3, 1)));

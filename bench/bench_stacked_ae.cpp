@@ -21,7 +21,7 @@ double peak_rss_mb() {
 }
 
 Tensor images(int64_t batch, int64_t hw) {
-  Tensor x = Tensor::empty({batch, 3, hw, hw});
+  Tensor x = Tensor::zeros({batch, 3, hw, hw});
   Rng rng(1);
   init_uniform(x, 0.f, 1.f, rng);
   return x;

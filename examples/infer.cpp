@@ -10,13 +10,13 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "usage: %s CKPT.safetensors IMAGE...\n", argv[0]);
     return 2;
   }
-  // The checkpoint names its model and config; the registry rebuilds it, then the weights load.
+  // The checkpoint names its model and config; the registry rebuilds it (no random weights),
+  // then the weights load.
   Checkpoint ck = load_checkpoint(argv[1]);
   const ModelInfo& info = find_model(ck.info.model);
   if (info.score != ScoreKind::LiveProbability) fail("model '" + info.name + "' does not give P(live)");
   const Json cfg = Json::parse(ck.info.config);
-  Rng rng(0);
-  std::shared_ptr<Module> model = info.build(cfg, rng);
+  std::shared_ptr<Module> model = build_uninitialised(info, cfg);
   model->load_state_dict(ck.model);
   model->eval();
 

@@ -36,7 +36,7 @@ void set_golden_weights(AutoDecoder& m) {
 }
 
 Tensor golden_target(int64_t n) {
-  Tensor x = Tensor::empty({n, 3, 256, 256});
+  Tensor x = Tensor::zeros({n, 3, 256, 256});
   float* p = x.data();
   for (int64_t k = 0; k < n; ++k)
     for (int c = 0; c < 3; ++c)
@@ -47,7 +47,7 @@ Tensor golden_target(int64_t n) {
 
 Tensor crop16(const Tensor& y) {  // [:, :, 120:136, 120:136]
   const int64_t n = y.size(0);
-  Tensor c = Tensor::empty({n, 3, 16, 16});
+  Tensor c = Tensor::zeros({n, 3, 16, 16});
   for (int64_t k = 0; k < n; ++k)
     for (int ch = 0; ch < 3; ++ch)
       for (int i = 0; i < 16; ++i)

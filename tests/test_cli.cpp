@@ -48,6 +48,16 @@ CmdResult run_fas(const std::string& args, const std::string& dir) {
   return ::testing::AssertionSuccess();
 }
 
+// An error that leaves nothing behind: one error line, nothing on stdout and (when given) no
+// output directory `out`.
+::testing::AssertionResult fails_cleanly(const CmdResult& r, const std::string& must_contain, const std::string& out = "") {
+  ::testing::AssertionResult one = one_error_line(r, must_contain);
+  if (!one) return one;
+  if (!r.out.empty()) return ::testing::AssertionFailure() << "stdout not empty: " << r.out;
+  if (!out.empty() && std::filesystem::exists(out)) return ::testing::AssertionFailure() << "'" << out << "' was left behind";
+  return ::testing::AssertionSuccess();
+}
+
 const std::string kTrain = std::string(FAS_SOURCE_DIR) + "/data/sample/train.txt";
 const std::string kTest = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
 // A quick tiny-mlp run: 48 images -> 2 batches of 24 per epoch.
@@ -105,12 +115,129 @@ TEST(Cli, BadFlagsAreOneLineErrors) {
 TEST(Cli, UnknownModelAndBadDataNothingWritten) {
   auto dir = scratch_dir("cli");
   const std::string out = dir + "/run";
-  EXPECT_TRUE(one_error_line(run_fas("train --model no-such-net --data " + q(kTrain) + " --out " + q(out), dir), "unknown model 'no-such-net'"));
-  EXPECT_TRUE(one_error_line(run_fas("summary --model no-such-net", dir), "tiny-mlp"));  // lists the known ones
-  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(dir + "/none.txt") + " --out " + q(out), dir), "none.txt"));
+  EXPECT_TRUE(fails_cleanly(run_fas("train --model no-such-net --data " + q(kTrain) + " --out " + q(out), dir), "unknown model 'no-such-net'", out));
+  EXPECT_TRUE(fails_cleanly(run_fas("summary --model no-such-net", dir), "tiny-mlp"));  // lists the known ones
+  EXPECT_TRUE(fails_cleanly(run_fas("train --model tiny-mlp --data " + q(dir + "/none.txt") + " --out " + q(out), dir), "none.txt", out));
   write_bytes(dir + "/empty.txt", "# no images\n");
-  EXPECT_TRUE(one_error_line(run_fas("train --model tiny-mlp --data " + q(dir + "/empty.txt") + " --out " + q(out), dir), "empty"));
-  EXPECT_FALSE(std::filesystem::exists(out)) << "an output directory was created for a run that never started";
+  EXPECT_TRUE(fails_cleanly(run_fas("train --model tiny-mlp --data " + q(dir + "/empty.txt") + " --out " + q(out), dir), "empty", out));
+}
+
+// Every image of --data, --data2 and --val is checked (a readable image file) before --out is
+// made; a list that is an image, an image that is a directory or not an image: one line naming
+// the list line and the problem, nothing printed, no directory.
+TEST(Cli, TrainChecksEveryListedImageBeforeMakingOut) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/a/run";  // two levels: neither may be left behind
+  const std::string good = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  write_bytes(dir + "/notes.png", "not an image at all\n");
+  auto list = [&](const std::string& name, const std::string& last) {
+    write_bytes(dir + "/" + name, good + " 1\n" + good + " 0\n" + last + " 1\n");
+    return q(dir + "/" + name);
+  };
+  const std::string ok = list("ok.txt", good), with_dir = list("dir.txt", "folder.jpg"),
+                    with_text = list("text.txt", "notes.png"), with_missing = list("missing.txt", "gone.jpg");
+  const std::string base = "train --model tiny-mlp --threads 1 --epochs 1 --out " + q(out) + " ";
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + with_dir, dir), "dir.txt:3: image '" + dir + "/folder.jpg': is a directory", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + with_text, dir), "text.txt:3: image '" + dir + "/notes.png': not an image", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + with_missing, dir), "missing.txt:3", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + ok + " --val " + with_missing, dir), "gone.jpg", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + ok + " --data2 " + with_dir, dir), "is a directory", out));
+  // The lists themselves: an image or a directory given as a list.
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + q(good), dir), "is a JPEG image, not a text list", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + ok + " --val " + q(good), dir), "'" + good + "': is a JPEG image", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(base + "--data " + ok + " --val " + q(dir + "/folder.jpg"), dir), "no class subfolders", out));
+  // --out that is a file: refused before training, the file untouched.
+  write_bytes(dir + "/file", "keep");
+  EXPECT_TRUE(fails_cleanly(run_fas("train --model tiny-mlp --data " + ok + " --out " + q(dir + "/file"), dir), "not a directory"));
+  EXPECT_EQ(read_bytes(dir + "/file"), "keep");
+  // The good list trains (the checks refuse only what is bad).
+  EXPECT_EQ(run_fas(base + "--data " + ok + " --quiet", dir).code, 0);
+  EXPECT_TRUE(std::filesystem::exists(out + "/last.safetensors"));
+}
+
+// A run that fails before its first checkpoint removes the directory it made; a failure after
+// one keeps it (the last good checkpoint is what a resume needs; NanLossStops... checks that).
+TEST(Cli, TrainFailingBeforeItsFirstCheckpointLeavesNoDirectory) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/new/run";
+  CmdResult r = run_fas(quick(out, 2) + " --quiet --debug-nan 1", dir);
+  EXPECT_TRUE(fails_cleanly(r, "No checkpoint was written", dir + "/new"));
+  // An existing directory is left as it was, with what it held.
+  std::filesystem::create_directories(dir + "/old");
+  write_bytes(dir + "/old/mine.txt", "x");
+  EXPECT_TRUE(fails_cleanly(run_fas(quick(dir + "/old", 2) + " --quiet --debug-nan 1", dir), "loss is NaN"));
+  EXPECT_EQ(read_bytes(dir + "/old/mine.txt"), "x");
+}
+
+// predict reads and checks every image (every model's input, for a fusion) before printing any
+// result: a bad last image leaves stdout empty.
+TEST(Cli, PredictChecksEveryImageBeforePrintingAny) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/m", 1) + " --quiet", dir).code, 0);
+  const std::string ck = q(dir + "/m/last.safetensors");
+  const std::string good = q(std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg");
+  std::filesystem::create_directories(dir + "/folder.png");
+  write_bytes(dir + "/notes.jpg", "text, not an image\n");
+  for (const std::string& cks : {"--ckpt " + ck, "--ckpt " + ck + " --ckpt " + ck}) {
+    const std::string base = "predict --resize --threads 1 " + cks + " " + good + " " + good + " ";
+    ASSERT_EQ(run_fas(base, dir).code, 0);
+    EXPECT_TRUE(fails_cleanly(run_fas(base + q(dir + "/folder.png"), dir), "image '" + dir + "/folder.png': is a directory"));
+    EXPECT_TRUE(fails_cleanly(run_fas(base + q(dir + "/notes.jpg"), dir), "image '" + dir + "/notes.jpg': cannot decode"));
+    EXPECT_TRUE(fails_cleanly(run_fas(base + q(dir + "/absent.jpg"), dir), "absent.jpg': cannot open"));
+  }
+  // Without --resize, a shape mismatch on the last image is caught before the first is printed.
+  EXPECT_TRUE(fails_cleanly(run_fas("predict --threads 1 --ckpt " + ck + " " + good, dir), "--resize"));
+}
+
+// eval scores everything before it writes: a bad image in --data or --val (or a list that is an
+// image) is one error, an empty stdout and no --out directory.
+TEST(Cli, EvalBadImagesLeaveNothingBehind) {
+  auto dir = scratch_dir("cli");
+  ASSERT_EQ(run_fas(quick(dir + "/m", 1) + " --quiet", dir).code, 0);
+  const std::string good = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  write_bytes(dir + "/bad.txt", good + " 1\n" + good + " 0\nfolder.jpg 1\n");
+  const std::string out = dir + "/ev";
+  const std::string ev = "eval --threads 1 --ckpt " + q(dir + "/m/last.safetensors") + " --out " + q(out) + " ";
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(dir + "/bad.txt"), dir), "bad.txt:3: image '" + dir + "/folder.jpg': is a directory", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(kTest) + " --val " + q(dir + "/bad.txt"), dir), "is a directory", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(ev + "--data " + q(good), dir), "is a JPEG image, not a text list", out));
+  EXPECT_EQ(run_fas(ev + "--data " + q(kTest) + " --limit 8", dir).code, 0);  // the same command with a good list writes
+  EXPECT_TRUE(std::filesystem::exists(out + "/metrics.json"));
+}
+
+// A non-number (or out-of-range value) for a numeric option: one line naming the option.
+TEST(Cli, NonNumbersForNumericOptionsNameTheOption) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  const std::string tr = "train --model tiny-mlp --data " + q(kTrain) + " --out " + q(out) + " ";
+  for (const char* opt : {"--epochs", "--batch", "--limit", "--size", "--threads", "--seed", "--debug-nan"}) {
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " abc", dir), std::string(opt) + ": 'abc' is not an integer", out));
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " 3x", dir), std::string(opt) + ": '3x' is not an integer", out));
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " 1.5", dir), std::string(opt) + ": '1.5' is not an integer", out));
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " 0x10", dir), std::string(opt) + ": '0x10' is not an integer", out));
+  }
+  for (const char* opt : {"--lr", "--ema", "--weight-decay"}) {
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " abc", dir), std::string(opt) + ": 'abc' is not a number", out));
+    EXPECT_TRUE(fails_cleanly(run_fas(tr + opt + " nan", dir), std::string(opt) + ": 'nan' is not a number", out));
+  }
+  // Numbers out of range say so (an unsigned seed of -1 must not wrap to 2^64 - 1).
+  EXPECT_TRUE(fails_cleanly(run_fas(tr + "--seed -1", dir), "--seed: -1 is out of range: must be in [0, 18446744073709551615]", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(tr + "--epochs 0", dir), "--epochs: 0 is out of range: must be in [1, 1000000]", out));
+  EXPECT_TRUE(fails_cleanly(run_fas(tr + "--lr 0", dir), "--lr: 0 is out of range: must be > 0", out));
+  const std::string ev = "eval --ckpt x.safetensors --data " + q(kTest) + " --out " + q(out) + " ";
+  for (const char* opt : {"--threshold", "--live-quantile"})
+    EXPECT_TRUE(fails_cleanly(run_fas(ev + opt + " abc", dir), std::string(opt) + ": 'abc' is not a number", out));
+  for (const char* opt : {"--batch", "--limit", "--calib-n"})
+    EXPECT_TRUE(fails_cleanly(run_fas(ev + opt + " abc", dir), std::string(opt) + ": 'abc' is not an integer", out));
+  EXPECT_TRUE(fails_cleanly(run_fas("predict --ckpt x.safetensors --threshold abc img.png", dir), "--threshold: 'abc' is not a number"));
+  EXPECT_TRUE(fails_cleanly(run_fas("bench --model tiny-mlp --runs many", dir), "--runs: 'many' is not an integer"));
+  EXPECT_TRUE(fails_cleanly(run_fas("latent --ckpt x --data y --test z --components 1,two", dir), "--components: 'two' is not an integer"));
+  EXPECT_TRUE(fails_cleanly(run_fas("project --ckpt x --data y --steps 1e3", dir), "--steps: '1e3' is not an integer"));
+  // Other parse errors are single lines too.
+  EXPECT_TRUE(fails_cleanly(run_fas(tr + "stray words", dir), "stray", out));
+  EXPECT_TRUE(fails_cleanly(run_fas("predict --ckpt x.safetensors", dir), "images"));
 }
 
 TEST(Cli, MissingImageNamesFileAndLineUnlessSkipped) {
@@ -125,7 +252,7 @@ TEST(Cli, MissingImageNamesFileAndLineUnlessSkipped) {
   write_bytes(dir + "/list.txt", list);
   std::string args = "train --model tiny-mlp --threads 1 --epochs 1 --data " + q(dir + "/list.txt") + " --out " + q(dir + "/run");
   CmdResult r = run_fas(args, dir);
-  EXPECT_TRUE(one_error_line(r, "nothere.jpg"));
+  EXPECT_TRUE(fails_cleanly(r, "nothere.jpg", dir + "/run"));
   EXPECT_TRUE(has(r.err, "list.txt:3")) << r.err;
   r = run_fas(args + " --skip-bad", dir);
   EXPECT_EQ(r.code, 0) << r.err;
@@ -194,6 +321,11 @@ TEST(Cli, BadCheckpointsAreOneLineErrors) {
       run_fas("train --model tiny-cnn --data " + q(kTrain) + " --resume " + q(out + "/last.safetensors") + " --out " + q(dir + "/x"), dir),
       "holds model 'tiny-mlp', expected 'tiny-cnn'"));
   EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(dir + "/absent.safetensors") + " --data " + q(kTest), dir), "absent.safetensors"));
+  // A directory or an image given as the checkpoint: named, never an allocation failure.
+  EXPECT_TRUE(fails_cleanly(run_fas("eval --ckpt " + q(out) + " --data " + q(kTest) + " --out " + q(dir + "/e"), dir),
+                            "checkpoint '" + out + "': is a directory", dir + "/e"));
+  const std::string img = std::string(FAS_SOURCE_DIR) + "/data/sample/faces/ClientFace/0001/0001_00_00_01_0.jpg";
+  EXPECT_TRUE(fails_cleanly(run_fas("predict --ckpt " + q(img) + " " + q(img), dir), "not safetensors"));
 }
 
 TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {

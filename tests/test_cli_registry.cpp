@@ -1,5 +1,6 @@
 // The model registry (registration rules, config overrides, loss/score kinds) and the training
 // history bookkeeping behind `fas train`.
+#include <algorithm>
 #include <cmath>
 
 #include "cli/commands.h"
@@ -49,6 +50,34 @@ TEST(Registry, BuiltinsAndUnknownNames) {
   EXPECT_NE(std::find(names.begin(), names.end(), "tiny-cnn"), names.end());
   auto e = error_of([] { find_model("resnet-9000"); });
   EXPECT_TRUE(has(e, "unknown model 'resnet-9000'") && has(e, "tiny-mlp")) << e;
+}
+
+// A model built to load a checkpoint into draws no random weights (zeros; constants such as
+// batch-norm gamma kept) and, with the state loaded, computes what the original computes.
+TEST(Registry, BuildUninitialisedThenLoadEqualsTheOriginal) {
+  for (const char* name : {"tiny-cnn", "mobilenetv2-lite"}) {
+    SCOPED_TRACE(name);
+    const ModelInfo& info = find_model(name);
+    const Json cfg = make_config(info, {"height=32", "width=32"});
+    Rng rng(3);
+    auto a = info.build(cfg, rng);
+    auto b = build_uninitialised(info, cfg);
+    int zero = 0, ones = 0;
+    for (auto& [k, t] : b->named_parameters()) {
+      const std::vector<float> v = t.to_vector();
+      const bool all0 = std::all_of(v.begin(), v.end(), [](float f) { return f == 0.f; });
+      const bool all1 = std::all_of(v.begin(), v.end(), [](float f) { return f == 1.f; });
+      EXPECT_TRUE(all0 || all1) << k;
+      zero += all0, ones += all1;
+    }
+    EXPECT_GT(zero, 0);
+    b->load_state_dict(a->state_dict());
+    a->eval(), b->eval();
+    Shape s = forward_input_shape(info, cfg);
+    s.insert(s.begin(), 2);
+    Tensor x = randu(s, rng, 0.f, 1.f);
+    EXPECT_EQ(model_scores(info, *a, x), model_scores(info, *b, x));
+  }
 }
 
 TEST(Registry, RegistrationIsValidated) {

@@ -2,6 +2,7 @@
 // layers. Convolution is linear in each argument, so the finite differences are exact up to
 // float32 rounding and gradcheck's default tolerances (atol 2e-3, rtol 2e-2) are generous.
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include "autograd/graph.h"
@@ -479,7 +480,7 @@ TEST(ConvKernels, ThreadedOpsEqualReference) {
     d.N = 6, d.C = 12, d.H = 23, d.W = 21, d.OC = 12, d.OH = y.size(2), d.OW = y.size(3), d.KH = d.KW = 3;
     d.sh = d.sw = s, d.pt = a.pad_top, d.pl = a.pad_left, d.groups = groups;
     ASSERT_GE(d.N * d.OC * d.OHW() * d.K(), 1 << 18) << "too small to be threaded";
-    Tensor yr = Tensor::empty(y.shape()), gx = Tensor::zeros(x.shape()), gw = Tensor::zeros(w.shape());
+    Tensor yr = Tensor::zeros(y.shape()), gx = Tensor::zeros(x.shape()), gw = Tensor::zeros(w.shape());
     f32_conv2d_fwd__ref(d, x.data(), w.data(), b.data(), yr.data(), false);
     f32_conv2d_bwd_input__ref(d, r.data(), w.data(), gx.data());
     f32_conv2d_bwd_weight__ref(d, x.data(), r.data(), gw.data());
@@ -528,18 +529,6 @@ TEST(ConvKernels, ReferenceHandComputed) {
 }
 
 // ---------------------------------------------------------------- errors
-
-namespace {
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no fas::Error thrown";
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    for (auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "'" << p << "' not in: " << m;
-  }
-}
-}  // namespace
 
 TEST(ConvErrors, NameOpAndShapes) {
   Tensor x = Tensor::zeros({1, 3, 5, 5});
@@ -640,6 +629,75 @@ TEST(ConvLayers, TransposeShapesAndGradientFlow) {
   ConvTranspose2d g(4, 6, e, rng);
   EXPECT_EQ(g.weight.shape(), (Shape{4, 3, 3, 3}));
   EXPECT_EQ(g(Tensor::zeros({1, 4, 4, 5})).shape(), (Shape{1, 6, 8, 10}));
+}
+
+// The modules take everything the ops take: per-axis strides and dilations, the four pads
+// apart (asymmetric), per-axis output padding; each module equals its op called with the same
+// arguments (values and gradients), so the ops' gradient checks and goldens carry over.
+TEST(ConvLayers, PerAxisAndAsymmetricOptionsReachTheOp) {
+  Rng rng(8);
+  Tensor x = randn({2, 4, 9, 8}, rng, 1.f, true);
+  auto same_as_op = [&](Module& m, const Tensor& w, const Tensor& b, const std::function<Tensor(const Tensor&)>& op) {
+    Tensor y = m(x);
+    Tensor r = randn(y.shape(), rng);
+    sum(mul(y, r)).backward();
+    const std::vector<float> gx = x.grad().to_vector(), gw = w.grad().to_vector(), gb = b.grad().to_vector();
+    x.zero_grad(), m.zero_grad();
+    Tensor yo = op(x);
+    sum(mul(yo, r)).backward();
+    EXPECT_EQ(y.shape(), yo.shape());
+    EXPECT_EQ(y.to_vector(), yo.to_vector());
+    EXPECT_EQ(gx, x.grad().to_vector());
+    EXPECT_EQ(gw, w.grad().to_vector());
+    EXPECT_EQ(gb, b.grad().to_vector());
+    x.zero_grad(), m.zero_grad();
+    return y.shape();
+  };
+  Conv2dOptions o;
+  o.kh = 3, o.kw = 2, o.padding = Padding::Explicit, o.stride = 1, o.stride_h = 2, o.dil_w = 2;
+  o.pad_top = 0, o.pad_bottom = 2, o.pad_left = 1;  // pad_right from `pad` (0)
+  Conv2d c(4, 6, o, rng);
+  Conv2dArgs a;
+  a.stride_h = 2, a.stride_w = 1, a.dil_h = 1, a.dil_w = 2, a.pad_top = 0, a.pad_bottom = 2, a.pad_left = 1, a.pad_right = 0;
+  // H: (9 + 2 - 3) / 2 + 1 = 5; W: 8 + 1 - 2 - 1 + 1 = 7.
+  EXPECT_EQ(same_as_op(c, c.weight, c.bias, [&](const Tensor& in) { return conv2d(in, c.weight, c.bias, a); }),
+            (Shape{2, 6, 5, 7}));
+  // Same padding with per-axis strides: the TF rule on each axis.
+  Conv2dOptions s;
+  s.stride_h = 1, s.stride_w = 2, s.dil_h = 2;
+  Conv2d cs(4, 3, s, rng);
+  EXPECT_EQ(same_as_op(cs, cs.weight, cs.bias,
+                       [&](const Tensor& in) { return conv2d(in, cs.weight, cs.bias, conv_args_same(9, 8, 3, 3, 1, 2, 2, 1)); }),
+            (Shape{2, 3, 9, 4}));
+  // Transposed: per-axis stride, four pads, per-axis output padding, dilation.
+  ConvT2dOptions t;
+  t.padding = Padding::Explicit, t.stride_h = 2, t.stride_w = 3, t.pad = 1, t.pad_right = 0, t.out_pad_h = 1,
+  t.dilation = 2;
+  ConvTranspose2d ct(4, 2, t, rng);
+  ConvT2dArgs ta;
+  ta.stride_h = 2, ta.stride_w = 3, ta.pad_top = ta.pad_bottom = ta.pad_left = 1, ta.pad_right = 0;
+  ta.out_pad_h = 1, ta.out_pad_w = 0, ta.dil_h = ta.dil_w = 2;
+  // H: (9-1)*2 + 2*2 + 1 - 2 + 1 = 20; W: (8-1)*3 + 5 - 1 = 25.
+  EXPECT_EQ(same_as_op(ct, ct.weight, ct.bias, [&](const Tensor& in) { return conv_transpose2d(in, ct.weight, ct.bias, ta); }),
+            (Shape{2, 2, 20, 25}));
+  ConvT2dOptions tk;  // Keras Same with per-axis strides: out = in * stride per axis
+  tk.stride_h = 2, tk.stride_w = 1;
+  EXPECT_EQ(ConvTranspose2d(4, 2, tk, rng)(x).shape(), (Shape{2, 2, 18, 8}));
+  // Bad values are one error naming the layer.
+  auto bad = [&](std::function<void(Conv2dOptions&)> set, const char* what) {
+    Conv2dOptions b;
+    set(b);
+    expect_error([&] { Conv2d(4, 4, b, rng); }, {"Conv2d", what});
+  };
+  bad([](Conv2dOptions& b) { b.stride_w = -2; }, "stride");
+  bad([](Conv2dOptions& b) { b.pad_left = -3; }, "padding");
+  bad([](Conv2dOptions& b) { b.dil_h = -1; }, "dilation");
+  ConvT2dOptions td;
+  td.dilation = 2;  // Keras Same: no dilation
+  expect_error([&] { ConvTranspose2d(4, 4, td, rng); }, {"ConvTranspose2d", "dilation needs Padding::Explicit"});
+  ConvT2dOptions tp;
+  tp.out_pad_w = 1;
+  expect_error([&] { ConvTranspose2d(4, 4, tp, rng); }, {"ConvTranspose2d", "output_padding"});
 }
 
 // ---------------------------------------------------------------- PyTorch golden values

@@ -19,7 +19,7 @@ TEST(Conv1x1, EveryIsaMatchesReference) {
       Tensor x = randn({c, p}, rng), w = randn({oc, c}, rng), b = randn({oc}, rng);
       for (bool with_bias : {true, false})
         for (auto [lo, hi] : {std::pair{-INFINITY, INFINITY}, std::pair{0.f, 6.f}}) {
-          Tensor ref = Tensor::empty({oc, p}), got = Tensor::empty({oc, p});
+          Tensor ref = Tensor::zeros({oc, p}), got = Tensor::zeros({oc, p});
           const float* bp = with_bias ? b.data() : nullptr;
           f32_conv1x1_bias_clamp__ref(x.data(), w.data(), bp, ref.data(), c, oc, p, lo, hi);
           k(x.data(), w.data(), bp, got.data(), c, oc, p, lo, hi);

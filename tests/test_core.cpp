@@ -1,5 +1,8 @@
 // Tensor, autograd engine, elementwise / shape / dense ops, optimizers.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "kernels/gemm.h"
 #include "autograd/graph.h"
@@ -12,7 +15,7 @@ using namespace fas;
 using namespace fas::test;
 
 TEST(Tensor, AlignedZeroedAndViews) {
-  Tensor t = Tensor::empty({3, 5, 7});
+  Tensor t = Tensor::zeros({3, 5, 7});
   EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data()) % 64, 0u);
   for (float v : t.to_vector()) EXPECT_EQ(v, 0.f);
   Tensor v = t.reshape({-1, 7});
@@ -20,19 +23,19 @@ TEST(Tensor, AlignedZeroedAndViews) {
   v.data()[3] = 2.f;
   EXPECT_EQ(t.data()[3], 2.f);  // a view shares storage
   EXPECT_THROW(t.reshape({4, -1}), Error);
-  EXPECT_THROW(Tensor::empty({1, 1, 1, 1, 1, 1}), Error);
+  EXPECT_THROW(Tensor::zeros({1, 1, 1, 1, 1, 1}), Error);
 }
 
 // Large blocks are recycled through the storage cache: a recycled block must still come back
-// zeroed from empty() (and aligned), while uninit() skips the fill; grads stay zeroed.
-TEST(Tensor, RecycledLargeBlocksAreZeroedByEmpty) {
+// zeroed from zeros() (and aligned), while uninit() skips the fill; grads stay zeroed.
+TEST(Tensor, RecycledLargeBlocksAreZeroedByZeros) {
   const Shape big = {3, 512, 700};  // 4.1 MB: cached size class
   const float* first = nullptr;
   {
     Tensor a = Tensor::full(big, 7.f);
     first = a.data();
   }
-  Tensor b = Tensor::empty(big);  // most likely the same block as `a`
+  Tensor b = Tensor::zeros(big);  // most likely the same block as `a`
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % 64, 0u);
   const char* how = b.data() == first ? " (recycled block)" : " (fresh block)";
   for (int64_t i = 0; i < b.numel(); ++i) ASSERT_EQ(b.data()[i], 0.f) << "element " << i << how;
@@ -43,6 +46,43 @@ TEST(Tensor, RecycledLargeBlocksAreZeroedByEmpty) {
   { Tensor e = Tensor::full(big, 5.f); }
   const float* g = d.grad_data();
   for (int64_t i = 0; i < d.numel(); ++i) ASSERT_EQ(g[i], 0.f) << "grad element " << i;
+  // empty(), zeros()' old (deprecated) name, still compiles and zero-fills a recycled block.
+  { Tensor h = Tensor::full(big, 9.f); }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  Tensor old = Tensor::empty(big);
+#pragma GCC diagnostic pop
+  for (int64_t i = 0; i < old.numel(); ++i) ASSERT_EQ(old.data()[i], 0.f) << "empty() element " << i;
+}
+
+// The layering the headers promise: fas::Error lives in base/error.h, kernels include neither the
+// tensor nor anything above it (they take raw pointers), and the tensor does not include the
+// autograd graph (it only holds a pointer to a node). Read from the sources, so a new include
+// that breaks it fails here.
+TEST(Layering, KernelsAndTensorIncludeOnlyLowerLayers) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::path(FAS_SOURCE_DIR) / "src";
+  auto includes = [](const fs::path& f) {
+    std::ifstream in(f);
+    std::vector<std::string> v;
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("#include \"", 0) == 0) v.push_back(line.substr(10, line.find('"', 10) - 10));
+    return v;
+  };
+  int files = 0;
+  for (auto& e : fs::recursive_directory_iterator(src / "kernels")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    for (const auto& inc : includes(e.path()))
+      for (const char* above : {"tensor/", "autograd/", "layers/", "models/", "io/", "cli/"})
+        EXPECT_NE(inc.rfind(above, 0), 0u) << e.path() << " includes " << inc;
+  }
+  EXPECT_GT(files, 10);
+  std::vector<std::string> t = includes(src / "tensor" / "tensor.h");
+  EXPECT_EQ(t, (std::vector<std::string>{"base/error.h"}));
+  std::ifstream err(src / "base" / "error.h");
+  const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("class Error : public std::runtime_error"), std::string::npos);
 }
 
 TEST(Tensor, ShapeErrorsNameOpAndShapes) {
@@ -72,7 +112,7 @@ TEST(Rng, SeededAndDistributed) {
   }
   EXPECT_NEAR(s / n, 0.0, 0.03);
   EXPECT_NEAR(s2 / n, 1.0, 0.05);
-  Tensor w = Tensor::empty({64, 32});
+  Tensor w = Tensor::zeros({64, 32});
   init_glorot_uniform(w, r);
   float lim = std::sqrt(6.f / 96.f), mx = 0;
   for (float v : w.to_vector()) mx = std::max(mx, std::fabs(v));

@@ -125,9 +125,9 @@ TEST_F(DwConv3x3AllIsas, TensorDriversMatchReference) {
       const DwConv3x3Geom g{29, 37, (29 + 1 - 3) / s + 1, (37 + 2 - 3) / s + 1, 0, 1};  // TF "same" for s2
       Tensor x = randn({n, ch, g.h, g.w}, rng), w = randn({ch, 1, 3, 3}, rng), b = randn({ch}, rng);
       Tensor dy = randn({n, ch, g.oh, g.ow}, rng);
-      Tensor y = Tensor::empty(dy.shape()), yr = Tensor::empty(dy.shape());
-      Tensor dx = Tensor::empty(x.shape()), dxr = Tensor::empty(x.shape());
-      Tensor dw = Tensor::empty(w.shape()), dwr = Tensor::empty(w.shape());
+      Tensor y = Tensor::zeros(dy.shape()), yr = Tensor::zeros(dy.shape());
+      Tensor dx = Tensor::zeros(x.shape()), dxr = Tensor::zeros(x.shape());
+      Tensor dw = Tensor::zeros(w.shape()), dwr = Tensor::zeros(w.shape());
       // ctest runs with OMP_NUM_THREADS=2; results must not depend on it (one writer per output).
       const int threads = num_threads();
       dwconv3x3_forward(x.data(), w.data(), b.data(), y.data(), n, ch, g, s, 0.f, 6.f, false, threads);

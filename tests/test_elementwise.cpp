@@ -24,7 +24,7 @@ TEST(Elementwise, ClampAndGradMatchReference) {
       for (auto [lo, hi] : {std::pair{0.f, kInf}, std::pair{0.f, 6.f}, std::pair{-kInf, kInf}}) {
         Tensor x = randn({n}, rng, 5.f), gy = randn({n}, rng), gx0 = randn({n}, rng);
         if (n > 4) x.data()[1] = lo, x.data()[2] = hi;  // exactly on the kinks: derivative 0
-        Tensor yr = Tensor::empty({n}), y = Tensor::empty({n});
+        Tensor yr = Tensor::zeros({n}), y = Tensor::zeros({n});
         f32_vclamp__ref(x.data(), yr.data(), n, lo, hi);
         k.vclamp(x.data(), y.data(), n, lo, hi);
         EXPECT_EQ(max_abs_diff(y, yr), 0.f) << isa_name(isa) << " n=" << n;
@@ -53,7 +53,7 @@ TEST(Elementwise, ChannelEpiloguesAndAddMatchReference) {
     for (int64_t plane : {1, 5, 8, 13, 49, 125}) {
       const int64_t batch = 2, ch = 3, n = batch * ch * plane;
       Tensor x = randn({n}, rng, 3.f), b = randn({ch}, rng), s = randn({ch}, rng), t = randn({ch}, rng);
-      Tensor yr = Tensor::empty({n}), y = Tensor::empty({n});
+      Tensor yr = Tensor::zeros({n}), y = Tensor::zeros({n});
       f32_vbias_clamp__ref(x.data(), b.data(), yr.data(), batch, ch, plane, 0.f, 6.f);
       k.vbias_clamp(x.data(), b.data(), y.data(), batch, ch, plane, 0.f, 6.f);
       EXPECT_EQ(max_abs_diff(y, yr), 0.f) << isa_name(isa) << " plane " << plane;
@@ -78,9 +78,9 @@ TEST(Elementwise, FoldBatchNormMatchesConvThenBn) {
   Tensor x = randn({n, c, g.h, g.w}, rng), w = randn({c, 1, 3, 3}, rng), b = randn({c}, rng);
   Tensor gamma = randn({c}, rng), beta = randn({c}, rng), mean = randn({c}, rng), var = randu({c}, rng, 0.2f, 2.f);
   // Unfolded: conv, then y = gamma * (z - mean) / sqrt(var + eps) + beta, then ReLU6.
-  Tensor z = Tensor::empty({n, c, g.oh, g.ow});
+  Tensor z = Tensor::zeros({n, c, g.oh, g.ow});
   dwconv3x3_forward(x.data(), w.data(), b.data(), z.data(), n, c, g, 1, -kInf, kInf);
-  Tensor ref = Tensor::empty(z.shape());
+  Tensor ref = Tensor::zeros(z.shape());
   const int64_t plane = g.oh * g.ow;
   for (int64_t i = 0; i < z.numel(); ++i) {
     const int64_t ch = (i / plane) % c;
@@ -89,7 +89,7 @@ TEST(Elementwise, FoldBatchNormMatchesConvThenBn) {
   }
   Tensor wf = w.clone(), bf = b.clone();
   fold_batch_norm(wf.data(), bf.data(), c, 9, gamma.data(), beta.data(), mean.data(), var.data(), eps);
-  Tensor y = Tensor::empty(z.shape());
+  Tensor y = Tensor::zeros(z.shape());
   dwconv3x3_forward(x.data(), wf.data(), bf.data(), y.data(), n, c, g, 1, 0.f, 6.f);
   EXPECT_TRUE(allclose(y, ref, 1e-4f, 1e-4f));
   // Without affine parameters and without a conv bias (b = 0).
@@ -113,12 +113,12 @@ TEST(Elementwise, BatchNormKernelsMatchReference) {
       Tensor x = randn({n, c, s}, rng, 2.f), gy = randn({n, c, s}, rng), a = randn({c}, rng), b = randn({c}, rng),
              d = randn({c}, rng);
       for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] += 3.f;  // a non-zero mean
-      Tensor m = Tensor::empty({c}), v = Tensor::empty({c}), mr = Tensor::empty({c}), vr = Tensor::empty({c});
+      Tensor m = Tensor::zeros({c}), v = Tensor::zeros({c}), mr = Tensor::zeros({c}), vr = Tensor::zeros({c});
       f32_batchnorm_stats(x.data(), n, c, s, mr.data(), vr.data());
       bn_stats(x.data(), n, c, s, m.data(), v.data(), num_threads());
       EXPECT_TRUE(allclose(m, mr, 1e-5f, 1e-5f)) << isa_name(isa);
       EXPECT_TRUE(allclose(v, vr, 1e-5f, 1e-4f)) << isa_name(isa);
-      Tensor sg = Tensor::empty({c}), sx = Tensor::empty({c}), sgr = Tensor::empty({c}), sxr = Tensor::empty({c});
+      Tensor sg = Tensor::zeros({c}), sx = Tensor::zeros({c}), sgr = Tensor::zeros({c}), sxr = Tensor::zeros({c});
       f32_batchnorm_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sgr.data(), sxr.data());
       bn_grad_sums(gy.data(), x.data(), mr.data(), n, c, s, sg.data(), sx.data(), num_threads());
       EXPECT_TRUE(allclose(sg, sgr, 1e-4f, 1e-5f)) << isa_name(isa);
@@ -146,7 +146,7 @@ TEST(Elementwise, TanhApproximationAndGrad) {
   for (float v = -12.f; v <= 12.f; v += 0.001953125f) xs.push_back(v);
   for (float v : {0.f, -0.f, 1e-30f, -1e-20f, 3e-4f, 1e30f, -1e30f}) xs.push_back(v);
   const int64_t n = (int64_t)xs.size();  // 12296: not a multiple of any vector width
-  Tensor x = Tensor::from({n}, xs), yr = Tensor::empty({n}), y = Tensor::empty({n});
+  Tensor x = Tensor::from({n}, xs), yr = Tensor::zeros({n}), y = Tensor::zeros({n});
   f32_vtanh__ref(x.data(), yr.data(), n);
   Rng rng(9);
   Tensor gy = randn({n}, rng), g0 = randn({n}, rng);

@@ -290,7 +290,9 @@ const std::vector<OpCase>& op_cases() {
       OP("bce_logits_sum", kSum, {bce_with_logits(g["z"], g["t"], Reduction::Sum)}),
       OP("cross_entropy_mean", kElem, {cross_entropy(g["z"], g.ids("labels"), Reduction::Mean)}),
       OP("cross_entropy_sum", kSum, {cross_entropy(g["z"], g.ids("labels"), Reduction::Sum)}),
-      OP("gaussian_kl_mean", kSum, {gaussian_kl(g["mu"], g["logvar"], Reduction::Mean)}),
+      OP("gaussian_kl_batchmean", kSum, {gaussian_kl(g["mu"], g["logvar"], Reduction::BatchMean)}),
+      OP("gaussian_kl_mean", kElem, {gaussian_kl(g["mu"], g["logvar"], Reduction::Mean)}),
+      OP("mse_batchmean", kSum, {mse_loss(g["p"], g["t"], Reduction::BatchMean)}),
       OP("gaussian_kl_sum", kSum, {gaussian_kl(g["mu"], g["logvar"], Reduction::Sum)}),
       // ---- numerically hard inputs: p = 0 / 1 (log clamped at -100, dp divides by max(p(1-p), 1e-12)),
       // logits up to |80|, softmax over logits of scale 60

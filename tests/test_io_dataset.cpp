@@ -61,6 +61,57 @@ TEST(Dataset, MalformedListsNameFileAndLine) {
   EXPECT_TRUE(has(e, "absent.txt")) << e;
 }
 
+// A list must be text: an image (or any binary file) given as the list is one error saying
+// what it is, never a parse error quoting its bytes; a directory given to read_list is named too.
+TEST(Dataset, BinaryFilesAndDirectoriesAreNotLists) {
+  auto dir = scratch_dir("ds");
+  write_png(dir + "/x.png", 6, 4, 3, pattern(6, 4, 3, 1));
+  write_jpg(dir + "/x.jpg", 6, 4, 3, pattern(6, 4, 3, 2));
+  write_bytes(dir + "/x.bin", std::string("a.png 1\n\0\1\2", 11));
+  auto e = error_of([&] { read_list(dir + "/x.jpg"); });
+  EXPECT_TRUE(has(e, "x.jpg': is a JPEG image, not a text list")) << e;
+  e = error_of([&] { read_samples(dir + "/x.png"); });
+  EXPECT_TRUE(has(e, "x.png': is a PNG image")) << e;
+  e = error_of([&] { read_list(dir + "/x.bin"); });
+  EXPECT_TRUE(has(e, "x.bin': is a binary file")) << e;
+  e = error_of([&] { read_list(dir); });
+  EXPECT_TRUE(has(e, "is a directory")) << e;
+  // Binary bytes past the first 512: the malformed line is quoted printable and short.
+  write_bytes(dir + "/late.txt", std::string(600, '#') + "\n" + "x" + std::string("\x01\x02", 2) + std::string(300, 'y') + "\n");
+  e = error_of([&] { read_list(dir + "/late.txt"); });
+  EXPECT_TRUE(has(e, "late.txt:2: expected 'relative/path label', got 'x??yyy")) << e;
+  EXPECT_TRUE(has(e, "...'")) << e;
+  EXPECT_LT(e.size(), 250u) << e;
+  // Text with tabs, CRLF and UTF-8 names is still a list.
+  write_bytes(dir + "/ok.txt", "caf\xC3\xA9.png\t1\r\nb.png 0\n");
+  EXPECT_EQ(read_list(dir + "/ok.txt").size(), 2u);
+}
+
+// check_sample_files: every file opens and has an image header, or one error naming the list
+// line and the problem; headers only (a truncated body passes here and fails at load).
+TEST(Dataset, CheckSampleFilesNamesTheFirstBadOne) {
+  auto dir = scratch_dir("ds");
+  write_bytes(dir + "/list.txt", make_images(dir, 2));
+  const auto good = read_list(dir + "/list.txt");
+  EXPECT_NO_THROW(check_sample_files(good));
+  std::filesystem::create_directories(dir + "/imgs/folder.png");
+  write_bytes(dir + "/imgs/text.png", "hello\n");
+  for (const auto& [name, problem] : std::vector<std::pair<std::string, std::string>>{
+           {"folder.png", "is a directory, not an image file"},
+           {"text.png", "not an image"},
+           {"gone.png", "cannot open"}}) {
+    write_bytes(dir + "/bad.txt", make_images(dir, 2) + "imgs/" + name + " 1\n");
+    auto e = error_of([&] { check_sample_files(read_list(dir + "/bad.txt")); });
+    EXPECT_TRUE(has(e, "bad.txt:3: image '" + dir + "/imgs/" + name + "': " + problem)) << e;
+  }
+  const std::string png = read_bytes(dir + "/imgs/0.png");
+  write_bytes(dir + "/imgs/cut.png", png.substr(0, 40));  // header intact, pixels gone
+  write_bytes(dir + "/cut.txt", "imgs/cut.png 1\n");
+  const auto cut = read_list(dir + "/cut.txt");
+  EXPECT_NO_THROW(check_sample_files(cut));
+  EXPECT_THROW(load_sample(cut[0], small_spec()), Error);
+}
+
 TEST(Dataset, EmptyDatasetIsAnError) {
   auto dir = scratch_dir("ds");
   write_bytes(dir + "/empty.txt", "# nothing\n\n");

@@ -95,6 +95,17 @@ TEST(Image, ErrorsNameTheFile) {
   write_bytes(dir + "/empty.png", "");
   EXPECT_THROW(load_image(dir + "/empty.png"), Error);
   EXPECT_THROW(load_image(dir + "/missing.png", 2), Error);
+  // A directory is named as one, by load_image and by the header-only check.
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  for (auto f : {std::function<void()>([&] { load_image(dir + "/folder.jpg"); }),
+                 std::function<void()>([&] { check_image_file(dir + "/folder.jpg"); })}) {
+    const std::string e = error_of(f);
+    EXPECT_NE(e.find("folder.jpg': is a directory, not an image file"), std::string::npos) << e;
+  }
+  EXPECT_NE(error_of([&] { check_image_file(dir + "/corrupt.jpg"); }).find("corrupt.jpg"), std::string::npos);
+  EXPECT_NE(error_of([&] { check_image_file(dir + "/empty.png"); }).find("not an image"), std::string::npos);
+  write_png(dir + "/ok.png", 3, 2, 1, pattern(3, 2, 1, 0));
+  EXPECT_NO_THROW(check_image_file(dir + "/ok.png"));
 }
 
 TEST(Image, BilinearMatchesHalfPixelFormula) {
@@ -223,7 +234,7 @@ TEST(Image, Equalize) {
   // different strictly increasing map (gamma, gain and offset): the equalised images are identical.
   Rng rng(7);
   const int64_t C = 3, H = 7, W = 5;
-  Tensor x = Tensor::empty({C, H, W});
+  Tensor x = Tensor::zeros({C, H, W});
   for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::round(rng.uniform() * 20.f) / 255.f;
   Tensor mapped = x.clone(), reversed = x.clone();
   const float gamma[3] = {2.2f, 0.45f, 1.f}, gain[3] = {0.7f, 1.3f, 0.2f};
@@ -267,12 +278,12 @@ TEST(Image, Equalize) {
 TEST(Image, EqualizeCountingPathEqualsSortAndBruteForce) {
   Rng rng(3);
   const int64_t C = 3, S = 17 * 19;
-  Tensor x = Tensor::empty({C, 17, 19});
+  Tensor x = Tensor::zeros({C, 17, 19});
   for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = (float)rng.below(256) / 255.f;
   x.data()[S + 5] = 0.123456f;
   for (int64_t i = 0; i < 256; ++i) x.data()[2 * S + i] = (float)i / 255.f;
   x.data()[2 * S + 7] = 7.f / 255.f + 1e-7f;
-  Tensor want = Tensor::empty(x.shape());
+  Tensor want = Tensor::zeros(x.shape());
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < S; ++i) {
       int64_t below = 0, equal = 0;
@@ -294,7 +305,7 @@ TEST(Image, DifferenceOfGaussians) {
   EXPECT_EQ(normalize_str(parse_normalize("dog:0.5:2")), "dog:0.5:2");
   for (auto bad : {"dog:1", "dog:2:1", "dog:-1:2", "dog:0:x", "dog:0:100"}) EXPECT_THROW(parse_normalize(bad), Error) << bad;
   const int64_t H = 24, W = 24;
-  Tensor ramp = Tensor::empty({1, H, W}), checker = Tensor::empty({1, H, W});
+  Tensor ramp = Tensor::zeros({1, H, W}), checker = Tensor::zeros({1, H, W});
   for (int64_t y = 0; y < H; ++y)
     for (int64_t x = 0; x < W; ++x) {
       ramp.data()[y * W + x] = 0.01f * (float)(x + 2 * y);
@@ -324,7 +335,7 @@ TEST(Image, BandPassKeepsRelativeFineEnergy) {
   EXPECT_EQ(normalize_str(parse_normalize("band:0.5:2")), "band:0.5:2");
   for (auto bad : {"band:1", "band:2:1", "band:0:x"}) EXPECT_THROW(parse_normalize(bad), Error) << bad;
   const int64_t H = 24, W = 24;
-  Tensor checker = Tensor::empty({1, H, W}), wave = Tensor::empty({1, H, W});
+  Tensor checker = Tensor::zeros({1, H, W}), wave = Tensor::zeros({1, H, W});
   for (int64_t y = 0; y < H; ++y)
     for (int64_t x = 0; x < W; ++x) {
       checker.data()[y * W + x] = (float)((x + y) % 2);

@@ -17,7 +17,7 @@ namespace {
 // Values i * step for a random permutation of i: every pair differs by at least `step`, so a
 // finite-difference step eps < step / 2 can never reorder a max-pool window (no ties, no kinks).
 Tensor distinct(const Shape& s, Rng& rng, float step = 0.05f) {
-  Tensor t = Tensor::empty(s);
+  Tensor t = Tensor::zeros(s);
   std::vector<int64_t> idx(t.numel());
   std::iota(idx.begin(), idx.end(), 0);
   for (int64_t i = (int64_t)idx.size() - 1; i > 0; --i) std::swap(idx[i], idx[rng.below(i + 1)]);
@@ -39,7 +39,7 @@ Tensor naive_pool(const Tensor& x, const Pool2dArgs& a, bool is_max) {
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t OH = (H + a.pad_top + a.pad_bottom - a.kh) / a.stride_h + 1;
   const int64_t OW = (W + a.pad_left + a.pad_right - a.kw) / a.stride_w + 1;
-  Tensor y = Tensor::empty({N, C, OH, OW});
+  Tensor y = Tensor::zeros({N, C, OH, OW});
   for (int64_t p = 0; p < N * C; ++p)
     for (int64_t i = 0; i < OH; ++i)
       for (int64_t j = 0; j < OW; ++j) {
@@ -369,7 +369,16 @@ TEST(Loss, Values) {
   Tensor mu = Tensor::from({2, 2}, {1.f, 0.f, 0.f, 0.f}), lv = Tensor::from({2, 2}, {0.f, std::log(2.f), 0.f, 0.f});
   const double kl0 = 0.5 + 0.5 * (1 - std::log(2.0));
   EXPECT_NEAR(gaussian_kl(mu, lv, Reduction::Sum).item(), kl0, 1e-6);
-  EXPECT_NEAR(gaussian_kl(mu, lv).item(), kl0 / 2, 1e-6);  // mean over the batch of 2, not the 4 elements
+  EXPECT_NEAR(gaussian_kl(mu, lv).item(), kl0 / 2, 1e-6);  // default BatchMean: over the batch of 2
+  EXPECT_NEAR(gaussian_kl(mu, lv, Reduction::BatchMean).item(), kl0 / 2, 1e-6);
+  EXPECT_NEAR(gaussian_kl(mu, lv, Reduction::Mean).item(), kl0 / 4, 1e-6);  // Mean: over all 4 elements, as every loss
+  // One meaning per name across the losses: Mean = sum / elements, BatchMean = sum / dim 0.
+  const float se = 0.25f + 0.04f + 0.16f;
+  EXPECT_NEAR(mse_loss(p, t, Reduction::BatchMean).item(), se / 2, 1e-6f);
+  EXPECT_NEAR(mse_loss(p.reshape({4}), t.reshape({4}), Reduction::BatchMean).item(), se / 4, 1e-6f);
+  EXPECT_NEAR(l1_loss(p, t, Reduction::BatchMean).item(), (0.5f + 0.2f + 0.4f) / 2, 1e-6f);
+  EXPECT_NEAR(bce_loss(p, t, Reduction::BatchMean).item(), bce / 2, 1e-5);
+  EXPECT_NEAR(cross_entropy(lg, {1, 0}, Reduction::BatchMean).item(), cross_entropy(lg, {1, 0}).item(), 1e-7f);
   EXPECT_NEAR(gaussian_kl(Tensor::zeros({3, 5}), Tensor::zeros({3, 5})).item(), 0.f, 1e-7f);
 }
 
@@ -393,7 +402,7 @@ TEST(Loss, BceClampAtZeroAndOne) {
 
 TEST(Loss, Gradcheck) {
   Rng rng(41);
-  for (Reduction r : {Reduction::Mean, Reduction::Sum}) {
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::BatchMean}) {
     for (Shape s : {Shape{3, 5}, Shape{2, 3, 2, 3}}) {
       // mse / l1 wrt both sides; l1's kink avoided by targets at least 0.1 away from preds.
       Tensor a = randn(s, rng, 1.f, true), b = randn(s, rng, 1.f, true);
@@ -552,6 +561,83 @@ TEST(Layers, ModesInitAndTypeNames) {
   EXPECT_EQ(a.to_vector(), (std::vector<float>{-0.2f, 3.f}));
   Tensor sm = Activation(Act::Softmax)(Tensor::from({1, 2}, {0.f, 0.f}));
   EXPECT_EQ(sm.to_vector(), (std::vector<float>{0.5f, 0.5f}));
+}
+
+// Pool and upsampling modules take what their ops take: per-axis windows, strides and scales,
+// four pads apart, count_include_pad; the module equals its op with the same arguments.
+TEST(Layers, PoolAndUpsampleModulesTakePerAxisAndAsymmetricWindows) {
+  Rng rng(12);
+  Tensor x = randn({2, 3, 7, 9}, rng);
+  Pool2dArgs a;
+  a.kh = 3, a.kw = 2, a.stride_h = 2, a.stride_w = 3, a.pad_top = 1, a.pad_bottom = 0, a.pad_left = 0, a.pad_right = 1;
+  a.count_include_pad = false;
+  MaxPool2d mp{PoolWindow(a)};
+  AvgPool2d ap{PoolWindow(a)};
+  EXPECT_EQ(mp(x).to_vector(), max_pool2d(x, a).to_vector());
+  EXPECT_EQ(mp(x).shape(), (Shape{2, 3, 3, 3}));  // H: (7 + 1 - 3) / 2 + 1, W: (9 + 1 - 2) / 3 + 1
+  EXPECT_EQ(ap(x).to_vector(), avg_pool2d(x, a).to_vector());
+  a.count_include_pad = true;
+  EXPECT_NE(AvgPool2d(PoolWindow(a))(x).to_vector(), ap(x).to_vector());  // the flag reaches the op
+  // Per-axis Same / Valid windows.
+  MaxPool2d ms{PoolWindow(2, 3, 1, -1, Padding::Same)};
+  EXPECT_EQ(ms(x).to_vector(), max_pool2d(x, pool_args_same(7, 9, 2, 3, 1, 3)).to_vector());
+  Pool2dArgs v;
+  v.kh = 2, v.kw = 3, v.stride_h = 2, v.stride_w = 3;
+  EXPECT_EQ(AvgPool2d(PoolWindow(2, 3, -1, -1, Padding::Valid))(x).to_vector(), avg_pool2d(x, v).to_vector());
+  // The square form is unchanged.
+  Pool2dArgs sq;
+  sq.kh = sq.kw = 3, sq.stride_h = sq.stride_w = 2, sq.pad_top = sq.pad_bottom = sq.pad_left = sq.pad_right = 1;
+  EXPECT_EQ(MaxPool2d(3, 2, Padding::Explicit, 1)(x).to_vector(), max_pool2d(x, sq).to_vector());
+  Pool2dArgs neg = a;
+  neg.pad_left = -1;
+  // Upsampling per axis, as upsample_nearest2d.
+  EXPECT_EQ(UpsampleNearest2d(2, 3)(x).to_vector(), upsample_nearest2d(x, 2, 3).to_vector());
+  EXPECT_EQ(UpsampleNearest2d(2, 3)(x).shape(), (Shape{2, 3, 14, 27}));
+  expect_error([&] { UpsampleNearest2d u(1, 0); }, {"UpsampleNearest2d", "1x0"});
+  expect_error([&] { PoolWindow w(neg); }, {"pooling layer", "pads"});
+  expect_error([&] { PoolWindow w(2, 0, 1, 1, Padding::Valid); }, {"pooling layer", "window 2x0"});
+}
+
+// Integer ids: lookup takes int64 ids directly, the same rows and gradients as forward's float
+// ids (the Keras-style input of models whose forward takes a tensor).
+TEST(Layers, EmbeddingLookupTakesIntegerIds) {
+  Rng rng(13);
+  Embedding e(6, 3, rng);
+  Tensor yl = e.lookup({5, 0, 5});
+  Tensor yf = e(Tensor::from({3}, {5.f, 0.f, 5.f}));
+  EXPECT_EQ(yl.shape(), (Shape{3, 3}));
+  EXPECT_EQ(yl.to_vector(), yf.to_vector());
+  sum(yl).backward();
+  EXPECT_EQ(e.weight.grad().data()[15], 2.f);  // id 5 twice
+  EXPECT_EQ(e.weight.grad().data()[3], 0.f);   // id 1 unused
+  expect_error([&] { e.lookup({6}); }, {"embedding", "6"});
+  expect_error([&] { e.lookup({-1}); }, {"embedding", "-1"});
+}
+
+// SkipInit: the random initialisers draw nothing and leave zeros (a model whose weights a
+// checkpoint replaces), nest, and stop with their scope.
+TEST(Layers, SkipInitLeavesWeightsZeroAndTheRngUntouched) {
+  Rng rng(14), ref(14);
+  {
+    SkipInit skip;
+    {
+      SkipInit inner;
+    }
+    EXPECT_TRUE(SkipInit::active());  // the inner guard restored "on", not "off"
+    Linear l(4, 3, rng, true, Init::Torch);
+    Embedding e(5, 2, rng);
+    BatchNorm bn(3);
+    for (float v : l.weight.to_vector()) EXPECT_EQ(v, 0.f);
+    for (float v : l.bias.to_vector()) EXPECT_EQ(v, 0.f);
+    for (float v : e.weight.to_vector()) EXPECT_EQ(v, 0.f);
+    EXPECT_EQ(bn.weight.to_vector(), (std::vector<float>{1, 1, 1}));  // constants still set
+  }
+  EXPECT_FALSE(SkipInit::active());
+  EXPECT_EQ(rng.next_u64(), ref.next_u64());  // nothing was drawn
+  Linear l(4, 3, rng);
+  float n = 0;
+  for (float v : l.weight.to_vector()) n += std::fabs(v);
+  EXPECT_GT(n, 0.f);
 }
 
 TEST(Summary, ThousandsSeparators) {

@@ -39,7 +39,7 @@ TEST(MixStyleOp, MatchesDoubleReferenceForwardAndDetachedBackward) {
   plane_stats(x, mean, sd);
   const int64_t C = 5, S = 21;
   std::vector<double> a(15);
-  Tensor want = Tensor::empty(x.shape());
+  Tensor want = Tensor::zeros(x.shape());
   for (int64_t n = 0; n < 3; ++n)
     for (int64_t c = 0; c < C; ++c) {
       const int64_t i = n * C + c, j = partner[n] * C + c;

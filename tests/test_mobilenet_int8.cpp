@@ -139,7 +139,7 @@ namespace {
 // Images with structure (brightness, a gradient, a blob and noise), so logits vary between
 // images more than pure noise would make them.
 Tensor structured_images(int64_t n, int64_t c, int64_t h, int64_t w, Rng& rng) {
-  Tensor x = Tensor::empty({n, c, h, w});
+  Tensor x = Tensor::zeros({n, c, h, w});
   float* p = x.data();
   for (int64_t i = 0; i < n; ++i) {
     const float b = rng.uniform(-0.6f, 0.6f), gx = rng.uniform(-1.f, 1.f), gy = rng.uniform(-1.f, 1.f);

@@ -324,7 +324,7 @@ TEST(Plot, EvalArtifactsAreWrittenAndParse) {
 
 TEST(Plot, PngGridRoundTrip) {
   // Row 0: two RGB 5x4 images; row 1: one grey 3x2 image (centred in its 5x4 cell) and an empty cell.
-  Tensor a = Tensor::empty({3, 5, 4}), b = Tensor::empty({3, 5, 4}), g = Tensor::empty({1, 3, 2});
+  Tensor a = Tensor::zeros({3, 5, 4}), b = Tensor::zeros({3, 5, 4}), g = Tensor::zeros({1, 3, 2});
   for (int64_t i = 0; i < a.numel(); ++i) a.data()[i] = (float)i / 255.f;   // exact 8-bit levels 0..59
   for (int64_t i = 0; i < b.numel(); ++i) b.data()[i] = 1.f - (float)i / 100.f;
   for (int64_t i = 0; i < g.numel(); ++i) g.data()[i] = 0.5f;
@@ -384,16 +384,16 @@ TEST(Plot, PngGridRoundTrip) {
 }
 
 TEST(Plot, UnbatchAndBadImages) {
-  Tensor batch = Tensor::empty({3, 1, 2, 2});
+  Tensor batch = Tensor::zeros({3, 1, 2, 2});
   for (int64_t i = 0; i < batch.numel(); ++i) batch.data()[i] = (float)i;
   auto v = unbatch(batch, 2);
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[1].shape(), (Shape{1, 2, 2}));
   EXPECT_EQ(v[1].data()[0], 4.f);
   EXPECT_EQ(unbatch(batch).size(), 3u);
-  EXPECT_THROW(unbatch(Tensor::empty({2, 2})), Error);
+  EXPECT_THROW(unbatch(Tensor::zeros({2, 2})), Error);
   try {
-    image_grid({{Tensor::empty({2, 4, 4})}});
+    image_grid({{Tensor::zeros({2, 4, 4})}});
     FAIL() << "no throw";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("[2, 4, 4]"), std::string::npos) << e.what();

@@ -11,15 +11,25 @@
 
 namespace fas::test {
 
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no fas::Error thrown";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    for (auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "'" << p << "' not in: " << m;
+  }
+}
+
 Tensor randn(const Shape& s, Rng& rng, float scale, bool rg) {
-  Tensor t = Tensor::empty(s);
+  Tensor t = Tensor::zeros(s);
   init_normal(t, 0.f, scale, rng);
   t.set_requires_grad(rg);
   return t;
 }
 
 Tensor randu(const Shape& s, Rng& rng, float lo, float hi, bool rg) {
-  Tensor t = Tensor::empty(s);
+  Tensor t = Tensor::zeros(s);
   init_uniform(t, lo, hi, rng);
   t.set_requires_grad(rg);
   return t;
@@ -96,7 +106,7 @@ Tensor load_golden(const std::string& c, const std::string& n) {
   Shape s;
   int64_t d;
   while (sf >> d) s.push_back(d);
-  Tensor t = Tensor::empty(s);
+  Tensor t = Tensor::zeros(s);
   std::ifstream bf(golden_path(c, n) + ".bin", std::ios::binary);
   bf.read(reinterpret_cast<char*>(t.data()), sizeof(float) * t.numel());
   if (!bf || bf.gcount() != (std::streamsize)(sizeof(float) * t.numel()))

@@ -23,6 +23,9 @@ Tensor randu(const Shape& s, Rng& rng, float lo, float hi, bool requires_grad = 
                                      std::vector<Tensor> inputs, float eps = 1e-2f, float atol = 2e-3f,
                                      float rtol = 2e-2f);
 
+// f throws a fas::Error whose message contains every one of parts (a test failure otherwise).
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts);
+
 // Max |a - b| over equal-shaped tensors (fails the test on a shape mismatch).
 float max_abs_diff(const Tensor& a, const Tensor& b);
 ::testing::AssertionResult allclose(const Tensor& a, const Tensor& b, float atol, float rtol);

@@ -253,6 +253,20 @@ def batchnorm():
 
 
 # ------------------------------------------------------------------ losses
+def gaussian_kl(red):
+    """KL(N(mu, exp(logvar)) || N(0, I)) summed over the elements, then reduced (ops.h Reduction)."""
+    def kl(mu, logvar):
+        k = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar))
+        return {"mean": k / mu.numel(), "batchmean": k / mu.shape[0], "sum": k}[red]
+    return kl
+
+
+def losses_more():
+    """Reductions added later; run last so the earlier cases' random inputs stay as they were."""
+    case("gaussian_kl_mean", gaussian_kl("mean"), ("mu", "logvar"), mu=rn(4, 3), logvar=rn(4, 3, scale=0.5))
+    case("mse_batchmean", lambda p, t: F.mse_loss(p, t, reduction="sum") / p.shape[0], "pt", p=rn(4, 3), t=rn(4, 3))
+
+
 def losses():
     for red in ("mean", "sum"):
         case("mse_" + red, lambda p, t: F.mse_loss(p, t, reduction=red), "pt", p=rn(4, 3), t=rn(4, 3))
@@ -266,11 +280,11 @@ def losses():
         case("cross_entropy_" + red, lambda z, labels: F.cross_entropy(z, labels.long(), reduction=red), "z",
              z=rn(5, 4, scale=2.0), labels=ids(5, high=4))
 
-        # Gaussian KL to N(0, I), written out; mean divides by the batch size.
-        def kl(mu, logvar):
-            k = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar))
-            return k / mu.shape[0] if red == "mean" else k
-        case("gaussian_kl_" + red, kl, ("mu", "logvar"), mu=rn(4, 3), logvar=rn(4, 3, scale=0.5))
+        # Gaussian KL to N(0, I), written out: 'batchmean' divides by the batch size (kl_div's
+        # batchmean), drawn here so every later case keeps its inputs; its 'mean' (over all
+        # elements) is in losses_more().
+        kl_red = "batchmean" if red == "mean" else red
+        case("gaussian_kl_" + kl_red, gaussian_kl(kl_red), ("mu", "logvar"), mu=rn(4, 3), logvar=rn(4, 3, scale=0.5))
 
 
     # Numerically hard inputs. BCE at p = 0 and 1: each log clamped at -100, and the p-gradient
@@ -385,7 +399,7 @@ if __name__ == "__main__":
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
     for section in (elementwise, reductions, activations, shape_ops, dense, conv, pooling, batchnorm, losses,
-                    convnet_adam, optimizers):
+                    convnet_adam, optimizers, losses_more):
         section()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("wrote %d cases, %d bytes under %s" % (len(os.listdir(ROOT)), total, ROOT))

@@ -134,7 +134,13 @@ Tensor mix_style(const Tensor& x, const std::vector<int64_t>& partner, const std
                  float eps = 1e-6f);
 
 // ---------------------------------------------------------------- losses
-enum class Reduction { Mean, Sum };
+// One meaning per name, for every loss:
+//   Mean       the sum of the per-element terms / their number (PyTorch reduction='mean');
+//   Sum        the sum;
+//   BatchMean  the sum / the batch size N = dim 0: the per-sample sum averaged over the batch
+//              (PyTorch kl_div's 'batchmean'; the VAE convention for the KL term).
+// cross_entropy has one term per sample, so its Mean and BatchMean agree.
+enum class Reduction { Mean, Sum, BatchMean };
 Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction r = Reduction::Mean);
 Tensor l1_loss(const Tensor& pred, const Tensor& target, Reduction r = Reduction::Mean);
 // pred are probabilities; log terms are clamped at -100 like PyTorch.
@@ -143,8 +149,8 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& target, Reduction r =
 // logits [N, C], labels in [0, C).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels,
                      Reduction r = Reduction::Mean);
-// KL(N(mu, exp(logvar)) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)).
-// Mean reduction divides by the batch size N (per-sample KL averaged), Sum adds all.
-Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction r = Reduction::Mean);
+// KL(N(mu, exp(logvar)) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) over the
+// elements of mu [N, ...]. The default, BatchMean, is the per-sample KL averaged over the batch.
+Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction r = Reduction::BatchMean);
 
 }  // namespace fas

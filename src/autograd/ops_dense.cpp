@@ -9,7 +9,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() != 2 || b.dim() != 2 || a.size(1) != b.size(0))
     fail("matmul: cannot multiply " + shape_str(a.shape()) + " by " + shape_str(b.shape()));
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
-  Tensor y = Tensor::empty({M, N});
+  Tensor y = Tensor::zeros({M, N});
   sgemm(false, false, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, y.data(), N);
   Tensor ca = a, cb = b;
   record(y, "matmul", {a, b}, [ca, cb, M, K, N](const Tensor& gy) mutable {
@@ -33,7 +33,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (b.defined() && (b.dim() != 1 || b.size(0) != w.size(0)))
     fail("linear: bias " + shape_str(b.shape()) + " does not fit weight " + shape_str(w.shape()));
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
-  Tensor y = Tensor::empty({N, O});
+  Tensor y = Tensor::zeros({N, O});
   if (b.defined())
     for (int64_t n = 0; n < N; ++n)
       for (int64_t o = 0; o < O; ++o) y.data()[n * O + o] = b.data()[o];
@@ -64,7 +64,7 @@ Tensor embedding(const std::vector<int64_t>& ids, const Tensor& weight) {
   for (auto id : ids)
     if (id < 0 || id >= V)
       fail("embedding: index " + std::to_string(id) + " out of range for " + std::to_string(V) + " rows");
-  Tensor y = Tensor::empty({L, D});
+  Tensor y = Tensor::zeros({L, D});
   for (int64_t i = 0; i < L; ++i)
     for (int64_t d = 0; d < D; ++d) y.data()[i * D + d] = weight.data()[ids[i] * D + d];
   Tensor cw = weight;
@@ -79,7 +79,7 @@ Tensor embedding(const std::vector<int64_t>& ids, const Tensor& weight) {
 Tensor dropout(const Tensor& x, float p, bool training, Rng& rng) {
   if (p < 0.f || p >= 1.f) fail("dropout: p must be in [0, 1), got " + std::to_string(p));
   if (!training || p == 0.f) return x;
-  Tensor mask = Tensor::empty(x.shape());
+  Tensor mask = Tensor::zeros(x.shape());
   const float scale = 1.f / (1.f - p);
   for (int64_t i = 0; i < x.numel(); ++i) mask.data()[i] = rng.uniform() >= p ? scale : 0.f;
   return mul(x, mask);

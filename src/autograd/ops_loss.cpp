@@ -20,7 +20,7 @@ Tensor softmax_impl(const char* op, const Tensor& a, int64_t dim, bool log_out) 
   for (int64_t i = 0; i < d; ++i) outer *= a.size(i);
   for (int64_t i = d + 1; i < nd; ++i) inner *= a.size(i);
   const int64_t n = a.size(d);
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = Tensor::zeros(a.shape());
   if (n > 0) f32_softmax(a.data(), outer, n, inner, log_out, y.data());
   Tensor ca = a, cy = y.detach();
   record(y, op, {a}, [ca, cy, outer, n, inner, log_out](const Tensor& gy) mutable {
@@ -37,7 +37,15 @@ void check_same(const char* op, const Tensor& a, const Tensor& b, const char* an
   if (a.numel() == 0) fail(std::string(op) + ": empty input " + shape_str(a.shape()));
 }
 
-float reduction_scale(Reduction r, int64_t count) { return r == Reduction::Mean ? 1.f / (float)count : 1.f; }
+// The factor on the sum of `count` terms of a tensor of shape `shape` (ops.h Reduction).
+float reduction_scale(Reduction r, int64_t count, const Shape& shape) {
+  switch (r) {
+    case Reduction::Mean: return 1.f / (float)count;
+    case Reduction::BatchMean: return 1.f / (float)(shape.empty() ? 1 : shape[0]);  // a 0-d input is one sample
+    case Reduction::Sum: break;
+  }
+  return 1.f;
+}
 
 // Loss = reduce_i loss(p_i, t_i); grad(p, t, &dp, &dt) gives the element's partial derivatives.
 template <class L, class G>
@@ -48,7 +56,7 @@ Tensor pointwise_loss(const char* op, const Tensor& p, const Tensor& t, Reductio
   const float* pt = t.data();
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += loss(pp[i], pt[i]);
-  const float scale = reduction_scale(r, n);
+  const float scale = reduction_scale(r, n, p.shape());
   Tensor y = Tensor::scalar((float)(s * scale));
   Tensor cp = p, ct = t;
   record(y, op, {p, t}, [cp, ct, n, scale, grad](const Tensor& gy) mutable {
@@ -124,11 +132,11 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, R
     if (labels[i] < 0 || labels[i] >= C)
       fail("cross_entropy: label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
            " is out of range [0, " + std::to_string(C) + ") for logits " + shape_str(logits.shape()));
-  Tensor lsm = Tensor::empty(logits.shape());
+  Tensor lsm = Tensor::zeros(logits.shape());
   f32_softmax(logits.data(), N, C, 1, true, lsm.data());
   double s = 0;
   for (int64_t i = 0; i < N; ++i) s -= lsm.data()[i * C + labels[i]];
-  const float scale = reduction_scale(r, N);
+  const float scale = reduction_scale(r, N, {N});
   Tensor y = Tensor::scalar((float)(s * scale));
   Tensor cx = logits;
   record(y, "cross_entropy", {logits}, [cx, lsm, labels, N, C, scale](const Tensor& gy) mutable {
@@ -149,7 +157,7 @@ Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, Reduction r) {
   const float* lv = logvar.data();
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += 1.0 + lv[i] - (double)m[i] * m[i] - std::exp((double)lv[i]);
-  const float scale = reduction_scale(r, mu.size(0));  // per-sample KL, averaged over the batch
+  const float scale = reduction_scale(r, n, mu.shape());
   Tensor y = Tensor::scalar((float)(-0.5 * s * scale));
   Tensor cm = mu, cl = logvar;
   record(y, "gaussian_kl", {mu, logvar}, [cm, cl, n, scale](const Tensor& gy) mutable {

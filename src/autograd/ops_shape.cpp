@@ -147,7 +147,7 @@ Tensor sum_dim(const Tensor& a, int64_t dim, bool keepdim) {
     s[d] = 1;
   else
     s.erase(s.begin() + d);
-  Tensor y = Tensor::empty(s);
+  Tensor y = Tensor::zeros(s);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k = 0; k < n; ++k)
       for (int64_t i = 0; i < inner; ++i) y.data()[o * inner + i] += a.data()[(o * n + k) * inner + i];

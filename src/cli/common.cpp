@@ -32,6 +32,30 @@ void make_dirs(const std::string& dir) {
   if (ec || !fs::is_directory(dir)) fail("cannot create directory '" + dir + "': " + ec.message());
 }
 
+OutputDir::OutputDir(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  // The topmost missing component is what an error must remove (mkdir -p may make several).
+  fs::path top;
+  for (fs::path p = fs::absolute(dir_, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    top = p;
+    if (p == p.parent_path()) break;
+  }
+  make_dirs(dir_);
+  made_ = !top.empty();
+  if (made_) dir_ = top.string();
+}
+
+OutputDir::~OutputDir() {
+  std::error_code ec;
+  if (made_ && !keep_) fs::remove_all(dir_, ec);
+}
+
+void check_output_dir(const std::string& path, const std::string& flag) {
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+    fail(flag + " '" + path + "': exists and is not a directory");
+}
+
 std::string join_path(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
 LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed) {
@@ -44,11 +68,19 @@ LoadedModel build_model(const std::string& name, const Json& config, uint64_t se
   return m;
 }
 
+LoadedModel build_model_to_load(const std::string& name, const Json& config) {
+  LoadedModel m;
+  m.info = &find_model(name);
+  m.config = config;
+  m.module = build_uninitialised(*m.info, config);
+  return m;
+}
+
 LoadedModel load_model(const std::string& path) {
   Checkpoint ck = load_checkpoint(path);
   Json cfg = Json::parse(ck.info.config, nullptr, false);
   if (cfg.is_discarded() || !cfg.is_object()) fail("checkpoint '" + path + "': bad model config JSON in metadata");
-  LoadedModel m = build_model(ck.info.model, cfg, 0);
+  LoadedModel m = build_model_to_load(ck.info.model, cfg);
   restore_checkpoint(ck, path, *m.module, nullptr);
   m.module->eval();
   m.ckpt = std::move(ck);

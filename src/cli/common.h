@@ -18,6 +18,24 @@ namespace fas::cli {
 int setup_threads(int threads_flag);
 
 void make_dirs(const std::string& dir);  // mkdir -p; errors name the directory
+// An output directory that an error leaves as it found it: made (mkdir -p) by the constructor,
+// and removed again by the destructor when it made it and keep() was not called (call it once
+// the first file is written there, e.g. a checkpoint that a resume needs).
+class OutputDir {
+ public:
+  explicit OutputDir(std::string dir);
+  ~OutputDir();
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+  void keep() { keep_ = true; }
+
+ private:
+  std::string dir_;
+  bool made_ = false, keep_ = false;
+};
+// A fas::Error when `path` exists and is not a directory (before a long run that would fail to
+// write there at its end).
+void check_output_dir(const std::string& path, const std::string& flag);
 std::string join_path(const std::string& dir, const std::string& name);
 
 
@@ -29,6 +47,8 @@ struct LoadedModel {
   Checkpoint ckpt;  // empty info.model when not loaded from a checkpoint
 };
 LoadedModel build_model(const std::string& name, const Json& config, uint64_t seed);
+// The same without random weights (models/registry.h build_uninitialised), for a checkpoint to fill.
+LoadedModel build_model_to_load(const std::string& name, const Json& config);
 // Reads the checkpoint, rebuilds its model from the stored name and config, loads the weights,
 // eval mode. Errors: truncated/bad file, unknown model, shape mismatch (one fas::Error each).
 LoadedModel load_model(const std::string& ckpt_path);

@@ -48,9 +48,9 @@ int run_bench(const BenchOptions& o) {
   Shape in = forward_input_shape(*m.info, m.config);
   in.insert(in.begin(), o.batch);
   Rng rng(o.common.seed);
-  Tensor x = Tensor::empty(in);
+  Tensor x = Tensor::zeros(in);
   if (!m.info->forward_input) init_uniform(x, 0.f, 1.f, rng);  // image input; else ids 0
-  Tensor y = Tensor::empty({o.batch});
+  Tensor y = Tensor::zeros({o.batch});
   for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = (float)(i % 2);
 
   using clk = std::chrono::steady_clock;
@@ -86,7 +86,7 @@ int run_bench(const BenchOptions& o) {
     Shape img = input_shape(m.config);
     img.insert(img.begin(), o.batch);
     Batch b;
-    b.x = Tensor::empty(img);
+    b.x = Tensor::zeros(img);
     init_uniform(b.x, 0.f, 1.f, rng);
     b.y = y;
     for (int64_t i = 0; i < o.batch; ++i) b.index.push_back((size_t)i);

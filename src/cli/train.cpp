@@ -117,7 +117,8 @@ Run prepare(const TrainOptions& o) {
     }
     run.cfg = make_config(find_model(name), sets);
   }
-  run.m = build_model(name, run.cfg, o.common.seed);
+  // A resumed run's weights come from its checkpoint: no random first copy.
+  run.m = resuming ? build_model_to_load(name, run.cfg) : build_model(name, run.cfg, o.common.seed);
   run.info = run.m.info;
   const Recipe& r = run.info->recipe;
 
@@ -149,11 +150,15 @@ Run prepare(const TrainOptions& o) {
       train.push_back(s);
     }
   }
+  std::vector<Sample> val = o.val.empty() ? std::vector<Sample>{} : load_list(o.val, rs.limit, rs.seed, false);
+  // Every listed image is a readable image file before anything is written (--skip-bad: skipped
+  // and counted while training instead).
+  if (!o.skip_bad) check_sample_files(train), check_sample_files(val);
   run.train_ds = std::make_unique<Dataset>(std::move(train), spec, o.skip_bad, o.data);
-  if (!o.val.empty())
-    run.val_ds = std::make_unique<Dataset>(load_list(o.val, rs.limit, rs.seed, false), spec, o.skip_bad, o.val);
+  if (!o.val.empty()) run.val_ds = std::make_unique<Dataset>(std::move(val), spec, o.skip_bad, o.val);
 
   run.out = o.common.out.empty() ? "runs/" + name : o.common.out;
+  check_output_dir(run.out, "--out");
   if (run.info->fit) return run;  // closed-form models: run_train_fit takes over
   StepContext sc;
   sc.optimizer = r.optimizer;
@@ -305,7 +310,7 @@ int run_train(const TrainOptions& o) {
   if (o.data.empty()) fail("train: --data LIST is required");
   Run run = prepare(o);
   if (run.info->fit) return run_train_fit(o, run.info->name, run.cfg, run.m, *run.train_ds, run.val_ds.get());
-  make_dirs(run.out);
+  OutputDir out_dir(run.out);  // removed again if the run fails before its first checkpoint
   const bool tty = stdout_is_tty() && !o.quiet;
   if (!o.quiet) print_header(run);
   if (run.start_epoch >= run.epochs && !o.quiet)
@@ -314,6 +319,7 @@ int run_train(const TrainOptions& o) {
   for (int epoch = run.start_epoch; epoch < run.epochs; ++epoch) {
     EpochRecord rec = train_epoch(run, epoch, o, tty);
     const bool best = finish_epoch(run, rec, tty);
+    out_dir.keep();
     if (!o.quiet) run.prog->finish(rec.line(run.epochs) + (best ? "  *best" : ""));
   }
   if (!o.quiet) {

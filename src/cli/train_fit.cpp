@@ -13,7 +13,6 @@ int run_train_fit(const TrainOptions& o, const std::string& name, const Json& cf
   const ModelInfo& info = *m.info;
   if (!o.resume.empty()) fail("train: model '" + name + "' is fitted in closed form; there is nothing to resume");
   const std::string out = o.common.out.empty() ? "runs/" + name : o.common.out;
-  make_dirs(out);
   if (!o.quiet)
     std::printf("fas train: model %s, %zu train images (%lld live)%s, closed-form fit, out %s\n", name.c_str(),
                 train.size(), (long long)train.live_count(), val ? (", " + std::to_string(val->size()) + " val").c_str() : "",
@@ -39,6 +38,7 @@ int run_train_fit(const TrainOptions& o, const std::string& name, const Json& cf
   ci.extra["fas_train"] = Json{{"fit", "closed-form"}, {"seed", o.common.seed}}.dump();
   if (rec.val.has_threshold) ci.extra["threshold"] = Json(rec.val.threshold).dump();
   else if (info.score == ScoreKind::LiveProbability) ci.extra["threshold"] = "0.5";
+  make_dirs(out);  // only now: a failed fit leaves no directory behind
   const std::string last = join_path(out, "last.safetensors"), best = join_path(out, "best.safetensors");
   save_checkpoint(last, ci, *m.module, nullptr);
   save_checkpoint(best, ci, *m.module, nullptr);

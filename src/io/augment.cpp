@@ -121,7 +121,7 @@ Tensor augment(const Tensor& in, const AugmentConfig& a, Rng& rng) {
   if (a.rot90 > 0 && rng.uniform() < a.rot90) {
     if (H != W) fail("augment: rot90 needs square images, got " + shape_str(img.shape()) + " (use --size)");
     const uint64_t turns = 1 + rng.below(3);  // 90, 180 or 270 degrees counter-clockwise
-    Tensor r = Tensor::empty(img.shape());
+    Tensor r = Tensor::zeros(img.shape());
     const float* s = img.data();
     float* d = r.data();
     for (int64_t c = 0; c < C; ++c)
@@ -160,7 +160,7 @@ Tensor augment(const Tensor& in, const AugmentConfig& a, Rng& rng) {
   if (warp) {
     // Inverse map: output pixel -> source pixel = centre + Z * R(-ang) * (out - centre) - t,
     // where zoom > 1 samples a larger area (zooms out), as Keras' zoom_range does.
-    Tensor out = Tensor::empty(img.shape());
+    Tensor out = Tensor::zeros(img.shape());
     const float cx = (W - 1) * 0.5f, cy = (H - 1) * 0.5f, cs = std::cos(ang), sn = std::sin(ang);
     for (int64_t c = 0; c < C; ++c) {
       const float* src = img.data() + c * HW;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,8 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 }
 
 SafeTensors load_safetensors(const std::string& path) {
+  std::error_code ec;  // a directory opens as a stream whose size reads as 2^64 - 1
+  if (std::filesystem::is_directory(path, ec)) ck_fail(path, "is a directory, not a checkpoint file");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) {
     errno = errno ? errno : ENOENT;
@@ -115,7 +118,7 @@ SafeTensors load_safetensors(const std::string& path) {
       ck_fail(path, "tensor '" + name + "': data_offsets span " + std::to_string(en - b) + " bytes, shape " +
           shape_str(shape) + " needs " + std::to_string(shape_numel(shape) * 4));
     ranges.push_back({b, en});
-    Tensor t = Tensor::empty(shape);
+    Tensor t = Tensor::zeros(shape);
     f.seekg((std::streamoff)(8 + hlen + b));
     f.read(reinterpret_cast<char*>(t.data()), (std::streamsize)(en - b));
     if (!f) ck_fail(path, "read error in tensor '" + name + "'");

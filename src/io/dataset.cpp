@@ -13,9 +13,44 @@ namespace fas {
 
 namespace fs = std::filesystem;
 
+namespace {
+// What a binary file given as a list is, from its first bytes ("" when it reads as text): a list
+// is text, so a NUL or another control byte means the wrong file was passed.
+std::string binary_kind(const std::string& head) {
+  const auto* u = reinterpret_cast<const unsigned char*>(head.data());
+  const size_t n = head.size();
+  if (n >= 3 && u[0] == 0xFF && u[1] == 0xD8 && u[2] == 0xFF) return "a JPEG image";
+  if (n >= 4 && head.compare(0, 4, "\x89PNG") == 0) return "a PNG image";
+  if (n >= 2 && head.compare(0, 2, "BM") == 0 && head.find('\0') != std::string::npos) return "a BMP image";
+  for (unsigned char c : head)
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) return "a binary file";
+  return "";
+}
+// A line quoted in an error: control bytes shown as '?', long lines cut, so the message stays
+// one readable line whatever the file holds past the bytes binary_kind looked at.
+std::string printable(std::string s) {
+  if (s.size() > 120) s = s.substr(0, 117) + "...";
+  for (auto& c : s)
+    if ((unsigned char)c < 0x20 || c == 0x7F) c = '?';
+  return s;
+}
+}  // namespace
+
 std::vector<Sample> read_list(const std::string& list_path) {
-  std::ifstream f(list_path);
+  std::error_code ec;
+  if (fs::is_directory(list_path, ec)) fail("dataset list '" + list_path + "': is a directory");
+  std::ifstream f(list_path, std::ios::binary);
   if (!f) fail("dataset list '" + list_path + "': cannot open (" + std::strerror(errno) + ")");
+  {
+    std::string head(512, '\0');
+    f.read(&head[0], (std::streamsize)head.size());
+    head.resize((size_t)f.gcount());
+    const std::string kind = binary_kind(head);
+    if (!kind.empty())
+      fail("dataset list '" + list_path + "': is " + kind + ", not a text list of 'relative/path label' lines");
+    f.clear();
+    f.seekg(0);
+  }
   const fs::path dir = fs::path(list_path).parent_path();
   std::vector<Sample> out;
   std::string line;
@@ -27,7 +62,7 @@ std::vector<Sample> read_list(const std::string& list_path) {
     size_t e = line.find_last_not_of(" \t");
     size_t sp = line.find_last_of(" \t", e);
     const std::string where = list_path + ":" + std::to_string(lineno);
-    if (sp == std::string::npos || sp < b) fail(where + ": expected 'relative/path label', got '" + line + "'");
+    if (sp == std::string::npos || sp < b) fail(where + ": expected 'relative/path label', got '" + printable(line) + "'");
     std::string lab = line.substr(sp + 1, e - sp);
     std::string rel = line.substr(b, line.find_last_not_of(" \t", sp) - b + 1);
     if (lab != "0" && lab != "1") fail(where + ": label must be 0 (spoof) or 1 (live), got '" + lab + "'");
@@ -104,6 +139,16 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shu
     for (size_t i = n; i > 1; --i) std::swap(o[i - 1], o[rng.below(i)]);
   }
   return o;
+}
+
+void check_sample_files(const std::vector<Sample>& s) {
+  for (const auto& x : s) {
+    try {
+      check_image_file(x.path);
+    } catch (const Error& e) {
+      fail(x.origin.empty() ? std::string(e.what()) : x.origin + ": " + e.what());
+    }
+  }
 }
 
 std::vector<Sample> live_samples(std::vector<Sample> s, const std::string& list, const std::string& why) {
@@ -209,8 +254,8 @@ Batch BatchLoader::make(size_t b) {
   }
   if (imgs.empty()) return out;
   const int64_t per = imgs[0].numel();
-  out.x = Tensor::empty({(int64_t)imgs.size(), imgs[0].size(0), imgs[0].size(1), imgs[0].size(2)});
-  out.y = Tensor::empty({(int64_t)imgs.size()});
+  out.x = Tensor::zeros({(int64_t)imgs.size(), imgs[0].size(0), imgs[0].size(1), imgs[0].size(2)});
+  out.y = Tensor::zeros({(int64_t)imgs.size()});
   for (size_t r = 0; r < imgs.size(); ++r) {
     std::copy(imgs[r].data(), imgs[r].data() + per, out.x.data() + r * per);
     out.y.data()[r] = (float)ds_.sample(out.index[r]).label;

@@ -26,7 +26,8 @@ struct Sample {
   std::string origin;  // "list.txt:12" (file and line) or the folder root, for error messages
 };
 
-// Malformed lines are errors naming the list and line. Files are not opened here (lazy).
+// Malformed lines are errors naming the list and line; a binary file (e.g. an image given as
+// the list) is one error saying so. Images are not opened here (lazy).
 std::vector<Sample> read_list(const std::string& list_path);
 // Class folders: names that are integers give that label; live/real/client*/genuine/bonafide
 // give 1 and spoof/fake/attack/imposter* give 0 (case-insensitive); otherwise the sorted index
@@ -38,6 +39,11 @@ std::vector<Sample> read_samples(const std::string& path);
 // Deterministic subset of n items (seeded shuffle, then the first n in their original order),
 // so a quick run keeps both classes. n <= 0 or n >= size keeps everything.
 std::vector<Sample> limit_samples(std::vector<Sample> s, int64_t n, uint64_t seed);
+
+// Every sample's file is a readable image (io/image.h check_image_file; headers only, no
+// decoding): else a fas::Error naming its origin, "train.txt:12: image '...': is a directory...".
+// Commands call it before they create any output, so a bad list leaves nothing behind.
+void check_sample_files(const std::vector<Sample>& s);
 
 // The live (label 1) samples only; none is a fas::Error naming `list`, followed by `why`.
 std::vector<Sample> live_samples(std::vector<Sample> s, const std::string& list, const std::string& why);

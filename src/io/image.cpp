@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -24,7 +25,7 @@ void check_chw(const Tensor& img, const char* op) {
 // Interleaved 8-bit pixels (n channels) -> planar float [C, H, W] in [0, 1].
 Tensor planar_from_u8(const unsigned char* px, int w, int h, int n, int channels) {
   const int keep = n >= 3 ? 3 : 1;  // alpha dropped
-  Tensor rgb = Tensor::empty({keep, h, w});
+  Tensor rgb = Tensor::zeros({keep, h, w});
   float* o = rgb.data();
   const int64_t hw = (int64_t)h * w;
   for (int64_t i = 0; i < hw; ++i)
@@ -48,7 +49,26 @@ Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& 
   return planar_from_u8(px, w, h, n, channels);
 }
 
+namespace {
+// A directory opens as a stream on Linux and then fails to read: name it instead.
+void check_not_directory(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("image '" + path + "': is a directory, not an image file");
+}
+}  // namespace
+
+void check_image_file(const std::string& path) {
+  check_not_directory(path);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
+  int w = 0, h = 0, n = 0;
+  const int ok = stbi_info_from_file(f, &w, &h, &n);
+  std::fclose(f);
+  if (!ok) fail("image '" + path + "': not an image (" + stbi_failure_reason() + ")");
+}
+
 Tensor load_image(const std::string& path, int channels) {
+  check_not_directory(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -61,7 +81,7 @@ Tensor to_grey(const Tensor& img) {
   const int64_t c = img.size(0), h = img.size(1), w = img.size(2), hw = h * w;
   if (c == 1) return img.clone();
   if (c != 3) fail("to_grey: expected 1 or 3 channels, got shape " + shape_str(img.shape()));
-  Tensor out = Tensor::empty({1, h, w});
+  Tensor out = Tensor::zeros({1, h, w});
   const float* p = img.data();
   float* o = out.data();
   for (int64_t i = 0; i < hw; ++i) o[i] = 0.299f * p[i] + 0.587f * p[hw + i] + 0.114f * p[2 * hw + i];
@@ -73,7 +93,7 @@ Tensor to_rgb(const Tensor& img) {
   const int64_t c = img.size(0), h = img.size(1), w = img.size(2), hw = h * w;
   if (c == 3) return img.clone();
   if (c != 1) fail("to_rgb: expected 1 or 3 channels, got shape " + shape_str(img.shape()));
-  Tensor out = Tensor::empty({3, h, w});
+  Tensor out = Tensor::zeros({3, h, w});
   for (int k = 0; k < 3; ++k) std::memcpy(out.data() + k * hw, img.data(), hw * sizeof(float));
   return out;
 }
@@ -88,7 +108,7 @@ Tensor resize_bilinear(const Tensor& img, int64_t oh, int64_t ow) {
   check_chw(img, "resize_bilinear");
   if (oh <= 0 || ow <= 0) fail("resize_bilinear: bad output size " + std::to_string(oh) + "x" + std::to_string(ow));
   const int64_t C = img.size(0), H = img.size(1), W = img.size(2);
-  Tensor out = Tensor::empty({C, oh, ow});
+  Tensor out = Tensor::zeros({C, oh, ow});
   // Source coordinate of output pixel centre: (o + 0.5) * in / out - 0.5, clamped to the edge.
   auto taps = [](int64_t o, int64_t in, int64_t n, int64_t& i0, int64_t& i1, float& f) {
     float s = ((float)o + 0.5f) * (float)in / (float)n - 0.5f;
@@ -144,7 +164,7 @@ Tensor resize_area(const Tensor& img, int64_t oh, int64_t ow) {
   if (oh <= 0 || ow <= 0) fail("resize_area: bad output size " + std::to_string(oh) + "x" + std::to_string(ow));
   const int64_t C = img.size(0), H = img.size(1), W = img.size(2);
   auto ry = area_weights(H, oh), rx = area_weights(W, ow);
-  Tensor out = Tensor::empty({C, oh, ow});
+  Tensor out = Tensor::zeros({C, oh, ow});
   std::vector<float> row(W);
   for (int64_t c = 0; c < C; ++c) {
     const float* src = img.data() + c * H * W;
@@ -182,7 +202,7 @@ Tensor crop(const Tensor& img, int64_t top, int64_t left, int64_t h, int64_t w) 
   if (top < 0 || left < 0 || h <= 0 || w <= 0 || top + h > H || left + w > W)
     fail("crop: window top=" + std::to_string(top) + " left=" + std::to_string(left) + " size " +
          std::to_string(h) + "x" + std::to_string(w) + " does not fit image " + shape_str(img.shape()));
-  Tensor out = Tensor::empty({C, h, w});
+  Tensor out = Tensor::zeros({C, h, w});
   for (int64_t c = 0; c < C; ++c)
     for (int64_t y = 0; y < h; ++y)
       std::memcpy(out.data() + (c * h + y) * w, img.data() + (c * H + top + y) * W + left, w * sizeof(float));

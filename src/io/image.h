@@ -12,6 +12,10 @@ namespace fas {
 // Grey from colour uses BT.601 luma (0.299 R + 0.587 G + 0.114 B), not stb's integer shortcut.
 // Errors (missing, unreadable, corrupt) are fas::Error naming the file and stb's reason.
 Tensor load_image(const std::string& path, int channels = 0);
+// Checks, without decoding the pixels, that `path` is a readable regular file whose header is an
+// image format stb reads: a fas::Error naming the file otherwise ("is a directory", "cannot open
+// (...)", "not an image (...)"). Lets a command check all its inputs before writing anything.
+void check_image_file(const std::string& path);
 // Same from bytes in memory; `name` is used in error messages.
 Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels = 0);
 

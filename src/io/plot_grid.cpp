@@ -33,7 +33,7 @@ std::vector<Tensor> unbatch(const Tensor& nchw, int64_t n) {
   std::vector<Tensor> out;
   Tensor flat = nchw.detach().reshape({nchw.size(0), -1});
   for (int64_t i = 0; i < N; ++i) {
-    Tensor t = Tensor::empty(one);
+    Tensor t = Tensor::zeros(one);
     std::copy(flat.data() + i * t.numel(), flat.data() + (i + 1) * t.numel(), t.data());
     out.push_back(t);
   }

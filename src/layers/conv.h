@@ -8,6 +8,8 @@
 
 namespace fas {
 
+// Everything conv2d takes (Conv2dArgs): `stride`, `dilation` and `pad` set both axes / all four
+// sides; the per-axis and per-side fields, when set, override them for their axis or side.
 struct Conv2dOptions {
   int kh = 3, kw = 3, stride = 1;
   Padding padding = Padding::Same;  // Same: TF rule from the actual input size (asymmetric when odd)
@@ -15,6 +17,8 @@ struct Conv2dOptions {
   int groups = 1, dilation = 1;
   bool bias = true;
   Init init = Init::Keras;
+  int stride_h = 0, stride_w = 0, dil_h = 0, dil_w = 0;        // 0: `stride` / `dilation`
+  int pad_top = -1, pad_bottom = -1, pad_left = -1, pad_right = -1;  // Explicit; -1: `pad`
 };
 
 class Conv2d : public Module {
@@ -40,6 +44,11 @@ struct ConvT2dOptions {
   int output_padding = 0, groups = 1;
   bool bias = true;
   Init init = Init::Keras;
+  // Everything conv_transpose2d takes (ConvT2dArgs), overriding the fields above per axis/side
+  // when set. Dilation needs Explicit padding (the Keras rules assume none).
+  int stride_h = 0, stride_w = 0, dilation = 1;                      // 0: `stride`
+  int pad_top = -1, pad_bottom = -1, pad_left = -1, pad_right = -1;  // Explicit; -1: `pad`
+  int out_pad_h = -1, out_pad_w = -1;                                // Explicit; -1: `output_padding`
 };
 
 class ConvTranspose2d : public Module {

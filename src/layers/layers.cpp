@@ -8,7 +8,7 @@ namespace fas {
 
 Linear::Linear(int64_t in, int64_t out, Rng& rng, bool has_bias, Init init) {
   if (in < 1 || out < 1) fail("Linear: sizes must be positive, got " + std::to_string(in) + " -> " + std::to_string(out));
-  Tensor w = Tensor::empty({out, in});
+  Tensor w = Tensor::zeros({out, in});
   if (init == Init::Keras)
     init_glorot_uniform(w, rng);
   else
@@ -63,27 +63,44 @@ std::string Activation::type_name() const {
   }
 }
 
-PoolWindow::PoolWindow(int k_, int stride_, Padding p, int pad_)
-    : k(k_), stride(stride_ < 0 ? k_ : stride_), pad(pad_), padding(p) {
-  if (k < 1 || stride < 1 || pad < 0)
-    fail("pooling layer: bad window " + std::to_string(k) + ", stride " + std::to_string(stride) + ", pad " +
-         std::to_string(pad));
+namespace {
+void check_window(const Pool2dArgs& a) {
+  if (a.kh < 1 || a.kw < 1 || a.stride_h < 1 || a.stride_w < 1 || a.pad_top < 0 || a.pad_bottom < 0 ||
+      a.pad_left < 0 || a.pad_right < 0)
+    fail("pooling layer: bad window " + std::to_string(a.kh) + "x" + std::to_string(a.kw) + ", stride " +
+         std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w) + ", pads " + std::to_string(a.pad_top) + "/" +
+         std::to_string(a.pad_bottom) + "/" + std::to_string(a.pad_left) + "/" + std::to_string(a.pad_right) +
+         " (window and stride >= 1, pads >= 0)");
 }
+}  // namespace
+
+PoolWindow::PoolWindow(int kh, int kw, int stride_h, int stride_w, Padding p) : padding(p) {
+  args.kh = kh, args.kw = kw;
+  args.stride_h = stride_h < 0 ? kh : stride_h, args.stride_w = stride_w < 0 ? kw : stride_w;
+  args.pad_top = args.pad_bottom = args.pad_left = args.pad_right = 0;
+  check_window(args);
+}
+
+PoolWindow::PoolWindow(int k, int stride, Padding p, int pad) : PoolWindow(k, k, stride, stride, p) {
+  if (pad < 0) fail("pooling layer: bad pad " + std::to_string(pad));
+  if (p == Padding::Explicit) args.pad_top = args.pad_bottom = args.pad_left = args.pad_right = pad;
+}
+
+PoolWindow::PoolWindow(const Pool2dArgs& a) : args(a), padding(Padding::Explicit) { check_window(args); }
 
 Pool2dArgs PoolWindow::args_for(const Shape& x) const {
   if (padding == Padding::Same) {
     if (x.size() != 4) fail("pooling layer: expected input [N, C, H, W], got " + shape_str(x));
-    return pool_args_same(x[2], x[3], k, k, stride, stride);
+    return pool_args_same(x[2], x[3], args.kh, args.kw, args.stride_h, args.stride_w);
   }
-  Pool2dArgs a;
-  a.kh = a.kw = k;
-  a.stride_h = a.stride_w = stride;
-  if (padding == Padding::Explicit) a.pad_top = a.pad_bottom = a.pad_left = a.pad_right = pad;
+  Pool2dArgs a = args;
+  if (padding == Padding::Valid) a.pad_top = a.pad_bottom = a.pad_left = a.pad_right = 0;
   return a;
 }
 
-UpsampleNearest2d::UpsampleNearest2d(int s) : scale(s) {
-  if (s < 1) fail("UpsampleNearest2d: scale must be >= 1, got " + std::to_string(s));
+UpsampleNearest2d::UpsampleNearest2d(int sh, int sw) : scale_h(sh), scale_w(sw) {
+  if (sh < 1 || sw < 1)
+    fail("UpsampleNearest2d: scale must be >= 1, got " + std::to_string(sh) + "x" + std::to_string(sw));
 }
 
 Tensor Flatten::forward(const Tensor& x) {
@@ -121,7 +138,7 @@ Tensor MixStyle::forward(const Tensor& x, const std::vector<float>* groups) {
 
 Embedding::Embedding(int64_t num, int64_t dim, Rng& rng) {
   if (num < 1 || dim < 1) fail("Embedding: sizes must be positive, got " + std::to_string(num) + " x " + std::to_string(dim));
-  Tensor w = Tensor::empty({num, dim});
+  Tensor w = Tensor::zeros({num, dim});
   init_normal(w, 0.f, 1.f, rng);
   weight = register_parameter("weight", w);
 }

@@ -44,19 +44,26 @@ class Activation : public Module {
   float slope;
 };
 
-// Square pool window k x k with stride (-1 = k). Same: Keras "same" (out = ceil(in/stride),
-// computed per input size, avg excludes padding like TF); Valid: no padding; Explicit:
-// symmetric `pad` (an extension of the guide's API; avg includes padding like PyTorch).
+// A pool window. Same: Keras "same" (out = ceil(in/stride), computed per input size, avg
+// excludes padding like TF); Valid: no padding; Explicit: the given pads (avg includes them
+// like PyTorch unless count_include_pad is off).
 struct PoolWindow {
+  // Square k x k window, stride (-1 = k) on both axes, symmetric `pad` when Explicit.
   PoolWindow(int k, int stride, Padding p, int pad);
+  // Per-axis window and strides (-1 = the window's size on that axis), Same or Valid.
+  PoolWindow(int kh, int kw, int stride_h, int stride_w, Padding p);
+  // Everything the ops take, as given (Explicit): per-axis window and strides, the four pads,
+  // count_include_pad for avg.
+  explicit PoolWindow(const Pool2dArgs& explicit_args);
   Pool2dArgs args_for(const Shape& x) const;
-  int k, stride, pad;
+  Pool2dArgs args;  // window and strides always; pads and count_include_pad used when Explicit
   Padding padding;
 };
 
 class MaxPool2d : public Module {
  public:
   MaxPool2d(int k = 2, int stride = -1, Padding p = Padding::Valid, int pad = 0) : window(k, stride, p, pad) {}
+  explicit MaxPool2d(PoolWindow w) : window(w) {}
   Tensor forward(const Tensor& x) override { return max_pool2d(x, window.args_for(x.shape())); }
   std::string type_name() const override { return "MaxPooling2D"; }
   PoolWindow window;
@@ -65,6 +72,7 @@ class MaxPool2d : public Module {
 class AvgPool2d : public Module {
  public:
   AvgPool2d(int k = 2, int stride = -1, Padding p = Padding::Valid, int pad = 0) : window(k, stride, p, pad) {}
+  explicit AvgPool2d(PoolWindow w) : window(w) {}
   Tensor forward(const Tensor& x) override { return avg_pool2d(x, window.args_for(x.shape())); }
   std::string type_name() const override { return "AveragePooling2D"; }
   PoolWindow window;
@@ -78,10 +86,11 @@ class GlobalAvgPool2d : public Module {  // [N, C, H, W] -> [N, C]
 
 class UpsampleNearest2d : public Module {
  public:
-  explicit UpsampleNearest2d(int scale = 2);
-  Tensor forward(const Tensor& x) override { return upsample_nearest2d(x, scale, scale); }
+  explicit UpsampleNearest2d(int scale = 2) : UpsampleNearest2d(scale, scale) {}
+  UpsampleNearest2d(int scale_h, int scale_w);  // per axis, as the op (Keras size=(h, w))
+  Tensor forward(const Tensor& x) override { return upsample_nearest2d(x, scale_h, scale_w); }
   std::string type_name() const override { return "UpSampling2D"; }
-  int scale;
+  int scale_h, scale_w;
 };
 
 class Flatten : public Module {  // [N, ...] -> [N, prod(...)]
@@ -114,8 +123,9 @@ class MixStyle : public Module {
   Rng rng;  // reseeded per epoch by fas train, like Dropout's
 };
 
-// weight [num, dim] ~ N(0, 1) (PyTorch's default). forward takes a tensor of integer ids
-// (stored as floats, any shape S) and returns [S..., dim].
+// weight [num, dim] ~ N(0, 1) (PyTorch's default). lookup is the index API: int64 ids ->
+// [ids.size(), dim]. forward is the Module form for models whose input is a tensor (Keras'
+// Embedding layer): integer ids stored as floats (exact up to 2^24), any shape S -> [S..., dim].
 class Embedding : public Module {
  public:
   Embedding(int64_t num, int64_t dim, Rng& rng);

@@ -117,7 +117,7 @@ Projection project_codes(AutoDecoder& m, const Tensor& x, const std::vector<floa
       for (auto& [t, on] : saved) t.set_requires_grad(on);
     }
   } frozen(*m.decoder);
-  Tensor z = Tensor::empty({n, d});
+  Tensor z = Tensor::zeros({n, d});
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < d; ++j) z.data()[i * d + j] = start[j];
   z.set_requires_grad(true);

@@ -36,7 +36,7 @@ bool TensorBatchSource::next(Tensor& x, std::vector<int64_t>& labels) {
   Shape s = images_.shape();
   s[0] = b;
   const int64_t per = images_.numel() / n;
-  x = Tensor::empty(s);
+  x = Tensor::zeros(s);
   labels.resize(b);
   for (int64_t i = 0; i < b; ++i) {
     const int64_t j = order_[pos_ + i];

@@ -147,7 +147,7 @@ Tensor MobileNetV2Infer::forward(const Tensor& x) {
   if (x.dim() != 4 || Shape(x.shape().begin() + 1, x.shape().end()) != want)
     fail("MobileNetV2Infer: expected input [N, " + std::to_string(net_.C) + ", " + std::to_string(net_.H) + ", " +
          std::to_string(net_.W) + "], got " + shape_str(x.shape()));
-  Tensor y = Tensor::empty({x.shape()[0], 1});
+  Tensor y = Tensor::zeros({x.shape()[0], 1});
   predict(x.data(), x.shape()[0], y.data());
   return y;
 }

@@ -165,17 +165,16 @@ ResVAE::ResVAE(const OneClassConfig& cfg) {
 VaeLoss vae_loss(const VaeOutput& o, const Tensor& x, float w_rec, float w_kl, bool rec_sum) {
   VaeLoss l;
   // Mean over every pixel of the batch = per-image pixel mean (eq. 3.3) averaged over the batch;
-  // times the pixels per image = per-image pixel sum averaged over the batch.
-  l.rec = bce_loss(o.recon, x, Reduction::Mean);
-  if (rec_sum) l.rec = mul_scalar(l.rec, (float)(x.numel() / x.size(0)));
-  l.kl = gaussian_kl(o.mu, o.logvar, Reduction::Mean);  // sum over latent dims, mean over batch
+  // BatchMean = per-image pixel sum averaged over the batch.
+  l.rec = bce_loss(o.recon, x, rec_sum ? Reduction::BatchMean : Reduction::Mean);
+  l.kl = gaussian_kl(o.mu, o.logvar, Reduction::BatchMean);  // sum over latent dims, mean over batch
   l.total = add(mul_scalar(l.rec, w_rec), mul_scalar(l.kl, w_kl));
   return l;
 }
 
 Tensor vae_noise(int64_t n, int64_t latent, uint64_t seed, int64_t step) {
   Rng rng(mix_seed(seed ^ 0x5EEDE95u, (uint64_t)step));
-  Tensor e = Tensor::empty({n, latent});
+  Tensor e = Tensor::zeros({n, latent});
   init_normal(e, 0.f, 1.f, rng);
   return e;
 }

@@ -70,6 +70,14 @@ const ModelInfo& find_model(const std::string& name) {
   return it->second;
 }
 
+std::shared_ptr<Module> build_uninitialised(const ModelInfo& m, const Json& cfg) {
+  SkipInit skip;
+  Rng unused(0);  // the build's signature wants one; SkipInit keeps the initialisers from drawing
+  std::shared_ptr<Module> mod = m.build(cfg, unused);
+  if (!mod) fail("model '" + m.name + "': build returned nothing");
+  return mod;
+}
+
 Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides) {
   Json cfg = m.defaults;
   for (auto& kv : overrides) {

@@ -110,6 +110,11 @@ void register_model(ModelInfo info);
 const ModelInfo& find_model(const std::string& name);
 std::vector<std::string> model_names();
 
+// The model with its random initialisation skipped (tensor/random.h SkipInit: weights zero,
+// constants such as batch-norm gamma set), to load a checkpoint into:
+//   auto m = build_uninitialised(find_model(ck.info.model), cfg); m->load_state_dict(ck.model);
+std::shared_ptr<Module> build_uninitialised(const ModelInfo& m, const Json& cfg);
+
 // Config = defaults with "key=value" overrides applied (errors name the key).
 Json make_config(const ModelInfo& m, const std::vector<std::string>& overrides);
 // [C, H, W] from the config's channels/height/width.

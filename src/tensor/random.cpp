@@ -93,12 +93,21 @@ void fans(const Shape& w, int64_t* fan_in, int64_t* fan_out) {
   *fan_out = w[0] * rf;
 }
 
+namespace {
+thread_local bool skip_init = false;
+}
+SkipInit::SkipInit() : prev_(skip_init) { skip_init = true; }
+SkipInit::~SkipInit() { skip_init = prev_; }
+bool SkipInit::active() { return skip_init; }
+
 void init_uniform(Tensor& t, float lo, float hi, Rng& rng) {
+  if (skip_init) return;
   float* p = t.data();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = rng.uniform(lo, hi);
 }
 
 void init_normal(Tensor& t, float mean, float std, Rng& rng) {
+  if (skip_init) return;
   float* p = t.data();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = mean + std * rng.normal();
 }

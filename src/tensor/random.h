@@ -30,6 +30,22 @@ class Rng {
 // (fan_in = dim 1 * receptive field).
 void fans(const Shape& w, int64_t* fan_in, int64_t* fan_out);
 
+// While one is alive (on this thread), init_uniform and init_normal, and so every random
+// initialiser below, leave the tensor as allocated (zeros) and draw nothing: a model whose
+// weights a checkpoint will replace is built without a random first copy (models/registry.h
+// build_uninitialised). Nests; init_constant still runs (e.g. batch-norm gamma = 1).
+class SkipInit {
+ public:
+  SkipInit();
+  ~SkipInit();
+  SkipInit(const SkipInit&) = delete;
+  SkipInit& operator=(const SkipInit&) = delete;
+  static bool active();
+
+ private:
+  bool prev_;
+};
+
 void init_uniform(Tensor& t, float lo, float hi, Rng& rng);
 void init_normal(Tensor& t, float mean, float std, Rng& rng);
 void init_constant(Tensor& t, float v);

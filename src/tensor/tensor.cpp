@@ -102,7 +102,7 @@ Storage::~Storage() {
   if (bytes < kCachedMinBytes || !block_cache().give(data, bytes)) std::free(data);
 }
 
-Tensor Tensor::empty(const Shape& shape) { return make_tensor(shape, true); }
+Tensor Tensor::zeros(const Shape& shape) { return make_tensor(shape, true); }
 Tensor Tensor::uninit(const Shape& shape) { return make_tensor(shape, false); }
 
 Tensor Tensor::full(const Shape& shape, float v) {

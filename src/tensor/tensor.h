@@ -46,10 +46,13 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  static Tensor empty(const Shape& shape);  // contents zero (Storage zero-fills)
+  static Tensor zeros(const Shape& shape);
   // Contents unspecified (no zero-fill): only for outputs the caller overwrites completely.
   static Tensor uninit(const Shape& shape);
-  static Tensor zeros(const Shape& shape) { return empty(shape); }
+  // The old name of zeros(), kept so code written against it compiles: it always zero-filled,
+  // unlike torch.empty, so the name said the wrong thing.
+  [[deprecated("Tensor::empty zero-fills: use Tensor::zeros, or Tensor::uninit when every element is written")]]
+  static Tensor empty(const Shape& shape) { return zeros(shape); }
   static Tensor ones(const Shape& shape) { return full(shape, 1.f); }
   static Tensor full(const Shape& shape, float v);
   static Tensor from(const Shape& shape, const std::vector<float>& values);
