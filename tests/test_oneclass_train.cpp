@@ -78,6 +78,10 @@ TEST(OneClassTrain, DcvaeTrainsOnLiveImagesWithLossTermsAndResumesExactly) {
   ASSERT_LT(live, 24u);  // the subset has spoofs, which must be left out
   // Steps per epoch = batches of the live images (batch 4) only.
   EXPECT_EQ(e["step"].get<int64_t>(), 2 * (int64_t)((live + 3) / 4)) << live << " live of 24";
+  // The training-image count is in the history (and survives the resume).
+  EXPECT_EQ(h["train_images"].get<int64_t>(), (int64_t)live);
+  EXPECT_EQ(h["train_live"].get<int64_t>(), (int64_t)live);
+  EXPECT_EQ(Json::parse(read_bytes(dir + "/part/history.json"))["train_images"].get<int64_t>(), (int64_t)live);
 }
 
 TEST(OneClassTrain, ResvaeTrainsAndResumesExactly) {

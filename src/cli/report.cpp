@@ -94,7 +94,9 @@ std::string History::to_json() const {
     }
     a.push_back(e);
   }
-  return Json{{"best_epoch", best_}, {"epochs", a}}.dump();
+  Json out = {{"best_epoch", best_}, {"epochs", a}};
+  if (train_images_ >= 0) out["train_images"] = train_images_, out["train_live"] = train_live_;
+  return out.dump();
 }
 
 History History::from_json(const std::string& s) {
@@ -128,6 +130,8 @@ History History::from_json(const std::string& s) {
     h.recs_.push_back(r);
   }
   h.best_ = j.value("best_epoch", 0);
+  h.train_images_ = j.value("train_images", (int64_t)-1);
+  h.train_live_ = j.value("train_live", (int64_t)-1);
   return h;
 }
 

@@ -39,10 +39,14 @@ class History {
   int best_epoch() const { return best_; }
   std::string to_json() const;
   static History from_json(const std::string& s);  // bad JSON -> fas::Error
+  // The training set the epochs saw (after --one-class / live-only filtering and --limit): its
+  // size and live count, kept in history.json so a result names the images that produced it.
+  void set_train_set(int64_t images, int64_t live) { train_images_ = images, train_live_ = live; }
 
  private:
   std::vector<EpochRecord> recs_;
   int best_ = 0;
+  int64_t train_images_ = -1, train_live_ = -1;  // -1: not recorded (older checkpoints)
 };
 
 // history.json, history.csv and the curves loss.svg (train/validation loss) and val.svg

@@ -50,8 +50,9 @@ std::string read_token(const std::string& path) {
   return t;
 }
 
-// The face tests of the checkpoints: each model's fastest engine ("float" when it has one: the
-// same numbers as its graph, docs/models/mobilenetv2-lite.md), else its graph's logits.
+}  // namespace
+
+// The "float" engine gives the same numbers as the graph (docs/models/mobilenetv2-lite.md).
 std::vector<serve::FaceTest> face_tests(const std::vector<std::string>& ckpts, std::vector<LoadedModel>& keep) {
   keep = load_fusion(ckpts, EngineOptions{}, "serve", nullptr);
   std::vector<serve::FaceTest> tests;
@@ -76,7 +77,6 @@ std::vector<serve::FaceTest> face_tests(const std::vector<std::string>& ckpts, s
   return tests;
 }
 
-}  // namespace
 
 int run_serve(const ServeOptions& o) {
 #ifndef FAS_HAVE_HTTPLIB

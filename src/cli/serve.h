@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/common.h"
+#include "serve/handler.h"
+
 namespace fas::cli {
 
 struct ServeOptions {
@@ -25,5 +28,9 @@ int run_serve(const ServeOptions& o);
 // The bundled checkpoints: DIR/lbp-lr.safetensors and DIR/mobilenetv2-lite.safetensors
 // (DIR empty: the default models directory).
 std::vector<std::string> bundled_checkpoints(const std::string& dir);
+
+// The face tests of the checkpoints: each model's fastest engine ("float" when it has one), else
+// its graph's logits. `keep` holds the loaded models the tests use.
+std::vector<serve::FaceTest> face_tests(const std::vector<std::string>& ckpts, std::vector<LoadedModel>& keep);
 
 }  // namespace fas::cli

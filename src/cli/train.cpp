@@ -180,6 +180,7 @@ Run prepare(const TrainOptions& o) {
     if (h != ck.info.extra.end()) run.hist = History::from_json(h->second);
     run.saved_any = true;
   }
+  run.hist.set_train_set((int64_t)run.train_ds->size(), (int64_t)run.train_ds->live_count());
   // The average starts from the current weights, or continues from the checkpoint's.
   if (rs.ema > 0) {
     run.ema = std::make_unique<WeightEma>(*run.m.module, rs.ema);

@@ -29,6 +29,7 @@ int run_train_fit(const TrainOptions& o, const std::string& name, const Json& cf
   if (val) rec.val = validation_metrics(score_dataset(m, *val, 16, true), info.score == ScoreKind::LiveProbability);
   History hist;
   hist.add(rec);
+  hist.set_train_set((int64_t)train.size(), (int64_t)train.live_count());
 
   CheckpointInfo ci;
   ci.model = name;

@@ -9,8 +9,13 @@
 
 namespace fas {
 
+struct FaceDetector::Impl {
+  dlib::frontal_face_detector proto = dlib::get_frontal_face_detector();
+};
+
 FaceDetector::FaceDetector(int max_side) : max_side_(max_side) {
   if (max_side < 0) fail("face detector: max_side must be >= 0");
+  impl_ = std::make_unique<Impl>();
 }
 FaceDetector::~FaceDetector() = default;
 
@@ -29,10 +34,13 @@ std::vector<FaceBox> FaceDetector::detect(const Tensor& img) const {
   const float* p = g.data();
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x) a[y][x] = (unsigned char)std::lround(std::clamp(p[y * w + x], 0.f, 1.f) * 255.f);
-  // dlib's scanner keeps scratch buffers, so one detector per thread (built once: ~1 ms).
-  thread_local dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
+  // dlib's scanner keeps scratch buffers, so one detector per thread: a copy of the prototype
+  // (a copy takes about a millisecond; get_frontal_face_detector() deserialises for seconds).
+  thread_local std::unique_ptr<dlib::frontal_face_detector> det;
+  thread_local const Impl* det_of = nullptr;
+  if (!det || det_of != impl_.get()) det = std::make_unique<dlib::frontal_face_detector>(impl_->proto), det_of = impl_.get();
   std::vector<FaceBox> out;
-  for (const auto& r : det(a)) {
+  for (const auto& r : (*det)(a)) {
     // Boxes may overhang the image; clip them to it, then map back to full-size pixels.
     const double l = std::max<long>(r.left(), 0), t = std::max<long>(r.top(), 0);
     const double rr = std::min<long>(r.right() + 1, w), bb = std::min<long>(r.bottom() + 1, h);

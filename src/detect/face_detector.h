@@ -25,6 +25,8 @@ class FaceDetector {
   std::vector<FaceBox> detect(const Tensor& img) const;
 
  private:
+  struct Impl;  // dlib's detector, deserialised once here (~2 s); each thread copies it
+  std::unique_ptr<Impl> impl_;
   int max_side_;
 };
 

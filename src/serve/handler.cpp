@@ -78,8 +78,15 @@ Service::Service(std::vector<FaceTest> tests, Detector detector, Options opt)
   if (tests_.empty()) fail("serve: no face tests to serve");
 }
 
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 Json Service::score(const Tensor& img) const {
   const int64_t H = img.size(1), W = img.size(2);
+  auto t0 = std::chrono::steady_clock::now();
   Json out = {{"width", W}, {"height", H}};
   FaceBox box{0, 0, W, H};
   if (std::max(H, W) <= opt_.crop_max_side) {
@@ -88,6 +95,7 @@ Json Service::score(const Tensor& img) const {
     out["face_source"] = "whole image (no face detector built in)";
   } else {
     std::vector<FaceBox> faces = detector_(img);
+    out["detect_ms"] = ms_since(t0);
     if (faces.empty()) {
       // The face tests were trained on face crops: without a face they are not run (the
       // thesis' whole-image fallback "added noise", spec 002 §3.1).
@@ -106,6 +114,7 @@ Json Service::score(const Tensor& img) const {
   const Tensor crop = fas::crop(img, box.y, box.x, box.h, box.w);
   Json tests = Json::array();
   double sum = 0;
+  t0 = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(score_mu_);
     for (const auto& t : tests_) {
@@ -117,6 +126,7 @@ Json Service::score(const Tensor& img) const {
   // The fusion of `fas eval` with several --ckpt: the mean of the tests' live log-odds.
   const double p = live_probability(sum / (double)tests_.size());
   out["tests"] = tests;
+  out["tests_ms"] = ms_since(t0);
   out["fused"] = {{"p_live", p}, {"decision", p >= opt_.threshold ? "live" : "spoof"}, {"threshold", opt_.threshold}};
   return out;
 }
@@ -152,7 +162,7 @@ Response Service::liveness(const Request& r) const {
     return error_response(400, std::string("corrupt image: ") + e.what());
   }
   Json j = score(img);
-  j["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  j["ms"] = ms_since(t0);
   return json_response(200, j);
 }
 

@@ -6,7 +6,7 @@
 //   POST /v1/liveness   an image (raw bytes with an image/* or application/octet-stream type, or
 //                       multipart field "image") -> {"tests": [{"name", "p_live"}],
 //                       "fused": {"p_live", "decision", "threshold"}, "face": {x, y, w, h} | null,
-//                       "face_source", "width", "height", "ms"}
+//                       "face_source", "width", "height", "ms" (total), "detect_ms", "tests_ms"}
 // Every error is a JSON {"error": "..."} with a 4xx status; nothing is written to disk.
 #pragma once
 #include <cstdint>
