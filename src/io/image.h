@@ -12,6 +12,10 @@ namespace fas {
 // Grey from colour uses BT.601 luma (0.299 R + 0.587 G + 0.114 B), not stb's integer shortcut.
 // Errors (missing, unreadable, corrupt) are fas::Error naming the file and stb's reason.
 Tensor load_image(const std::string& path, int channels = 0);
+// Images above this many pixels (e.g. 8192 x 4096) are refused before decoding, from the size the
+// header declares: a few corrupt or hostile header bytes must not make fas allocate gigabytes
+// (a 32768 x 32768 RGBA image would take 4 GB as bytes, 12 GB as floats).
+constexpr int64_t kMaxImagePixels = int64_t(1) << 25;
 // Same from bytes in memory; `name` is used in error messages.
 Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels = 0);
 
