@@ -16,6 +16,10 @@ namespace fs = std::filesystem;
 std::vector<Sample> read_list(const std::string& list_path) {
   std::ifstream f(list_path);
   if (!f) fail("dataset list '" + list_path + "': cannot open (" + std::strerror(errno) + ")");
+  return parse_list(f, list_path);
+}
+
+std::vector<Sample> parse_list(std::istream& f, const std::string& list_path) {
   const fs::path dir = fs::path(list_path).parent_path();
   std::vector<Sample> out;
   std::string line;
