@@ -195,6 +195,23 @@ TEST(GradCheck, Elementwise) {
   EXPECT_TRUE(gradcheck([](V in) { return mean(in[0]); }, {a}));
 }
 
+// The same elementwise ops at the tight tolerances that catch a 0.1 % backward error
+// (tests/mutation_sigmoid_grad.cpp: sigmoid with a 0.2 % error fails them).
+TEST(GradCheck, ElementwiseTight) {
+  Rng rng(5);
+  Tensor a = randn({3, 5}, rng, 1.f, true), b = randu({3, 5}, rng, 0.5f, 2.f, true);
+  using V = const std::vector<Tensor>&;
+  const float e = 1e-2f, at = kTightAtol, rt = kTightRtol;
+  EXPECT_TRUE(gradcheck([](V in) { return mul(in[0], in[1]); }, {a, b}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return div(in[0], in[1]); }, {a, b}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return neg(exp(in[0])); }, {a}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return log(in[0]); }, {b}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return sqrt(in[0]); }, {b}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return square(in[0]); }, {a}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return tanh(in[0]); }, {a}, e, at, rt));
+  EXPECT_TRUE(gradcheck([](V in) { return sigmoid(in[0]); }, {a}, e, at, rt));
+}
+
 // Kinked activations: inputs kept at least 0.05 away from each kink so the central difference
 // (step 0.01) never straddles one; the kink itself is checked against PyTorch's convention.
 TEST(GradCheck, KinkedActivations) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include "io/checkpoint.h"
@@ -175,6 +176,33 @@ TEST(Checkpoint, RoundTripAndBadFiles) {
   EXPECT_TRUE(has(error_of([&] { load_safetensors(dir + "/absent"); }), "absent"));
 }
 
+// A shape whose element count overflows 64 bits ([2^62, 4] wraps to 0, matching empty offsets)
+// or whose dims exceed int64 is refused, not turned into a wrapped or negative shape. Found by
+// fuzz/fuzz_checkpoint under UBSan.
+TEST(Checkpoint, OverflowingShapesAreErrors) {
+  auto dir = scratch_dir("ck");
+  auto file_with = [&](const std::string& name, const std::string& entry) {
+    std::string h = "{\"t\":" + entry + "}";
+    while (h.size() % 8) h += ' ';
+    std::string f(8, '\0');
+    for (int i = 0; i < 8; ++i) f[i] = (char)((uint64_t)h.size() >> (8 * i));
+    write_bytes(dir + "/" + name, f + h + std::string(16, '\0'));
+    return error_of([&] { load_safetensors(dir + "/" + name); });
+  };
+  std::string e = file_with("wrap.st", R"({"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]})");
+  EXPECT_TRUE(has(e, "wrap.st") && has(e, "bad shape")) << e;
+  e = file_with("neg.st", R"({"dtype":"F32","shape":[18446744073709551615,0],"data_offsets":[0,0]})");
+  EXPECT_TRUE(has(e, "neg.st") && has(e, "bad shape")) << e;
+  e = file_with("big.st", R"({"dtype":"F32","shape":[5],"data_offsets":[0,20]})");
+  EXPECT_TRUE(has(e, "big.st") && has(e, "truncated")) << e;
+  e = file_with("notarray.st", R"({"dtype":"F32","shape":7,"data_offsets":[0,0]})");
+  EXPECT_TRUE(has(e, "notarray.st") && has(e, "bad shape")) << e;
+  // The largest shape that fits still loads.
+  write_bytes(dir + "/ok.st", "");
+  save_safetensors(dir + "/ok.st", {{"t", Tensor::full({2, 2}, 3.f)}}, {});
+  EXPECT_EQ(load_safetensors(dir + "/ok.st").tensors.at("t").to_vector(), (std::vector<float>(4, 3.f)));
+}
+
 TEST(Checkpoint, ModelAndOptimizerRoundTrip) {
   auto dir = scratch_dir("ck");
   Net a(4);
@@ -213,6 +241,20 @@ TEST(Checkpoint, ModelAndOptimizerRoundTrip) {
   EXPECT_TRUE(has(e, "not a fas checkpoint")) << e;
 }
 
+// The optimizer's step count comes from the file: NaN, huge, negative, fractional or
+// non-scalar values are one error, not a float-to-int conversion (undefined behaviour).
+TEST(Checkpoint, BadOptimizerStepIsAnError) {
+  Net a(4);
+  Adam opt(a.named_parameters());
+  for (const Tensor& bad : {Tensor::scalar(NAN), Tensor::scalar(1e30f), Tensor::scalar(-1.f), Tensor::scalar(2.5f),
+                            Tensor::full({2}, 1.f)}) {
+    std::string e = error_of([&] { opt.load_state_dict({{"step", bad}}); });
+    EXPECT_TRUE(has(e, "'step'")) << e;
+  }
+  opt.load_state_dict({{"step", Tensor::scalar(7.f)}});
+  EXPECT_EQ(opt.steps(), 7);
+}
+
 TEST(Checkpoint, FailedWriteLeavesTheOldFileIntact) {
   auto dir = scratch_dir("ck");
   const std::string p = dir + "/keep.safetensors";
@@ -242,4 +284,50 @@ TEST(Checkpoint, FailedWriteLeavesTheOldFileIntact) {
   int files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1) << "a temp file was left behind";
+}
+
+// kill -9 at random points while a child process rewrites a checkpoint over and over: after
+// every kill the file loads and is one whole version (its metadata and every value agree), never
+// a mix or a torn write. 40 trials; each kill comes a random 0-3 ms after the child's temp file
+// appears (the write under way), so kills land inside the write, at its rename, and after it.
+TEST(Checkpoint, KillDuringWriteLeavesAWholeCheckpoint) {
+  auto dir = scratch_dir("ck");
+  const std::string p = dir + "/run.safetensors";
+  const int64_t n = 1 << 19;  // 2 MB of data
+  save_safetensors(p, {{"w", Tensor::full({n}, 0.f)}}, {{"v", "0"}});
+  Rng rng(9);
+  int survived = 0, inside = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const int start = std::stoi(load_safetensors(p).meta.at("v"));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0)
+      for (int v = start + 1;; ++v) save_safetensors(p, {{"w", Tensor::full({n}, (float)v)}}, {{"v", std::to_string(v)}});
+    // The writer's temp file is named "<path>.tmp.<pid>.<k>" (io/atomic_file.cpp).
+    const std::string mine = "run.safetensors.tmp." + std::to_string(pid) + ".";
+    auto temp_exists = [&] {
+      for (auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().rfind(mine, 0) == 0) return true;
+      return false;
+    };
+    while (!temp_exists()) usleep(50);
+    usleep((useconds_t)rng.below(3000));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    inside += temp_exists();  // a killed writer's temp file stays behind: the kill cut a write short
+    SafeTensors st = load_safetensors(p);  // throws (fails the test) on a torn file
+    const int v = std::stoi(st.meta.at("v"));
+    const std::vector<float> w = st.tensors.at("w").to_vector();
+    ASSERT_EQ((int64_t)w.size(), n);
+    ASSERT_GE(v, start);
+    ASSERT_EQ(w.front(), (float)v);
+    ASSERT_EQ(w.back(), (float)v);
+    ++survived;
+  }
+  EXPECT_EQ(survived, 40);
+  EXPECT_GT(inside, 0) << "no kill landed inside a write: the test did not test anything";
+  std::printf("kill -9 during checkpoint writes: %d trials, %d cut a write short, all left a whole checkpoint\n",
+              survived, inside);
 }

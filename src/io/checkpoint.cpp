@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <climits>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
@@ -59,31 +61,32 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 }
 
 SafeTensors load_safetensors(const std::string& path) {
-  std::error_code ec;  // a directory opens as a stream whose size reads as 2^64 - 1
+  std::error_code ec;  // a directory opens as a stream that reads as a read error
   if (std::filesystem::is_directory(path, ec)) ck_fail(path, "is a directory, not a checkpoint file");
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  std::ifstream f(path, std::ios::binary);
   if (!f) {
     errno = errno ? errno : ENOENT;
     io_fail(path, "cannot open");
   }
-  const uint64_t fsize = (uint64_t)f.tellg();
-  f.seekg(0);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) io_fail(path, "read error");
+  return parse_safetensors(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), path);
+}
+
+SafeTensors parse_safetensors(const unsigned char* bytes, size_t fsize, const std::string& path) {
   if (fsize < 8) ck_fail(path, "truncated: " + std::to_string(fsize) + " bytes, no header length");
-  unsigned char len8[8];
-  f.read(reinterpret_cast<char*>(len8), 8);
   uint64_t hlen = 0;
-  for (int i = 0; i < 8; ++i) hlen |= (uint64_t)len8[i] << (8 * i);
+  for (int i = 0; i < 8; ++i) hlen |= (uint64_t)bytes[i] << (8 * i);
   if (hlen > fsize - 8) ck_fail(path, "truncated or not safetensors: header length " + std::to_string(hlen) +
                             " exceeds the file size " + std::to_string(fsize));
-  std::string h(hlen, '\0');
-  f.read(h.data(), (std::streamsize)hlen);
   json header;
   try {
-    header = json::parse(h);
+    header = json::parse(bytes + 8, bytes + 8 + hlen);
   } catch (const std::exception& e) {
     ck_fail(path, std::string("bad JSON header: ") + e.what());
   }
   if (!header.is_object()) ck_fail(path, "bad header: not a JSON object");
+  const unsigned char* data = bytes + 8 + hlen;
   const uint64_t data_size = fsize - 8 - hlen;
   SafeTensors out;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -101,12 +104,22 @@ SafeTensors load_safetensors(const std::string& path) {
     if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
       ck_fail(path, "bad header entry for tensor '" + name + "'");
     if (e["dtype"] != "F32") ck_fail(path, "tensor '" + name + "' has dtype " + e["dtype"].dump() + ", only F32 is supported");
+    if (!e["shape"].is_array()) ck_fail(path, "tensor '" + name + "': bad shape " + e["shape"].dump());
+    if (e["shape"].size() > 5) ck_fail(path, "tensor '" + name + "': more than 5 dimensions");
+    // The element count is computed without overflow: a crafted shape like [2^62, 4] must not
+    // wrap around to a small product that matches the offsets.
     Shape shape;
+    uint64_t numel = 1;
+    bool too_big = false;
     for (auto& d : e["shape"]) {
       if (!d.is_number_unsigned()) ck_fail(path, "tensor '" + name + "': bad shape " + e["shape"].dump());
-      shape.push_back(d.get<int64_t>());
+      const uint64_t v = d.get<uint64_t>();
+      if (v > (uint64_t)INT64_MAX || __builtin_mul_overflow(numel, v, &numel)) too_big = true;
+      shape.push_back(too_big ? 0 : (int64_t)v);
     }
-    if (shape.size() > 5) ck_fail(path, "tensor '" + name + "': more than 5 dimensions");
+    if (too_big || numel > data_size / 4)
+      ck_fail(path, "truncated or bad shape: tensor '" + name + "' of shape " + e["shape"].dump() +
+          " needs more bytes than the data section's " + std::to_string(data_size));
     const json& off = e["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       ck_fail(path, "tensor '" + name + "': bad data_offsets");
@@ -114,14 +127,12 @@ SafeTensors load_safetensors(const std::string& path) {
     if (b > en || en > data_size)
       ck_fail(path, "truncated: tensor '" + name + "' needs bytes [" + std::to_string(b) + ", " + std::to_string(en) +
           ") but the data section has " + std::to_string(data_size));
-    if (en - b != (uint64_t)shape_numel(shape) * 4)
+    if (en - b != numel * 4)
       ck_fail(path, "tensor '" + name + "': data_offsets span " + std::to_string(en - b) + " bytes, shape " +
-          shape_str(shape) + " needs " + std::to_string(shape_numel(shape) * 4));
+          shape_str(shape) + " needs " + std::to_string(numel * 4));
     ranges.push_back({b, en});
     Tensor t = Tensor::zeros(shape);
-    f.seekg((std::streamoff)(8 + hlen + b));
-    f.read(reinterpret_cast<char*>(t.data()), (std::streamsize)(en - b));
-    if (!f) ck_fail(path, "read error in tensor '" + name + "'");
+    if (en > b) std::memcpy(t.data(), data + b, (size_t)(en - b));
     out.tensors[name] = t;
   }
   std::sort(ranges.begin(), ranges.end());
@@ -151,7 +162,10 @@ void save_checkpoint(const std::string& path, const CheckpointInfo& info, const 
 }
 
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_model) {
-  SafeTensors st = load_safetensors(path);
+  return checkpoint_from(load_safetensors(path), path, expected_model);
+}
+
+Checkpoint checkpoint_from(SafeTensors st, const std::string& path, const std::string& expected_model) {
   auto need = [&](const char* key) -> std::string {
     auto it = st.meta.find(key);
     if (it == st.meta.end()) fail("checkpoint '" + path + "': not a fas checkpoint (no metadata '" + key + "')");

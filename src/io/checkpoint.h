@@ -31,6 +31,8 @@ struct SafeTensors {
 // Validates everything it reads: file size vs header length, JSON syntax, dtype F32 only,
 // offsets inside the data and matching the shape, no overlaps. Errors name the file.
 SafeTensors load_safetensors(const std::string& path);
+// The same from the file's bytes in memory; `path` names it in errors.
+SafeTensors parse_safetensors(const unsigned char* bytes, size_t size, const std::string& path);
 
 // --- fas checkpoints on top of the format
 inline const char* kOptimPrefix = "optim.";
@@ -59,6 +61,8 @@ struct Checkpoint {
 };
 // expected_model: when non-empty, a checkpoint of another model is an error naming both.
 Checkpoint load_checkpoint(const std::string& path, const std::string& expected_model = "");
+// The same from parsed safetensors (the metadata checks and the split into model/optim/ema).
+Checkpoint checkpoint_from(SafeTensors st, const std::string& path, const std::string& expected_model = "");
 // Copies the tensors into model (and opt when given and state was saved); a missing tensor or a
 // shape mismatch is one fas::Error naming the checkpoint file and the tensor.
 void restore_checkpoint(const Checkpoint& ck, const std::string& path, Module& model, Optimizer* opt);

@@ -51,6 +51,10 @@ std::vector<Sample> read_list(const std::string& list_path) {
     f.clear();
     f.seekg(0);
   }
+  return parse_list(f, list_path);
+}
+
+std::vector<Sample> parse_list(std::istream& f, const std::string& list_path) {
   const fs::path dir = fs::path(list_path).parent_path();
   std::vector<Sample> out;
   std::string line;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <istream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,6 +30,8 @@ struct Sample {
 // Malformed lines are errors naming the list and line; a binary file (e.g. an image given as
 // the list) is one error saying so. Images are not opened here (lazy).
 std::vector<Sample> read_list(const std::string& list_path);
+// The same from a stream holding the list's text; list_path gives the directory and the name.
+std::vector<Sample> parse_list(std::istream& in, const std::string& list_path);
 // Class folders: names that are integers give that label; live/real/client*/genuine/bonafide
 // give 1 and spoof/fake/attack/imposter* give 0 (case-insensitive); otherwise the sorted index
 // (so "0_spoof"-style trees should use integer names). Images: jpg/jpeg/png/bmp/pgm/ppm/tga,

@@ -16,6 +16,10 @@ Tensor load_image(const std::string& path, int channels = 0);
 // image format stb reads: a fas::Error naming the file otherwise ("is a directory", "cannot open
 // (...)", "not an image (...)"). Lets a command check all its inputs before writing anything.
 void check_image_file(const std::string& path);
+// Images above this many pixels (e.g. 8192 x 4096) are refused before decoding, from the size the
+// header declares: a few corrupt or hostile header bytes must not make fas allocate gigabytes
+// (a 32768 x 32768 RGBA image would take 4 GB as bytes, 12 GB as floats).
+constexpr int64_t kMaxImagePixels = int64_t(1) << 25;
 // Same from bytes in memory; `name` is used in error messages.
 Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels = 0);
 

@@ -26,7 +26,13 @@ std::map<std::string, Tensor> Optimizer::state_dict() const {
 void Optimizer::load_state_dict(const std::map<std::string, Tensor>& sd) {
   for (auto& [k, v] : sd) {
     if (k == "step") {
-      t_ = (int64_t)v.item();
+      // From a file (a float32 scalar): a whole number in [0, 2^53] or an error, never a
+      // float-to-int conversion of NaN or 1e30 (undefined behaviour).
+      const float t = v.numel() == 1 ? v.data()[0] : -1.f;
+      if (!(t >= 0.f && t <= 9007199254740992.f) || t != std::floor(t))
+        fail("optimizer state 'step' must be one whole number >= 0, got " + shape_str(v.shape()) +
+             (v.numel() == 1 ? " holding " + std::to_string(t) : std::string()));
+      t_ = (int64_t)t;
       continue;
     }
     bool known = false;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/fuzz_*.cpp) with clang, -fsanitize=fuzzer,address,undefined
+# (the whole library instrumented), and runs each for SECONDS seconds from its committed seed
+# corpus (fuzz/corpus/<target>/; new inputs go to a scratch copy, the committed corpus is not
+# touched). Any crash, leak, timeout or sanitizer report fails the script; the reproducer is
+# left as <build-dir>/<target>-crash-* for a regression test.
+#   tools/fuzz.sh [SECONDS] [target...]      (default 30 s each, every target; BUILD=build-fuzz, JOBS=2)
+# Needs Debian's clang and libomp-dev (apt-get install clang libomp-dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-30}
+shift || true
+B=${BUILD:-build-fuzz}
+JOBS=${JOBS:-2}
+command -v clang++ >/dev/null || { echo "fuzz.sh: install clang and libomp-dev (apt-get install clang libomp-dev)" >&2; exit 1; }
+start=$(date +%s)
+SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+  -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DFAS_BUILD_FUZZ=ON -DFAS_BUILD_TESTS=OFF -DFAS_BUILD_APPS=OFF -DFAS_BUILD_BENCH=OFF >/dev/null
+TARGETS=${*:-$(cd fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')}
+cmake --build "$B" -j"$JOBS" --target $TARGETS >/dev/null
+built=$(date +%s)
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+for t in $TARGETS; do
+  work="$B/corpus-$t"
+  rm -rf "$work" && mkdir -p "$work" && cp fuzz/corpus/"$t"/* "$work"/
+  # -rss_limit_mb: the image limit (io/image.h kMaxImagePixels) keeps a decode far below it.
+  if ! "$B/$t" "$work" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+       -artifact_prefix="$B/$t-" -print_final_stats=1 >"$B/$t.log" 2>&1; then
+    tail -n 60 "$B/$t.log" >&2
+    echo "fuzz.sh: $t FAILED (log $B/$t.log, reproducer $B/$t-*)" >&2
+    exit 1
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$B/$t.log" | grep -o '[0-9]*$')
+  echo "fuzz.sh: $t: $runs executions in ${SECS} s ($((runs / SECS)) exec/s), no crash"
+done
+end=$(date +%s)
+echo "fuzz.sh: build $((built - start)) s, fuzzing $((end - built)) s, total $((end - start)) s"
