@@ -9,6 +9,8 @@
 
 #include "cli/wait_policy.h"
 #include "io/checkpoint.h"
+#include "io/image.h"
+#include "io/plot.h"
 #include "io_testutil.h"
 #include "kernels/cpu.h"
 #include "testutil.h"
@@ -636,4 +638,71 @@ TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/bad"));
   EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder' --out " + q(dir + "/none"), dir), "matches none"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/none"));
+}
+
+// predict --detect: full frames go through the face detector (detect/face_crop.h, fas serve's
+// path); the score is the model's on the squared largest face, and a frame without a face gets
+// "no face found" and no score.
+TEST(Cli, PredictDetectScoresTheFaceCropOrSaysNoFace) {
+  auto dir = scratch_dir("cli");
+  const std::string src = FAS_SOURCE_DIR, ck = q(src + "/models/lbp-lr.safetensors");
+  const std::string live = src + "/data/sample/frame_live.jpg", spoof = src + "/data/sample/frame_spoof.jpg";
+  // A face-less 640x480 frame: a smooth gradient with a few flat blocks.
+  Tensor blank = Tensor::zeros({3, 480, 640});
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < 480; ++y)
+      for (int64_t x = 0; x < 640; ++x)
+        blank.data()[(c * 480 + y) * 640 + x] = (float)(x / 640.0 * 0.5 + ((x / 80 + y / 80) % 2) * 0.25 + c * 0.05);
+  const std::string none = dir + "/no_face.png";
+  plot::write_png(none, blank);
+#ifndef FAS_HAVE_DLIB
+  EXPECT_TRUE(one_error_line(run_fas("predict --detect --ckpt " + ck + " " + q(live), dir), "dlib"));
+  GTEST_SKIP() << "built without dlib";
+#endif
+  CmdResult r = run_fas("predict --detect --threads 1 --ckpt " + ck + " " + q(live) + " " + q(spoof) + " " + q(none), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<Json> lines;
+  std::istringstream in(r.out);
+  for (std::string l; std::getline(in, l);) lines.push_back(Json::parse(l));
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  // Where the prepared NUAA crops of these two frames lie in them (x, y, side), found by
+  // tools/crop_agreement.py's template match (correlation 0.997 and 0.999).
+  const int64_t bundled[2][3] = {{205, 136, 181}, {120, 81, 179}};
+  for (int k = 0; k < 2; ++k) {
+    const Json& j = lines[k];
+    ASSERT_TRUE(j["face"].is_object()) << j.dump();
+    const int64_t x = j["face"]["x"], y = j["face"]["y"], w = j["face"]["w"], h = j["face"]["h"];
+    EXPECT_EQ(w, h) << "squared";
+    EXPECT_GE(x, 0); EXPECT_GE(y, 0); EXPECT_LE(x + w, 640); EXPECT_LE(y + h, 480);
+    EXPECT_GE(j["faces_found"].get<int>(), 1);
+    // The detected face is the prepared crop's face: intersection over union >= 0.5.
+    const int64_t bx = bundled[k][0], by = bundled[k][1], bs = bundled[k][2];
+    const double iw = std::max<int64_t>(0, std::min(x + w, bx + bs) - std::max(x, bx));
+    const double ih = std::max<int64_t>(0, std::min(y + h, by + bs) - std::max(y, by));
+    EXPECT_GE(iw * ih / (double)(w * h + bs * bs - iw * ih), 0.5) << j.dump();
+    // The score is the model's on that crop, cut here and written losslessly.
+    const Tensor frame = load_image(k ? spoof : live, 3);
+    const std::string cut = dir + "/cut" + std::to_string(k) + ".png";
+    plot::write_png(cut, crop(frame, y, x, h, w));
+    CmdResult rc = run_fas("predict --resize --threads 1 --ckpt " + ck + " " + q(cut), dir);
+    ASSERT_EQ(rc.code, 0) << rc.err;
+    EXPECT_NEAR(j["score"].get<double>(), Json::parse(rc.out)["score"].get<double>(), 1e-6);
+    // The whole frame squeezed to 128x128 scores differently: the crop is what was scored.
+    rc = run_fas("predict --resize --threads 1 --ckpt " + ck + " " + q(k ? spoof : live), dir);
+    EXPECT_GT(std::fabs(j["score"].get<double>() - Json::parse(rc.out)["score"].get<double>()), 1e-4);
+  }
+  const Json& nf = lines[2];
+  EXPECT_TRUE(nf["face"].is_null()) << nf.dump();
+  EXPECT_EQ(nf["message"], "no face found");
+  EXPECT_EQ(nf["decision"], "no face");
+  EXPECT_EQ(nf["faces_found"], 0);
+  EXPECT_FALSE(nf.contains("score")) << "no face: no guess";
+  // A fusion of two checkpoints scores the same crop with each.
+  r = run_fas("predict --detect --threads 1 --ckpt " + ck + " --ckpt " + q(src + "/models/mobilenetv2-lite.safetensors") +
+                  " " + q(live), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json fj = Json::parse(r.out);
+  EXPECT_EQ(fj["face"], lines[0]["face"]);
+  ASSERT_EQ(fj["logits"].size(), 2u);
+  EXPECT_NEAR(fj["logits"][0].get<double>(), std::log(lines[0]["score"].get<double>() / (1 - lines[0]["score"].get<double>())), 1e-3);
 }
