@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
   fuse->add_option("--data", fu.data, "the list whose out-of-fold scores the fusion is fitted on")->required();
   fuse->add_option("--folds", fu.folds, "subject folds (default 5)")->check(CLI::Range(2, 1000));
   fuse->add_option("--group-by", fu.group_by, "regular expression whose first group is an image's subject (default NUAA's '/([0-9]{4})_')");
-  fuse->add_option("--fold-epochs", fu.fold_epochs, "epochs of each fold's retraining (default: the checkpoint's)")
+  fuse->add_option("--fold-epochs", fu.fold_epochs, "at most this many epochs in each fold's retraining (default: the checkpoint's epochs)")
       ->check(CLI::Range(1, 100000));
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.

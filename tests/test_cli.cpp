@@ -3,12 +3,15 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/wait_policy.h"
 #include "io/checkpoint.h"
+#include "iqa/lda.h"
 #include "io/image.h"
 #include "io/plot.h"
 #include "io_testutil.h"
@@ -705,4 +708,96 @@ TEST(Cli, PredictDetectScoresTheFaceCropOrSaysNoFace) {
   EXPECT_EQ(fj["face"], lines[0]["face"]);
   ASSERT_EQ(fj["logits"].size(), 2u);
   EXPECT_NEAR(fj["logits"][0].get<double>(), std::log(lines[0]["score"].get<double>() / (1 - lines[0]["score"].get<double>())), 1e-3);
+}
+
+// fas fuse: the LDA is fitted on out-of-fold scores (each fold's members retrained without its
+// subjects), saved as one checkpoint naming its members; eval and predict read it.
+TEST(Cli, FuseFitsOnOutOfFoldScoresAndEvalPredictUseIt) {
+  auto dir = scratch_dir("cli");
+  const std::string a = dir + "/lbp", b = dir + "/mlp", f = dir + "/fuse";
+  ASSERT_EQ(run_fas("train --model lbp-lr --data " + q(kTrain) + " --epochs 3 --threads 1 --quiet --out " + q(a), dir).code, 0);
+  ASSERT_EQ(run_fas("train --model tiny-mlp --size 24 --data " + q(kTrain) + " --epochs 2 --threads 1 --quiet --out " + q(b), dir).code, 0);
+  const std::string members = "--ckpt " + q(a + "/last.safetensors") + " --train " + q(kTrain) + " --ckpt " +
+                              q(b + "/last.safetensors") + " --train " + q(kTrain);
+  CmdResult r = run_fas("fuse " + members + " --data " + q(kTrain) + " --folds 3 --threads 1 --out " + q(f), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Fold f's training lists hold no image of a subject of fold f (subject number mod 3).
+  auto subject = [](const std::string& p) { return std::stoi(p.substr(p.rfind('/') + 1, 4)); };
+  for (int fold = 0; fold < 3; ++fold)
+    for (int k = 0; k < 2; ++k) {
+      std::istringstream in(read_bytes(f + "/fold" + std::to_string(fold) + "/train_" + std::to_string(k) + ".txt"));
+      size_t n = 0;
+      for (std::string p, l; in >> p >> l; ++n) EXPECT_NE(subject(p) % 3, fold) << p;
+      EXPECT_GT(n, 50u);
+    }
+  // The LDA is the one of the out-of-fold log-odds in oof_scores.csv.
+  std::istringstream oof(read_bytes(f + "/oof_scores.csv"));
+  std::string line;
+  std::getline(oof, line);
+  EXPECT_EQ(line, "path,label,fold,logit_1,logit_2");
+  std::vector<double> X;
+  std::vector<int> y;
+  std::map<std::string, std::pair<double, double>> oof_z;
+  while (std::getline(oof, line)) {
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string t; std::getline(ss, t, ',');) c.push_back(t);
+    ASSERT_EQ(c.size(), 5u) << line;
+    EXPECT_EQ(std::stoi(c[2]), subject(c[0]) % 3);
+    y.push_back(std::stoi(c[1]));
+    X.push_back(std::stod(c[3])), X.push_back(std::stod(c[4]));
+    oof_z[c[0].substr(c[0].rfind('/') + 1)] = {X[X.size() - 2], X.back()};
+  }
+  ASSERT_EQ(y.size(), 200u);
+  const iqa::LdaModel lda = iqa::fit_shrinkage_lda(X, y, 2);
+  const SafeTensors st = load_safetensors(f + "/fusion.safetensors");
+  EXPECT_EQ(st.meta.at("fas_model"), "fusion");
+  const Json cfg = Json::parse(st.meta.at("fas_config"));
+  ASSERT_EQ(cfg["members"].size(), 2u);
+  EXPECT_EQ(cfg["members"][0]["model"], "lbp-lr");
+  EXPECT_EQ(cfg["members"][1]["ckpt"], "../mlp/last.safetensors");  // relative to the fusion file
+  for (int k = 0; k < 2; ++k) EXPECT_NEAR(cfg["coef"][k].get<double>(), lda.coef[k], 1e-6 * (1 + std::fabs(lda.coef[k])));
+  EXPECT_NEAR(cfg["intercept"].get<double>(), lda.intercept, 1e-6 * (1 + std::fabs(lda.intercept)));
+  // eval: fused log-odds = intercept + coef . members' log-odds (the full-data members', not the
+  // folds': they differ from the out-of-fold ones), P(live) = sigmoid, threshold 0.5.
+  r = run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTrain) + " --threads 1 --out " + q(dir + "/ev"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "fusion (lda) of lbp-lr + tiny-mlp")) << r.out;
+  std::istringstream sc(read_bytes(dir + "/ev/scores.csv"));
+  std::getline(sc, line);
+  EXPECT_EQ(line, "path,label,score,logit_lbp-lr,logit_tiny-mlp,fused_logit");
+  size_t rows = 0, moved = 0;
+  double first_score = -1;
+  while (std::getline(sc, line)) {
+    std::vector<double> c;
+    std::stringstream ss(line.substr(line.find(',') + 1));
+    for (std::string t; std::getline(ss, t, ',');) c.push_back(std::stod(t));
+    ASSERT_EQ(c.size(), 5u);
+    const double z = lda.intercept + lda.coef[0] * c[2] + lda.coef[1] * c[3];
+    EXPECT_NEAR(c[4], z, 1e-4 * (1 + std::fabs(z)));
+    EXPECT_NEAR(c[1], 1 / (1 + std::exp(-c[4])), 1e-6);
+    const std::string path = line.substr(0, line.find(','));
+    const auto& o = oof_z.at(path.substr(path.rfind('/') + 1));
+    moved += std::fabs(o.first - c[2]) > 1e-3;
+    if (rows++ == 0) first_score = c[1];
+  }
+  EXPECT_EQ(rows, 200u);
+  EXPECT_GT(moved, 100u) << "out-of-fold scores must come from the fold models";
+  EXPECT_EQ(Json::parse(read_bytes(dir + "/ev/metrics.json"))["threshold"], 0.5);
+  // predict gives the same fused P(live) for the list's first image.
+  std::istringstream tl(read_bytes(kTrain));
+  std::string first;
+  tl >> first;
+  r = run_fas("predict --threads 1 --ckpt " + q(f + "/fusion.safetensors") + " " +
+                  q(std::string(FAS_SOURCE_DIR) + "/data/sample/" + first), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(Json::parse(r.out)["score"].get<double>(), first_score, 1e-5);
+  // Errors: a --train per --ckpt; no threshold chosen on the evaluated list; a missing member.
+  EXPECT_TRUE(one_error_line(run_fas("fuse --ckpt " + q(a + "/last.safetensors") + " --train " + q(kTrain) + " --ckpt " +
+                                         q(b + "/last.safetensors") + " --data " + q(kTrain) + " --out " + q(dir + "/f2"), dir),
+                             "one --train list per --ckpt"));
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTest) + " --val " + q(kTrain), dir),
+                             "fixed threshold"));
+  std::filesystem::rename(b, dir + "/mlp_moved");
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTest), dir), "not found"));
 }

@@ -255,3 +255,16 @@ TEST(FindFace, CropsAreWholeFramesAreDetectedNoFaceIsNoCrop) {
   EXPECT_THROW(face_test_input(flat_image(480, 640, 0.5f), f, spec, false), Error);
   EXPECT_EQ(face_test_input(flat_image(480, 640, 0.5f), f, spec, true).shape(), (Shape{1, 1, 8, 8}));
 }
+
+// A learned fusion (fas serve --fusion): Options::fuse maps the tests' log-odds to the fused ones.
+TEST(ServeHandler, LearnedFusionReplacesTheMean) {
+  Options o;
+  o.fuse = [](const std::vector<double>& z) { return 0.5 * z[0] - 2.0 * z[1] + 0.25; };
+  o.fusion_method = "learned (test)";
+  Service s(stand_in_tests(), nullptr, o);
+  Json j = body_json(s.handle(post(plot::encode_png(flat_image(128, 128, 0.7f)))));
+  const double z1 = (std::round(0.7 * 255) / 255 - 0.5) * 10;  // the PNG holds 8-bit levels
+  EXPECT_NEAR(j["fused"]["p_live"].get<double>(), sigmoid(0.5 * 2.0 - 2.0 * z1 + 0.25), 1e-4);
+  EXPECT_EQ(j["fused"]["method"], "learned (test)");
+  EXPECT_EQ(j["fused"]["decision"], "spoof");
+}

@@ -5,8 +5,8 @@ path of `fas predict --detect` and `fas serve`) agree with the prepared NUAA fac
 The prepared crops (faces/...) were cut from the raw frames by OpenCV's Haar detector and resized
 to 128x128; their boxes were not stored. So each crop is located in its raw frame (same subject,
 same file name) by normalised cross-correlation over positions and square sizes: the crop resized
-to s x s against every s x s window of the grey frame, coarse at 1/4 scale, then refined at full
-scale. A location counts when its correlation is >= --min-ncc (a crop that does not come from
+to s x s against every s x s window of the grey frame (every size at 1/8 scale, then refined
+around the best at 1/4, 1/2 and full scale). A location counts when its correlation is >= --min-ncc (a crop that does not come from
 its frame, or not as a square window, scores far lower).
 
 Agreement: IoU(fas box, located box) >= --iou (default 0.5). Per frame, writes CSV; prints the
@@ -43,29 +43,42 @@ def resized(a, s):
 
 
 def locate(frame, crop):
-    """(x, y, s, ncc) of the square window of frame that best matches crop."""
+    """(x, y, s, ncc) of the square window of frame that best matches crop: a pyramid search, all
+    sizes at 1/8 scale, then around the best at 1/4, 1/2 and full scale."""
     H, W = frame.shape
-    small = resized_rect(frame, H // 4, W // 4)
-    best = (-2.0, 0, 0, 0)
-    for s in range(48, min(H, W) + 1, 8):  # coarse: every 8 px of size, 1/4 scale
-        t = resized(crop, s // 4)
-        r = match_template(small, t)
-        i = np.unravel_index(np.argmax(r), r.shape)
-        if r[i] > best[0]:
-            best = (r[i], i[1] * 4, i[0] * 4, s)
-    for step, reach in ((2, 8), (1, 1)):  # fine: full scale, sizes every 2 px, then every px
-        _, x0, y0, s0 = best
-        for s in range(max(16, s0 - reach), min(min(H, W), s0 + reach) + 1, step):
-            x1, y1 = max(0, x0 - 6), max(0, y0 - 6)
-            x2, y2 = min(W, x0 + s + 6), min(H, y0 + s + 6)
-            if x2 - x1 < s or y2 - y1 < s:
+    levels = {f: resized_rect(frame, H // f, W // f) for f in (8, 4, 2)}
+    levels[1] = frame
+    best = None
+    # (scale factor, size step, size reach around the best, position reach in pixels)
+    for f, step, reach, pos in ((8, 16, None, None), (4, 4, 12, 16), (2, 2, 4, 8), (1, 1, 1, 3)):
+        img = levels[f]
+        h, w = img.shape
+        if best is None:
+            sizes, win = range(48, min(H, W) + 1, step), None
+        else:
+            _, x0, y0, s0 = best
+            sizes, win = range(max(16, s0 - reach), min(H, W, s0 + reach) + 1, step), (x0, y0)
+        cand = (-2.0, 0, 0, 0)
+        for s in sizes:
+            t = resized(crop, max(4, round(s / f)))
+            ts = t.shape[0]
+            if win is None:
+                x1 = y1 = 0
+                region = img
+            else:
+                x1, y1 = max(0, (win[0] - pos) // f), max(0, (win[1] - pos) // f)
+                x2, y2 = min(w, (win[0] + s + pos) // f + 1), min(h, (win[1] + s + pos) // f + 1)
+                region = img[y1:y2, x1:x2]
+            if region.shape[0] < ts or region.shape[1] < ts:
                 continue
-            r = match_template(frame[y1:y2, x1:x2], resized(crop, s))
+            r = match_template(region, t)
             i = np.unravel_index(np.argmax(r), r.shape)
-            if r[i] > best[0]:
-                best = (r[i], x1 + i[1], y1 + i[0], s)
+            if r[i] > cand[0]:
+                cand = (float(r[i]), (x1 + i[1]) * f, (y1 + i[0]) * f, s)
+        if cand[0] > -2.0:
+            best = cand
     ncc, x, y, s = best
-    return x, y, s, float(ncc)
+    return x, y, s, ncc
 
 
 def resized_rect(a, h, w):
@@ -122,7 +135,9 @@ def main():
         frames = [os.path.join(a.nuaa, r[0]) for r in rows]
         boxes = fas_boxes(a.fas, a.ckpt, frames, a.threads)
         per = []
-        for (rel, label), frame in zip(rows, frames):
+        for n, ((rel, label), frame) in enumerate(zip(rows, frames)):
+            if n % 100 == 0:
+                print(f"{lst}: locating the prepared crops, {n}/{len(rows)}", file=sys.stderr, flush=True)
             crop_rel = rel.replace("raw/ClientRaw/", "faces/ClientFace/").replace("raw/ImposterRaw/", "faces/ImposterFace/")
             crop_path = os.path.join(a.nuaa, crop_rel)
             rec = {"frame": rel, "label": int(label), "fas_box": boxes[frame], "crop": None, "ncc": None, "iou": None}

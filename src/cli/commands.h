@@ -84,8 +84,8 @@ int run_predict(const PredictOptions& o);
 
 // fas fuse: a learned fusion (cli/fusion.h) of the members --ckpt, fitted on out-of-fold scores
 // of --data; member k was trained on --train[k] (it is retrained per fold without the fold's
-// subjects, with its checkpoint's model, config and settings; fold_epochs > 0 overrides its
-// epochs). common.out: the directory of fusion.safetensors, the fold runs and oof_scores.csv.
+// subjects, with its checkpoint's model, config and settings; fold_epochs > 0 caps its
+// epochs: the cheaper out-of-fold study of an expensive member). common.out: the directory of fusion.safetensors, the fold runs and oof_scores.csv.
 struct FuseOptions {
   CommonOptions common;
   std::vector<std::string> ckpts, train;

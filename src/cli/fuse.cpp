@@ -32,7 +32,8 @@ TrainOptions retrain_options(const LoadedModel& m, const std::string& list, cons
   t.common.threads = o.common.threads;
   t.quiet = true;
   for (auto& [k, v] : m.config.items()) t.set.push_back(k + "=" + v.dump());
-  t.epochs = o.fold_epochs > 0 ? o.fold_epochs : (int)std::max<int64_t>(1, m.ckpt.info.epoch);
+  t.epochs = (int)std::max<int64_t>(1, m.ckpt.info.epoch);
+  if (o.fold_epochs > 0) t.epochs = std::min(t.epochs, o.fold_epochs);  // a cap: closed-form fits ignore it
   const auto it = m.ckpt.info.extra.find("fas_train");
   const Json run = it == m.ckpt.info.extra.end() ? Json::object() : Json::parse(it->second, nullptr, false);
   if (run.is_object()) {
