@@ -5,7 +5,7 @@
 //   GET  /health        {"status": "ok", "tests": [...], "detector": bool}
 //   POST /v1/liveness   an image (raw bytes with an image/* or application/octet-stream type, or
 //                       multipart field "image") -> {"tests": [{"name", "p_live"}],
-//                       "fused": {"p_live", "decision", "threshold"}, "face": {x, y, w, h} | null,
+//                       "fused": {"p_live", "decision", "threshold", "method"}, "face": {x, y, w, h} | null,
 //                       "face_source", "width", "height", "ms"}
 // Every error is a JSON {"error": "..."} with a 4xx status; nothing is written to disk.
 #pragma once
