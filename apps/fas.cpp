@@ -182,6 +182,12 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   predict->add_option("images", pr.images, "image files")->required();
   predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
+  predict->add_flag("--detect", pr.detect,
+                    "full frames: score the largest face found by the face detector, squared (as fas serve); "
+                    "images with no face get 'no face found' and no score; images of at most 160 px are taken as crops");
+  predict->add_option("--detect-max-side", pr.detect_max_side,
+                      "the face detector works on the image shrunk to this longer side (default 320; 0 = full size)")
+      ->check(CLI::Range(0, 100000));
   add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");
   add_engine(predict, pr.engine);
 
@@ -278,15 +284,35 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   serve->add_option("--generator", sv.generator,
                     "an autodecoder checkpoint: also serve the face generator's slider page at /generator");
+  serve->add_option("--fusion", sv.fusion,
+                    "a learned fusion checkpoint (fas fuse): serve its members, fused by its LDA, instead of --ckpt");
+
+  FuseOptions fu;
+  auto* fuse = app.add_subcommand(
+      "fuse", "learn a fusion of P(live) checkpoints (shrinkage LDA of their log-odds) on out-of-fold scores of a list");
+  add_common(fuse, fu.common, "output directory: fusion.safetensors, oof_scores.csv and the fold runs (required)");
+  fuse->add_option("--ckpt", fu.ckpts, "a member checkpoint (P(live) model); repeat for each test")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  fuse->add_option("--train", fu.train, "the list the member of the same position was trained on (retrained per fold)")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  fuse->add_option("--data", fu.data, "the list whose out-of-fold scores the fusion is fitted on")->required();
+  fuse->add_option("--folds", fu.folds, "subject folds (default 5)")->check(CLI::Range(2, 1000));
+  fuse->add_option("--group-by", fu.group_by, "regular expression whose first group is an image's subject (default NUAA's '/([0-9]{4})_')");
+  fuse->add_option("--fold-epochs", fu.fold_epochs, "at most this many epochs in each fold's retraining (default: the checkpoint's epochs)")
+      ->check(CLI::Range(1, 100000));
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve})
+  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve, fuse})
     known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
                  "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, "
-                 "bench, project, generate, serve)\n",
+                 "bench, project, generate, serve, fuse)\n",
                  argv[1]);
     return 1;
   }
@@ -317,6 +343,7 @@ int main(int argc, char** argv) {
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
     if (*recal) return run_recalibrate(rc);
+    if (*fuse) return run_fuse(fu);
     if (*latent) return run_latent(la);
     if (*summary) {
       if (list) {
