@@ -176,7 +176,10 @@ Run prepare(const TrainOptions& o) {
   sc.optimizer = r.optimizer;
   sc.lr = rs.lr;
   sc.weight_decay = rs.weight_decay;
-  sc.seed = rs.seed;
+  // A step's own draws (the VAE's sampling noise, GANomaly's) come from (seed, step) for the
+  // whole batch; other ranks take their own stream, so no two ranks draw the same numbers for
+  // their parts (rank 0's is the single-process stream).
+  sc.seed = dist::rank() == 0 ? rs.seed : mix_seed(rs.seed ^ 0xD157D157ULL, (uint64_t)dist::rank());
   sc.train_items = run.train_ds->size();
   run.step = make_train_step(*run.m.module, *run.info, sc);
   if (resuming) {
