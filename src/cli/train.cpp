@@ -299,9 +299,9 @@ bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
   // Per-rank batch norm leaves each rank its own running statistics: rank 0's are the run's (as
   // PyTorch DDP's buffer broadcast), so every rank continues from what the checkpoint holds.
   for (auto& [name, buf] : run.m.module->named_buffers()) dist::broadcast(buf.data(), (size_t)buf.numel());
-  run.saved_any = true;
   if (!dist::is_root()) {
     run.hist.add(rec);  // the training record; rank 0 holds the one with validation
+    run.saved_any = true;  // by rank 0
     return false;
   }
   if (run.ema) run.ema->swap();
@@ -333,6 +333,7 @@ bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
     save_checkpoint(run.last_path, ci, *run.m.module, opt_state);
     if (best) save_checkpoint(run.best_path, ci, *run.m.module, opt_state);
   }
+  run.saved_any = true;
   if (best && rec.val.has_roc)
     plot::write_svg(join_path(run.out, "roc_val.svg"),
                     plot::roc_svg({{"validation, epoch " + std::to_string(rec.epoch), rec.val.roc, rec.val.auc}}));
