@@ -17,7 +17,7 @@ OUT=$BUILD/mpi_check
 DATA=data/sample/train.txt
 command -v mpirun >/dev/null || { echo "mpi_check: mpirun not found (tools/setup.sh installs openmpi-bin)"; exit 1; }
 [ -x "$FAS" ] || { echo "mpi_check: $FAS not built"; exit 1; }
-ldd "$FAS" | grep -q libmpi || { echo "mpi_check: $FAS was built without MPI (FAS_MPI=OFF)"; exit 1; }
+ldd "$FAS" | grep libmpi >/dev/null || { echo "mpi_check: $FAS was built without MPI (FAS_MPI=OFF)"; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 MPIRUN=(mpirun -np 2 --oversubscribe --allow-run-as-root)
 # One thread per rank; passive OpenMP waits so two ranks on shared cores do not spin on each other.
@@ -57,7 +57,7 @@ echo -n "tiny-cnn per-rank BN (control): "
 python3 tools/compare_weights.py "$OUT/tiny-cnn-syncbn-1/last.safetensors" "$OUT/tiny-cnn-rankbn/last.safetensors" $TOL --differ \
   || fail "per-rank BN gave the single-process weights: the comparison cannot see a difference"
 timeout 300 "${MPIRUN[@]}" "$FAS" train --model mobilenetv2-lite --data "$DATA" --out "$OUT/mobilenetv2-rankbn" --quiet "${MB[@]}"
-echo -n "mobilenetv2-lite per-rank BN (control): "
+echo -n "mobilenetv2-lite per-rank BN (control, must FAIL): "
 python3 tools/compare_weights.py "$OUT/mobilenetv2-syncbn-1/last.safetensors" "$OUT/mobilenetv2-rankbn/last.safetensors" $TOL \
   --like "$OUT/mobilenetv2-syncbn-1/last.safetensors" "$OUT/mobilenetv2-syncbn-scalar/last.safetensors" \
   && fail "per-rank BN passed the MobileNetV2-lite comparison: it cannot see a difference"
