@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "dist/dist.h"
 #include "cli/serve.h"
 #include "cli/wait_policy.h"
 #include "kernels/cpu.h"
@@ -146,6 +147,12 @@ int main(int argc, char** argv) {
   train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")
       ->check(numeric(true, -1, kHuge, false, "--debug-nan"))
       ->group("");
+  train->add_option("--debug-nan-rank", tr.debug_nan_rank, "testing: --debug-nan on this MPI rank only")
+      ->check(integer_in(0, 1 << 20))
+      ->group("");
+  train->add_flag("--sync-bn", tr.sync_bn,
+                  "under mpirun: batch-norm statistics over the global batch of all ranks (SyncBN; default: "
+                  "each rank's own part)");
   train->add_flag("--quiet", tr.quiet, "print nothing but errors");
 
   EvalOptions ev;
@@ -356,14 +363,10 @@ int main(int argc, char** argv) {
     if (*project) return run_project(pj);
     if (*generate) return run_generate(ge);
     if (*serve) return run_serve(sv);
-  } catch (const fas::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "fas: error: %s\n", e.what());
-    return 1;
+  } catch (const fas::Error& e) {  // under mpirun: also ends the other ranks (dist/dist.h)
+    return fas::dist::fail_all(e.what());
   } catch (const std::exception& e) {  // e.g. bad_alloc: still one line, never an abort
-    std::fflush(stdout);
-    std::fprintf(stderr, "fas: error: %s\n", e.what());
-    return 1;
+    return fas::dist::fail_all(e.what());
   }
   return 1;
 }
