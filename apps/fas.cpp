@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "dist/dist.h"
 #include "cli/serve.h"
 #include "cli/wait_policy.h"
 #include "kernels/cpu.h"
@@ -146,6 +147,12 @@ int main(int argc, char** argv) {
   train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")
       ->check(numeric(true, -1, kHuge, false, "--debug-nan"))
       ->group("");
+  train->add_option("--debug-nan-rank", tr.debug_nan_rank, "testing: --debug-nan on this MPI rank only")
+      ->check(integer_in(0, 1 << 20))
+      ->group("");
+  train->add_flag("--sync-bn", tr.sync_bn,
+                  "under mpirun: batch-norm statistics over the global batch of all ranks (SyncBN; default: "
+                  "each rank's own part)");
   train->add_flag("--quiet", tr.quiet, "print nothing but errors");
 
   EvalOptions ev;
@@ -182,6 +189,12 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   predict->add_option("images", pr.images, "image files")->required();
   predict->add_flag("--resize", pr.resize, "convert channels and resize images to the model input");
+  predict->add_flag("--detect", pr.detect,
+                    "full frames: score the largest face found by the face detector, squared (as fas serve); "
+                    "images with no face get 'no face found' and no score; images of at most 160 px are taken as crops");
+  predict->add_option("--detect-max-side", pr.detect_max_side,
+                      "the face detector works on the image shrunk to this longer side (default 320; 0 = full size)")
+      ->check(CLI::Range(0, 100000));
   add_threshold(predict, pr, "decision threshold (default: the checkpoint's)");
   add_engine(predict, pr.engine);
 
@@ -278,15 +291,35 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   serve->add_option("--generator", sv.generator,
                     "an autodecoder checkpoint: also serve the face generator's slider page at /generator");
+  serve->add_option("--fusion", sv.fusion,
+                    "a learned fusion checkpoint (fas fuse): serve its members, fused by its LDA, instead of --ckpt");
+
+  FuseOptions fu;
+  auto* fuse = app.add_subcommand(
+      "fuse", "learn a fusion of P(live) checkpoints (shrinkage LDA of their log-odds) on out-of-fold scores of a list");
+  add_common(fuse, fu.common, "output directory: fusion.safetensors, oof_scores.csv and the fold runs (required)");
+  fuse->add_option("--ckpt", fu.ckpts, "a member checkpoint (P(live) model); repeat for each test")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  fuse->add_option("--train", fu.train, "the list the member of the same position was trained on (retrained per fold)")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  fuse->add_option("--data", fu.data, "the list whose out-of-fold scores the fusion is fitted on")->required();
+  fuse->add_option("--folds", fu.folds, "subject folds (default 5)")->check(CLI::Range(2, 1000));
+  fuse->add_option("--group-by", fu.group_by, "regular expression whose first group is an image's subject (default NUAA's '/([0-9]{4})_')");
+  fuse->add_option("--fold-epochs", fu.fold_epochs, "at most this many epochs in each fold's retraining (default: the checkpoint's epochs)")
+      ->check(CLI::Range(1, 100000));
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve})
+  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve, fuse})
     known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
                  "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, "
-                 "bench, project, generate, serve)\n",
+                 "bench, project, generate, serve, fuse)\n",
                  argv[1]);
     return 1;
   }
@@ -317,6 +350,7 @@ int main(int argc, char** argv) {
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
     if (*recal) return run_recalibrate(rc);
+    if (*fuse) return run_fuse(fu);
     if (*latent) return run_latent(la);
     if (*summary) {
       if (list) {
@@ -329,14 +363,10 @@ int main(int argc, char** argv) {
     if (*project) return run_project(pj);
     if (*generate) return run_generate(ge);
     if (*serve) return run_serve(sv);
-  } catch (const fas::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "fas: error: %s\n", e.what());
-    return 1;
+  } catch (const fas::Error& e) {  // under mpirun: also ends the other ranks (dist/dist.h)
+    return fas::dist::fail_all(e.what());
   } catch (const std::exception& e) {  // e.g. bad_alloc: still one line, never an abort
-    std::fflush(stdout);
-    std::fprintf(stderr, "fas: error: %s\n", e.what());
-    return 1;
+    return fas::dist::fail_all(e.what());
   }
   return 1;
 }

@@ -3,12 +3,17 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/wait_policy.h"
 #include "io/checkpoint.h"
+#include "iqa/lda.h"
+#include "io/image.h"
+#include "io/plot.h"
 #include "io_testutil.h"
 #include "kernels/cpu.h"
 #include "testutil.h"
@@ -768,4 +773,163 @@ TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/bad"));
   EXPECT_TRUE(one_error_line(run_fas(ev + " --group-by 'no-such-folder' --out " + q(dir + "/none"), dir), "matches none"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/none"));
+}
+
+// predict --detect: full frames go through the face detector (detect/face_crop.h, fas serve's
+// path); the score is the model's on the squared largest face, and a frame without a face gets
+// "no face found" and no score.
+TEST(Cli, PredictDetectScoresTheFaceCropOrSaysNoFace) {
+  auto dir = scratch_dir("cli");
+  const std::string src = FAS_SOURCE_DIR, ck = q(src + "/models/lbp-lr.safetensors");
+  const std::string live = src + "/data/sample/frame_live.jpg", spoof = src + "/data/sample/frame_spoof.jpg";
+  // A face-less 640x480 frame: a smooth gradient with a few flat blocks.
+  Tensor blank = Tensor::zeros({3, 480, 640});
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < 480; ++y)
+      for (int64_t x = 0; x < 640; ++x)
+        blank.data()[(c * 480 + y) * 640 + x] = (float)(x / 640.0 * 0.5 + ((x / 80 + y / 80) % 2) * 0.25 + c * 0.05);
+  const std::string none = dir + "/no_face.png";
+  plot::write_png(none, blank);
+#ifndef FAS_HAVE_DLIB
+  EXPECT_TRUE(one_error_line(run_fas("predict --detect --ckpt " + ck + " " + q(live), dir), "dlib"));
+  GTEST_SKIP() << "built without dlib";
+#endif
+  CmdResult r = run_fas("predict --detect --threads 1 --ckpt " + ck + " " + q(live) + " " + q(spoof) + " " + q(none), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<Json> lines;
+  std::istringstream in(r.out);
+  for (std::string l; std::getline(in, l);) lines.push_back(Json::parse(l));
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  // Where the prepared NUAA crops of these two frames lie in them (x, y, side), found by
+  // tools/crop_agreement.py's template match (correlation 0.997 and 0.999).
+  const int64_t bundled[2][3] = {{205, 136, 181}, {120, 81, 179}};
+  for (int k = 0; k < 2; ++k) {
+    const Json& j = lines[k];
+    ASSERT_TRUE(j["face"].is_object()) << j.dump();
+    const int64_t x = j["face"]["x"], y = j["face"]["y"], w = j["face"]["w"], h = j["face"]["h"];
+    EXPECT_EQ(w, h) << "squared";
+    EXPECT_GE(x, 0); EXPECT_GE(y, 0); EXPECT_LE(x + w, 640); EXPECT_LE(y + h, 480);
+    EXPECT_GE(j["faces_found"].get<int>(), 1);
+    // The detected face is the prepared crop's face: intersection over union >= 0.5.
+    const int64_t bx = bundled[k][0], by = bundled[k][1], bs = bundled[k][2];
+    const double iw = std::max<int64_t>(0, std::min(x + w, bx + bs) - std::max(x, bx));
+    const double ih = std::max<int64_t>(0, std::min(y + h, by + bs) - std::max(y, by));
+    EXPECT_GE(iw * ih / (double)(w * h + bs * bs - iw * ih), 0.5) << j.dump();
+    // The score is the model's on that crop, cut here and written losslessly.
+    const Tensor frame = load_image(k ? spoof : live, 3);
+    const std::string cut = dir + "/cut" + std::to_string(k) + ".png";
+    plot::write_png(cut, crop(frame, y, x, h, w));
+    CmdResult rc = run_fas("predict --resize --threads 1 --ckpt " + ck + " " + q(cut), dir);
+    ASSERT_EQ(rc.code, 0) << rc.err;
+    EXPECT_NEAR(j["score"].get<double>(), Json::parse(rc.out)["score"].get<double>(), 1e-6);
+    // The whole frame squeezed to 128x128 scores differently: the crop is what was scored.
+    rc = run_fas("predict --resize --threads 1 --ckpt " + ck + " " + q(k ? spoof : live), dir);
+    EXPECT_GT(std::fabs(j["score"].get<double>() - Json::parse(rc.out)["score"].get<double>()), 1e-4);
+  }
+  const Json& nf = lines[2];
+  EXPECT_TRUE(nf["face"].is_null()) << nf.dump();
+  EXPECT_EQ(nf["message"], "no face found");
+  EXPECT_EQ(nf["decision"], "no face");
+  EXPECT_EQ(nf["faces_found"], 0);
+  EXPECT_FALSE(nf.contains("score")) << "no face: no guess";
+  // A fusion of two checkpoints scores the same crop with each.
+  r = run_fas("predict --detect --threads 1 --ckpt " + ck + " --ckpt " + q(src + "/models/mobilenetv2-lite.safetensors") +
+                  " " + q(live), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json fj = Json::parse(r.out);
+  EXPECT_EQ(fj["face"], lines[0]["face"]);
+  ASSERT_EQ(fj["logits"].size(), 2u);
+  EXPECT_NEAR(fj["logits"][0].get<double>(), std::log(lines[0]["score"].get<double>() / (1 - lines[0]["score"].get<double>())), 1e-3);
+}
+
+// fas fuse: the LDA is fitted on out-of-fold scores (each fold's members retrained without its
+// subjects), saved as one checkpoint naming its members; eval and predict read it.
+TEST(Cli, FuseFitsOnOutOfFoldScoresAndEvalPredictUseIt) {
+  auto dir = scratch_dir("cli");
+  const std::string a = dir + "/lbp", b = dir + "/mlp", f = dir + "/fuse";
+  ASSERT_EQ(run_fas("train --model lbp-lr --data " + q(kTrain) + " --epochs 3 --threads 1 --quiet --out " + q(a), dir).code, 0);
+  ASSERT_EQ(run_fas("train --model tiny-mlp --size 24 --data " + q(kTrain) + " --epochs 2 --threads 1 --quiet --out " + q(b), dir).code, 0);
+  const std::string members = "--ckpt " + q(a + "/last.safetensors") + " --train " + q(kTrain) + " --ckpt " +
+                              q(b + "/last.safetensors") + " --train " + q(kTrain);
+  CmdResult r = run_fas("fuse " + members + " --data " + q(kTrain) + " --folds 3 --threads 1 --out " + q(f), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Fold f's training lists hold no image of a subject of fold f (subject number mod 3).
+  auto subject = [](const std::string& p) { return std::stoi(p.substr(p.rfind('/') + 1, 4)); };
+  for (int fold = 0; fold < 3; ++fold)
+    for (int k = 0; k < 2; ++k) {
+      std::istringstream in(read_bytes(f + "/fold" + std::to_string(fold) + "/train_" + std::to_string(k) + ".txt"));
+      size_t n = 0;
+      for (std::string p, l; in >> p >> l; ++n) EXPECT_NE(subject(p) % 3, fold) << p;
+      EXPECT_GT(n, 50u);
+    }
+  // The LDA is the one of the out-of-fold log-odds in oof_scores.csv.
+  std::istringstream oof(read_bytes(f + "/oof_scores.csv"));
+  std::string line;
+  std::getline(oof, line);
+  EXPECT_EQ(line, "path,label,fold,logit_1,logit_2");
+  std::vector<double> X;
+  std::vector<int> y;
+  std::map<std::string, std::pair<double, double>> oof_z;
+  while (std::getline(oof, line)) {
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string t; std::getline(ss, t, ',');) c.push_back(t);
+    ASSERT_EQ(c.size(), 5u) << line;
+    EXPECT_EQ(std::stoi(c[2]), subject(c[0]) % 3);
+    y.push_back(std::stoi(c[1]));
+    X.push_back(std::stod(c[3])), X.push_back(std::stod(c[4]));
+    oof_z[c[0].substr(c[0].rfind('/') + 1)] = {X[X.size() - 2], X.back()};
+  }
+  ASSERT_EQ(y.size(), 200u);
+  const iqa::LdaModel lda = iqa::fit_shrinkage_lda(X, y, 2);
+  const SafeTensors st = load_safetensors(f + "/fusion.safetensors");
+  EXPECT_EQ(st.meta.at("fas_model"), "fusion");
+  const Json cfg = Json::parse(st.meta.at("fas_config"));
+  ASSERT_EQ(cfg["members"].size(), 2u);
+  EXPECT_EQ(cfg["members"][0]["model"], "lbp-lr");
+  EXPECT_EQ(cfg["members"][1]["ckpt"], "../mlp/last.safetensors");  // relative to the fusion file
+  for (int k = 0; k < 2; ++k) EXPECT_NEAR(cfg["coef"][k].get<double>(), lda.coef[k], 1e-6 * (1 + std::fabs(lda.coef[k])));
+  EXPECT_NEAR(cfg["intercept"].get<double>(), lda.intercept, 1e-6 * (1 + std::fabs(lda.intercept)));
+  // eval: fused log-odds = intercept + coef . members' log-odds (the full-data members', not the
+  // folds': they differ from the out-of-fold ones), P(live) = sigmoid, threshold 0.5.
+  r = run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTrain) + " --threads 1 --out " + q(dir + "/ev"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "fusion (lda) of lbp-lr + tiny-mlp")) << r.out;
+  std::istringstream sc(read_bytes(dir + "/ev/scores.csv"));
+  std::getline(sc, line);
+  EXPECT_EQ(line, "path,label,score,logit_lbp-lr,logit_tiny-mlp,fused_logit");
+  size_t rows = 0, moved = 0;
+  double first_score = -1;
+  while (std::getline(sc, line)) {
+    std::vector<double> c;
+    std::stringstream ss(line.substr(line.find(',') + 1));
+    for (std::string t; std::getline(ss, t, ',');) c.push_back(std::stod(t));
+    ASSERT_EQ(c.size(), 5u);
+    const double z = lda.intercept + lda.coef[0] * c[2] + lda.coef[1] * c[3];
+    EXPECT_NEAR(c[4], z, 1e-4 * (1 + std::fabs(z)));
+    EXPECT_NEAR(c[1], 1 / (1 + std::exp(-c[4])), 1e-6);
+    const std::string path = line.substr(0, line.find(','));
+    const auto& o = oof_z.at(path.substr(path.rfind('/') + 1));
+    moved += std::fabs(o.first - c[2]) > 1e-3;
+    if (rows++ == 0) first_score = c[1];
+  }
+  EXPECT_EQ(rows, 200u);
+  EXPECT_GT(moved, 100u) << "out-of-fold scores must come from the fold models";
+  EXPECT_EQ(Json::parse(read_bytes(dir + "/ev/metrics.json"))["threshold"], 0.5);
+  // predict gives the same fused P(live) for the list's first image.
+  std::istringstream tl(read_bytes(kTrain));
+  std::string first;
+  tl >> first;
+  r = run_fas("predict --threads 1 --ckpt " + q(f + "/fusion.safetensors") + " " +
+                  q(std::string(FAS_SOURCE_DIR) + "/data/sample/" + first), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(Json::parse(r.out)["score"].get<double>(), first_score, 1e-5);
+  // Errors: a --train per --ckpt; no threshold chosen on the evaluated list; a missing member.
+  EXPECT_TRUE(one_error_line(run_fas("fuse --ckpt " + q(a + "/last.safetensors") + " --train " + q(kTrain) + " --ckpt " +
+                                         q(b + "/last.safetensors") + " --data " + q(kTrain) + " --out " + q(dir + "/f2"), dir),
+                             "one --train list per --ckpt"));
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTest) + " --val " + q(kTrain), dir),
+                             "fixed threshold"));
+  std::filesystem::rename(b, dir + "/mlp_moved");
+  EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTest), dir), "not found"));
 }

@@ -286,3 +286,48 @@ TEST(Dataset, FolderTreesAndLimit) {
   auto e = error_of([&] { read_folder(dir2); });
   EXPECT_TRUE(has(e, "eels")) << e;
 }
+
+// Data-parallel shards (LoaderOptions::rank): the ranks' parts of batch b are disjoint, in order,
+// and together exactly batch b of one process; a last batch with fewer items than ranks is
+// dropped on every rank alike; fewer items per batch than ranks is an error.
+TEST(Dataset, RankShardsTogetherAreTheSingleProcessBatches) {
+  Dataset d = image_dataset(scratch_dir("ds"), 13, small_spec(2, 3));
+  auto batches = [&](size_t batch, size_t rank, size_t ranks) {
+    LoaderOptions lo;
+    lo.batch = batch, lo.shuffle = true, lo.seed = 7, lo.epoch = 2, lo.rank = rank, lo.ranks = ranks;
+    BatchLoader loader(d, lo);
+    std::vector<std::vector<size_t>> out;
+    Batch b;
+    while (loader.next(b)) {
+      EXPECT_EQ(b.x.size(0), (int64_t)b.index.size());
+      EXPECT_EQ(b.global_items, std::min<size_t>(batch, 13 - out.size() * batch));
+      out.push_back(b.index);
+    }
+    return out;
+  };
+  // 13 items, batch 4: 4+4+4+1 on one process.
+  const auto one = batches(4, 0, 1);
+  ASSERT_EQ(one.size(), 4u);
+  for (size_t ranks : {2u, 3u}) {
+    std::vector<std::vector<std::vector<size_t>>> parts;
+    for (size_t r = 0; r < ranks; ++r) parts.push_back(batches(4, r, ranks));
+    for (size_t r = 0; r < ranks; ++r) ASSERT_EQ(parts[r].size(), 3u) << "the 1-item last batch is dropped";
+    for (size_t b = 0; b < 3; ++b) {
+      std::vector<size_t> joined;
+      for (size_t r = 0; r < ranks; ++r) {
+        EXPECT_FALSE(parts[r][b].empty());
+        joined.insert(joined.end(), parts[r][b].begin(), parts[r][b].end());
+      }
+      EXPECT_EQ(joined, one[b]) << "batch " << b << ", " << ranks << " ranks";
+    }
+  }
+  // 13 items, batch 5 on 2 ranks: 5+5+3, the last split 1 + 2 (uneven), nothing dropped.
+  const auto r0 = batches(5, 0, 2), r1 = batches(5, 1, 2);
+  ASSERT_EQ(r0.size(), 3u);
+  ASSERT_EQ(r1.size(), 3u);
+  EXPECT_EQ(r0[2].size(), 1u);
+  EXPECT_EQ(r1[2].size(), 2u);
+  LoaderOptions lo;
+  lo.batch = 2, lo.ranks = 3;
+  EXPECT_TRUE(has(error_of([&] { BatchLoader l(d, lo); }), "smaller than the 3 ranks"));
+}

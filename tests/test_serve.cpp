@@ -232,3 +232,39 @@ TEST(ServeHandler, PageHealthHeadersAndCors) {
 }
 
 TEST(ServeHandler, NoTestsIsAnError) { EXPECT_THROW(Service({}, nullptr, Options{}), Error); }
+
+// find_face (detect/face_crop.h), the one path of fas serve and fas predict --detect.
+TEST(FindFace, CropsAreWholeFramesAreDetectedNoFaceIsNoCrop) {
+  int calls = 0;
+  const Detector two = [&calls](const Tensor&) {
+    ++calls;
+    return std::vector<FaceBox>{{10, 20, 30, 30}, {300, 100, 90, 120}};
+  };
+  FaceCrop f = find_face(flat_image(128, 160, 0.5f), two);
+  EXPECT_TRUE(f.found); EXPECT_FALSE(f.detected); EXPECT_EQ(calls, 0);
+  EXPECT_EQ(f.box.w, 160); EXPECT_EQ(f.box.h, 128);
+  f = find_face(flat_image(480, 640, 0.5f), nullptr);
+  EXPECT_TRUE(f.found); EXPECT_FALSE(f.detected); EXPECT_EQ(f.box.w, 640);
+  f = find_face(flat_image(480, 640, 0.5f), two);
+  EXPECT_TRUE(f.found); EXPECT_TRUE(f.detected); EXPECT_EQ(f.faces, 2u); EXPECT_EQ(calls, 1);
+  EXPECT_EQ(f.box.x, 300); EXPECT_EQ(f.box.y, 100); EXPECT_EQ(f.box.w, 120); EXPECT_EQ(f.box.h, 120);
+  f = find_face(flat_image(480, 640, 0.5f), [](const Tensor&) { return std::vector<FaceBox>{}; });
+  EXPECT_FALSE(f.found); EXPECT_EQ(f.faces, 0u);
+  ImageSpec spec;
+  spec.channels = 1, spec.height = 8, spec.width = 8;
+  EXPECT_THROW(face_test_input(flat_image(480, 640, 0.5f), f, spec, false), Error);
+  EXPECT_EQ(face_test_input(flat_image(480, 640, 0.5f), f, spec, true).shape(), (Shape{1, 1, 8, 8}));
+}
+
+// A learned fusion (fas serve --fusion): Options::fuse maps the tests' log-odds to the fused ones.
+TEST(ServeHandler, LearnedFusionReplacesTheMean) {
+  Options o;
+  o.fuse = [](const std::vector<double>& z) { return 0.5 * z[0] - 2.0 * z[1] + 0.25; };
+  o.fusion_method = "learned (test)";
+  Service s(stand_in_tests(), nullptr, o);
+  Json j = body_json(s.handle(post(plot::encode_png(flat_image(128, 128, 0.7f)))));
+  const double z1 = (std::round(0.7 * 255) / 255 - 0.5) * 10;  // the PNG holds 8-bit levels
+  EXPECT_NEAR(j["fused"]["p_live"].get<double>(), sigmoid(0.5 * 2.0 - 2.0 * z1 + 0.25), 1e-4);
+  EXPECT_EQ(j["fused"]["method"], "learned (test)");
+  EXPECT_EQ(j["fused"]["decision"], "spoof");
+}

@@ -7,6 +7,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "dist/grad_sync.h"
 #include "kernels/batchnorm.h"
 #include "kernels/cpu.h"
 #include "kernels/elementwise.h"
@@ -46,14 +47,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   const int T = N * C * S >= (int64_t(1) << 15) ? num_threads() : 1;
   // mean/istd: the statistics that normalise this call (batch or running).
   std::vector<float> mean(C), var(C), istd(C), scale(C), shift(C);
+  const bool synced = args.training && dist::sync_bn_active();
+  int64_t Mt = M;  // the values per channel the statistics are over
   if (args.training) {
     if (M < 2)
       fail("batch_norm: training needs more than one value per channel, got input " + shape_str(x.shape()));
     bn_stats(x.data(), N, C, S, mean.data(), var.data(), T);
+    // SyncBN (--sync-bn in a parallel run): the statistics, and below the backward's sums, over
+    // the global batch of all ranks; the count M becomes the global one.
+    if (synced) Mt = dist::sync_bn_stats(M, mean.data(), var.data(), C);
     if (running_mean.defined()) {
       // Keras momentum m is PyTorch momentum 1 - m; both store the unbiased variance.
       const float m = args.convention == MomentumConvention::Torch ? args.momentum : 1.f - args.momentum;
-      const float unbias = (float)M / (float)(M - 1);
+      const float unbias = (float)Mt / (float)(Mt - 1);
       float* rm = running_mean.data();
       float* rv = running_var.data();
       for (int64_t c = 0; c < C; ++c) {
@@ -104,11 +110,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     std::vector<float> sum_g(C), sum_gxc(C);
     bn_grad_sums(gy.data(), cx.data(), mean.data(), N, C, S, sum_g.data(), sum_gxc.data(), T);
     if (cx.requires_grad()) {
+      // With SyncBN the input gradient needs the sums over every rank (the statistics depend on
+      // all of them); gamma and beta keep this rank's sums, averaged with the other gradients.
+      std::vector<float> all_g(sum_g), all_gxc(sum_gxc);
+      if (synced) dist::sync_bn_grad_sums(all_g.data(), all_gxc.data(), C);
       std::vector<float> a(scale), b(C, 0.f), d(C, 0.f);  // a = gamma * istd
       if (training)  // the batch statistics depend on x too
         for (int64_t c = 0; c < C; ++c) {
-          b[c] = -a[c] * istd[c] * istd[c] * sum_gxc[c] / (float)M;
-          d[c] = -a[c] * sum_g[c] / (float)M - b[c] * mean[c];
+          b[c] = -a[c] * istd[c] * istd[c] * all_gxc[c] / (float)Mt;
+          d[c] = -a[c] * all_g[c] / (float)Mt - b[c] * mean[c];
         }
       bool fresh;
       float* gx = cx.grad_for_write(&fresh);

@@ -32,6 +32,8 @@ struct TrainOptions {
   int size = 0;                   // override the config's height and width
   std::vector<std::string> set;   // config overrides key=value
   int64_t debug_nan_step = -1;    // test hook: make the loss NaN at this (1-based) global step
+  int debug_nan_rank = -1;        // test hook: ... on this data-parallel rank only (-1: every rank)
+  bool sync_bn = false;           // data-parallel runs: batch-norm statistics over all ranks
   bool quiet = false;             // no per-epoch output (tests)
 };
 // Returns the process exit code (0), or throws fas::Error.
@@ -72,11 +74,29 @@ struct PredictOptions {
   std::vector<std::string> ckpts;  // several: the fused P(live), as eval's fusion
   std::vector<std::string> images;
   bool resize = false;  // convert channels and resize to the model input instead of failing
+  // Full frames: the face tests score the squared largest dlib face (detect/face_crop.h, as
+  // fas serve); an image without a face gets a "no face found" answer and no score.
+  bool detect = false;
+  int detect_max_side = 320;  // the detector's working size (face_detector.h)
   double threshold = 0;
   bool has_threshold = false;
   EngineOptions engine;
 };
 int run_predict(const PredictOptions& o);
+
+// fas fuse: a learned fusion (cli/fusion.h) of the members --ckpt, fitted on out-of-fold scores
+// of --data; member k was trained on --train[k] (it is retrained per fold without the fold's
+// subjects, with its checkpoint's model, config and settings; fold_epochs > 0 caps its
+// epochs: the cheaper out-of-fold study of an expensive member). common.out: the directory of fusion.safetensors, the fold runs and oof_scores.csv.
+struct FuseOptions {
+  CommonOptions common;
+  std::vector<std::string> ckpts, train;
+  std::string data;
+  int folds = 5;
+  std::string group_by = "/([0-9]{4})_";  // the NUAA subject of a path
+  int fold_epochs = 0;
+};
+int run_fuse(const FuseOptions& o);
 
 // fas generate (spec 004's auto-decoder): one of --sd, --preset, --interpolate, --hybrid.
 struct GenerateOptions {

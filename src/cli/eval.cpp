@@ -9,6 +9,8 @@
 #include "autograd/graph.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/fusion.h"
+#include "io/image.h"
 #include "io/atomic_file.h"
 #include "io/plot.h"
 #include "metrics/groups.h"
@@ -274,6 +276,64 @@ int run_eval_fusion(const EvalOptions& o, const std::regex* group_rx) {
   return 0;
 }
 
+// A learned fusion (cli/fusion.h): every image through the serving path (its face crop by the
+// detector on frames), the members' log-odds fused by the LDA, at a fixed threshold (--threshold,
+// default 0.5: nothing is chosen on the evaluated list). An image without a face is rejected
+// (P(live) = 0, an attack refused or a bona fide presentation refused) and counted.
+int run_eval_learned_fusion(const EvalOptions& o, const std::regex* group_rx) {
+  if (o.adapt_threshold || !o.val.empty() || (!o.engine.name.empty() && o.engine.name != "graph"))
+    fail("eval: a learned fusion is scored by its members' graphs at a fixed threshold (--threshold, default 0.5); "
+         "drop --val / --adapt-threshold / --engine");
+  const Fusion fz = load_fusion_checkpoint(o.ckpts[0]);
+  const Detector det = default_detector();
+  Dataset ds(limit_samples(read_samples(o.data), o.limit, o.common.seed), image_spec(fz.members[0].config), o.skip_bad, o.data);
+  const size_t K = fz.members.size();
+  ScoredSet ts;
+  std::vector<std::vector<float>> cols(K + 1);
+  size_t no_face = 0, bad = 0;
+  Progress bar("scoring", ds.size(), stdout_is_tty());
+  for (size_t i = 0; i < ds.size(); ++i) {
+    Tensor img;
+    try {
+      img = load_image(ds.sample(i).path, 3);
+    } catch (const Error&) {
+      if (!o.skip_bad) throw;
+      ++bad;
+      continue;
+    }
+    std::vector<double> z;
+    const bool face = member_log_odds(fz.members, img, det, &z);
+    no_face += !face;
+    const double fused = face ? fz.lda.decision(z.data()) : -INFINITY;
+    for (size_t k = 0; k < K; ++k) cols[k].push_back(face ? (float)z[k] : NAN);
+    cols[K].push_back((float)fused);
+    ts.scores.push_back(face ? (float)live_probability(fused) : 0.f);
+    ts.labels.push_back(ds.sample(i).label);
+    ts.index.push_back(i);
+    bar.update(i + 1);
+  }
+  if (ts.scores.empty()) fail("dataset '" + o.data + "': no readable images");
+  metrics::Scores test_s{ts.scores, ts.labels};
+  metrics::EvalOptions eo;
+  eo.threshold = o.has_threshold ? o.threshold : 0.5;
+  metrics::Report r = metrics::evaluate(test_s, eo);
+  r.threshold_source = o.has_threshold ? "given" : "0.5 on the fused P(live) (the LDA's own rule)";
+  const std::string out = default_out(o, "eval");
+  make_dirs(out);
+  bar.finish("fas eval: " + fz.name + " on " + o.data + " (" + std::to_string(ts.scores.size()) + " images, " +
+             std::to_string(no_face) + " without a face: rejected" + (bad ? ", " + std::to_string(bad) + " bad skipped" : "") + ")");
+  std::vector<std::string> names;
+  for (size_t k = 0; k < K; ++k) names.push_back("logit_" + fz.members[k].info->name);
+  names.push_back("fused_logit");
+  write_report(out, fz.name, r, test_s, ds, ts, o, group_rx, names, cols);
+  io::write_file_atomic(join_path(out, "fusion.json"),
+                        Json{{"members", fz.member_paths}, {"coef", fz.lda.coef}, {"intercept", fz.lda.intercept},
+                             {"images", ts.scores.size()}, {"no_face", no_face}}.dump(2) + "\n");
+  std::printf("wrote metrics.json, metrics.csv, roc.csv, scores.csv (with each member's log-odds), fusion.json, roc.svg, "
+              "scores_hist.svg%s in %s\n", o.group_by.empty() ? "" : ", groups.csv", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
@@ -282,6 +342,7 @@ int run_eval(const EvalOptions& o) {
   if (o.batch <= 0) fail("eval: --batch must be positive");
   check_threshold_flags(o);
   const std::unique_ptr<std::regex> group_rx = checked_group_regex(o);
+  if (o.ckpts.size() == 1 && is_fusion_checkpoint(o.ckpts[0])) return run_eval_learned_fusion(o, group_rx.get());
   if (o.ckpts.size() > 1) return run_eval_fusion(o, group_rx.get());
   const std::string& ckpt = o.ckpts[0];
   LoadedModel m = load_model(ckpt);

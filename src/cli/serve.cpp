@@ -12,6 +12,7 @@
 #include "autograd/graph.h"
 #include "cli/common.h"
 #include "cli/autodecoder_cli.h"
+#include "cli/fusion.h"
 #include "io/plot.h"
 #include "serve/generator.h"
 #include "serve/handler.h"
@@ -89,8 +90,19 @@ int run_serve(const ServeOptions& o) {
   // One OpenMP thread per request: the pool's workers give the parallelism.
   setup_threads(1);
   std::vector<LoadedModel> models;
-  std::vector<serve::FaceTest> tests = face_tests(o.ckpts.empty() ? bundled_checkpoints(o.models_dir) : o.ckpts, models);
+  if (!o.fusion.empty() && !o.ckpts.empty()) fail("serve: give --fusion or --ckpt, not both (the fusion names its members)");
   serve::Options so;
+  std::vector<std::string> ckpts = o.ckpts.empty() ? std::vector<std::string>{} : o.ckpts;
+  if (!o.fusion.empty()) {
+    const Fusion fz = load_fusion_checkpoint(o.fusion);
+    ckpts = fz.member_paths;
+    const iqa::LdaModel lda = fz.lda;
+    so.fuse = [lda](const std::vector<double>& z) { return lda.decision(z.data()); };
+    so.fusion_method = "learned (" + o.fusion + ")";
+  } else if (ckpts.empty()) {
+    ckpts = bundled_checkpoints(o.models_dir);
+  }
+  std::vector<serve::FaceTest> tests = face_tests(ckpts, models);
   so.max_body = (size_t)(o.max_body_mb * (1 << 20));
   so.max_pixels = o.max_pixels;
   so.threshold = o.threshold;
@@ -112,10 +124,9 @@ int run_serve(const ServeOptions& o) {
     gen_service = std::make_shared<serve::GeneratorService>(std::move(g));
     so.mounts.push_back({serve::GeneratorService::owns, [gen_service](const serve::Request& r) { return gen_service->handle(r); }});
   }
-  serve::Detector det;
+  Detector det;
 #ifdef FAS_HAVE_DLIB
-  auto fd = std::make_shared<FaceDetector>(o.detect_max_side);
-  det = [fd](const Tensor& img) { return fd->detect(img); };
+  det = dlib_face_detector(o.detect_max_side);
 #else
   std::fprintf(stderr, "fas serve: built without dlib (Debian libdlib-dev): images are scored whole, no face detection\n");
 #endif
@@ -132,8 +143,8 @@ int run_serve(const ServeOptions& o) {
   server.bind();
   std::string names;
   for (const auto& m : models) names += (names.empty() ? "" : " + ") + m.info->name;
-  std::printf("fas serve: http://%s:%d/ (tests: %s; fused by mean live log-odds, threshold %g%s)\n", o.host.c_str(),
-              server.port(), names.c_str(), o.threshold, so.token.empty() ? "" : "; bearer token required");
+  std::printf("fas serve: http://%s:%d/ (tests: %s; fused by %s, threshold %g%s)\n", o.host.c_str(), server.port(),
+              names.c_str(), so.fusion_method.c_str(), o.threshold, so.token.empty() ? "" : "; bearer token required");
   if (gen) std::printf("fas serve: the face generator of %s: http://%s:%d/generator\n", o.generator.c_str(), o.host.c_str(), server.port());
   std::fflush(stdout);
   std::thread waiter([&] {

@@ -22,6 +22,7 @@ struct ServeOptions {
   double threshold = 0.5;          // on the fused P(live)
   int detect_max_side = 320;       // the detector's working size (face_detector.h)
   std::string generator;           // an autodecoder checkpoint: also serve /generator (spec 004)
+  std::string fusion;              // a learned fusion checkpoint (cli/fusion.h): its members and LDA
 };
 int run_serve(const ServeOptions& o);
 

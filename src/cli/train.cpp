@@ -12,7 +12,17 @@
 // Dropout layers own a generator whose state is not a tensor, so each epoch reseeds them from
 // (seed, epoch, layer position) instead. (Random state a model keeps elsewhere is outside this
 // contract.)
+//
+// Data-parallel runs (`mpirun -np N fas train ...`, dist/): every rank builds the same model from
+// the same seed (or loads the same checkpoint), takes its part of each global batch of the same
+// epoch order (LoaderOptions::rank), and every optimizer step averages the gradients over the
+// ranks first (dist/grad_sync.h), so the ranks keep identical weights and together follow the
+// single-process run with the same --batch. Rank 0 alone validates, prints, and writes
+// checkpoints, history and plots; a checkpoint does not depend on N, so --resume works with any N.
 #include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -23,6 +33,8 @@
 #include "cli/common.h"
 #include "cli/report.h"
 #include "cli/train_fit.h"
+#include "dist/dist.h"
+#include "dist/grad_sync.h"
 #include "io/plot.h"
 #include "layers/layers.h"
 #include "optim/ema.h"
@@ -164,7 +176,10 @@ Run prepare(const TrainOptions& o) {
   sc.optimizer = r.optimizer;
   sc.lr = rs.lr;
   sc.weight_decay = rs.weight_decay;
-  sc.seed = rs.seed;
+  // A step's own draws (the VAE's sampling noise, GANomaly's) come from (seed, step) for the
+  // whole batch; other ranks take their own stream, so no two ranks draw the same numbers for
+  // their parts (rank 0's is the single-process stream).
+  sc.seed = dist::rank() == 0 ? rs.seed : mix_seed(rs.seed ^ 0xD157D157ULL, (uint64_t)dist::rank());
   sc.train_items = run.train_ds->size();
   run.step = make_train_step(*run.m.module, *run.info, sc);
   if (resuming) {
@@ -198,6 +213,7 @@ void print_header(const Run& run) {
   std::ostringstream notes;  // the optional settings, only when on
   if (rs.ema > 0) notes << ", weight average " << rs.ema;
   if (rs.weight_decay > 0) notes << ", weight decay " << rs.weight_decay;
+  if (dist::parallel()) notes << ", " << dist::size() << " ranks" << (dist::sync_bn_requested() ? " (SyncBN)" : "");
   std::printf("fas train: model %s, %zu train images (%lld live)%s, epochs %d, batch %d, lr %g (%s), augment %s%s, "
               "out %s\n",
               run.info->name.c_str(), run.train_ds->size(), (long long)run.train_ds->live_count(),
@@ -208,7 +224,10 @@ void print_header(const Run& run) {
 // One epoch of batches through the model's step. Fills the record's training fields.
 EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
   run.m.module->train();
-  run.step->set_lr(run.sched.at(epoch, monitored_losses(run.hist)));
+  // Rank 0 alone validates, so its history decides a plateau schedule's rate for every rank.
+  float lr = run.sched.at(epoch, monitored_losses(run.hist));
+  dist::broadcast(&lr, 1);
+  run.step->set_lr(lr);
   reseed_dropout(*run.m.module, run.rs.seed, epoch);
   LoaderOptions lo;
   lo.batch = (size_t)run.rs.batch;
@@ -217,6 +236,8 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
   lo.epoch = epoch;
   lo.augment = &run.aug;
   lo.patch = run.cfg.value("train_patch", (int64_t)0);  // models with patch training (config key)
+  lo.rank = (size_t)dist::rank();
+  lo.ranks = (size_t)dist::size();
   BatchLoader loader(*run.train_ds, lo);
   run.epoch_label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(run.epochs);
   run.prog = std::make_unique<Progress>(run.epoch_label, loader.num_items(), tty);
@@ -224,13 +245,15 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
   double loss_sum = 0;
   std::map<std::string, double> part_sums;
   std::vector<std::string> part_order;
-  size_t seen = 0, batch_no = 0;
+  size_t seen = 0, batch_no = 0, global_seen = 0;
   Batch b;
   while (loader.next(b)) {
     ++run.global_step;
     ++batch_no;
+    dist::begin_step(b.index.size(), b.global_items);
     StepResult sr = run.step->step(b, run.global_step);
-    if (run.global_step == o.debug_nan_step) sr.loss = NAN;
+    dist::end_step();
+    if (run.global_step == o.debug_nan_step && (o.debug_nan_rank < 0 || o.debug_nan_rank == dist::rank())) sr.loss = NAN;
     if (!std::isfinite(sr.loss)) {
       if (tty) std::printf("\n");
       fail(std::string("loss is ") + (std::isnan(sr.loss) ? "NaN" : "Inf") + " at step " +
@@ -247,10 +270,17 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
       part_sums[k] += v * n;
     }
     seen += b.index.size();
-    prog.update(seen, loss_sum / (double)seen);
+    global_seen += b.global_items;
+    prog.update(global_seen, loss_sum / (double)seen);  // the bar's loss: this rank's part
   }
   if (seen == 0)
     fail("dataset '" + o.data + "': no readable images (" + std::to_string(run.train_ds->bad_count()) + " bad)");
+  // The epoch's means over all ranks' items (the same order of terms on every rank).
+  std::vector<double> sums = {loss_sum, (double)seen};
+  for (const auto& k : part_order) sums.push_back(part_sums[k]);
+  dist::allreduce_sum(sums.data(), sums.size());
+  loss_sum = sums[0], seen = (size_t)sums[1];
+  for (size_t i = 0; i < part_order.size(); ++i) part_sums[part_order[i]] = sums[2 + i];
   EpochRecord rec;
   rec.epoch = epoch + 1;
   rec.step = run.global_step;
@@ -267,6 +297,14 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
 // the best/ema checkpoints use the averaged weights; last keeps the training weights (plus the
 // average) so a resume continues exactly.
 bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
+  // Per-rank batch norm leaves each rank its own running statistics: rank 0's are the run's (as
+  // PyTorch DDP's buffer broadcast), so every rank continues from what the checkpoint holds.
+  for (auto& [name, buf] : run.m.module->named_buffers()) dist::broadcast(buf.data(), (size_t)buf.numel());
+  if (!dist::is_root()) {
+    run.hist.add(rec);  // the training record; rank 0 holds the one with validation
+    run.saved_any = true;  // by rank 0
+    return false;
+  }
   if (run.ema) run.ema->swap();
   if (run.val_ds) {
     if (tty) std::printf("\r%s  validating on %zu images...\x1b[K", run.epoch_label.c_str(), run.val_ds->size()), std::fflush(stdout);
@@ -306,12 +344,46 @@ bool finish_epoch(Run& run, EpochRecord& rec, bool tty) {
 
 }  // namespace
 
-int run_train(const TrainOptions& o) {
-  setup_threads(o.common.threads);
+namespace {
+
+// Ranks on one machine share its cores: without --threads or $FAS_NUM_THREADS each rank takes
+// its share (cores / ranks on this node, at least one) instead of all of them.
+int default_threads(int flag) {
+  if (flag > 0 || !dist::parallel()) return flag;
+  if (const char* env = std::getenv("FAS_NUM_THREADS"); env && *env) return flag;
+  int local = dist::size();
+  if (const char* l = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) local = std::max(1, std::atoi(l));
+  return std::max(1, (int)std::thread::hardware_concurrency() / local);
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o_in) {
+  dist::init();
+  TrainOptions o = o_in;
+  if (!dist::is_root()) o.quiet = true;  // rank 0 alone prints
+  setup_threads(default_threads(o.common.threads));
   if (o.data.empty()) fail("train: --data LIST is required");
+  if (dist::parallel() && o.skip_bad)
+    fail("train: --skip-bad is not supported under mpirun (a skipped image would leave the ranks' batches uneven)");
+  dist::set_sync_bn(o.sync_bn);
   Run run = prepare(o);
-  if (run.info->fit) return run_train_fit(o, run.info->name, run.cfg, run.m, *run.train_ds, run.val_ds.get());
-  OutputDir out_dir(run.out);  // removed again if the run fails before its first checkpoint
+  if (run.info->fit) {
+    if (dist::parallel()) fail("train: model '" + run.info->name + "' is fitted in closed form; run it without mpirun");
+    const int rc = run_train_fit(o, run.info->name, run.cfg, run.m, *run.train_ds, run.val_ds.get());
+    dist::finalize();
+    return rc;
+  }
+  if (dist::size() > run.rs.batch)
+    fail("train: --batch " + std::to_string(run.rs.batch) + " is smaller than the " + std::to_string(dist::size()) +
+         " ranks (each rank needs items of every batch)");
+  dist::barrier();  // every rank has checked the output directory before rank 0 creates it
+  // Rank 0's output directory, removed again if the run fails before its first checkpoint. In a
+  // parallel run, rank 0 may be ended by another rank's error (MPI_Abort) before it can remove
+  // it, so there it is only tried now (and removed) and made for real at the first checkpoint.
+  std::optional<OutputDir> out_dir;
+  if (dist::is_root()) out_dir.emplace(run.out);
+  if (dist::parallel()) out_dir.reset();
   const bool tty = stdout_is_tty() && !o.quiet;
   if (!o.quiet) print_header(run);
   if (run.start_epoch >= run.epochs && !o.quiet)
@@ -319,8 +391,9 @@ int run_train(const TrainOptions& o) {
 
   for (int epoch = run.start_epoch; epoch < run.epochs; ++epoch) {
     EpochRecord rec = train_epoch(run, epoch, o, tty);
+    if (dist::is_root() && !out_dir) out_dir.emplace(run.out);
     const bool best = finish_epoch(run, rec, tty);
-    out_dir.keep();
+    if (out_dir) out_dir->keep();
     if (!o.quiet) run.prog->finish(rec.line(run.epochs) + (best ? "  *best" : ""));
   }
   if (!o.quiet) {
@@ -333,6 +406,7 @@ int run_train(const TrainOptions& o) {
                 run.hist.best_epoch(), run.last_path.c_str(), run.ema ? (", averaged weights " + run.ema_path).c_str() : "",
                 run.out.c_str());
   }
+  dist::finalize();
   return 0;
 }
 

@@ -54,4 +54,9 @@ std::vector<FaceBox> FaceDetector::detect(const Tensor& img) const {
   return out;
 }
 
+Detector dlib_face_detector(int max_side) {
+  auto fd = std::make_shared<FaceDetector>(max_side);
+  return [fd](const Tensor& img) { return fd->detect(img); };
+}
+
 }  // namespace fas

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "detect/face_box.h"
+#include "detect/face_crop.h"
 #include "tensor/tensor.h"
 
 namespace fas {
@@ -29,5 +29,8 @@ class FaceDetector {
   std::unique_ptr<Impl> impl_;
   int max_side_;
 };
+
+// The detector as a find_face Detector (face_crop.h), shared by its copies.
+Detector dlib_face_detector(int max_side = 320);
 
 }  // namespace fas

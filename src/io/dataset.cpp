@@ -222,6 +222,10 @@ BatchLoader::BatchLoader(Dataset& ds, LoaderOptions opt) : ds_(ds), opt_(opt) {
   if (opt_.prefetch == 0) opt_.prefetch = 1;
   order_ = epoch_order(ds.size(), opt_.seed, opt_.epoch, opt_.shuffle);
   if (opt_.drop_last && order_.size() >= opt_.batch) order_.resize(order_.size() / opt_.batch * opt_.batch);
+  if (opt_.ranks == 0 || opt_.rank >= opt_.ranks) fail("loader: rank out of range");
+  if (opt_.ranks > opt_.batch) fail("batch size " + std::to_string(opt_.batch) + " is smaller than the " + std::to_string(opt_.ranks) + " ranks");
+  if (opt_.ranks > 1 && order_.size() % opt_.batch && order_.size() % opt_.batch < opt_.ranks)
+    order_.resize(order_.size() / opt_.batch * opt_.batch);
   worker_ = std::thread([this] { run(); });
 }
 
@@ -238,9 +242,11 @@ size_t BatchLoader::num_batches() const { return (order_.size() + opt_.batch - 1
 
 Batch BatchLoader::make(size_t b) {
   const ImageSpec& spec = ds_.spec();
-  const size_t begin = b * opt_.batch, end = std::min(order_.size(), begin + opt_.batch);
+  const size_t gb = b * opt_.batch, ge = std::min(order_.size(), gb + opt_.batch), m = ge - gb;
+  const size_t begin = gb + m * opt_.rank / opt_.ranks, end = gb + m * (opt_.rank + 1) / opt_.ranks;
   std::vector<Tensor> imgs;
   Batch out;
+  out.global_items = m;
   for (size_t k = begin; k < end; ++k) {
     const size_t i = order_[k];
     Tensor img = ds_.load(i);

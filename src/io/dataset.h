@@ -99,6 +99,7 @@ struct Batch {
   Tensor x;                    // [N, C, H, W], normalised
   Tensor y;                    // [N] labels as floats (1 live, 0 spoof)
   std::vector<size_t> index;   // dataset indices of the rows
+  size_t global_items = 0;     // the items of the whole (global) batch this one is part of
 };
 
 struct LoaderOptions {
@@ -112,6 +113,11 @@ struct LoaderOptions {
   // offsets (no resampling: the fine texture stays intact), drawn from the item's Rng stream.
   int64_t patch = 0;
   size_t prefetch = 2;                      // batches prepared ahead by the worker thread
+  // Data-parallel shard: batch b is rank's contiguous part [m*rank/ranks, m*(rank+1)/ranks) of
+  // the global batch b (m items) of the same epoch order, so the ranks together see exactly the
+  // batches of one process. With ranks > 1 a last batch of fewer than `ranks` items is dropped
+  // (it would leave a rank without items).
+  size_t rank = 0, ranks = 1;
 };
 
 // One pass over the dataset. A worker thread loads, augments and stacks batches in order; next()
@@ -125,7 +131,7 @@ class BatchLoader {
   BatchLoader& operator=(const BatchLoader&) = delete;
   bool next(Batch& out);
   size_t num_batches() const;  // upper bound (before skipping)
-  size_t num_items() const { return order_.size(); }
+  size_t num_items() const { return order_.size(); }  // over all ranks
 
  private:
   void run();

@@ -4,7 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "dist/grad_sync.h"
+
 namespace fas {
+
+void Optimizer::step() {
+  dist::average_gradients(params_);
+  update();
+}
 
 void Optimizer::zero_grad() {
   for (auto& [n, p] : params_) p.zero_grad();
@@ -49,7 +56,7 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& sd) {
 
 Adam::Adam(NamedTensors params, AdamConfig cfg) : Optimizer(std::move(params)), cfg_(cfg) { lr_ = cfg.lr; }
 
-void Adam::step() {
+void Adam::update() {
   ++t_;
   const float b1 = cfg_.beta1, b2 = cfg_.beta2;
   const float bc1 = 1.f - std::pow(b1, (float)t_), bc2 = 1.f - std::pow(b2, (float)t_);
@@ -81,7 +88,7 @@ void Adam::step() {
 
 Sgd::Sgd(NamedTensors params, SgdConfig cfg) : Optimizer(std::move(params)), cfg_(cfg) { lr_ = cfg.lr; }
 
-void Sgd::step() {
+void Sgd::update() {
   ++t_;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;

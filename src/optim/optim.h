@@ -14,7 +14,9 @@ class Optimizer {
  public:
   explicit Optimizer(NamedTensors params) : params_(std::move(params)) {}
   virtual ~Optimizer() = default;
-  virtual void step() = 0;
+  // Averages the gradients over the data-parallel ranks when a step of a parallel run is in
+  // progress (dist/grad_sync.h; nothing otherwise), then updates the parameters.
+  void step();
   void zero_grad();
   float lr() const { return lr_; }
   void set_lr(float lr) { lr_ = lr; }
@@ -23,6 +25,7 @@ class Optimizer {
   virtual void load_state_dict(const std::map<std::string, Tensor>& sd);
 
  protected:
+  virtual void update() = 0;  // one step of the rule on the (averaged) gradients
   Tensor& slot(size_t i, const char* name);  // zeros like param i, created on first use
   NamedTensors params_;
   std::map<std::string, Tensor> state_;
@@ -41,10 +44,10 @@ struct AdamConfig {
 class Adam : public Optimizer {
  public:
   Adam(NamedTensors params, AdamConfig cfg = {});
-  void step() override;
   const AdamConfig& config() const { return cfg_; }
 
  private:
+  void update() override;
   AdamConfig cfg_;
 };
 
@@ -55,9 +58,9 @@ struct SgdConfig {
 class Sgd : public Optimizer {
  public:
   Sgd(NamedTensors params, SgdConfig cfg = {});
-  void step() override;
 
  private:
+  void update() override;
   SgdConfig cfg_;
 };
 

@@ -66,13 +66,6 @@ Response page_response(const Request& r, const std::string& html) {
   return out;
 }
 
-Tensor test_input(const Tensor& crop, const ImageSpec& spec) {
-  Tensor img = resize(to_channels(crop, spec.channels), spec.height, spec.width, spec.resize);
-  Tensor x = img.reshape({1, spec.channels, spec.height, spec.width});
-  normalize_inplace(x, spec.norm);
-  return x;
-}
-
 Service::Service(std::vector<FaceTest> tests, Detector detector, Options opt)
     : tests_(std::move(tests)), detector_(std::move(detector)), opt_(std::move(opt)) {
   if (tests_.empty()) fail("serve: no face tests to serve");
@@ -85,49 +78,36 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Json Service::score(const Tensor& img) const {
-  const int64_t H = img.size(1), W = img.size(2);
+  Json out = {{"width", img.size(2)}, {"height", img.size(1)}};
   auto t0 = std::chrono::steady_clock::now();
-  Json out = {{"width", W}, {"height", H}};
-  FaceBox box{0, 0, W, H};
-  if (std::max(H, W) <= opt_.crop_max_side) {
-    out["face_source"] = "whole image (a face crop: longer side <= " + std::to_string(opt_.crop_max_side) + " px)";
-  } else if (!detector_) {
-    out["face_source"] = "whole image (no face detector built in)";
-  } else {
-    std::vector<FaceBox> faces = detector_(img);
-    out["detect_ms"] = ms_since(t0);
-    if (faces.empty()) {
-      // The face tests were trained on face crops: without a face they are not run (the
-      // thesis' whole-image fallback "added noise", spec 002 §3.1).
-      out["face"] = nullptr;
-      out["face_source"] = "detector";
-      out["tests"] = Json::array();
-      out["fused"] = nullptr;
-      out["message"] = "no face found";
-      return out;
-    }
-    box = square_box(largest_box(faces), H, W);
-    out["face_source"] = "detector";
-    out["faces_found"] = faces.size();
+  const FaceCrop f = find_face(img, detector_, opt_.crop_max_side);
+  if (f.detected || !f.found) out["detect_ms"] = ms_since(t0);  // the detector ran
+  out["face_source"] = f.source;
+  if (f.detected || !f.found) out["faces_found"] = f.faces;
+  if (!f.found) {
+    out["face"] = nullptr;
+    out["tests"] = Json::array();
+    out["fused"] = nullptr;
+    out["message"] = "no face found";
+    return out;
   }
-  out["face"] = {{"x", box.x}, {"y", box.y}, {"w", box.w}, {"h", box.h}};
-  const Tensor crop = fas::crop(img, box.y, box.x, box.h, box.w);
+  out["face"] = {{"x", f.box.x}, {"y", f.box.y}, {"w", f.box.w}, {"h", f.box.h}};
   Json tests = Json::array();
-  double sum = 0;
+  std::vector<double> z;
   t0 = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(score_mu_);
     for (const auto& t : tests_) {
-      const double z = t.log_odds(test_input(t.whole_frame ? img : crop, t.spec));
-      sum += z;
-      tests.push_back({{"name", t.name}, {"p_live", live_probability(z)}});
+      z.push_back(t.log_odds(face_test_input(img, f, t.spec, t.whole_frame)));
+      tests.push_back({{"name", t.name}, {"p_live", live_probability(z.back())}});
     }
   }
-  // The fusion of `fas eval` with several --ckpt: the mean of the tests' live log-odds.
-  const double p = live_probability(sum / (double)tests_.size());
+  double mean = 0;
+  for (double v : z) mean += v / (double)z.size();
+  const double p = live_probability(opt_.fuse ? opt_.fuse(z) : mean);
   out["tests"] = tests;
   out["tests_ms"] = ms_since(t0);
-  out["fused"] = {{"p_live", p}, {"decision", p >= opt_.threshold ? "live" : "spoof"}, {"threshold", opt_.threshold}};
+  out["fused"] = {{"p_live", p}, {"decision", p >= opt_.threshold ? "live" : "spoof"}, {"threshold", opt_.threshold}, {"method", opt_.fusion_method}};
   return out;
 }
 

@@ -5,7 +5,7 @@
 //   GET  /health        {"status": "ok", "tests": [...], "detector": bool}
 //   POST /v1/liveness   an image (raw bytes with an image/* or application/octet-stream type, or
 //                       multipart field "image") -> {"tests": [{"name", "p_live"}],
-//                       "fused": {"p_live", "decision", "threshold"}, "face": {x, y, w, h} | null,
+//                       "fused": {"p_live", "decision", "threshold", "method"}, "face": {x, y, w, h} | null,
 //                       "face_source", "width", "height", "ms" (total), "detect_ms", "tests_ms"}
 // Every error is a JSON {"error": "..."} with a 4xx status; nothing is written to disk.
 #pragma once
@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "detect/face_box.h"
+#include "detect/face_crop.h"
 #include "io/dataset.h"
 #include "models/registry.h"  // Json
 #include "serve/page.h"
@@ -51,8 +51,6 @@ struct FaceTest {
   std::function<double(const Tensor& x)> log_odds;
   bool whole_frame = false;  // scored on the whole image (W-IQA), not on the face crop
 };
-// Detector: all faces of an image [C, H, W] in [0, 1]; null = no detector built in.
-using Detector = std::function<std::vector<FaceBox>(const Tensor& img)>;
 
 // Further routes served beside the liveness ones (e.g. the generator, generator.h): the paths it
 // owns, and its handler. Its /v1/ routes get the same token check, and its answers the same
@@ -66,10 +64,11 @@ struct Options {
   size_t max_body = 8u << 20;         // bytes of the encoded image
   int64_t max_pixels = 16'000'000;    // width x height, checked before decoding
   double threshold = 0.5;             // on the fused P(live)
-  // Images whose longer side is at most this are taken as face crops and scored whole (the NUAA
-  // crops are 128 px; a frame in which a face could be found by the 80 px HOG window and still
-  // leave context is larger): the face tests' training inputs are such crops.
-  int64_t crop_max_side = 160;
+  // The fused live log-odds of the tests' log-odds (in test order): null = their mean (the
+  // fusion of `fas eval` with several --ckpt); a learned fusion's LDA (cli/fusion.h) otherwise.
+  std::function<double(const std::vector<double>& z)> fuse;
+  std::string fusion_method = "mean log-odds";
+  int64_t crop_max_side = kCropMaxSide;  // detect/face_crop.h find_face
   std::string token;                  // "" = no authentication; else "Authorization: Bearer TOKEN"
   std::string cors_origin;            // "" = no CORS headers
   std::string page = page_html();     // the HTML of GET /
@@ -98,7 +97,5 @@ Response error_response(int status, const std::string& message);
 // An HTML page for GET/HEAD (405 otherwise), with a content security policy that lets it talk to
 // this server only.
 Response page_response(const Request& r, const std::string& html);
-// The face test's input from a crop [C, H, W]: channels, resize and normalisation of its spec.
-Tensor test_input(const Tensor& crop, const ImageSpec& spec);
 
 }  // namespace fas::serve

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""A model of the data-parallel step time on N machines (docs/mpi.md):
+
+    T(N) = C / N + A(N),   A(N) = 2 (N - 1) alpha + 2 (N - 1) / N * P / beta
+
+C: one machine's compute time for a step of the global batch (compute per rank C / N, which
+assumes the per-rank batch B / N is still large enough to keep a machine busy); A: a ring
+allreduce of the P gradient bytes (MPI_Allreduce's large-message algorithm) at latency alpha and
+bandwidth beta per link. Communication dominates from the first N with A(N) > C / N; N cannot
+exceed the global batch B (each rank needs an item). Usage:
+
+    bench/mpi_step_model.py MODEL PARAMS C_SECONDS BATCH [MODEL PARAMS C BATCH ...]
+"""
+import sys
+
+LINKS = [("10 GbE", 50e-6, 1.25e9), ("1 GbE", 50e-6, 0.125e9)]
+
+
+def allreduce(n, p_bytes, alpha, beta):
+    return 0.0 if n == 1 else 2 * (n - 1) * alpha + 2 * (n - 1) / n * p_bytes / beta
+
+
+def main():
+    a = sys.argv[1:]
+    if not a or len(a) % 4:
+        sys.exit(__doc__)
+    print("| model | params | C (1 machine) | batch | link | T(2) | T(8) | speed-up at 8 | comm. dominates from N |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for i in range(0, len(a), 4):
+        name, params, c, batch = a[i], int(a[i + 1]), float(a[i + 2]), int(a[i + 3])
+        p = 4 * params
+        for link, alpha, beta in LINKS:
+            t = lambda n: c / n + allreduce(n, p, alpha, beta)
+            cross = next((n for n in range(2, 100000) if allreduce(n, p, alpha, beta) > c / n), None)
+            cross_s = (str(cross) if cross <= batch else "%d (beyond batch %d)" % (cross, batch))
+            print("| %s | %s | %.3g s | %d | %s | %.3g s | %.3g s | %.1fx | %s |" %
+                  (name, format(params, ","), c, batch, link, t(2), t(8), c / t(8), cross_s))
+
+
+if __name__ == "__main__":
+    main()

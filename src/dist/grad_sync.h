@@ -1,0 +1,41 @@
+// Data-parallel steps: gradient averaging and synchronised batch-norm statistics (SyncBN).
+//
+// The trainer brackets each step with begin_step / end_step, naming this rank's part of the
+// global batch. Between them, on more than one rank:
+//  - Optimizer::step (optim/optim.h) calls average_gradients first, so every optimizer of every
+//    model's TrainStep (GANomaly's two included) updates with the same global-batch gradient;
+//  - batch_norm in training mode calls the sync_bn_* hooks when --sync-bn is on.
+// Outside a step, or on one rank, all of these do nothing.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "layers/module.h"
+
+namespace fas::dist {
+
+// local: the items of the global batch this rank holds; global: the global batch's items.
+void begin_step(size_t local, size_t global);
+void end_step();
+// This rank's weight local/global while a parallel step is in progress, else 1.
+double batch_share();
+bool step_active();  // a step of a parallel run is in progress
+
+// Each rank's loss is a mean over its own items, so the global batch's gradient is the
+// items-weighted mean sum_r (local_r / global) g_r: exact for any split, also an uneven last
+// batch. Summed with MPI_Allreduce in buckets of ~4 MB (a few large messages, not one per tensor).
+// Parameters without a gradient are skipped, alike on every rank (same graph).
+void average_gradients(const NamedTensors& params);
+
+// SyncBN: batch statistics over the whole global batch instead of this rank's part.
+void set_sync_bn(bool on);
+bool sync_bn_requested();
+bool sync_bn_active();  // on, and a parallel step in progress
+// In: this rank's per-channel mean and biased variance over its M values. Out: the global ones;
+// returns the global count.
+int64_t sync_bn_stats(int64_t M, float* mean, float* var, int64_t C);
+// In: this rank's sums of gy and gy * (x - mean) per channel (mean: the global one). Out: the
+// global sums as seen at this rank's gradient scale (divided by batch_share, see grad_sync.cpp).
+void sync_bn_grad_sums(float* sum_g, float* sum_gxc, int64_t C);
+
+}  // namespace fas::dist
