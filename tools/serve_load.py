@@ -48,6 +48,16 @@ def main():
     ap.add_argument("--limit", type=int, default=200, help="images taken from the list")
     a = ap.parse_args()
     images = load_images(a.list, a.limit)
+    # Wait (up to a minute) until the server answers: it loads its models before it listens.
+    health = a.url.rstrip("/") + "/health"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(health, timeout=5).read()
+            break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    else:
+        sys.exit(f"serve_load: {health} does not answer")
     url = a.url.rstrip("/") + "/v1/liveness"
     lat, server_ms, failures = [], [], []
     lock = threading.Lock()
