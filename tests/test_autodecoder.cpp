@@ -83,18 +83,21 @@ TEST(AutoDecoder, ForwardGradientsAndKerasAdamMatchPyTorch) {
   Rng rng2(1);
   AutoDecoder m2(4, 3, rng2);
   set_golden_weights(m2);
-  AdamConfig ac;
-  ac.lr = 1e-2f;
-  ac.eps = 1e-7f;
-  ac.keras = true;
-  Adam opt(m2.named_parameters(), ac);
+  // The recipe's optimizer as `fas train` builds it (not a hand-made config): Keras' eps 1e-7.
+  StepContext sc;
+  sc.lr = 1e-2f;
+  auto opt = make_optimizer(find_model("autodecoder").recipe.optimizer, m2.named_parameters(), sc);
+  auto* adam = dynamic_cast<Adam*>(opt.get());
+  ASSERT_NE(adam, nullptr);
+  EXPECT_TRUE(adam->config().keras);
+  EXPECT_EQ(adam->config().eps, 1e-7f);  // was PyTorch's 1e-8 (EXP-055)
   Tensor losses = load_golden(c, "adam_losses");
   for (int t = 0; t < 3; ++t) {
-    opt.zero_grad();
+    opt->zero_grad();
     Tensor l = mse_loss(m2.decode(embedding(ids, m2.codes->weight)), x);
     EXPECT_NEAR(l.item(), losses.data()[t], 2e-6) << "step " << t;
     l.backward();
-    opt.step();
+    opt->step();
   }
   // Row 1 and 3 are in no batch: dense Adam leaves them (zero gradient, zero moments); row 0 and 2 move.
   for (auto& [name, p] : m2.named_parameters())

@@ -12,6 +12,9 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const NamedTe
     AdamConfig a;
     a.lr = c.lr;
     a.keras = kind == "adam_keras";
+    // Keras' Adam adds K.epsilon() = 1e-7 (specs 003 §5 and 004 §1.4), not PyTorch's 1e-8: with
+    // eps on the uncorrected sqrt(v) it bounds the first steps' size for tiny gradients.
+    if (a.keras) a.eps = 1e-7f;
     a.weight_decay = c.weight_decay;
     a.decoupled = true;
     return std::make_unique<Adam>(params, a);
