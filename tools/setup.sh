@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS="build-essential cmake libopenblas-dev libstb-dev libgtest-dev libbenchmark-dev
       nlohmann-json3-dev libcli11-dev libsimde-dev pkg-config libcpp-httplib-dev libdlib-dev libjpeg-dev
-      libopenmpi-dev openmpi-bin"
+      libopenmpi-dev openmpi-bin python3"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
