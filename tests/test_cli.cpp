@@ -933,3 +933,15 @@ TEST(Cli, FuseFitsOnOutOfFoldScoresAndEvalPredictUseIt) {
   std::filesystem::rename(b, dir + "/mlp_moved");
   EXPECT_TRUE(one_error_line(run_fas("eval --ckpt " + q(f + "/fusion.safetensors") + " --data " + q(kTest), dir), "not found"));
 }
+
+// fas serve's own inputs: each bad one is one line and exit 1 before anything listens.
+TEST(Cli, ServeBadInputsAreOneLineErrors) {
+  auto dir = scratch_dir("cli");
+  const std::string lbp = std::string(FAS_SOURCE_DIR) + "/models/lbp-lr.safetensors";
+  EXPECT_TRUE(fails_cleanly(run_fas("serve --port 0 --token-file " + q(dir + "/absent.txt"), dir), "absent.txt"));
+  write_bytes(dir + "/empty.txt", "\n");
+  EXPECT_TRUE(fails_cleanly(run_fas("serve --port 0 --token-file " + q(dir + "/empty.txt"), dir), "is empty"));
+  EXPECT_TRUE(fails_cleanly(run_fas("serve --port 0 --generator " + q(lbp), dir), "not an autodecoder"));
+  EXPECT_TRUE(fails_cleanly(run_fas("serve --port 0 --ckpt " + q(dir + "/none.safetensors"), dir), "none.safetensors"));
+  EXPECT_TRUE(fails_cleanly(run_fas("serve --port 70000", dir), "--port"));
+}

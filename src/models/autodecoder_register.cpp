@@ -23,11 +23,7 @@ namespace fas {
 
 namespace {
 
-AutoDecoder& as_autodecoder(Module& m) {
-  auto* p = dynamic_cast<AutoDecoder*>(&m);
-  if (!p) fail("autodecoder: the module is a " + m.type_name() + ", not an auto-decoder");
-  return *p;
-}
+AutoDecoder& as_autodecoder(Module& m) { return module_as<AutoDecoder>(m, "autodecoder"); }
 
 class AutoDecoderStep : public SingleOptimizerStep {
  public:

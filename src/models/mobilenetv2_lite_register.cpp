@@ -22,11 +22,7 @@
 namespace fas {
 
 namespace {
-MobileNetV2Lite& as_mnv2(Module& m) {
-  auto* p = dynamic_cast<MobileNetV2Lite*>(&m);
-  if (!p) fail("mobilenetv2-lite: the module is a " + m.type_name() + ", not a MobileNetV2Lite");
-  return *p;
-}
+MobileNetV2Lite& as_mnv2(Module& m) { return module_as<MobileNetV2Lite>(m, "mobilenetv2-lite"); }
 
 void no_tiles_in_engines(const MobileNetV2Lite& m) {
   if (m.config().eval_tiles) fail("mobilenetv2-lite: the deployment engines score whole images; eval_tiles needs --engine graph");

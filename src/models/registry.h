@@ -104,6 +104,15 @@ struct ModelInfo {
   bool whole_frame = false;
 };
 
+// A model's module as its own class (a registry hook is handed the Module its build made); any
+// other module is one fas::Error naming the model.
+template <class M>
+M& module_as(Module& m, const char* model) {
+  auto* p = dynamic_cast<M*>(&m);
+  if (!p) fail(std::string(model) + ": the module is a " + m.type_name() + ", not the model's own");
+  return *p;
+}
+
 // Registers (or fails on a duplicate name / missing build / missing input-shape keys).
 void register_model(ModelInfo info);
 // Looks a model up; an unknown name is a fas::Error listing the known ones.

@@ -40,13 +40,6 @@ StackedAEConfig model_config(const Json& cfg, Rng& rng) {
   return c;
 }
 
-template <class M>
-M& as(Module& m, const char* model) {
-  auto* p = dynamic_cast<M*>(&m);
-  if (!p) fail(std::string(model) + ": the module is a " + m.type_name() + ", not the model's own");
-  return *p;
-}
-
 // A stage or CNN8 built on another stage's weights must see inputs normalised the same way, or
 // the transferred encoders read inputs they were never trained on. Old checkpoints: "unit".
 Checkpoint load_matching(const std::string& path, const Json& cfg, const char* key) {
@@ -118,10 +111,10 @@ void register_stacked_ae_models() {
   cnn.score = ScoreKind::LiveProbability;
   cnn.build = build_cnn8;
   cnn.loss = [](Module& m, const Tensor& x, const Tensor& y) {
-    return cross_entropy(as<CNN8>(m, "cnn8").logits(x), labels_of(y));
+    return cross_entropy(module_as<CNN8>(m, "cnn8").logits(x), labels_of(y));
   };
   cnn.scores = [](Module& m, const Tensor& x) {
-    Tensor p = as<CNN8>(m, "cnn8")(x);  // softmax probabilities [N, 2]
+    Tensor p = module_as<CNN8>(m, "cnn8")(x);  // softmax probabilities [N, 2]
     std::vector<float> s(x.size(0));
     for (int64_t i = 0; i < x.size(0); ++i) s[i] = p.data()[2 * i + 1];
     return s;
@@ -135,9 +128,9 @@ void register_stacked_ae_models() {
   ae.recipe = {10, 32, 1e-3f, "recon_mse", "none", false, "adam"};
   ae.score = ScoreKind::Anomaly;
   ae.build = build_stage;
-  ae.loss = [](Module& m, const Tensor& x, const Tensor&) { return as<GreedyStage>(m, "stacked-ae").loss(x); };
+  ae.loss = [](Module& m, const Tensor& x, const Tensor&) { return module_as<GreedyStage>(m, "stacked-ae").loss(x); };
   ae.scores = [](Module& m, const Tensor& x) {
-    GreedyStage& s = as<GreedyStage>(m, "stacked-ae");
+    GreedyStage& s = module_as<GreedyStage>(m, "stacked-ae");
     Tensor in = s.stage_input(x);
     Tensor r = s.reconstruct_input(x);
     const int64_t n = x.size(0);
