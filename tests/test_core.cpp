@@ -164,6 +164,30 @@ TEST(Autograd, NoGradAndDetachAndFrozen) {
   EXPECT_FLOAT_EQ(x.grad().item(), 3.f);
 }
 
+// The hook data-parallel training uses to start reducing gradients during the backward pass:
+// every leaf once, when its gradient is final, the output's layer before the input's.
+TEST(Autograd, LeafGradReadyFiresOnceWithTheFinalGradient) {
+  Rng rng(5);
+  Tensor x = randn({3, 4}, rng, 1.f, false);
+  Tensor w1 = randn({4, 4}, rng, 1.f, true);  // first layer, used twice (two paths)
+  Tensor w2 = randn({2, 4}, rng, 1.f, true);  // output layer
+  std::vector<std::pair<TensorImpl*, std::vector<float>>> fired;
+  {
+    LeafGradHook hook([&](TensorImpl* t) { fired.push_back({t, Tensor(t == w1.impl() ? w1 : w2).grad().to_vector()}); });
+    Tensor h = add(tanh(linear(x, w1, Tensor())), sigmoid(linear(x, w1, Tensor())));
+    sum(square(linear(h, w2, Tensor()))).backward();
+  }
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[0].first, w2.impl());
+  EXPECT_EQ(fired[1].first, w1.impl());
+  EXPECT_EQ(fired[0].second, w2.grad().to_vector());
+  EXPECT_EQ(fired[1].second, w1.grad().to_vector());  // both paths' contributions were in
+  // Outside the hook's scope nothing is called.
+  w1.zero_grad();
+  sum(linear(x, w1, Tensor())).backward();
+  EXPECT_EQ(fired.size(), 2u);
+}
+
 TEST(Autograd, Deterministic) {
   auto run = []() {
     Rng rng(11);

@@ -2,8 +2,9 @@
 # The MPI checks of data-parallel training (docs/mpi.md), two ranks on this machine:
 #  1. equivalence: `mpirun -np 2 fas train --batch B` ends with the weights of one process with
 #     --batch B, to summation-order tolerance, for tiny-cnn and MobileNetV2-lite with --sync-bn
-#     (conv + BN) and the AE1 stage of stacked-ae (no BN); per-rank BN must differ (the control
-#     that shows the comparison can fail);
+#     (conv + BN) and the AE1 stage of stacked-ae (no BN), also with small gradient buckets (many
+#     sums started during the backward pass); per-rank BN must differ (the control that shows
+#     the comparison can fail);
 #  2. --resume with another N: one epoch on 2 ranks, resumed for a second on 1 = 2 epochs on 1;
 #  3. an error on one rank ends both with one "fas: error" line, no hang;
 #  4. a rank killed mid-run ends the job with an error, and the last checkpoint still loads.
@@ -51,6 +52,11 @@ equiv tiny-cnn-syncbn tiny-cnn "${COMMON[@]}" --sync-bn
 MB=(--limit 16 --batch 8 --epochs 1 --size 32 --augment none)
 LIKE=1 equiv mobilenetv2-syncbn mobilenetv2-lite "${MB[@]}" --sync-bn
 equiv ae1 stacked-ae "${COMMON[@]}"
+# Gradients reduced during the backward pass (dist::OverlappedBackward): with the default 4 MB
+# buckets these small models start one sum at the end of the pass; small buckets start many
+# while it runs (MobileNetV2-lite ~22 of 16 KB, AE1 ~16 of 1 KB), the same weights expected.
+FAS_GRAD_BUCKET_KB=16 LIKE=1 equiv mobilenetv2-buckets mobilenetv2-lite "${MB[@]}" --sync-bn
+FAS_GRAD_BUCKET_KB=1 equiv ae1-buckets stacked-ae "${COMMON[@]}"
 # The control: per-rank BN normalises each half batch by its own statistics, which must show.
 timeout 300 "${MPIRUN[@]}" "$FAS" train --model tiny-cnn --data "$DATA" --out "$OUT/tiny-cnn-rankbn" --quiet "${COMMON[@]}"
 echo -n "tiny-cnn per-rank BN (control): "

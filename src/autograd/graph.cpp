@@ -7,7 +7,23 @@ namespace fas {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local LeafGradReady g_leaf_ready;
+
+bool is_leaf(const TensorImpl* t) { return t && t->requires_grad && !t->grad_fn; }
+
+// How many of the nodes about to run use each leaf: a leaf is ready when its count reaches 0.
+std::unordered_map<TensorImpl*, int> leaf_uses(const std::vector<TensorImpl*>& order) {
+  std::unordered_map<TensorImpl*, int> uses;
+  for (TensorImpl* t : order)
+    if (t->grad_fn)
+      for (const Tensor& in : t->grad_fn->inputs)
+        if (is_leaf(in.impl())) ++uses[in.impl()];
+  return uses;
 }
+}  // namespace
+
+LeafGradHook::LeafGradHook(LeafGradReady hook) : prev_(std::move(g_leaf_ready)) { g_leaf_ready = std::move(hook); }
+LeafGradHook::~LeafGradHook() { g_leaf_ready = std::move(prev_); }
 
 bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
@@ -70,6 +86,8 @@ void run_backward(const Tensor& root, const Tensor& seed) {
   float* g = r.grad_data();
   const float* s = seed.data();
   for (int64_t i = 0, n = r.numel(); i < n; ++i) g[i] += s[i];
+  std::unordered_map<TensorImpl*, int> uses;
+  if (g_leaf_ready) uses = leaf_uses(order);
   // Reverse topological order: every consumer runs before its producer.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* t = *it;
@@ -78,6 +96,11 @@ void run_backward(const Tensor& root, const Tensor& seed) {
     Tensor gy = t->grad ? Tensor(t->grad) : Tensor::zeros(t->shape);
     node->backward(gy);
     t->grad.reset();  // non-leaf gradient is no longer needed
+    if (g_leaf_ready)
+      for (const Tensor& in : node->inputs) {
+        auto u = uses.find(in.impl());
+        if (u != uses.end() && --u->second == 0) g_leaf_ready(in.impl());
+      }
   }
 }
 

@@ -54,6 +54,23 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 // Attach history to y (y must be freshly made by the op). No-op unless needs_grad(inputs).
 void record(Tensor& y, const char* name, std::vector<Tensor> inputs, BackwardFn fn);
 
+// Called during run_backward with each leaf (a tensor that requires grad and has no history:
+// a parameter) as soon as its gradient for this pass is final — every node that uses it has run —
+// so data-parallel training can start reducing it while the rest of the backward pass runs.
+// Leaves become ready in an order fixed by the graph (the same on every rank for the same graph).
+using LeafGradReady = std::function<void(TensorImpl* leaf)>;
+// RAII: installs hook for the backward passes run inside its scope (this thread).
+class LeafGradHook {
+ public:
+  explicit LeafGradHook(LeafGradReady hook);
+  ~LeafGradHook();
+  LeafGradHook(const LeafGradHook&) = delete;
+  LeafGradHook& operator=(const LeafGradHook&) = delete;
+
+ private:
+  LeafGradReady prev_;
+};
+
 // Runs backward from root seeded with seed. Frees the graph (nodes and non-leaf grads)
 // as it goes, like PyTorch without retain_graph.
 void run_backward(const Tensor& root, const Tensor& seed);

@@ -23,6 +23,12 @@ inline bool is_root() { return rank() == 0; }
 void allreduce_sum(float* v, size_t n);
 void allreduce_sum(double* v, size_t n);
 void broadcast(float* v, size_t n, int root = 0);
+// Non-blocking sum (MPI_Iallreduce) of v in place: v must stay alive and untouched until
+// wait_all(). progress() lets started sums advance while the caller computes (Open MPI moves
+// non-blocking collectives only inside MPI calls); wait_all() completes every started sum.
+void iallreduce_sum(float* v, size_t n);
+void progress();
+void wait_all();
 void barrier();
 
 // Leaves the group cleanly at the end of a run (MPI_Finalize); nothing on one rank.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "dist/dist.h"
 
@@ -17,6 +18,7 @@ namespace fas::dist {
 namespace {
 
 bool g_active = false;  // MPI_Init done and not finalized
+std::vector<MPI_Request> g_pending;  // started non-blocking sums
 int g_rank = 0, g_size = 1;
 
 // Launched by an MPI launcher (Open MPI's mpirun/prterun, or a PMI-based one such as srun or
@@ -82,6 +84,26 @@ void broadcast(float* v, size_t n, int root) {
   static int s_root;
   s_root = root;
   for_chunks<float>(v, n, [](float* p, int k) { check(MPI_Bcast(p, k, MPI_FLOAT, s_root, MPI_COMM_WORLD), "MPI_Bcast"); });
+}
+
+void iallreduce_sum(float* v, size_t n) {
+  if (g_size < 2) return;
+  for_chunks<float>(v, n, [](float* p, int k) {
+    g_pending.emplace_back();
+    check(MPI_Iallreduce(MPI_IN_PLACE, p, k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &g_pending.back()), "MPI_Iallreduce");
+  });
+}
+
+void progress() {
+  if (g_pending.empty()) return;
+  int done = 0;
+  check(MPI_Testall((int)g_pending.size(), g_pending.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+}
+
+void wait_all() {
+  if (g_pending.empty()) return;
+  check(MPI_Waitall((int)g_pending.size(), g_pending.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  g_pending.clear();
 }
 
 void barrier() {

@@ -1,5 +1,9 @@
 #include "dist/grad_sync.h"
 
+#include <cstdlib>
+#include <list>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dist/dist.h"
@@ -9,7 +13,48 @@ namespace fas::dist {
 namespace {
 bool g_step = false, g_sync_bn = false;
 double g_share = 1.0;
-constexpr size_t kBucket = size_t(1) << 20;  // floats per allreduce (4 MB)
+// Floats per allreduce: 4 MB (a few large messages, not one per tensor); FAS_GRAD_BUCKET_KB
+// sets another size (the MPI checks use small buckets so that many start during one pass).
+size_t bucket_floats() {
+  static const size_t n = [] {
+    const char* kb = std::getenv("FAS_GRAD_BUCKET_KB");
+    const long v = kb ? std::atol(kb) : 0;
+    return v > 0 ? (size_t)v * 256 : size_t(1) << 20;
+  }();
+  return n;
+}
+
+// Gradients packed (scaled by the batch share) into one buffer that is summed over the ranks.
+struct Bucket {
+  std::vector<float> buf;
+  std::vector<Tensor> grads;  // in packing order
+  void add(const Tensor& g, float w) {
+    const float* d = g.data();
+    for (int64_t k = 0; k < g.numel(); ++k) buf.push_back(w * d[k]);
+    grads.push_back(g);
+  }
+  void unpack() {
+    size_t off = 0;
+    for (Tensor& g : grads) {
+      float* d = g.data();
+      for (int64_t k = 0; k < g.numel(); ++k) d[k] = buf[off + k];
+      off += (size_t)g.numel();
+    }
+  }
+};
+
+// The overlapped pass's state: buckets whose sums have started (a list: their buffers must not
+// move while MPI writes them), the one filling, and the parameters already taken.
+std::list<Bucket> g_started;
+Bucket g_filling;
+std::unordered_set<const TensorImpl*> g_taken;
+
+void start_filling() {
+  if (g_filling.buf.empty()) return;
+  g_started.push_back(std::move(g_filling));
+  g_filling = Bucket{};
+  iallreduce_sum(g_started.back().buf.data(), g_started.back().buf.size());
+}
 }  // namespace
 
 void begin_step(size_t local, size_t global) {
@@ -22,29 +67,46 @@ bool step_active() { return g_step; }
 
 void average_gradients(const NamedTensors& params) {
   if (!g_step) return;
+  // First the overlapped pass's sums, if one ran.
+  start_filling();
+  wait_all();
+  for (Bucket& b : g_started) b.unpack();
+  g_started.clear();
+  const auto taken = std::move(g_taken);
+  g_taken.clear();
+  // Then every gradient no bucket took, in the parameters' order.
   const float w = (float)g_share;
-  std::vector<float> buf;
-  std::vector<Tensor> held;  // the gradients packed in buf, to unpack after the sum
+  Bucket b;
   auto flush = [&] {
-    if (buf.empty()) return;
-    allreduce_sum(buf.data(), buf.size());
-    size_t off = 0;
-    for (Tensor& g : held) {
-      float* d = g.data();
-      for (int64_t k = 0; k < g.numel(); ++k) d[k] = buf[off + k];
-      off += (size_t)g.numel();
-    }
-    buf.clear(), held.clear();
+    if (b.buf.empty()) return;
+    allreduce_sum(b.buf.data(), b.buf.size());
+    b.unpack();
+    b = Bucket{};
   };
   for (const auto& [name, p] : params) {
-    if (!p.requires_grad() || !p.grad().defined()) continue;
-    Tensor g = p.grad();
-    const float* d = g.data();
-    for (int64_t k = 0; k < g.numel(); ++k) buf.push_back(w * d[k]);
-    held.push_back(g);
-    if (buf.size() >= kBucket) flush();
+    if (!p.requires_grad() || !p.grad().defined() || taken.count(p.impl())) continue;
+    b.add(p.grad(), w);
+    if (b.buf.size() >= bucket_floats()) flush();
   }
   flush();
+}
+
+OverlappedBackward::OverlappedBackward(const NamedTensors& params) {
+  if (!g_step) return;
+  auto mine = std::make_shared<std::unordered_map<const TensorImpl*, Tensor>>();
+  for (const auto& [name, p] : params) mine->emplace(p.impl(), p);
+  hook_.emplace([mine](TensorImpl* leaf) {
+    auto it = mine->find(leaf);
+    if (it == mine->end() || g_taken.count(leaf) || !it->second.grad().defined()) return;
+    g_filling.add(it->second.grad(), (float)g_share);
+    g_taken.insert(leaf);
+    if (g_filling.buf.size() >= bucket_floats()) start_filling();
+    progress();
+  });
+}
+
+OverlappedBackward::~OverlappedBackward() {
+  if (hook_) start_filling();
 }
 
 void set_sync_bn(bool on) { g_sync_bn = on; }

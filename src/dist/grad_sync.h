@@ -9,7 +9,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
+#include "autograd/graph.h"
 #include "layers/module.h"
 
 namespace fas::dist {
@@ -26,6 +28,25 @@ bool step_active();  // a step of a parallel run is in progress
 // batch. Summed with MPI_Allreduce in buckets of ~4 MB (a few large messages, not one per tensor).
 // Parameters without a gradient are skipped, alike on every rank (same graph).
 void average_gradients(const NamedTensors& params);
+
+// Scope of a step's one backward pass (a one-optimizer step: zero_grad, backward, step): as the
+// pass finishes each parameter's gradient (graph.h's LeafGradHook) it is packed into the current
+// bucket, and a full bucket's MPI_Iallreduce starts at once, overlapping the rest of the pass, as
+// PyTorch DDP's gradient buckets do. Buckets fill in the graph's order, alike on every rank, so
+// every rank starts the same sums. average_gradients then waits for them and reduces only the
+// gradients no bucket took. Steps with several backward passes per update (GANomaly) do not use
+// it: a gradient reduced after the first pass could still grow in the second. Nothing happens
+// outside a parallel step.
+class OverlappedBackward {
+ public:
+  explicit OverlappedBackward(const NamedTensors& params);
+  ~OverlappedBackward();  // starts the last, partly filled bucket
+  OverlappedBackward(const OverlappedBackward&) = delete;
+  OverlappedBackward& operator=(const OverlappedBackward&) = delete;
+
+ private:
+  std::optional<LeafGradHook> hook_;
+};
 
 // SyncBN: batch statistics over the whole global batch instead of this rank's part.
 void set_sync_bn(bool on);

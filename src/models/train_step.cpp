@@ -1,8 +1,9 @@
 #include "models/train_step.h"
 
-#include "models/registry.h"
 #include <cmath>
 
+#include "dist/grad_sync.h"
+#include "models/registry.h"
 #include "tensor/tensor.h"
 
 namespace fas {
@@ -52,7 +53,10 @@ StepResult SingleOptimizerStep::step(const Batch& b, int64_t global_step) {
   Tensor l = loss(b, global_step, r);
   r.loss = l.item();
   if (!std::isfinite(r.loss)) return r;
-  l.backward();
+  {
+    dist::OverlappedBackward overlap(opt_->params());
+    l.backward();
+  }
   opt_->step();
   return r;
 }

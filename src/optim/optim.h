@@ -21,6 +21,7 @@ class Optimizer {
   float lr() const { return lr_; }
   void set_lr(float lr) { lr_ = lr; }
   int64_t steps() const { return t_; }
+  const NamedTensors& params() const { return params_; }
   virtual std::map<std::string, Tensor> state_dict() const;
   virtual void load_state_dict(const std::map<std::string, Tensor>& sd);
 
