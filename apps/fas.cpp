@@ -247,6 +247,9 @@ int main(int argc, char** argv) {
   bench->add_option("--runs", be.runs, "timed runs (median reported)")->check(integer_in(1, 100000));
   bench->add_option("--warmup", be.warmup, "untimed runs first")->check(integer_in(0, 100000));
   bench->add_flag("--train", be.train, "also time a training step (forward, backward, Adam)");
+  bench->add_option("--engine", be.engine,
+                    "graph (default: the autograd model) or a deployment engine, e.g. float, int8 "
+                    "(one engine per thread, each on its part of the batch)");
 
   ProjectCliOptions pj;
   auto* project = app.add_subcommand("project", "auto-decoder: find images' codes with the decoder frozen, report "

@@ -738,6 +738,22 @@ TEST(Cli, SummaryAndBench) {
   EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
 }
 
+// fas bench --engine: the deployment engines, one instance per thread on parts of the batch.
+TEST(Cli, BenchDeploymentEngines) {
+  auto dir = scratch_dir("cli");
+  const std::string mb = "bench --model mobilenetv2-lite --size 32 --runs 2 --warmup 0 ";
+  CmdResult r = run_fas(mb + "--engine float --batch 3 --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "engine float") && has(r.out, "2 instance(s)") && has(r.out, "median")) << r.out;
+  EXPECT_TRUE(has(r.out, "peak activation memory")) << r.out;
+  r = run_fas(mb + "--engine int8 --batch 1 --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "engine int8") && has(r.out, "1 instance(s)") && has(r.out, "larger --batch")) << r.out;
+  EXPECT_TRUE(one_error_line(run_fas(mb + "--engine bogus", dir), "no engine 'bogus' (engines: graph, float, int8)"));
+  EXPECT_TRUE(one_error_line(run_fas(mb + "--engine float --train", dir), "cannot be combined with --engine"));
+  EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --engine float", dir), "no engine 'float'"));
+}
+
 TEST(Cli, EvalGroupByReportsErrorsPerGroup) {
   auto dir = scratch_dir("cli");
   ASSERT_EQ(run_fas(quick(dir + "/m", 1) + " --quiet", dir).code, 0);

@@ -158,6 +158,9 @@ struct BenchOptions {
   std::vector<std::string> set;
   int batch = 1, size = 0, runs = 10, warmup = 2;
   bool train = false;  // also time one training step (forward + backward + Adam)
+  // "graph": the autograd model (training graph in eval mode); else a deployment engine
+  // (models/registry.h ModelInfo::engines), one instance per thread on parts of the batch.
+  std::string engine = "graph";
 };
 int run_bench(const BenchOptions& o);
 

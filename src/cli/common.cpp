@@ -87,18 +87,23 @@ LoadedModel load_model(const std::string& path) {
   return m;
 }
 
+const ModelInfo::Engine& find_engine(const ModelInfo& info, const std::string& engine) {
+  auto it = info.engines.find(engine);
+  if (it == info.engines.end()) {
+    std::string names = "graph";
+    for (auto& [n, e] : info.engines) names += ", " + n;
+    fail("model '" + info.name + "' has no engine '" + engine + "' (engines: " + names + ")");
+  }
+  return it->second;
+}
+
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
                           int64_t calib_n, uint64_t seed, int64_t* calib_used) {
   if (calib_used) *calib_used = 0;
   if (engine.empty() || engine == "graph") return nullptr;
-  auto it = m.info->engines.find(engine);
-  if (it == m.info->engines.end()) {
-    std::string names = "graph";
-    for (auto& [n, e] : m.info->engines) names += ", " + n;
-    fail("model '" + m.info->name + "' has no engine '" + engine + "' (engines: " + names + ")");
-  }
+  const ModelInfo::Engine& eng = find_engine(*m.info, engine);
   Tensor calib;
-  if (it->second.needs_calibration) {
+  if (eng.needs_calibration) {
     if (calib_list.empty())
       fail("engine '" + engine + "' calibrates on training images: pass --calib LIST (e.g. the training list)");
     if (calib_n <= 0) fail("--calib-n must be positive");
@@ -112,7 +117,12 @@ Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const
     if (calib_used) *calib_used = calib.size(0);
   }
   m.module->eval();
-  return it->second.make(*m.module, calib);
+  std::shared_ptr<DeployEngine> e = eng.make(*m.module, calib);
+  return [e](const Tensor& x) {
+    std::vector<float> p((size_t)x.size(0));
+    e->predict(x.data(), x.size(0), p.data());
+    return p;
+  };
 }
 
 ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss, const Scorer& scorer) {

@@ -78,6 +78,8 @@ ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool wi
 // loaded model; engines that calibrate read the first calib_n images (seeded choice) of the
 // list calib_list, which must then be given. Unknown names and a missing list are fas::Errors.
 // calib_used (optional): the number of calibration images read (0 when the engine needs none).
+// The model's registered deployment engine NAME; an unknown name is a fas::Error listing them.
+const ModelInfo::Engine& find_engine(const ModelInfo& info, const std::string& engine);
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
                           int64_t calib_n, uint64_t seed, int64_t* calib_used = nullptr);
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "autograd/graph.h"
 #include "cli/commands.h"
@@ -27,6 +29,32 @@ LoadedModel model_for(const std::string& name, const std::string& ckpt, std::vec
     set.push_back("width=" + std::to_string(size));
   }
   return build_model(name, make_config(find_model(name), set), seed);
+}
+
+// --engine: min(threads, batch) instances of the deployment engine, each scoring its contiguous
+// part of the batch on its own thread (an engine has no threads inside, so a batch of 1 runs on
+// one). Engines that calibrate do so on the bench's own random images: the timing does not
+// depend on the scales. timed(f) times and reports f.
+void bench_engine(const BenchOptions& o, LoadedModel& m, int threads, const Tensor& x,
+                  const std::function<void(const std::function<void()>&)>& timed) {
+  const ModelInfo::Engine& eng = find_engine(*m.info, o.engine);
+  const int64_t n = x.size(0), T = std::min<int64_t>(threads, n), per = x.numel() / n;
+  std::vector<std::shared_ptr<DeployEngine>> es;
+  for (int64_t t = 0; t < T; ++t) es.push_back(eng.make(*m.module, x));
+  std::vector<float> out((size_t)n);
+  std::printf("engine %s: %s\n%lld instance(s), one per thread, %lld image(s) each%s\n", o.engine.c_str(),
+              eng.description.c_str(), (long long)T, (long long)((n + T - 1) / T),
+              T < threads ? " (an engine runs on one thread: more threads need a larger --batch)" : "");
+  timed([&] {
+#pragma omp parallel for num_threads((int)T) schedule(static, 1)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t lo = n * t / T, hi = n * (t + 1) / T;
+      es[(size_t)t]->predict(x.data() + lo * per, hi - lo, out.data() + lo);
+    }
+  });
+  const double kb = 1.0 / 1024, w = es[0]->weight_bytes() * kb, a = es[0]->activation_bytes() * kb;
+  std::printf("memory           %lld x (weights %.1f KB + activations %.1f KB) = %.1f KB; peak activation memory %.1f KB\n",
+              (long long)T, w, a, T * (w + a), T * a);
 }
 }  // namespace
 
@@ -76,6 +104,11 @@ int run_bench(const BenchOptions& o) {
               m.info->name.c_str(), shape_str(x.shape()).c_str(), threads, o.runs, o.warmup,
               policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str());
   m.module->eval();
+  if (o.engine != "graph") {
+    if (o.train) fail("bench: --train times the training graph; it cannot be combined with --engine " + o.engine);
+    bench_engine(o, m, threads, x, [&](const std::function<void()>& f) { report(("engine " + o.engine).c_str(), time_it(f)); });
+    return 0;
+  }
   report("forward", time_it([&] {
            NoGradGuard ng;
            (*m.module)(x);

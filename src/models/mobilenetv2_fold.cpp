@@ -79,4 +79,12 @@ FoldedMobileNetV2 fold_mobilenetv2(const MobileNetV2Lite& model) {
   return net;
 }
 
+size_t folded_bytes(const FoldedMobileNetV2& net) {
+  size_t n = net.dense_w.size() + 1;
+  auto add = [&](const FoldedConv& c) { n += c.w.size() + c.b.size(); };
+  add(net.stem), add(net.head);
+  for (const FoldedBlock& b : net.blocks) add(b.expand), add(b.dw), add(b.project);
+  return n * sizeof(float);
+}
+
 }  // namespace fas

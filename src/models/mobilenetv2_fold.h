@@ -41,4 +41,7 @@ struct FoldedMobileNetV2 {
 // fas::Error naming the tensor if one is missing or has an unexpected shape.
 FoldedMobileNetV2 fold_mobilenetv2(const MobileNetV2Lite& model);
 
+// Bytes of the folded weights and biases (what an engine keeps of the network beside its packing).
+size_t folded_bytes(const FoldedMobileNetV2& net);
+
 }  // namespace fas

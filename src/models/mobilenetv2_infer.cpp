@@ -43,6 +43,13 @@ size_t MobileNetV2Infer::activation_bytes() const {
   return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + pool_.size());
 }
 
+size_t MobileNetV2Infer::weight_bytes() const {
+  size_t n = stem_.w.size() + stem_.b.size() + head_.w.size() + head_.b.size();
+  for (const auto* v : {&expand_, &dw_, &project_})
+    for (const Packed& p : *v) n += p.w.size() + p.b.size();
+  return n * sizeof(float) + folded_bytes(net_);
+}
+
 std::vector<const float*> MobileNetV2Infer::buffer_addresses() const {
   return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), pool_.data()};
 }

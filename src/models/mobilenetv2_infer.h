@@ -16,11 +16,12 @@
 #include <functional>
 #include <vector>
 
+#include "models/deploy_engine.h"
 #include "models/mobilenetv2_plan.h"
 
 namespace fas {
 
-class MobileNetV2Infer {
+class MobileNetV2Infer : public DeployEngine {
  public:
   explicit MobileNetV2Infer(const MobileNetV2Lite& model);
   explicit MobileNetV2Infer(FoldedMobileNetV2 net);
@@ -28,7 +29,7 @@ class MobileNetV2Infer {
   // x: n images [n, C, H, W] (NCHW, the training model's layout). Writes n logits / P(live).
   // No allocation.
   void logits(const float* x, int64_t n, float* out);
-  void predict(const float* x, int64_t n, float* out);  // sigmoid(logits)
+  void predict(const float* x, int64_t n, float* out) override;  // sigmoid(logits)
   // The global-average-pooled features the Dense layer reads: n x folded().head.cout.
   void features(const float* x, int64_t n, float* out);
   // Convenience wrapper like MobileNetV2Lite::forward: [N, C, H, W] -> P(live) [N, 1]; checks
@@ -46,7 +47,9 @@ class MobileNetV2Infer {
   const FoldedMobileNetV2& folded() const { return net_; }
   // Bytes of all activation buffers of the plan (ping-pong, ring, depthwise row, pool sums);
   // the input image is the caller's and not counted.
-  size_t activation_bytes() const;
+  size_t activation_bytes() const override;
+  // The packed weights and the folded network they were packed from.
+  size_t weight_bytes() const override;
   // The planned buffers' addresses: equal before and after calls (tests: no reallocation).
   std::vector<const float*> buffer_addresses() const;
 

@@ -105,6 +105,15 @@ MobileNetV2Int8::MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int6
   pool_.assign(net_.head.cout, 0);
 }
 
+size_t MobileNetV2Int8::weight_bytes() const {
+  size_t n = sizeof(float) * (stem_w_.size() + stem_b_.size() + res_scale_.size()) + folded_bytes(net_);
+  auto add = [&](const Conv& c) { n += sizeof(int16_t) * c.w.size() + sizeof(float) * (c.scale.size() + c.bias.size()); };
+  for (const auto* v : {&expand_, &dw_, &project_})
+    for (const Conv& c : *v) add(c);
+  add(head_);
+  return n;
+}
+
 size_t MobileNetV2Int8::activation_bytes() const {
   return buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + head_row_.size() +
          sizeof(float) * stem_row_.size() + sizeof(int32_t) * pool_.size();

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/deploy_engine.h"
 #include "models/mobilenetv2_plan.h"
 
 namespace fas {
@@ -35,16 +36,18 @@ struct Int8Options {
   double percentile = 99.99;  // of |a|, for Percentile
 };
 
-class MobileNetV2Int8 {
+class MobileNetV2Int8 : public DeployEngine {
  public:
   // Calibrates on n images calib [n, C, H, W] (NCHW, like training inputs).
   MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int64_t n, Int8Options opt = {});
 
   void logits(const float* x, int64_t n, float* out);  // no allocation
-  void predict(const float* x, int64_t n, float* out);  // sigmoid(logits)
+  void predict(const float* x, int64_t n, float* out) override;  // sigmoid(logits)
   void features(const float* x, int64_t n, float* out);  // pooled features, n x head channels
 
-  size_t activation_bytes() const;
+  size_t activation_bytes() const override;
+  // The quantised weights, scales and biases, the float stem and the folded network.
+  size_t weight_bytes() const override;
   // Activation scales (stored per channel, all equal) in MobileNetV2Infer::observe's point
   // order (index 0, the input, unused).
   const std::vector<std::vector<float>>& activation_scales() const { return act_scale_; }

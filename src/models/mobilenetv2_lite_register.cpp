@@ -27,16 +27,6 @@ MobileNetV2Lite& as_mnv2(Module& m) { return module_as<MobileNetV2Lite>(m, "mobi
 void no_tiles_in_engines(const MobileNetV2Lite& m) {
   if (m.config().eval_tiles) fail("mobilenetv2-lite: the deployment engines score whole images; eval_tiles needs --engine graph");
 }
-
-// P(live) of a batch through an inference engine (float or int8), one image at a time.
-template <class E>
-std::function<std::vector<float>(const Tensor&)> engine_scorer(std::shared_ptr<E> e) {
-  return [e](const Tensor& x) {
-    std::vector<float> p((size_t)x.size(0));
-    e->predict(x.data(), x.size(0), p.data());
-    return p;
-  };
-}
 }  // namespace
 
 void register_mobilenetv2_lite() {
@@ -96,13 +86,13 @@ void register_mobilenetv2_lite() {
   m.engines["float"] = {false, "BN folded into the convs, fused blocks, static memory plan (mobilenetv2_infer.h)",
                         [](Module& mod, const Tensor&) {
                           no_tiles_in_engines(as_mnv2(mod));
-                          return engine_scorer(std::make_shared<MobileNetV2Infer>(as_mnv2(mod)));
+                          return std::make_shared<MobileNetV2Infer>(as_mnv2(mod));
                         }};
   m.engines["int8"] = {true, "post-training int8: per-channel weights, calibrated activations (mobilenetv2_int8.h)",
                        [](Module& mod, const Tensor& calib) {
                          no_tiles_in_engines(as_mnv2(mod));
-                         return engine_scorer(std::make_shared<MobileNetV2Int8>(fold_mobilenetv2(as_mnv2(mod)),
-                                                                                calib.data(), calib.size(0)));
+                         return std::make_shared<MobileNetV2Int8>(fold_mobilenetv2(as_mnv2(mod)), calib.data(),
+                                                                  calib.size(0));
                        }};
   register_model(std::move(m));
 }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "layers/module.h"
+#include "models/deploy_engine.h"
 #include "models/train_step.h"
 #include "tensor/random.h"
 
@@ -81,12 +82,12 @@ struct ModelInfo {
   std::function<std::vector<float>(Module& m, const Tensor& x)> logits;
   // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
   // "graph" is the model's own forward and always exists). make() gets the trained module (eval
-  // mode) and, when needs_calibration, calibration images [n, C, H, W]; it returns a batch scorer
-  // in the orientation of `score`. Engines are used from one thread.
+  // mode) and, when needs_calibration, calibration images [n, C, H, W]; it returns an engine
+  // (models/deploy_engine.h) scoring in the orientation of `score`, used from one thread.
   struct Engine {
     bool needs_calibration = false;
     std::string description;
-    std::function<std::function<std::vector<float>(const Tensor& x)>(Module& m, const Tensor& calib)> make;
+    std::function<std::shared_ptr<DeployEngine>(Module& m, const Tensor& calib)> make;
   };
   std::map<std::string, Engine> engines;
   // Optional training step (models/train_step.h): models whose training is more than one
