@@ -1,6 +1,15 @@
 #include "kernels/cpu.h"
 
+// Without OpenMP (the minimal deployment build, FAS_MINIMAL) everything runs on the caller's
+// thread: num_threads() is 1.
+#if defined(_OPENMP)
 #include <omp.h>
+#else
+namespace {
+int omp_get_max_threads() { return 1; }
+void omp_set_num_threads(int) {}
+}  // namespace
+#endif
 
 #include <atomic>
 #include <cstdlib>
