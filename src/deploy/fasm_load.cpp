@@ -369,7 +369,9 @@ std::unique_ptr<Runtime> Runtime::load(const uint8_t* data, size_t n) {
   if (crc32(data + 20, n - 20) != rd<uint32_t>(data + 16)) bad("checksum mismatch (corrupt file)");
   const uint32_t kind = rd<uint32_t>(data + 20);
   const uint64_t arena = rd<uint64_t>(data + 32);
-  if (arena > (uint64_t(1) << 32)) bad("arena size out of range");
+  // Checked before the allocation (the shapes are checked after it): 1 GiB is far beyond any
+  // model meant for this runtime (the face models need 64-214 KB).
+  if (arena > (uint64_t(1) << 30)) bad("arena size out of range");
   Memory mem;
   mem.allocate(data, n, (size_t)arena);
   Reader r{mem.file, n, kHeaderBytes, rd<uint32_t>(data + 24)};
