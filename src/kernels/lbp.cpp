@@ -58,10 +58,10 @@ void f32_lbp8_u2_hist__scalar(const float* x, int64_t H, int64_t W, int r, int g
 
 Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa) {
   if (!isa_supported(isa)) fail(std::string("lbp: ISA ") + isa_name(isa) + " is not available on this CPU or build");
-#if defined(__x86_64__)
+#if defined(FAS_X86_KERNELS)
   if (isa == Isa::Avx2) return f32_lbp8_u2_hist__avx2;
   if (isa == Isa::Avx512) return f32_lbp8_u2_hist__avx512;
-#elif defined(__aarch64__)
+#elif defined(FAS_NEON_KERNELS)
   if (isa == Isa::Neon) return f32_lbp8_u2_hist__neon;
 #endif
   return f32_lbp8_u2_hist__scalar;
