@@ -4,6 +4,7 @@
 //   fas eval    --ckpt FILE --data LIST
 //   fas predict --ckpt FILE IMAGE...
 //   fas recalibrate --ckpt FILE --data LIST --out FILE
+//   fas export  --ckpt FILE --out MODEL.fasm [--engine float|int8 --calib LIST]
 //   fas summary --model NAME
 //   fas bench   --model NAME --batch N --size S
 //   fas serve   [--host H] [--port P] [--ckpt FILE ...]   the liveness web service and page
@@ -209,6 +210,16 @@ int main(int argc, char** argv) {
   recal->add_option("--limit", rc.limit, "use only N images (seeded choice)")->check(integer_in(1, 1 << 30));
   recal->add_flag("--skip-bad", rc.skip_bad, "skip and count unreadable images");
 
+  ExportOptions ex;
+  auto* exp = app.add_subcommand(
+      "export", "write a checkpoint's inference engine as a .fasm file for the minimal build's C API (docs/deploy.md)");
+  add_common(exp, ex.common, "the .fasm file (required)");
+  exp->add_option("--ckpt", ex.ckpt, "checkpoint file (mobilenetv2-lite or lbp-lr)")->required();
+  exp->add_option("--engine", ex.engine.name, "float (default) or int8 (mobilenetv2-lite: post-training quantised)");
+  exp->add_option("--calib", ex.engine.calib, "calibration image list for int8 (use the training list)");
+  exp->add_option("--calib-n", ex.engine.calib_n, "calibration images (seeded choice from --calib; default 256)")
+      ->check(integer_in(1, 1 << 20));
+
   LatentOptions la;
   auto* latent = app.add_subcommand(
       "latent", "one-class models: PCA and Gaussian mixtures on the live training latents, log-likelihood as a score");
@@ -317,11 +328,11 @@ int main(int argc, char** argv) {
 
   // CLI11 would report an unknown first word as "a subcommand is required"; name it instead.
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sc : {train, eval, predict, recal, latent, summary, bench, project, generate, serve, fuse})
+  for (auto* sc : {train, eval, predict, recal, exp, latent, summary, bench, project, generate, serve, fuse})
     known |= argc > 1 && sc->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
-                 "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, latent, summary, "
+                 "fas: error: unknown subcommand '%s' (known: train, eval, predict, recalibrate, export, latent, summary, "
                  "bench, project, generate, serve, fuse)\n",
                  argv[1]);
     return 1;
@@ -353,6 +364,7 @@ int main(int argc, char** argv) {
     if (*eval) return run_eval(ev);
     if (*predict) return run_predict(pr);
     if (*recal) return run_recalibrate(rc);
+    if (*exp) return run_export(ex);
     if (*fuse) return run_fuse(fu);
     if (*latent) return run_latent(la);
     if (*summary) {

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Cross-builds fas for aarch64 with Debian's cross compiler and runs the kernel tests (every
-# ISA the emulated CPU has: scalar + NEON) under qemu-aarch64 user-mode emulation.
+# ISA the emulated CPU has: scalar + NEON) under qemu-aarch64 user-mode emulation. A hand run
+# (the whole library, arm64 OpenBLAS and GoogleTest); CI runs tools/arm_check.sh instead: the
+# minimal deployment build for aarch64 and armhf, its kernels and the exported models, in a minute.
 #
 # One-time setup (Debian 12, as root):
 #   dpkg --add-architecture arm64 && apt-get update

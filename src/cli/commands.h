@@ -152,6 +152,15 @@ struct SummaryOptions {
 };
 int run_summary(const SummaryOptions& o);
 
+// fas export: a checkpoint's deployment engine as a .fasm file (deploy/fasm.h) for the minimal
+// build's C API. engine: float or int8 (mobilenetv2-lite); lbp-lr exports its one form (float).
+struct ExportOptions {
+  CommonOptions common;  // common.out: the .fasm file (required)
+  std::string ckpt;
+  EngineOptions engine{"float", "", 256};
+};
+int run_export(const ExportOptions& o);
+
 struct BenchOptions {
   CommonOptions common;
   std::string model;

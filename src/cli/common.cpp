@@ -97,6 +97,20 @@ const ModelInfo::Engine& find_engine(const ModelInfo& info, const std::string& e
   return it->second;
 }
 
+Tensor load_calibration(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
+                        int64_t calib_n, uint64_t seed) {
+  if (calib_list.empty())
+    fail("engine '" + engine + "' calibrates on training images: pass --calib LIST (e.g. the training list)");
+  if (calib_n <= 0) fail("--calib-n must be positive");
+  Dataset ds(limit_samples(read_samples(calib_list), calib_n, seed), image_spec(m.config), false, calib_list);
+  LoaderOptions lo;
+  lo.batch = ds.size();
+  BatchLoader loader(ds, lo);
+  Batch b;
+  if (!loader.next(b)) fail("calibration list '" + calib_list + "' has no images");
+  return b.x;
+}
+
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
                           int64_t calib_n, uint64_t seed, int64_t* calib_used) {
   if (calib_used) *calib_used = 0;
@@ -104,16 +118,7 @@ Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const
   const ModelInfo::Engine& eng = find_engine(*m.info, engine);
   Tensor calib;
   if (eng.needs_calibration) {
-    if (calib_list.empty())
-      fail("engine '" + engine + "' calibrates on training images: pass --calib LIST (e.g. the training list)");
-    if (calib_n <= 0) fail("--calib-n must be positive");
-    Dataset ds(limit_samples(read_samples(calib_list), calib_n, seed), image_spec(m.config), false, calib_list);
-    LoaderOptions lo;
-    lo.batch = ds.size();
-    BatchLoader loader(ds, lo);
-    Batch b;
-    if (!loader.next(b)) fail("calibration list '" + calib_list + "' has no images");
-    calib = b.x;
+    calib = load_calibration(m, engine, calib_list, calib_n, seed);
     if (calib_used) *calib_used = calib.size(0);
   }
   m.module->eval();

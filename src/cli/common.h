@@ -82,6 +82,10 @@ ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool wi
 const ModelInfo::Engine& find_engine(const ModelInfo& info, const std::string& engine);
 Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
                           int64_t calib_n, uint64_t seed, int64_t* calib_used = nullptr);
+// The calibration images of an engine: the first calib_n (seeded choice) of calib_list, in the
+// model's input form; what make_engine_scorer and fas export calibrate on.
+Tensor load_calibration(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
+                        int64_t calib_n, uint64_t seed);
 
 // Per-epoch progress: a redrawn bar on a terminal, nothing until finish() otherwise.
 class Progress {

@@ -1,13 +1,22 @@
 #include "kernels/cpu.h"
 
+// Without OpenMP (the minimal deployment build, FAS_MINIMAL) everything runs on the caller's
+// thread: num_threads() is 1.
+#if defined(_OPENMP)
 #include <omp.h>
+#else
+namespace {
+int omp_get_max_threads() { return 1; }
+void omp_set_num_threads(int) {}
+}  // namespace
+#endif
 
 #include <atomic>
 #include <cstdlib>
 
 #include "base/error.h"
 
-#if defined(__aarch64__)
+#if defined(FAS_NEON_KERNELS)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
 #endif
@@ -39,7 +48,7 @@ Isa parse_isa(const std::string& s) {
 bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::Scalar: return true;
-#if defined(__x86_64__)
+#if defined(FAS_X86_KERNELS)
     case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #if defined(FAS_AVX512_EMULATE)
     case Isa::Avx512: return isa_supported(Isa::Avx2);  // SIMDe emulation over AVX2 (testing build)
@@ -47,7 +56,7 @@ bool isa_supported(Isa isa) {
     case Isa::Avx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #endif
 #endif
-#if defined(__aarch64__)
+#if defined(FAS_NEON_KERNELS)
     case Isa::Neon: return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
 #endif
     default: return false;

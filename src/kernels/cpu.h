@@ -5,6 +5,16 @@
 #include <string>
 #include <vector>
 
+// The SIMD variants a build carries: x86-64 AVX2/AVX-512 files or aarch64 NEON files, unless
+// FAS_SCALAR_ONLY (the minimal build's FAS_MINIMAL_SCALAR, for bare targets): then only the
+// scalar kernels, and no CPU detection (cpuid, getauxval) at all.
+#if defined(__x86_64__) && !defined(FAS_SCALAR_ONLY)
+#define FAS_X86_KERNELS 1
+#endif
+#if defined(__aarch64__) && !defined(FAS_SCALAR_ONLY)
+#define FAS_NEON_KERNELS 1
+#endif
+
 namespace fas {
 
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3 };

@@ -1,6 +1,8 @@
 #include "kernels/lbp.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 
 #include "kernels/lbp_impl.h"
@@ -56,10 +58,10 @@ void f32_lbp8_u2_hist__scalar(const float* x, int64_t H, int64_t W, int r, int g
 
 Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa) {
   if (!isa_supported(isa)) fail(std::string("lbp: ISA ") + isa_name(isa) + " is not available on this CPU or build");
-#if defined(__x86_64__)
+#if defined(FAS_X86_KERNELS)
   if (isa == Isa::Avx2) return f32_lbp8_u2_hist__avx2;
   if (isa == Isa::Avx512) return f32_lbp8_u2_hist__avx512;
-#elif defined(__aarch64__)
+#elif defined(FAS_NEON_KERNELS)
   if (isa == Isa::Neon) return f32_lbp8_u2_hist__neon;
 #endif
   return f32_lbp8_u2_hist__scalar;
@@ -67,6 +69,33 @@ Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa) {
 
 void f32_lbp8_u2_hist(const float* x, int64_t H, int64_t W, int r, int grid, float scale, float* out) {
   lbp8_u2_hist_kernel(active_isa())(x, H, W, r, grid, scale, out);  // follows set_active_isa
+}
+
+namespace {
+// BT.601 (JPEG) luma and chroma x 256 in integers, on 8-bit levels, without the chroma offsets
+// (LBP compares values within one channel). Integer arithmetic makes ties exact: the chroma rows
+// sum to 0, so with float coefficients R+1, G+1, B+1 would tie or not by rounding, and the codes
+// of smooth regions would depend on the evaluation order (tools/nuaa_texture_baseline.py uses
+// the same integers).
+constexpr float kYcc[3][3] = {{77.f, 150.f, 29.f}, {-43.f, -85.f, 128.f}, {128.f, -107.f, -21.f}};
+float level(float v) { return std::nearbyint(255.f * v); }  // [0, 1] -> 8-bit level
+}  // namespace
+
+void lbp_image_features(const float* img, int64_t C, int64_t H, int64_t W, bool ycc, const int* radii, int nradii,
+                        int grid, float scale, float* levels, float* plane, float* out) {
+  const int64_t HW = H * W, planes = ycc ? 3 : 1, per_radius = (int64_t)grid * grid * kLbpBins;
+  for (int64_t i = 0; i < C * HW; ++i) levels[i] = level(img[i]);  // once per image, not per plane
+  for (int64_t p = 0; p < planes; ++p) {
+    if (C == 1) {
+      std::copy(levels, levels + HW, plane);
+    } else {
+      const float* m = kYcc[p];  // grey: p = 0, the luma row
+      const float *r = levels, *g = r + HW, *b = g + HW;
+      for (int64_t i = 0; i < HW; ++i) plane[i] = m[0] * r[i] + m[1] * g[i] + m[2] * b[i];
+    }
+    for (int k = 0; k < nradii; ++k)
+      f32_lbp8_u2_hist(plane, H, W, radii[k], grid, scale, out + (p * nradii + k) * per_radius);
+  }
 }
 
 }  // namespace fas

@@ -38,4 +38,11 @@ FAS_DECLARE_LBP(avx512)
 FAS_DECLARE_LBP(neon)
 Lbp8U2HistFn lbp8_u2_hist_kernel(Isa isa);  // an error if the ISA is not available
 
+// The histograms of one image img [C, H, W] with values in [0, 1], taken as 8-bit levels
+// (rounded): ycc (C = 3): BT.601 luma and chroma planes in integer weights; grey: C = 1 used as
+// is, C = 3 as luma. out [planes][nradii][grid*grid*59] (layers/lbp.h LbpHistogram, which runs
+// this per image; so does the minimal deployment build). Scratch: levels [C*H*W], plane [H*W].
+void lbp_image_features(const float* img, int64_t C, int64_t H, int64_t W, bool ycc, const int* radii, int nradii,
+                        int grid, float scale, float* levels, float* plane, float* out);
+
 }  // namespace fas

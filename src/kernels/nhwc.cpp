@@ -80,13 +80,13 @@ NhwcKernels nhwc_kernels(Isa isa) {
     case Isa::Scalar:
       return {f32_pwconv_nhwc__scalar, f32_pwconv_sum_nhwc__scalar, f32_dwconv3x3_nhwc_row__scalar,
               f32_conv3x3_row__scalar};
-#if defined(__x86_64__)
+#if defined(FAS_X86_KERNELS)
     case Isa::Avx2:
     case Isa::Avx512:  // no AVX-512 variants: these layers are 8..96 channels wide
       return {f32_pwconv_nhwc__avx2, f32_pwconv_sum_nhwc__avx2, f32_dwconv3x3_nhwc_row__avx2,
               f32_conv3x3_row__avx2};
 #endif
-#if defined(__aarch64__)
+#if defined(FAS_NEON_KERNELS)
     case Isa::Neon:
       return {f32_pwconv_nhwc__neon, f32_pwconv_sum_nhwc__neon, f32_dwconv3x3_nhwc_row__neon,
               f32_conv3x3_row__neon};

@@ -54,7 +54,7 @@ void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int6
 }
 
 Qs8Kernels qs8_kernels(Isa isa) {
-#if defined(__x86_64__)
+#if defined(FAS_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512)
     return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2};
 #endif

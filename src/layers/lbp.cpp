@@ -29,16 +29,6 @@ int64_t LbpHistogram::features() const {
   return ch * (int64_t)cfg_.radii.size() * cfg_.grid * cfg_.grid * kLbpBins;
 }
 
-namespace {
-// BT.601 (JPEG) luma and chroma x 256 in integers, on 8-bit levels, without the chroma offsets
-// (LBP compares values within one channel). Integer arithmetic makes ties exact: the chroma rows
-// sum to 0, so with float coefficients R+1, G+1, B+1 would tie or not by rounding, and the codes
-// of smooth regions would depend on the evaluation order (tools/nuaa_texture_baseline.py uses
-// the same integers).
-constexpr float kYcc[3][3] = {{77.f, 150.f, 29.f}, {-43.f, -85.f, 128.f}, {128.f, -107.f, -21.f}};
-float level(float v) { return std::nearbyint(255.f * v); }  // [0, 1] -> 8-bit level
-}  // namespace
-
 void LbpHistogram::check_input(const Shape& x) const {
   const bool ycc = cfg_.space == LbpSpace::YCbCr;
   if (x.size() != 4 || (ycc ? x[1] != 3 : (x[1] != 1 && x[1] != 3)))
@@ -53,7 +43,6 @@ Tensor LbpHistogram::forward(const Tensor& x) {
   if (!x.defined()) fail("lbp: expected input [N, C, H, W], got undefined");
   check_input(x.shape());
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), HW = H * W;
-  const int64_t planes = cfg_.space == LbpSpace::YCbCr ? 3 : 1, per_radius = (int64_t)cfg_.grid * cfg_.grid * kLbpBins;
   const int64_t F = features();
   Tensor out = Tensor::uninit({N, F});
   const float* in = x.data();
@@ -64,20 +53,8 @@ Tensor LbpHistogram::forward(const Tensor& x) {
     std::vector<float> levels((size_t)(C * HW)), plane((size_t)HW);
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < N; ++n) {
-      const float* img = in + n * C * HW;
-      for (int64_t i = 0; i < C * HW; ++i) levels[i] = level(img[i]);  // once per image, not per plane
-      for (int64_t p = 0; p < planes; ++p) {
-        if (C == 1) {
-          std::copy(levels.begin(), levels.end(), plane.begin());
-        } else {
-          const float* m = kYcc[p];
-          const float *r = levels.data(), *g = r + HW, *b = g + HW;
-          for (int64_t i = 0; i < HW; ++i) plane[i] = m[0] * r[i] + m[1] * g[i] + m[2] * b[i];
-        }
-        for (size_t k = 0; k < cfg_.radii.size(); ++k)
-          f32_lbp8_u2_hist(plane.data(), H, W, cfg_.radii[k], cfg_.grid, cfg_.scale,
-                           o + n * F + ((int64_t)p * cfg_.radii.size() + k) * per_radius);
-      }
+      lbp_image_features(in + n * C * HW, C, H, W, cfg_.space == LbpSpace::YCbCr, cfg_.radii.data(),
+                         (int)cfg_.radii.size(), cfg_.grid, cfg_.scale, levels.data(), plane.data(), o + n * F);
     }
   }
   return out;

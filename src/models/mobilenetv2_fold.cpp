@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include "models/mobilenetv2_lite.h"
+
 namespace fas {
 
 namespace {

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/mobilenetv2_lite.h"
-
 namespace fas {
+
+// Declared only: the folded form is also what the minimal deployment build (FAS_MINIMAL, no
+// tensors or autograd) runs, so this header must not pull the training model in.
+class MobileNetV2Lite;
 
 struct FoldedConv {
   int64_t cin = 0, cout = 0;  // cin: input channels of the layer (depthwise: == cout)

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "models/deploy_engine.h"
+#include "models/mobilenetv2_lite.h"
 #include "models/mobilenetv2_plan.h"
+#include "models/mobilenetv2_run.h"
 
 namespace fas {
 
@@ -25,6 +27,9 @@ class MobileNetV2Infer : public DeployEngine {
  public:
   explicit MobileNetV2Infer(const MobileNetV2Lite& model);
   explicit MobileNetV2Infer(FoldedMobileNetV2 net);
+  // The view points into the engine's own buffers: not copyable.
+  MobileNetV2Infer(const MobileNetV2Infer&) = delete;
+  MobileNetV2Infer& operator=(const MobileNetV2Infer&) = delete;
 
   // x: n images [n, C, H, W] (NCHW, the training model's layout). Writes n logits / P(live).
   // No allocation.
@@ -40,11 +45,15 @@ class MobileNetV2Infer : public DeployEngine {
   // quantisation point while running n images (int8 calibration). Points, in order: input
   // (NCHW, passed as pixels x 1), stem, then per block [expand (never called if none),
   // depthwise, block output], then the head (Conv_1 after ReLU6).
-  using Observer = std::function<void(size_t point, const float* v, int64_t pixels, int64_t channels)>;
+  using Observer = Mnv2Observer;
   void observe(const float* x, int64_t n, const Observer& obs);
   size_t activation_points() const { return 3 + 3 * net_.blocks.size(); }
 
   const FoldedMobileNetV2& folded() const { return net_; }
+  const MobileNetV2Plan& plan() const { return plan_; }
+  // Geometry, plan, packed weights and buffers as the shared run loops see them
+  // (models/mobilenetv2_run.h; the .fasm export writes what it points to).
+  const Mnv2F32View& view() const { return view_; }
   // Bytes of all activation buffers of the plan (ping-pong, ring, depthwise row, pool sums);
   // the input image is the caller's and not counted.
   size_t activation_bytes() const override;
@@ -57,8 +66,6 @@ class MobileNetV2Infer : public DeployEngine {
   struct Packed {  // one conv, packed for kernels/nhwc.h
     std::vector<float> w, b;
   };
-  void run_pool(const float* x, const Observer* obs);  // pool_ = sums
-  float run_one(const float* x, const Observer* obs);
 
   FoldedMobileNetV2 net_;
   MobileNetV2Plan plan_;
@@ -66,6 +73,8 @@ class MobileNetV2Infer : public DeployEngine {
   std::vector<Packed> expand_, dw_, project_;
   std::vector<float> buf_[2], ring_, row_, pool_;
   std::vector<float> head_row_;  // calibration (observe) only
+  std::vector<F32ConvView> expand_v_, dw_v_, project_v_;
+  Mnv2F32View view_;
 };
 
 }  // namespace fas

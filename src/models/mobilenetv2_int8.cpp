@@ -103,6 +103,27 @@ MobileNetV2Int8::MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int6
   head_row_.assign(net_.head.W * net_.head.cout, 0);
   stem_row_.assign(net_.stem.Wo * net_.stem.cout, 0.f);
   pool_.assign(net_.head.cout, 0);
+  auto view = [](const Conv& c) {
+    return Q8ConvView{c.w.empty() ? nullptr : c.w.data(), c.scale.empty() ? nullptr : c.scale.data(),
+                      c.bias.empty() ? nullptr : c.bias.data(), c.lo, c.hi};
+  };
+  for (size_t i = 0; i < net_.blocks.size(); ++i) {
+    expand_v_.push_back(view(expand_[i]));
+    dw_v_.push_back(view(dw_[i]));
+    project_v_.push_back(view(project_[i]));
+  }
+  Mnv2Q8View& v = view_;
+  v.net = &net_, v.plan = &plan_;
+  v.stem = {stem_w_.data(), stem_b_.data()};
+  v.stem_scale = act_scale_[1][0];
+  v.expand = expand_v_.data(), v.dw = dw_v_.data(), v.project = project_v_.data();
+  v.res_scale = res_scale_.data();
+  v.head = view(head_);
+  v.head_scale = act_scale_.back().data();
+  v.dense_w = net_.dense_w.data(), v.dense_b = net_.dense_b;
+  v.buf[0] = buf_[0].data(), v.buf[1] = buf_[1].data();
+  v.ring = ring_.data(), v.row = row_.data(), v.head_row = head_row_.data();
+  v.stem_row = stem_row_.data(), v.pool = pool_.data();
 }
 
 size_t MobileNetV2Int8::weight_bytes() const {
@@ -119,76 +140,16 @@ size_t MobileNetV2Int8::activation_bytes() const {
          sizeof(float) * stem_row_.size() + sizeof(int32_t) * pool_.size();
 }
 
-void MobileNetV2Int8::run_pool(const float* x) {
-  const Isa isa = active_isa();
-  const NhwcKernels kf = nhwc_kernels(isa);
-  const Qs8Kernels k = qs8_kernels(isa);
-  const FoldedConv& s = net_.stem;
-  int8_t* stem_out = buf_[0].data() + plan_.stem_off;
-  for (int64_t oy = 0; oy < s.Ho; ++oy) {
-    const float* rows[3];
-    dw_input_rows<float>(s, oy, [&](int64_t iy) { return x + iy * s.W; }, rows);
-    kf.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, stem_w_.data(), stem_b_.data(),
-               stem_row_.data(), 0.f, 6.f);
-    k.quantize(s.Wo * s.cout, stem_row_.data(), 1.f / act_scale_[1][0], stem_out + oy * s.Wo * s.cout);
-  }
-  for (size_t i = 0; i < net_.blocks.size(); ++i) {
-    const FoldedBlock& fb = net_.blocks[i];
-    const MobileNetV2Plan::Step& st = plan_.steps[i];
-    const FoldedConv &e = fb.expand, &d = fb.dw, &p = fb.project;
-    const Conv &qe = expand_[i], &qd = dw_[i], &qp = project_[i];
-    const int8_t* in = buf_[st.src].data() + st.src_off;
-    int8_t* out = buf_[st.dst].data() + st.dst_off;
-    const int64_t cin = e.defined() ? e.cin : d.cin, E = d.cout;
-    int64_t next = 0;
-    auto row = [&](int64_t iy) -> const int8_t* {
-      if (!e.defined()) return in + iy * d.W * cin;
-      for (; next <= iy; ++next)
-        k.pwconv(d.W, cin, E, in + next * d.W * cin, cin, qe.w.data(), qe.scale.data(), qe.bias.data(), nullptr, 0.f,
-                 ring_.data() + (next % 3) * d.W * E, qe.lo, qe.hi);
-      return ring_.data() + (iy % 3) * d.W * E;
-    };
-    for (int64_t oy = 0; oy < d.Ho; ++oy) {
-      const int8_t* rows[3];
-      dw_input_rows<int8_t>(d, oy, row, rows);
-      k.dwconv3x3(rows, d.W, E, d.stride, d.pad_left, d.Wo, qd.w.data(), qd.scale.data(), qd.bias.data(), row_.data(),
-                  qd.lo, qd.hi);
-      k.pwconv(d.Wo, E, p.cout, row_.data(), E, qp.w.data(), qp.scale.data(), qp.bias.data(),
-               fb.residual ? in + oy * d.W * cin : nullptr, res_scale_[i], out + oy * p.Wo * p.cout, qp.lo, qp.hi);
-    }
-  }
-  const FoldedConv& h = net_.head;
-  const int8_t* in = buf_[plan_.final_buf].data() + plan_.final_off;
-  std::fill(pool_.begin(), pool_.end(), 0);
-  for (int64_t y = 0; y < h.H; ++y) {
-    k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, head_.w.data(), head_.scale.data(), head_.bias.data(),
-             nullptr, 0.f, head_row_.data(), head_.lo, head_.hi);
-    for (int64_t xx = 0; xx < h.W; ++xx) {
-      const int8_t* r = head_row_.data() + xx * h.cout;
-      for (int64_t c = 0; c < h.cout; ++c) pool_[c] += r[c];
-    }
-  }
-}
-
-float MobileNetV2Int8::run_one(const float* x) {
-  run_pool(x);
-  const FoldedConv& h = net_.head;
-  double acc = 0;
-  const std::vector<float>& s_head = act_scale_.back();
-  for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(pool_[c]) * s_head[c] * net_.dense_w[c];
-  return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + net_.dense_b;
-}
-
 void MobileNetV2Int8::logits(const float* x, int64_t n, float* out) {
   const int64_t per = net_.C * net_.H * net_.W;
-  for (int64_t i = 0; i < n; ++i) out[i] = run_one(x + i * per);
+  for (int64_t i = 0; i < n; ++i) out[i] = mnv2_q8_logit(view_, x + i * per);
 }
 
 void MobileNetV2Int8::features(const float* x, int64_t n, float* out) {
   const FoldedConv& h = net_.head;
   const int64_t per = net_.C * net_.H * net_.W;
   for (int64_t i = 0; i < n; ++i) {
-    run_pool(x + i * per);
+    mnv2_q8_pool(view_, x + i * per);
     for (int64_t c = 0; c < h.cout; ++c)
       out[i * h.cout + c] = pool_[c] * act_scale_.back()[c] / static_cast<float>(h.H * h.W);
   }

@@ -25,6 +25,7 @@
 
 #include "models/deploy_engine.h"
 #include "models/mobilenetv2_plan.h"
+#include "models/mobilenetv2_run.h"
 
 namespace fas {
 
@@ -40,6 +41,9 @@ class MobileNetV2Int8 : public DeployEngine {
  public:
   // Calibrates on n images calib [n, C, H, W] (NCHW, like training inputs).
   MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int64_t n, Int8Options opt = {});
+  // The view points into the engine's own buffers: not copyable.
+  MobileNetV2Int8(const MobileNetV2Int8&) = delete;
+  MobileNetV2Int8& operator=(const MobileNetV2Int8&) = delete;
 
   void logits(const float* x, int64_t n, float* out);  // no allocation
   void predict(const float* x, int64_t n, float* out) override;  // sigmoid(logits)
@@ -51,6 +55,11 @@ class MobileNetV2Int8 : public DeployEngine {
   // Activation scales (stored per channel, all equal) in MobileNetV2Infer::observe's point
   // order (index 0, the input, unused).
   const std::vector<std::vector<float>>& activation_scales() const { return act_scale_; }
+  // Geometry, plan, packed weights, scales and buffers as the shared run loops see them
+  // (models/mobilenetv2_run.h; the .fasm export writes what it points to).
+  const Mnv2Q8View& view() const { return view_; }
+  const FoldedMobileNetV2& folded() const { return net_; }
+  const MobileNetV2Plan& plan() const { return plan_; }
 
  private:
   struct Conv {
@@ -59,8 +68,6 @@ class MobileNetV2Int8 : public DeployEngine {
     float lo = 0, hi = 0;
   };
   Conv make_conv(const FoldedConv& c, const std::vector<float>& s_in, const std::vector<float>& s_out);
-  void run_pool(const float* x);  // pool_ = int32 sums of the head output
-  float run_one(const float* x);
 
   FoldedMobileNetV2 net_;
   MobileNetV2Plan plan_;
@@ -72,6 +79,8 @@ class MobileNetV2Int8 : public DeployEngine {
   std::vector<int8_t> buf_[2], ring_, row_, head_row_;
   std::vector<float> stem_row_;
   std::vector<int32_t> pool_;
+  std::vector<Q8ConvView> expand_v_, dw_v_, project_v_;
+  Mnv2Q8View view_;
 };
 
 // Agreement of the int8 engine with the float engine on a data set of n images: decisions

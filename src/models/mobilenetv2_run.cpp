@@ -1,0 +1,149 @@
+#include "models/mobilenetv2_run.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "kernels/nhwc.h"
+#include "kernels/qs8_nhwc.h"
+
+namespace fas {
+
+namespace {
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+inline void observe_rows(const Mnv2Observer* obs, size_t point, const float* v, int64_t pixels, int64_t channels) {
+  if (obs) (*obs)(point, v, pixels, channels);
+}
+}  // namespace
+
+void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs) {
+  const FoldedMobileNetV2& net = *v.net;
+  const MobileNetV2Plan& plan = *v.plan;
+  const NhwcKernels k = nhwc_kernels(active_isa());
+  observe_rows(obs, 0, x, net.C * net.H * net.W, 1);
+  // Stem: reads the NCHW image directly (element (ix, c) of a row at ix + c*H*W).
+  const FoldedConv& s = net.stem;
+  float* stem_out = v.buf[0] + plan.stem_off;
+  for (int64_t oy = 0; oy < s.Ho; ++oy) {
+    const float* rows[3];
+    dw_input_rows<float>(s, oy, [&](int64_t iy) { return x + iy * s.W; }, rows);
+    float* y = stem_out + oy * s.Wo * s.cout;
+    k.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, v.stem.w, v.stem.b, y, 0.f, 6.f);
+    observe_rows(obs, 1, y, s.Wo, s.cout);
+  }
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const FoldedBlock& fb = net.blocks[i];
+    const MobileNetV2Plan::Step& st = plan.steps[i];
+    const FoldedConv &e = fb.expand, &d = fb.dw, &p = fb.project;
+    const size_t pt = 2 + 3 * i;
+    const float* in = v.buf[st.src] + st.src_off;
+    float* out = v.buf[st.dst] + st.dst_off;
+    const int64_t cin = e.defined() ? e.cin : d.cin, E = d.cout;
+    int64_t next = 0;  // next input row to expand into the ring (row iy lives in slot iy % 3)
+    auto row = [&](int64_t iy) -> const float* {
+      if (!e.defined()) return in + iy * d.W * cin;
+      for (; next <= iy; ++next) {
+        float* r = v.ring + (next % 3) * d.W * E;
+        k.pwconv(d.W, cin, E, in + next * d.W * cin, cin, v.expand[i].w, v.expand[i].b, nullptr, r, 0.f, 6.f);
+        observe_rows(obs, pt, r, d.W, E);
+      }
+      return v.ring + (iy % 3) * d.W * E;
+    };
+    for (int64_t oy = 0; oy < d.Ho; ++oy) {
+      const float* rows[3];
+      dw_input_rows<float>(d, oy, row, rows);
+      k.dwconv3x3(rows, d.W, E, d.stride, d.pad_left, d.Wo, v.dw[i].w, v.dw[i].b, v.row, 0.f, 6.f);
+      observe_rows(obs, pt + 1, v.row, d.Wo, E);
+      // The residual is input row oy; in place it is the very row being written.
+      float* y = out + oy * p.Wo * p.cout;
+      k.pwconv(d.Wo, E, p.cout, v.row, E, v.project[i].w, v.project[i].b, fb.residual ? in + oy * d.W * cin : nullptr,
+               y, -kInf, kInf);
+      observe_rows(obs, pt + 2, y, p.Wo, p.cout);
+    }
+  }
+  // Conv_1 + ReLU6 fused with the global pooling sums: its 1280-wide output is never stored.
+  // Calibration needs the values, so observing runs it row by row into head_row instead.
+  const FoldedConv& h = net.head;
+  const float* in = v.buf[plan.final_buf] + plan.final_off;
+  std::fill(v.pool, v.pool + h.cout, 0.f);
+  if (!obs) {
+    k.pwconv_sum(h.H * h.W, h.cin, h.cout, in, h.cin, v.head.w, v.head.b, v.pool, 0.f, 6.f);
+    return;
+  }
+  for (int64_t y = 0; y < h.H; ++y) {
+    float* r = v.head_row;
+    k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, v.head.w, v.head.b, nullptr, r, 0.f, 6.f);
+    observe_rows(obs, 2 + 3 * net.blocks.size(), r, h.W, h.cout);
+    for (int64_t i = 0; i < h.W * h.cout; ++i) v.pool[i % h.cout] += r[i];
+  }
+}
+
+float mnv2_f32_logit(const Mnv2F32View& v, const float* x) {
+  mnv2_f32_pool(v, x, nullptr);
+  const FoldedConv& h = v.net->head;
+  double acc = 0;
+  for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(v.pool[c]) * v.dense_w[c];
+  return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + v.dense_b;
+}
+
+void mnv2_q8_pool(const Mnv2Q8View& v, const float* x) {
+  const FoldedMobileNetV2& net = *v.net;
+  const MobileNetV2Plan& plan = *v.plan;
+  const Isa isa = active_isa();
+  const NhwcKernels kf = nhwc_kernels(isa);
+  const Qs8Kernels k = qs8_kernels(isa);
+  const FoldedConv& s = net.stem;
+  int8_t* stem_out = v.buf[0] + plan.stem_off;
+  for (int64_t oy = 0; oy < s.Ho; ++oy) {
+    const float* rows[3];
+    dw_input_rows<float>(s, oy, [&](int64_t iy) { return x + iy * s.W; }, rows);
+    kf.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, v.stem.w, v.stem.b, v.stem_row,
+               0.f, 6.f);
+    k.quantize(s.Wo * s.cout, v.stem_row, 1.f / v.stem_scale, stem_out + oy * s.Wo * s.cout);
+  }
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const FoldedBlock& fb = net.blocks[i];
+    const MobileNetV2Plan::Step& st = plan.steps[i];
+    const FoldedConv &e = fb.expand, &d = fb.dw, &p = fb.project;
+    const Q8ConvView &qe = v.expand[i], &qd = v.dw[i], &qp = v.project[i];
+    const int8_t* in = v.buf[st.src] + st.src_off;
+    int8_t* out = v.buf[st.dst] + st.dst_off;
+    const int64_t cin = e.defined() ? e.cin : d.cin, E = d.cout;
+    int64_t next = 0;
+    auto row = [&](int64_t iy) -> const int8_t* {
+      if (!e.defined()) return in + iy * d.W * cin;
+      for (; next <= iy; ++next)
+        k.pwconv(d.W, cin, E, in + next * d.W * cin, cin, qe.w, qe.scale, qe.bias, nullptr, 0.f,
+                 v.ring + (next % 3) * d.W * E, qe.lo, qe.hi);
+      return v.ring + (iy % 3) * d.W * E;
+    };
+    for (int64_t oy = 0; oy < d.Ho; ++oy) {
+      const int8_t* rows[3];
+      dw_input_rows<int8_t>(d, oy, row, rows);
+      k.dwconv3x3(rows, d.W, E, d.stride, d.pad_left, d.Wo, qd.w, qd.scale, qd.bias, v.row, qd.lo, qd.hi);
+      k.pwconv(d.Wo, E, p.cout, v.row, E, qp.w, qp.scale, qp.bias, fb.residual ? in + oy * d.W * cin : nullptr,
+               v.res_scale[i], out + oy * p.Wo * p.cout, qp.lo, qp.hi);
+    }
+  }
+  const FoldedConv& h = net.head;
+  const int8_t* in = v.buf[plan.final_buf] + plan.final_off;
+  std::fill(v.pool, v.pool + h.cout, 0);
+  for (int64_t y = 0; y < h.H; ++y) {
+    k.pwconv(h.W, h.cin, h.cout, in + y * h.W * h.cin, h.cin, v.head.w, v.head.scale, v.head.bias, nullptr, 0.f,
+             v.head_row, v.head.lo, v.head.hi);
+    for (int64_t xx = 0; xx < h.W; ++xx) {
+      const int8_t* r = v.head_row + xx * h.cout;
+      for (int64_t c = 0; c < h.cout; ++c) v.pool[c] += r[c];
+    }
+  }
+}
+
+float mnv2_q8_logit(const Mnv2Q8View& v, const float* x) {
+  mnv2_q8_pool(v, x);
+  const FoldedConv& h = v.net->head;
+  double acc = 0;
+  for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(v.pool[c]) * v.head_scale[c] * v.dense_w[c];
+  return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + v.dense_b;
+}
+
+}  // namespace fas

@@ -1,0 +1,66 @@
+// The run loops of the MobileNetV2-lite inference engines over non-owning views: the float
+// engine (mobilenetv2_infer.h), the int8 engine (mobilenetv2_int8.h) and the .fasm runtime of
+// the minimal deployment build (deploy/fasm.h) all run these, so a model exported to a .fasm
+// file computes exactly what the engine it was exported from computes.
+// A view names the geometry (FoldedMobileNetV2: only its shape fields are read, its weight
+// vectors may be empty), the static plan, the packed weights (kernels/nhwc.h, qs8_nhwc.h
+// layouts) and the planned buffers. Nothing here allocates.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "models/mobilenetv2_plan.h"
+
+namespace fas {
+
+// obs(point, values, pixels, channels): see MobileNetV2Infer::observe.
+using Mnv2Observer = std::function<void(size_t point, const float* v, int64_t pixels, int64_t channels)>;
+
+struct F32ConvView {
+  const float* w = nullptr;  // packed weights
+  const float* b = nullptr;  // packed bias
+};
+
+struct Mnv2F32View {
+  const FoldedMobileNetV2* net = nullptr;
+  const MobileNetV2Plan* plan = nullptr;
+  F32ConvView stem, head;
+  const F32ConvView *expand = nullptr, *dw = nullptr, *project = nullptr;  // one per block
+  const float* dense_w = nullptr;  // [head.cout]
+  float dense_b = 0.f;
+  // Buffers (sizes from the plan): ping-pong, ring, depthwise row, pool sums [head.cout];
+  // head_row [head.W * head.cout] is needed only when observing (calibration).
+  float *buf[2] = {nullptr, nullptr}, *ring = nullptr, *row = nullptr, *pool = nullptr, *head_row = nullptr;
+};
+
+// Runs one NCHW image; leaves the global-pool sums of the head output in v.pool.
+void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs);
+// The logit of one image (mnv2_f32_pool, then the Dense layer on the mean).
+float mnv2_f32_logit(const Mnv2F32View& v, const float* x);
+
+struct Q8ConvView {
+  const int16_t* w = nullptr;  // packed int8 values (qs8_nhwc.h)
+  const float *scale = nullptr, *bias = nullptr;  // requantisation, padded to 8
+  float lo = 0, hi = 0;
+};
+
+struct Mnv2Q8View {
+  const FoldedMobileNetV2* net = nullptr;
+  const MobileNetV2Plan* plan = nullptr;
+  F32ConvView stem;          // the float stem
+  float stem_scale = 1.f;    // activation scale of the stem output
+  const Q8ConvView *expand = nullptr, *dw = nullptr, *project = nullptr;  // one per block
+  const float* res_scale = nullptr;  // per block: s_in / s_out
+  Q8ConvView head;
+  const float* head_scale = nullptr;  // [head.cout] activation scale of the head output
+  const float* dense_w = nullptr;
+  float dense_b = 0.f;
+  int8_t *buf[2] = {nullptr, nullptr}, *ring = nullptr, *row = nullptr, *head_row = nullptr;
+  float* stem_row = nullptr;  // [stem.Wo * stem.cout]
+  int32_t* pool = nullptr;    // [head.cout]
+};
+
+void mnv2_q8_pool(const Mnv2Q8View& v, const float* x);  // v.pool = int32 sums of the head output
+float mnv2_q8_logit(const Mnv2Q8View& v, const float* x);
+
+}  // namespace fas
