@@ -279,8 +279,9 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
     if (run.global_step == o.debug_nan_step && debug_rank) sr.loss = NAN;
     if (run.global_step == o.debug_nan_grad_step && debug_rank) poison_last_gradient(*run.m.module);
     // The loss first (a non-finite loss skips the backward), then every parameter's gradient, so
-    // a NaN/Inf is reported at the step it appears, before an update spreads it to the weights'
-    // next uses and before any checkpoint could hold it.
+    // a NaN/Inf is reported at the step where it appears, not steps later through the loss. This
+    // step's update may already hold it; nothing is saved after it, so the checkpoint on disk
+    // stays the previous epoch's.
     const std::string bad = !std::isfinite(sr.loss) ? std::string("loss is ") + (std::isnan(sr.loss) ? "NaN" : "Inf")
                                                     : nonfinite_gradient(*run.m.module);
     if (!bad.empty()) {
