@@ -75,8 +75,8 @@ Tensor randu(const Shape& s, Rng& rng, float lo, float hi, bool rg) {
     // the finite difference of L along v against <analytic, v>, as PyTorch's fast-mode gradcheck
     // does. Each element still moves by exactly +-h, so the caller's kink margin holds, but the
     // signal is the whole gradient's projection (about |grad| sqrt(n)) while the float32 rounding
-    // noise of L stays that of one evaluation: about 1e-6 relative instead of 1e-3 per element,
-    // so a 1e-3 relative backward error stands out (tests/mutation_grad.cpp).
+    // noise of L stays that of one evaluation: at most 2e-4 relative over the suite instead of
+    // 1e-3 per element, so a 1e-3 relative backward error stands out (tests/mutation_grad.cpp).
     // err(h) = finite difference - <analytic, applied step> is O(h^2) plus rounding, so its
     // Richardson combination (4 err(h/2) - err(h)) / 3 is rounding only; both use the points as
     // rounded to float32, so the steps' own rounding adds no error.
