@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -109,6 +110,9 @@ std::string models_list() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (RLIMIT_FSIZE) a write then fails with EFBIG, which the checkpoint
+  // writer reports as one error, instead of SIGXFSZ killing the process mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   choose_wait_policy(argv);  // may re-execute with OMP_WAIT_POLICY=passive (cli/wait_policy.h)
   CLI::App app{"fas: face anti-spoofing — train, evaluate and run models"};
   app.require_subcommand(1);
@@ -148,7 +152,10 @@ int main(int argc, char** argv) {
   train->add_option("--debug-nan", tr.debug_nan_step, "testing: make the loss NaN at this step")
       ->check(numeric(true, -1, kHuge, false, "--debug-nan"))
       ->group("");
-  train->add_option("--debug-nan-rank", tr.debug_nan_rank, "testing: --debug-nan on this MPI rank only")
+  train->add_option("--debug-nan-grad", tr.debug_nan_grad_step, "testing: make a gradient NaN at this step")
+      ->check(numeric(true, -1, kHuge, false, "--debug-nan-grad"))
+      ->group("");
+  train->add_option("--debug-nan-rank", tr.debug_nan_rank, "testing: --debug-nan(-grad) on this MPI rank only")
       ->check(integer_in(0, 1 << 20))
       ->group("");
   train->add_flag("--sync-bn", tr.sync_bn,

@@ -14,6 +14,7 @@
 #include "iqa/lda.h"
 #include "io/image.h"
 #include "io/plot.h"
+#include "cli_testutil.h"
 #include "io_testutil.h"
 #include "kernels/cpu.h"
 #include "testutil.h"
@@ -24,44 +25,6 @@ using namespace fas::test;
 using Json = nlohmann::json;
 
 namespace {
-
-struct CmdResult {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
-
-// Runs `fas ARGS` with stdout/stderr captured in files of dir.
-CmdResult run_fas(const std::string& args, const std::string& dir) {
-  const std::string o = dir + "/stdout.txt", e = dir + "/stderr.txt";
-  std::string cmd = std::string(FAS_BINARY_DIR) + "/fas " + args + " > " + q(o) + " 2> " + q(e);
-  int st = std::system(cmd.c_str());
-  CmdResult r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = read_bytes(o);
-  r.err = read_bytes(e);
-  return r;
-}
-
-// One clear line on stderr starting "fas: error:", exit code 1.
-::testing::AssertionResult one_error_line(const CmdResult& r, const std::string& must_contain) {
-  if (r.code != 1) return ::testing::AssertionFailure() << "exit code " << r.code << ", stderr: " << r.err;
-  if (r.err.rfind("fas: error: ", 0) != 0) return ::testing::AssertionFailure() << "stderr: " << r.err;
-  if (std::count(r.err.begin(), r.err.end(), '\n') != 1) return ::testing::AssertionFailure() << "not one line: " << r.err;
-  if (!has(r.err, must_contain)) return ::testing::AssertionFailure() << "'" << must_contain << "' not in: " << r.err;
-  return ::testing::AssertionSuccess();
-}
-
-// An error that leaves nothing behind: one error line, nothing on stdout and (when given) no
-// output directory `out`.
-::testing::AssertionResult fails_cleanly(const CmdResult& r, const std::string& must_contain, const std::string& out = "") {
-  ::testing::AssertionResult one = one_error_line(r, must_contain);
-  if (!one) return one;
-  if (!r.out.empty()) return ::testing::AssertionFailure() << "stdout not empty: " << r.out;
-  if (!out.empty() && std::filesystem::exists(out)) return ::testing::AssertionFailure() << "'" << out << "' was left behind";
-  return ::testing::AssertionSuccess();
-}
 
 const std::string kTrain = std::string(FAS_SOURCE_DIR) + "/data/sample/train.txt";
 const std::string kTest = std::string(FAS_SOURCE_DIR) + "/data/sample/test.txt";
@@ -351,6 +314,20 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   r = run_fas(quick(dir + "/run2", 3) + " --lr 1e30", dir);
   EXPECT_TRUE(one_error_line(r, "at step")) << r.err;
   EXPECT_TRUE(has(r.err, "NaN") || has(r.err, "Inf")) << r.err;
+}
+
+// A NaN in a gradient under a finite loss (as sqrt's derivative at 0 would give) is caught at its
+// step, naming the parameter, and the last good checkpoint stays. The test hook writes the NaN
+// into the last parameter's gradient after the step's backward.
+TEST(Cli, NanGradientStopsNamingTheParameterAndKeepsTheLastGoodCheckpoint) {
+  auto dir = scratch_dir("cli");
+  const std::string out = dir + "/run";
+  CmdResult r = run_fas(quick(out, 4) + " --debug-nan-grad 5", dir);
+  EXPECT_TRUE(one_error_line(r, "gradient of fc2.bias is NaN at step 5 (epoch 3, batch 1); training stopped. "
+                                "Last good checkpoint: " + out + "/last.safetensors"));
+  EXPECT_EQ(load_checkpoint(out + "/last.safetensors", "tiny-mlp").info.epoch, 2);
+  for (auto& [k, t] : load_safetensors(out + "/last.safetensors").tensors)
+    for (float v : t.to_vector()) ASSERT_TRUE(std::isfinite(v)) << k;
 }
 
 // Resume equality, without and with dropout (whose masks are reseeded per epoch), with a

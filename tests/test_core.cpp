@@ -9,6 +9,7 @@
 #include "layers/layers.h"
 #include "optim/ema.h"
 #include "optim/optim.h"
+#include "mutation_cases.h"
 #include "testutil.h"
 
 using namespace fas;
@@ -219,8 +220,8 @@ TEST(GradCheck, Elementwise) {
   EXPECT_TRUE(gradcheck([](V in) { return mean(in[0]); }, {a}));
 }
 
-// The same elementwise ops at the tight tolerances that catch a 0.1 % backward error
-// (tests/mutation_sigmoid_grad.cpp: sigmoid with a 0.2 % error fails them).
+// The same elementwise ops at the tight per-element tolerances that catch a 0.1 % backward error
+// (tests/mutation_grad.cpp: sigmoid with a 0.2 % error fails them).
 TEST(GradCheck, ElementwiseTight) {
   Rng rng(5);
   Tensor a = randn({3, 5}, rng, 1.f, true), b = randu({3, 5}, rng, 0.5f, 2.f, true);
@@ -234,6 +235,12 @@ TEST(GradCheck, ElementwiseTight) {
   EXPECT_TRUE(gradcheck([](V in) { return square(in[0]); }, {a}, e, at, rt));
   EXPECT_TRUE(gradcheck([](V in) { return tanh(in[0]); }, {a}, e, at, rt));
   EXPECT_TRUE(gradcheck([](V in) { return sigmoid(in[0]); }, {a}, e, at, rt));
+}
+
+// The mutation test's cases pass on the library: what fails them in tests/mutation_grad.cpp is
+// the mutation alone.
+TEST(GradCheck, MutationCasesPassOnTheLibrary) {
+  for (auto& c : mutation_cases()) EXPECT_TRUE(gradcheck(c.f, c.inputs, c.eps)) << c.name;
 }
 
 // Kinked activations: inputs kept at least 0.05 away from each kink so the central difference
@@ -276,7 +283,9 @@ TEST(GradCheck, Dense) {
   Tensor x = randn({5, 7}, rng, 1.f, true), w = randn({3, 7}, rng, 1.f, true), b = randn({3}, rng, 1.f, true);
   Tensor m = randn({7, 4}, rng, 1.f, true);
   using V = const std::vector<Tensor>&;
-  EXPECT_TRUE(gradcheck([](V in) { return linear(in[0], in[1], in[2]); }, {x, w, b}));
+  // Step 0.05: linear in each input, so a long step costs nothing, and the bias's 3 elements need
+  // it to lift their projection above the rounding of L (the directional check's noise).
+  EXPECT_TRUE(gradcheck([](V in) { return linear(in[0], in[1], in[2]); }, {x, w, b}, 5e-2f));
   EXPECT_TRUE(gradcheck([](V in) { return matmul(in[0], in[1]); }, {x, m}));
   Tensor e = randn({6, 3}, rng, 1.f, true);
   std::vector<int64_t> ids = {2, 0, 2, 5};  // repeated id: scatter-add must accumulate
@@ -301,6 +310,11 @@ TEST(Dropout, InvertedTrainOnly) {
   EXPECT_NEAR(s / 10000.0, 1.0, 0.03);
   EXPECT_TRUE(dropout(x, 0.25f, false, rng).same(x));
   EXPECT_THROW(dropout(x, 1.0f, true, rng), Error);
+  expect_error([&] { dropout_masked(x, Tensor::ones({3}), 0.5f); }, {"dropout", "mask [3]", "[10000]"});
+  expect_error([&] { dropout_masked(x, Tensor::full({10000}, 0.5f), 0.5f); }, {"dropout", "0 or 1"});
+  Tensor a = randn({3, 5}, rng, 1.f, true), keep = randu({3, 5}, rng, 0.f, 1.f);
+  for (int64_t i = 0; i < keep.numel(); ++i) keep.data()[i] = keep.data()[i] < 0.3f ? 0.f : 1.f;
+  EXPECT_TRUE(gradcheck([keep](const std::vector<Tensor>& in) { return dropout_masked(in[0], keep, 0.3f); }, {a}));
 }
 
 TEST(Gemm, BlasEqualsReferenceOnRaggedShapes) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/graph.h"
+#include "autograd/zero_pad.h"
 #include "layers/conv.h"
 #include "layers/layers.h"
 #include "optim/optim.h"
@@ -220,6 +221,13 @@ const std::vector<OpCase>& op_cases() {
       OP("linear_nobias", kSum, {linear(g["x"], g["w"], Tensor())}),
       OP("embedding", kElem, {embedding(g.ids("ids"), g["w"])}),  // repeated ids: scatter-add
       OP("dropout_eval", kElem, ([&g] { Rng rng(1); return Outs{dropout(g["x"], 0.3f, false, rng)}; }())),
+      OP("dropout_train", kElem, {dropout_masked(g["x"], g.load("keep"), 0.3f)}),  // PyTorch's own mask
+      OP("zero_pad2d", kElem, {zero_pad2d(g["x"], 1, 2, 0, 1)}),
+      // Statistics over 30 pixels, detached (the authors' MixStyle): the gradient is s_mix / s_n gy.
+      OP("mix_style", kSum, ([&g] {
+           std::vector<float> lam = g.load("lam").to_vector();
+           return Outs{mix_style(g["x"], g.ids("partner"), lam)};
+         }())),
       // ---- convolution
       OP("conv2d_pad1", kSum, {conv2d(g["x"], g["w"], g["b"], pads(1, 1, 1, 1))}),
       OP("conv2d_s2_same", kSum, {conv2d(g["x"], g["w"], g["b"], conv_args_same(8, 7, 3, 3, 2, 2))}),
@@ -422,8 +430,8 @@ TEST(Golden, EveryFixtureDirectoryHasATest) {
   EXPECT_EQ(dirs, (int)known.size()) << "a tested case has no fixture directory";
 }
 
-// Dropout's mask comes from fas' own RNG, so training mode cannot be golden; check the relation
-// y = x * keep / (1 - p) and dx = gy * keep / (1 - p) on fas' mask instead.
+// Training-mode dropout is golden with PyTorch's mask (dropout_train); with fas' own draws, check
+// the same relation y = x * keep / (1 - p) and dx = gy * keep / (1 - p) on the mask it drew.
 TEST(Golden, DropoutTrainingRelation) {
   Golden g("dropout_eval");
   Tensor x = g["x"].detach().clone().set_requires_grad(true);

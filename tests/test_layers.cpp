@@ -149,7 +149,7 @@ TEST(Pool, AvgGradcheck) {
   };
   for (auto& c : cases) {
     Tensor x = randn(c.s, rng, 1.f, true);
-    EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return avg_pool2d(in[0], c.a); }, {x})) << shape_str(c.s);
+    EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return avg_pool2d(in[0], c.a); }, {x}, 1e-1f)) << shape_str(c.s);
   }
 }
 
@@ -203,7 +203,9 @@ TEST(BatchNorm, Gradcheck) {
     auto f = [&](const std::vector<Tensor>& in) {
       return c.affine ? batch_norm(in[0], in[1], in[2], rm, rv, args) : batch_norm(in[0], Tensor(), Tensor(), rm, rv, args);
     };
-    EXPECT_TRUE(gradcheck(f, ins, 1e-2f, 3e-3f, 2e-2f)) << shape_str(c.s) << " affine " << c.affine << " training " << c.training;
+    // Step 0.05 (smooth, x of scale 2): the longer step keeps L's rounding below 3e-4 of the
+    // directional derivative.
+    EXPECT_TRUE(gradcheck(f, ins, 5e-2f, 3e-3f, 2e-2f)) << shape_str(c.s) << " affine " << c.affine << " training " << c.training;
   }
 }
 
@@ -242,12 +244,15 @@ TEST(BatchNorm, FusedClampEqualsBatchNormThenRelu6) {
       }
     }
   // Finite differences away from the kinks (gradcheck's inputs are drawn so few values sit near 0 or 6).
+  // The step must stay 1e-3 for the kinks, which puts L's rounding near 5e-4 of the directional
+  // derivative: 2e-3 here; the fused op equals batch_norm + relu6 bit for bit (above), and both
+  // pass the tight check on their own.
   Tensor x = randn({2, 3, 4, 5}, rng, 1.f, true), g = randu({3}, rng, 0.5f, 1.5f, true), b = randn({3}, rng, 1.f, true);
   Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
   BatchNormArgs a;
   a.clamp_lo = 0.f, a.clamp_hi = 1.5f;
   auto f = [&](const std::vector<Tensor>& in) { return batch_norm(in[0], in[1], in[2], rm, rv, a); };
-  EXPECT_TRUE(gradcheck(f, {x, g, b}, 1e-3f, 3e-3f, 2e-2f));
+  EXPECT_TRUE(gradcheck(f, {x, g, b}, 1e-3f, 3e-3f, 2e-2f, 2e-3));
   a.clamp_lo = 2.f, a.clamp_hi = 1.f;
   EXPECT_THROW(batch_norm(x, g, b, rm, rv, a), Error);
 }
@@ -339,8 +344,9 @@ TEST(Softmax, ValuesStableAndGradcheck) {
   Rng rng(31);
   for (Shape s : {Shape{3, 4, 5}, Shape{2, 7}, Shape{2, 3, 2, 5}})
     for (int64_t d : {1, -1}) {
-      EXPECT_TRUE(gradcheck([d](const std::vector<Tensor>& in) { return softmax(in[0], d); }, {randn(s, rng, 1.f, true)}));
-      EXPECT_TRUE(gradcheck([d](const std::vector<Tensor>& in) { return log_softmax(in[0], d); }, {randn(s, rng, 1.f, true)}));
+      EXPECT_TRUE(gradcheck([d](const std::vector<Tensor>& in) { return softmax(in[0], d); }, {randn(s, rng, 1.f, true)}, 5e-2f));
+      EXPECT_TRUE(
+          gradcheck([d](const std::vector<Tensor>& in) { return log_softmax(in[0], d); }, {randn(s, rng, 1.f, true)}, 5e-2f));
     }
   Tensor q = softmax(randn({3, 4, 5}, rng), 1);
   for (int64_t i = 0; i < 3; ++i)
@@ -406,24 +412,28 @@ TEST(Loss, Gradcheck) {
     for (Shape s : {Shape{3, 5}, Shape{2, 3, 2, 3}}) {
       // mse / l1 wrt both sides; l1's kink avoided by targets at least 0.1 away from preds.
       Tensor a = randn(s, rng, 1.f, true), b = randn(s, rng, 1.f, true);
-      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1], r); }, {a, b}));
+      // Steps as long as each loss allows (a long step lifts the directional derivative above L's
+      // float32 rounding): quadratic mse any, l1 under half its 0.1 kink margin, smooth ones 0.05.
+      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1], r); }, {a, b}, 1e-1f));
       Tensor c = a.clone();
       for (int64_t i = 0; i < c.numel(); ++i) c.data()[i] += (i % 2 ? 0.1f : -0.1f) + 0.3f * (i % 2 ? 1 : -1) * rng.uniform();
       c.set_requires_grad(true);
-      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return l1_loss(in[0], in[1], r); }, {a, c}));
-      // bce on probabilities away from 0 and 1, soft targets; with logits on any values.
+      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return l1_loss(in[0], in[1], r); }, {a, c}, 4e-2f));
+      // bce on probabilities away from 0 and 1, soft targets; with logits on any values. Step
+      // 0.02: log's high derivatives at 0.1 keep the extrapolation error below 1e-4 relative,
+      // and L's rounding stays below the directional tolerance.
       Tensor pr = randu(s, rng, 0.1f, 0.9f, true), tg = randu(s, rng, 0.f, 1.f, true);
-      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return bce_loss(in[0], in[1], r); }, {pr, tg}, 1e-3f));
+      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return bce_loss(in[0], in[1], r); }, {pr, tg}, 2e-2f));
       Tensor lo = randn(s, rng, 2.f, true), tl = randu(s, rng, 0.f, 1.f, true);
-      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return bce_with_logits(in[0], in[1], r); }, {lo, tl}));
+      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return bce_with_logits(in[0], in[1], r); }, {lo, tl}, 5e-2f));
       Tensor mu = randn(s, rng, 1.f, true), lv = randn(s, rng, 0.5f, true);
-      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return gaussian_kl(in[0], in[1], r); }, {mu, lv}));
+      EXPECT_TRUE(gradcheck([r](const std::vector<Tensor>& in) { return gaussian_kl(in[0], in[1], r); }, {mu, lv}, 5e-2f));
     }
     std::vector<int64_t> labels = {2, 0, 4, 4, 1};
     EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], labels, r); },
-                          {randn({5, 5}, rng, 2.f, true)}));
+                          {randn({5, 5}, rng, 2.f, true)}, 5e-2f));  // smooth: a long step, little rounding
     EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], {1, 0}, r); },
-                          {randn({2, 2}, rng, 2.f, true)}));
+                          {randn({2, 2}, rng, 2.f, true)}, 5e-2f));
   }
 }
 

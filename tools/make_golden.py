@@ -148,8 +148,8 @@ def dense():
     # Repeated ids: the backward must scatter-ADD.
     idx = torch.tensor([2, 0, 5, 2, 6, 2]).to(D)
     case("embedding", lambda ids, w: F.embedding(ids.long(), w), "w", ids=idx, w=rn(7, 4))
-    # Dropout masks come from each library's own RNG, so only inference is golden; the test checks
-    # the training-mode relation y = x * mask / (1 - p) on fas' own mask.
+    # Dropout masks come from each library's own RNG: inference here, training in regularisers()
+    # with PyTorch's mask fed to fas (dropout_masked).
     case("dropout_eval", lambda x: F.dropout(x, 0.3, training=False), "x", x=rn(4, 5))
 
 
@@ -387,6 +387,31 @@ class KerasAdam(torch.optim.Optimizer):
                 p.sub_(lr_t * st["m"] / (st["v"].sqrt() + grp["eps"]))
 
 
+def regularisers():
+    """MixStyle, zero padding and dropout in training mode (appended last: earlier cases keep their draws)."""
+    # MixStyle as the authors' code (Zhou et al., ICLR 2021): per-instance statistics over H x W,
+    # unbiased variance + eps, detached; partner (their perm) and lam (their Beta draws) are inputs.
+    def mixstyle(x, partner, lam, eps=1e-6):
+        mu = x.mean(dim=[2, 3], keepdim=True)
+        sig = (x.var(dim=[2, 3], keepdim=True) + eps).sqrt()
+        mu, sig = mu.detach(), sig.detach()
+        p, l = partner.long(), lam.view(-1, 1, 1, 1)
+        return (x - mu) / sig * (l * sig + (1 - l) * sig[p]) + (l * mu + (1 - l) * mu[p])
+    case("mix_style", mixstyle, "x", x=rn(4, 3, 5, 6, scale=2.0) + 0.5, partner=torch.tensor([2, 0, 0, 3]).to(D),
+         lam=ru(4))
+    # Keras ZeroPadding2D ((top 1, bottom 2), (left 0, right 1)) = F.pad's (left, right, top, bottom).
+    case("zero_pad2d", lambda x: F.pad(x, (0, 1, 1, 2)), "x", x=rn(2, 3, 4, 5))
+    # PyTorch's own dropout in training; its mask (read off a run on ones from the same RNG state)
+    # is saved as keep, and the C++ test applies it with fas' dropout_masked.
+    x, p = away(rn(6, 7), [0.0]), 0.3
+    state = torch.get_rng_state()
+    keep = (F.dropout(torch.ones(6, 7), p, training=True) != 0).to(D)
+    torch.set_rng_state(state)
+    case("dropout_train", lambda x: F.dropout(x, p, training=True), "x", x=x)
+    save("dropout_train", "keep", keep)
+    assert 0 < keep.sum() < keep.numel()
+
+
 def optimizers():
     tiny_linear("sgd_momentum", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-2))
     tiny_linear("sgd_nesterov", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True))
@@ -399,7 +424,7 @@ if __name__ == "__main__":
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
     for section in (elementwise, reductions, activations, shape_ops, dense, conv, pooling, batchnorm, losses,
-                    convnet_adam, optimizers, losses_more):
+                    convnet_adam, optimizers, losses_more, regularisers):
         section()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("wrote %d cases, %d bytes under %s" % (len(os.listdir(ROOT)), total, ROOT))

@@ -59,6 +59,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 Tensor embedding(const std::vector<int64_t>& ids, const Tensor& weight);
 // Inverted dropout: in training, zero with probability p and scale kept values by 1/(1-p).
 Tensor dropout(const Tensor& x, float p, bool training, Rng& rng);
+// Training-mode dropout with a given mask: y = x * keep / (1 - p), keep of x's shape holding 0
+// (drop) or 1 (keep). dropout() draws keep[i] = (u_i >= p) from rng and applies it here.
+Tensor dropout_masked(const Tensor& x, const Tensor& keep, float p);
 
 // ---------------------------------------------------------------- convolution
 struct Conv2dArgs {

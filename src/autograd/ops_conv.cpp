@@ -14,6 +14,7 @@
 #include <string>
 
 #include "autograd/graph.h"
+#include "autograd/mutation.h"
 #include "autograd/ops.h"
 #include "kernels/conv.h"
 #include "kernels/conv1x1.h"
@@ -237,6 +238,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
       bool acc;
       float* gx = input_grad(cx, &acc);
       pass_bwd_input(d, gy.data(), cw.data(), gx, acc);
+      if (kMutant != 1.f)
+        for (int64_t i = 0; i < cx.numel(); ++i) gx[i] *= kMutant;
     }
     if (cw.requires_grad()) pass_bwd_weight(d, cx.data(), gy.data(), cw.grad_data());
     if (cb.defined() && cb.requires_grad())

@@ -79,9 +79,22 @@ Tensor embedding(const std::vector<int64_t>& ids, const Tensor& weight) {
 Tensor dropout(const Tensor& x, float p, bool training, Rng& rng) {
   if (p < 0.f || p >= 1.f) fail("dropout: p must be in [0, 1), got " + std::to_string(p));
   if (!training || p == 0.f) return x;
+  Tensor keep = Tensor::zeros(x.shape());
+  for (int64_t i = 0; i < x.numel(); ++i) keep.data()[i] = rng.uniform() >= p ? 1.f : 0.f;
+  return dropout_masked(x, keep, p);
+}
+
+Tensor dropout_masked(const Tensor& x, const Tensor& keep, float p) {
+  if (p < 0.f || p >= 1.f) fail("dropout: p must be in [0, 1), got " + std::to_string(p));
+  if (keep.shape() != x.shape())
+    fail("dropout: mask " + shape_str(keep.shape()) + " and input " + shape_str(x.shape()) + " must have the same shape");
   Tensor mask = Tensor::zeros(x.shape());
   const float scale = 1.f / (1.f - p);
-  for (int64_t i = 0; i < x.numel(); ++i) mask.data()[i] = rng.uniform() >= p ? scale : 0.f;
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const float k = keep.data()[i];
+    if (k != 0.f && k != 1.f) fail("dropout: mask values must be 0 or 1, got " + std::to_string(k));
+    mask.data()[i] = k != 0.f ? scale : 0.f;
+  }
   return mul(x, mask);
 }
 

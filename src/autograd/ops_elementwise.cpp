@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "autograd/graph.h"
+#include "autograd/mutation.h"
 #include "autograd/ops.h"
 #include "kernels/cpu.h"
 #include "kernels/elementwise.h"
@@ -194,15 +195,9 @@ Tensor tanh(const Tensor& a) {
   });
   return y;
 }
-// Mutation point for the gradient-check test (tests/mutation_sigmoid_grad.cpp compiles this file
-// again with FAS_MUTATE_SIGMOID_ONE=1.002f, a 0.2 % backward error the checks must catch); the
-// library itself is always built with 1.
-#ifndef FAS_MUTATE_SIGMOID_ONE
-#define FAS_MUTATE_SIGMOID_ONE 1.f
-#endif
 Tensor sigmoid(const Tensor& a) {
   return unary("sigmoid", a, [](float x) { return x >= 0 ? 1.f / (1.f + std::exp(-x)) : std::exp(x) / (1.f + std::exp(x)); },
-               [](float, float y) { return y * (FAS_MUTATE_SIGMOID_ONE - y); });
+               [](float, float y) { return y * (kMutantSigmoidOne - y); });
 }
 
 Tensor sum(const Tensor& a) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/mutation.h"
 #include "autograd/ops.h"
 #include "dist/grad_sync.h"
 #include "kernels/batchnorm.h"
@@ -126,7 +127,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     }
     if (cg.defined() && cg.requires_grad()) {
       float* gg = cg.grad_data();
-      for (int64_t c = 0; c < C; ++c) gg[c] += sum_gxc[c] * istd[c];  // d/dgamma = sum(gy * xhat)
+      for (int64_t c = 0; c < C; ++c) gg[c] += sum_gxc[c] * istd[c] * kMutant;  // d/dgamma = sum(gy * xhat)
     }
     if (cb.defined() && cb.requires_grad()) {
       float* gb = cb.grad_data();

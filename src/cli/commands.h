@@ -32,7 +32,8 @@ struct TrainOptions {
   int size = 0;                   // override the config's height and width
   std::vector<std::string> set;   // config overrides key=value
   int64_t debug_nan_step = -1;    // test hook: make the loss NaN at this (1-based) global step
-  int debug_nan_rank = -1;        // test hook: ... on this data-parallel rank only (-1: every rank)
+  int64_t debug_nan_grad_step = -1;  // test hook: a NaN in the last parameter's gradient at this step
+  int debug_nan_rank = -1;        // test hook: either, on this data-parallel rank only (-1: every rank)
   bool sync_bn = false;           // data-parallel runs: batch-norm statistics over all ranks
   bool quiet = false;             // no per-epoch output (tests)
 };

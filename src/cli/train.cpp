@@ -221,6 +221,28 @@ void print_header(const Run& run) {
               run.sched.str().c_str(), augment_str(run.aug).c_str(), notes.str().c_str(), run.out.c_str());
 }
 
+// "gradient of NAME is NaN" (or Inf) for the first parameter whose gradient holds one; empty if none.
+std::string nonfinite_gradient(Module& m) {
+  for (auto& [name, p] : m.named_parameters()) {
+    const Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    const float* d = g.data();
+    for (int64_t i = 0; i < g.numel(); ++i)
+      if (!std::isfinite(d[i])) return "gradient of " + name + " is " + (std::isnan(d[i]) ? "NaN" : "Inf");
+  }
+  return "";
+}
+
+// The --debug-nan-grad test hook: a NaN in the gradient of the last parameter that has one.
+void poison_last_gradient(Module& m) {
+  NamedTensors ps = m.named_parameters();
+  for (auto it = ps.rbegin(); it != ps.rend(); ++it)
+    if (it->second.grad().defined()) {
+      it->second.grad().data()[0] = NAN;
+      return;
+    }
+}
+
 // One epoch of batches through the model's step. Fills the record's training fields.
 EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
   run.m.module->train();
@@ -253,10 +275,18 @@ EpochRecord train_epoch(Run& run, int epoch, const TrainOptions& o, bool tty) {
     dist::begin_step(b.index.size(), b.global_items);
     StepResult sr = run.step->step(b, run.global_step);
     dist::end_step();
-    if (run.global_step == o.debug_nan_step && (o.debug_nan_rank < 0 || o.debug_nan_rank == dist::rank())) sr.loss = NAN;
-    if (!std::isfinite(sr.loss)) {
+    const bool debug_rank = o.debug_nan_rank < 0 || o.debug_nan_rank == dist::rank();
+    if (run.global_step == o.debug_nan_step && debug_rank) sr.loss = NAN;
+    if (run.global_step == o.debug_nan_grad_step && debug_rank) poison_last_gradient(*run.m.module);
+    // The loss first (a non-finite loss skips the backward), then every parameter's gradient, so
+    // a NaN/Inf is reported at the step where it appears, not steps later through the loss. This
+    // step's update may already hold it; nothing is saved after it, so the checkpoint on disk
+    // stays the previous epoch's.
+    const std::string bad = !std::isfinite(sr.loss) ? std::string("loss is ") + (std::isnan(sr.loss) ? "NaN" : "Inf")
+                                                    : nonfinite_gradient(*run.m.module);
+    if (!bad.empty()) {
       if (tty) std::printf("\n");
-      fail(std::string("loss is ") + (std::isnan(sr.loss) ? "NaN" : "Inf") + " at step " +
+      fail(bad + " at step " +
            std::to_string(run.global_step) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
            std::to_string(batch_no) + "); training stopped. " +
            (run.saved_any ? "Last good checkpoint: " + run.last_path : std::string("No checkpoint was written.")) +
