@@ -60,11 +60,15 @@ ROWS = [
 # ncnn rows: the MobileNetV2-lite inference rows (ncnn runs the optimised graph: compared with
 # the fas engine rows), benchncnn's shape=[w,h,c].
 NCNN_SHAPES = {"mnv2nir": "[200,250,2]", "mnv2": "[128,128,3]"}
-# OpenBLAS core names (openblas_get_corename) -> the ISA of its sgemm kernels.
+# OpenBLAS core names (openblas_get_corename) -> the ISA of its sgemm kernels. A CPU newer than
+# the OpenBLAS build falls back to an old core (Debian's 0.3.21 runs Prescott's SSE3 kernels on an
+# Emerald Rapids Xeon; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 ones).
 OPENBLAS_CORE_ISA = {"skylakex": "avx512", "cooperlake": "avx512", "sapphirerapids": "avx512",
-                     "haswell": "avx2", "zen": "avx2", "neoversen1": "neon", "neoversen2": "neon",
+                     "haswell": "avx2", "zen": "avx2", "sandybridge": "avx", "prescott": "sse3",
+                     "nehalem": "sse3", "core2": "sse3", "neoversen1": "neon", "neoversen2": "neon",
                      "neoversev1": "neon", "armv8": "neon", "cortexa57": "neon", "cortexa72": "neon"}
-ISA_WIDTH = {"neon": 1, "avx2": 2, "avx512": 3}  # "widest" order for rows that mix ISAs
+# "widest" order for rows that mix ISAs; only avx2, avx512 and neon have a probe (bench/fma_probe.h)
+ISA_WIDTH = {"scalar": 0, "sse3": 1, "avx": 2, "neon": 3, "avx2": 4, "avx512": 5}
 MACHINE_BEGIN, MACHINE_END = "<!-- BEGIN bench machine: {} -->", "<!-- END bench machine: {} -->"
 MACHINES_ANCHOR = "<!-- bench machines -->"
 
@@ -327,6 +331,8 @@ def kernel_table(s):
             pct = f"the {name.split('/')[1]} peak"
         elif gf is not None and isa in peak:
             pct = f"{100 * gf / peak[isa]:.0f} % of {isa}"
+        elif gf is not None and isa:
+            pct = f"no {isa} probe"
         else:
             pct = ""
         lines.append(f"| {name} | {v['label']} | {tm} | {'' if gf is None else f'{gf:.2f}'} | {pct} | {fmt_share(v)} |")

@@ -24,7 +24,8 @@ import json, os, re, sys
 KERNELS = {"BM_FmaPeak/avx2/real_time": (1e6, "probe/avx2"),          # 100 GFLOP/s at 10 us
            "BM_ConvA/real_time": (5e5, "fas direct/avx2"),             # 50 GFLOP/s: 50 %
            "BM_ConvB/real_time": (2.5e5, "OpenBLAS sgemm (Haswell)"),  # 25 %
-           "BM_Pool/real_time": (1e4, "fas")}                          # no ISA: no %
+           "BM_Pool/real_time": (1e4, "fas"),                          # no ISA: no %
+           "BM_Dw/real_time": (1e4, "fas dwconv3x3/scalar")}           # no probe for scalar
 if "--benchmark_list_tests" in sys.argv:
     print("\n".join(KERNELS)); sys.exit(0)
 a = dict(x.lstrip("-").split("=", 1) for x in sys.argv[1:] if "=" in x)
@@ -88,9 +89,10 @@ class PureFunctions(unittest.TestCase):
         self.assertEqual(run.label_isa("OpenBLAS sgemm (Haswell)"), "avx2")
         self.assertEqual(run.label_isa("fwd fas conv1x1/avx2, dx OpenBLAS sgemm (SkylakeX), dw OpenBLAS sgemm (SkylakeX)"),
                          "avx512")
-        self.assertIsNone(run.label_isa("fas dwconv3x3/scalar"))
+        self.assertEqual(run.label_isa("fas dwconv3x3/scalar"), "scalar")
+        self.assertEqual(run.label_isa("OpenBLAS sgemm (Prescott)"), "sse3")
         self.assertIsNone(run.label_isa("fas"))
-        self.assertIsNone(run.label_isa("OpenBLAS sgemm (Prescott)"))
+        self.assertIsNone(run.label_isa("OpenBLAS sgemm (FutureCore)"))
         self.assertEqual(run.label_whose("fwd fas conv1x1/avx2, dx OpenBLAS sgemm (Zen)"), "fas + OpenBLAS")
         self.assertEqual(run.label_whose("OpenBLAS sgemm (Zen)"), "OpenBLAS")
 
@@ -148,9 +150,9 @@ class WholeRuns(unittest.TestCase):
         p = self.harness("--max-load", "1e9")
         self.assertEqual(p.returncode, 0, p.stderr)
         calls = read(self.log).splitlines()
-        # the face engine row's fas, torch and ncnn + 4 kernels, in 5 rounds, each its own process
-        self.assertEqual(len(calls), 5 * 7)
-        rounds = [calls[i * 7:(i + 1) * 7] for i in range(5)]
+        # the face engine row's fas, torch and ncnn + 5 kernels, in 5 rounds, each its own process
+        self.assertEqual(len(calls), 5 * 8)
+        rounds = [calls[i * 8:(i + 1) * 8] for i in range(5)]
         self.assertTrue(all(sorted(r) == sorted(rounds[0]) for r in rounds))
         self.assertGreaterEqual(len({r[0] for r in rounds}), 4)  # rotated
         text = read(self.out)
@@ -162,6 +164,7 @@ class WholeRuns(unittest.TestCase):
         self.assertIn("| BM_ConvA | fas direct/avx2 | 10.0 us (10.0) | 50.00 | 50 % of avx2 |", text)
         self.assertIn("| BM_ConvB | OpenBLAS sgemm (Haswell) | 10.0 us (10.0) | 25.00 | 25 % of avx2 |", text)
         self.assertIn("| BM_Pool | fas | 10.0 us (10.0) | 1.00 |  |", text)
+        self.assertIn("| BM_Dw | fas dwconv3x3/scalar | 10.0 us (10.0) | 1.00 | no scalar probe |", text)
         self.assertEqual(text.count("Load before each round"), 1)
         self.assertIn("PyTorch 9.9-fake", text)
         # a second run replaces this machine's section instead of adding one
