@@ -245,7 +245,7 @@ def build_measurements(a):
     rows = [r for r in ROWS if re.search(a.rows, r[0] + " " + r[5])] if a.rows != "none" else []
     reps, min_time = a.reps, (0.01 if a.quick else 0.5)
     ms = []
-    base = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="passive")
+    base = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # fas's OpenMP owns the threads (docs/kernels.md)
     for i, (label, model, mode, batch, threads, fas_name, iters) in enumerate(rows):
         pin = ["taskset", "-c", str(a.pin)] if a.pin is not None and threads == 1 else []
         env = dict(base, FAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
