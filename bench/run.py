@@ -241,13 +241,18 @@ def run_one(m):
     return r
 
 
+def pinned(a, threads):
+    """taskset prefix: one-thread measurements on the same CPU when --pin is given."""
+    return ["taskset", "-c", str(a.pin)] if a.pin is not None and threads == 1 else []
+
+
 def build_measurements(a):
     rows = [r for r in ROWS if re.search(a.rows, r[0] + " " + r[5])] if a.rows != "none" else []
     reps, min_time = a.reps, (0.01 if a.quick else 0.5)
     ms = []
     base = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # fas's OpenMP owns the threads (docs/kernels.md)
     for i, (label, model, mode, batch, threads, fas_name, iters) in enumerate(rows):
-        pin = ["taskset", "-c", str(a.pin)] if a.pin is not None and threads == 1 else []
+        pin = pinned(a, threads)
         env = dict(base, FAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
         ms.append(Measurement(("row", i, "fas"), pin + [
             os.path.join(a.build, "bench_models"), f"--benchmark_filter=^{re.escape(fas_name)}/real_time$",
@@ -270,7 +275,7 @@ def build_measurements(a):
         kmin = 0.01 if a.quick else 0.2
         for n in names.stdout.split():
             if n.startswith("BM_FmaPeak/") or re.search(a.kernels, n):
-                ms.append(Measurement(("kernel", n), [
+                ms.append(Measurement(("kernel", n), pinned(a, 1) + [
                     kb, f"--benchmark_filter=^{re.escape(n)}$", f"--benchmark_min_time={kmin}",
                     f"--benchmark_repetitions={reps}", "--benchmark_format=json"], env, 1, parse_gbench))
     return rows, ms
@@ -347,7 +352,7 @@ def section(key, a, rows, s, loads, torch_ver, when):
           "inference or per training step (forward + backward + Adam): the median of the round medians, "
           "the minimum in parentheses. torch/fas > 1 means fas is faster. CPU share: CPU time / wall "
           "time / threads of each process (start-up included), median over rounds (lowest)." +
-          (f" One-thread rows ran pinned to CPU {a.pin} (taskset)." if a.pin is not None else ""), "",
+          (f" One-thread rows and the kernels ran pinned to CPU {a.pin} (taskset)." if a.pin is not None else ""), "",
           "Load before each round (1-minute average / other runnable tasks): " +
           ", ".join(f"{l:.2f} / {o:.1f}" for l, o in loads) + ".", ""]
     if rows:
@@ -362,17 +367,17 @@ def section(key, a, rows, s, loads, torch_ver, when):
 # ---------------------------------------------------------------- main
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--out", default=DEFAULT_OUT)
-    ap.add_argument("--rounds", type=int, default=MIN_ROUNDS)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="the build with bench_models and bench_kernels")
+    ap.add_argument("--out", default=DEFAULT_OUT, help="the results file whose machine section is written")
+    ap.add_argument("--rounds", type=int, default=MIN_ROUNDS, help=f"rounds (>= {MIN_ROUNDS} for a written table)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions timed inside each process")
-    ap.add_argument("--max-load", type=float, default=0.5)
+    ap.add_argument("--max-load", type=float, default=0.5, help="the highest load for a written table")
     ap.add_argument("--quick", action="store_true", help="tiny timings: a smoke run, never written")
     ap.add_argument("--force", action="store_true", help="run even if the machine is busy (not written then)")
     ap.add_argument("--rows", default="", help="regex selecting model rows (label or fas name), 'none'")
     ap.add_argument("--kernels", default="", help="regex selecting bench_kernels rows, 'none'; probes always run")
-    ap.add_argument("--pin", type=int, default=None, metavar="CPU", help="one-thread rows pinned to this CPU")
+    ap.add_argument("--pin", type=int, default=None, metavar="CPU", help="one-thread rows and kernels pinned to this CPU")
     ap.add_argument("--python", default="/usr/bin/python3", help="the interpreter with Debian's torch")
     ap.add_argument("--torch-ref", default=os.path.join(ROOT, "tools", "torch_ref.py"))
     ap.add_argument("--ncnn", default=None, metavar="BENCHNCNN", help="a built ncnn's benchncnn (optional)")
