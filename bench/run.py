@@ -210,7 +210,9 @@ def runnable_others(seconds=1.0, samples=10):
 def commit_id():
     git = ["git", "-C", ROOT]
     c = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(git + ["diff", "--quiet", "HEAD", "--", "src", "bench", "tools", "CMakeLists.txt"]).returncode
+    # "-dirty": the code that ran differs from the commit (the results file itself does not count)
+    dirty = subprocess.run(git + ["diff", "--quiet", "HEAD", "--", "src", "bench", "tools", "CMakeLists.txt",
+                                  ":(exclude)bench/RESULTS.md"]).returncode
     return (c or "unknown") + ("-dirty" if dirty else "")
 
 
