@@ -1,16 +1,18 @@
 // Per-kernel benchmarks (Google Benchmark; not tests) on shapes from the spec models, single
-// thread unless FAS_NUM_THREADS is set. Counters: "GFLOP/s" (2 x MACs); for the dense 3x3 conv
-// also "%peak": share of the AVX2 FMA peak (16 MAC/cycle) at the nominal clock read from
-// /proc/cpuinfo, an estimate since the real (boost) clock is not measured.
+// thread unless FAS_NUM_THREADS is set. Every row is timed in wall time (UseRealTime), and its
+// counters are "FLOP" (per iteration, 2 x MACs) and "GFLOP/s" (from wall time); its label says
+// whose code ran: "fas <kernel>/<isa>" or "OpenBLAS sgemm (<OpenBLAS core>)" (conv2d_kernels()).
+// BM_FmaPeak/<isa> is the measured FMA peak of one core for that ISA (bench/fma_probe.h); the
+// share of it a row reaches is computed by bench/run.py, which runs each row in its own process.
 // Depthwise and elementwise kernels are benchmarked once per ISA the CPU has (suffix /isa).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <fstream>
 #include <string>
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "fma_probe.h"
 #include "io/image.h"
 #include "kernels/cpu.h"
 #include "kernels/dwconv3x3.h"
@@ -29,21 +31,26 @@ Tensor rand_tensor(const Shape& s, uint64_t seed) {
   return t;
 }
 
+// Rates divide by the time the benchmark is timed in: wall time, as every row here uses
+// UseRealTime() (Google Benchmark's default, CPU time, overstates a rate on a shared machine
+// and counts every thread's time).
 void set_gflops(benchmark::State& st, double flops_per_iter) {
+  st.counters["FLOP"] = flops_per_iter;
   st.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-double nominal_ghz() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1)) / 1000.0;
-  return 0;
+// The measured peak: reps of the probe per iteration, about 0.3 ms at 100 GFLOP/s.
+void fma_peak_bench(benchmark::State& st, fas_bench::FmaProbe p) {
+  const int64_t reps = 1 << 12;
+  float sink = 0;
+  for (auto _ : st) sink += p.run(reps);
+  benchmark::DoNotOptimize(sink);
+  set_gflops(st, p.flops_per_rep * reps);
+  st.SetLabel(std::string("probe/") + p.isa);
 }
 
 // ------------------------------------------------------------------ convolutions (ops, no grad)
-void conv_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w, int k, int stride,
-                bool peak_counter) {
+void conv_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, int64_t h, int64_t w, int k, int stride) {
   NoGradGuard ng;
   Tensor x = rand_tensor({n, c, h, w}, 1), wt = rand_tensor({oc, c, k, k}, 2), b = rand_tensor({oc}, 3);
   Conv2dArgs a = conv_args_same(h, w, k, k, stride, stride);
@@ -52,29 +59,26 @@ void conv_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, int64_t 
     y = conv2d(x, wt, b, a);
     benchmark::DoNotOptimize(y.data());
   }
-  const double macs = (double)n * oc * c * k * k * y.size(2) * y.size(3);
-  set_gflops(st, 2 * macs);
-  if (peak_counter && nominal_ghz() > 0)
-    st.counters["%peak"] = benchmark::Counter(macs / (16.0 * nominal_ghz() * 1e9) * 100.0,
-                                              benchmark::Counter::kIsIterationInvariantRate);
+  set_gflops(st, 2.0 * n * oc * c * k * k * y.size(2) * y.size(3));
+  st.SetLabel(conv2d_kernels(x, wt, a, false));
 }
 
-void BM_Conv3x3_64to64_56x56(benchmark::State& st) { conv_bench(st, 1, 64, 64, 56, 56, 3, 1, true); }
-BENCHMARK(BM_Conv3x3_64to64_56x56)->Unit(benchmark::kMillisecond);
+void BM_Conv3x3_64to64_56x56(benchmark::State& st) { conv_bench(st, 1, 64, 64, 56, 56, 3, 1); }
+BENCHMARK(BM_Conv3x3_64to64_56x56)->UseRealTime()->Unit(benchmark::kMillisecond);
 // MobileNetV2-lite (face, 2x250x200): stem, an expand and a project 1x1, the final 32 -> 1280.
-void BM_Conv3x3s2_stem_2to8_250x200(benchmark::State& st) { conv_bench(st, 1, 2, 8, 250, 200, 3, 2, false); }
-BENCHMARK(BM_Conv3x3s2_stem_2to8_250x200)->Unit(benchmark::kMicrosecond);
-void BM_Conv1x1_8to48_125x100(benchmark::State& st) { conv_bench(st, 1, 8, 48, 125, 100, 1, 1, false); }
-BENCHMARK(BM_Conv1x1_8to48_125x100)->Unit(benchmark::kMicrosecond);
-void BM_Conv1x1_48to8_63x50(benchmark::State& st) { conv_bench(st, 1, 48, 8, 63, 50, 1, 1, false); }
-BENCHMARK(BM_Conv1x1_48to8_63x50)->Unit(benchmark::kMicrosecond);
-void BM_Conv1x1_32to1280_8x7(benchmark::State& st) { conv_bench(st, 1, 32, 1280, 8, 7, 1, 1, false); }
-BENCHMARK(BM_Conv1x1_32to1280_8x7)->Unit(benchmark::kMicrosecond);
+void BM_Conv3x3s2_stem_2to8_250x200(benchmark::State& st) { conv_bench(st, 1, 2, 8, 250, 200, 3, 2); }
+BENCHMARK(BM_Conv3x3s2_stem_2to8_250x200)->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_8to48_125x100(benchmark::State& st) { conv_bench(st, 1, 8, 48, 125, 100, 1, 1); }
+BENCHMARK(BM_Conv1x1_8to48_125x100)->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_48to8_63x50(benchmark::State& st) { conv_bench(st, 1, 48, 8, 63, 50, 1, 1); }
+BENCHMARK(BM_Conv1x1_48to8_63x50)->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_Conv1x1_32to1280_8x7(benchmark::State& st) { conv_bench(st, 1, 32, 1280, 8, 7, 1, 1); }
+BENCHMARK(BM_Conv1x1_32to1280_8x7)->UseRealTime()->Unit(benchmark::kMicrosecond);
 // CNN8 first block (3 -> 8 at 256x256) and a DCVAE encoder conv (64 -> 128 at 64x64).
-void BM_Conv3x3_3to8_256x256(benchmark::State& st) { conv_bench(st, 1, 3, 8, 256, 256, 3, 1, false); }
-BENCHMARK(BM_Conv3x3_3to8_256x256)->Unit(benchmark::kMicrosecond);
-void BM_Conv3x3_64to128_64x64(benchmark::State& st) { conv_bench(st, 1, 64, 128, 64, 64, 3, 1, false); }
-BENCHMARK(BM_Conv3x3_64to128_64x64)->Unit(benchmark::kMillisecond);
+void BM_Conv3x3_3to8_256x256(benchmark::State& st) { conv_bench(st, 1, 3, 8, 256, 256, 3, 1); }
+BENCHMARK(BM_Conv3x3_3to8_256x256)->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_Conv3x3_64to128_64x64(benchmark::State& st) { conv_bench(st, 1, 64, 128, 64, 64, 3, 1); }
+BENCHMARK(BM_Conv3x3_64to128_64x64)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Transposed conv, Keras "same", stride 2 (decoder-style 128 -> 64 channels, 32x32 -> 64x64).
 void BM_ConvT3x3s2_128to64_32x32(benchmark::State& st) {
@@ -84,8 +88,9 @@ void BM_ConvT3x3s2_128to64_32x32(benchmark::State& st) {
   ConvT2dArgs a = convt_args_keras(Padding::Same, h, h, 3, 3, 2, 2);
   for (auto _ : st) benchmark::DoNotOptimize(conv_transpose2d(x, w, b, a).data());
   set_gflops(st, 2.0 * c * oc * 9 * h * h);  // every input pixel scatters a 3x3 x oc patch
+  st.SetLabel(conv_transpose2d_kernels(x, w, a, false));
 }
-BENCHMARK(BM_ConvT3x3s2_128to64_32x32)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvT3x3s2_128to64_32x32)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // A training step's three conv passes (forward, input gradient, weight + bias gradient) through
 // the op: the stacked AE's 16 -> 16 layer at 128x128 and its 3 -> 8 at 256x256 (direct kernels),
@@ -100,13 +105,14 @@ void conv_train_bench(benchmark::State& st, int64_t n, int64_t c, int64_t oc, in
     benchmark::ClobberMemory();
   }
   set_gflops(st, 3 * 2.0 * n * oc * c * 9 * h * h);
+  st.SetLabel(conv2d_kernels(x, wt, a, true));
 }
 void BM_ConvTrain3x3_16to16_128x128_b4(benchmark::State& st) { conv_train_bench(st, 4, 16, 16, 128); }
-BENCHMARK(BM_ConvTrain3x3_16to16_128x128_b4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvTrain3x3_16to16_128x128_b4)->UseRealTime()->Unit(benchmark::kMillisecond);
 void BM_ConvTrain3x3_3to8_256x256_b4(benchmark::State& st) { conv_train_bench(st, 4, 3, 8, 256); }
-BENCHMARK(BM_ConvTrain3x3_3to8_256x256_b4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvTrain3x3_3to8_256x256_b4)->UseRealTime()->Unit(benchmark::kMillisecond);
 void BM_ConvTrain3x3_64to128_64x64_b4(benchmark::State& st) { conv_train_bench(st, 4, 64, 128, 64); }
-BENCHMARK(BM_ConvTrain3x3_64to128_64x64_b4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvTrain3x3_64to128_64x64_b4)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ------------------------------------------------------------------ depthwise 3x3 (kernels)
 // MobileNetV2-lite face model shapes: channels, input H x W, stride.
@@ -126,6 +132,7 @@ DwConv3x3Geom same_geom(const DwShape& d) {
 
 enum class DwPass { Fwd, Dx, Dw };
 void dw_bench(benchmark::State& st, Isa isa, DwShape d, DwPass pass) {
+  const Isa prev = active_isa();  // restored below: the conv rows' choice follows active_isa()
   set_active_isa(isa);
   const DwConv3x3Geom g = same_geom(d);
   Tensor x = rand_tensor({1, d.c, d.h, d.w}, 1), w = rand_tensor({d.c, 1, 3, 3}, 2), b = rand_tensor({d.c}, 3);
@@ -140,6 +147,8 @@ void dw_bench(benchmark::State& st, Isa isa, DwShape d, DwPass pass) {
     benchmark::ClobberMemory();
   }
   set_gflops(st, 2.0 * 9 * d.c * g.oh * g.ow);
+  st.SetLabel(std::string("fas dwconv3x3/") + isa_name(isa));
+  set_active_isa(prev);
 }
 
 // ------------------------------------------------------------------ pooling, BN, activations (ops)
@@ -149,8 +158,9 @@ void BM_MaxPool2x2_8ch_256x256(benchmark::State& st) {
   Pool2dArgs a = pool_args_same(256, 256, 2, 2, 2, 2);
   for (auto _ : st) benchmark::DoNotOptimize(max_pool2d(x, a).data());
   set_gflops(st, 8.0 * 256 * 256 * 0.75);  // 3 comparisons per output of a 2x2 window
+  st.SetLabel("fas");  // memory-bound ops without an FMA share: no ISA given, no % of peak
 }
-BENCHMARK(BM_MaxPool2x2_8ch_256x256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MaxPool2x2_8ch_256x256)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_AvgPool2x2_16ch_128x128(benchmark::State& st) {
   NoGradGuard ng;
@@ -158,8 +168,9 @@ void BM_AvgPool2x2_16ch_128x128(benchmark::State& st) {
   Pool2dArgs a;
   for (auto _ : st) benchmark::DoNotOptimize(avg_pool2d(x, a).data());
   set_gflops(st, 16.0 * 128 * 128);  // one add (or scale) per input element
+  st.SetLabel("fas");
 }
-BENCHMARK(BM_AvgPool2x2_16ch_128x128)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AvgPool2x2_16ch_128x128)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Batch norm in training mode (batch statistics), MobileNetV2 training shape: 32 x 48 x 32 x 32.
 void BM_BatchNormTrain_32x48x32x32(benchmark::State& st) {
@@ -169,12 +180,13 @@ void BM_BatchNormTrain_32x48x32x32(benchmark::State& st) {
   BatchNormArgs a;
   for (auto _ : st) benchmark::DoNotOptimize(batch_norm(x, g, b, rm, rv, a).data());
   set_gflops(st, 5.0 * x.numel());  // mean, var (2), normalise (2)
+  st.SetLabel("fas");
 }
-BENCHMARK(BM_BatchNormTrain_32x48x32x32)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BatchNormTrain_32x48x32x32)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Uniform LBP(8, r) histograms of one 128x128 plane on lbp-lr's 3x3 grid (one of its 9 planes x
 // radii per image), per ISA and the per-pixel reference. Counter: pixels per second.
-void lbp_bench(benchmark::State& st, Lbp8U2HistFn fn) {
+void lbp_bench(benchmark::State& st, Lbp8U2HistFn fn, std::string label) {
   Tensor x = rand_tensor({128, 128}, 1);
   for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::clamp(std::floor((x.data()[i] + 2.f) * 64.f), 0.f, 255.f);  // 8-bit levels
   std::vector<float> out(3 * 3 * kLbpBins);
@@ -183,6 +195,7 @@ void lbp_bench(benchmark::State& st, Lbp8U2HistFn fn) {
     benchmark::DoNotOptimize(out.data());
   }
   st.counters["pixels/s"] = benchmark::Counter(128.0 * 128, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(label);
 }
 
 void ew_bench(benchmark::State& st, Isa isa, int which) {
@@ -198,6 +211,7 @@ void ew_bench(benchmark::State& st, Isa isa, int which) {
   }
   set_gflops(st, (which == 0 ? 2.0 : 4.0) * c * plane);
   st.SetBytesProcessed(st.iterations() * 2 * c * plane * sizeof(float));
+  st.SetLabel(std::string("fas elementwise/") + isa_name(isa));
 }
 
 // normalize=equalize of one 128x128 RGB crop: 8-bit levels (a decoded crop, the counting path)
@@ -213,12 +227,18 @@ void equalize_bench(benchmark::State& st, bool levels) {
     normalize_inplace(y, eq);
     benchmark::ClobberMemory();
   }
+  st.SetLabel("fas");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (!std::getenv("FAS_NUM_THREADS")) set_num_threads(1);
+  fas_bench::FmaProbe probes[4];
+  for (int i = 0, n = fas_bench::fma_probes(probes); i < n; ++i)
+    benchmark::RegisterBenchmark((std::string("BM_FmaPeak/") + probes[i].isa).c_str(), fma_peak_bench, probes[i])
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   for (Isa isa : available_isas()) {
     const std::string in = std::string("/") + isa_name(isa);
     for (const DwShape& d : kDwShapes) {
@@ -226,17 +246,22 @@ int main(int argc, char** argv) {
                                 std::to_string(d.s);
       for (auto [pass, name] : {std::pair{DwPass::Fwd, "fwd"}, std::pair{DwPass::Dx, "dx"}, std::pair{DwPass::Dw, "dw"}})
         benchmark::RegisterBenchmark(("BM_DwConv3x3_" + std::string(name) + shape + in).c_str(), dw_bench, isa, d, pass)
+            ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RegisterBenchmark(("BM_ReLU6_48x125x100" + in).c_str(), ew_bench, isa, 0)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_BNApplyReLU6_48x125x100" + in).c_str(), ew_bench, isa, 1)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_Lbp8U2Hist_128x128_r2_grid3" + in).c_str(), lbp_bench, lbp8_u2_hist_kernel(isa))
+    benchmark::RegisterBenchmark(("BM_ReLU6_48x125x100" + in).c_str(), ew_bench, isa, 0)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_BNApplyReLU6_48x125x100" + in).c_str(), ew_bench, isa, 1)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_Lbp8U2Hist_128x128_r2_grid3" + in).c_str(), lbp_bench, lbp8_u2_hist_kernel(isa),
+                                 std::string("fas lbp/") + isa_name(isa))
+        ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }
-  benchmark::RegisterBenchmark("BM_Lbp8U2Hist_128x128_r2_grid3/ref", lbp_bench, f32_lbp8_u2_hist__ref)
+  benchmark::RegisterBenchmark("BM_Lbp8U2Hist_128x128_r2_grid3/ref", lbp_bench, f32_lbp8_u2_hist__ref,
+                               std::string("fas lbp reference"))
+      ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/levels", equalize_bench, true)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/resampled", equalize_bench, false)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/levels", equalize_bench, true)->UseRealTime()->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_Equalize_3x128x128/resampled", equalize_bench, false)->UseRealTime()->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

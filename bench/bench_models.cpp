@@ -1,4 +1,4 @@
-// Whole-model timings for the side-by-side comparison with PyTorch (tools/bench_vs_torch.py).
+// Whole-model timings for the side-by-side comparison with PyTorch (bench/run.py).
 // The models are those of ../shared/tools/torch_ref.py (copied in tools/torch_ref.py): CNN8, AE1
 // and DCVAE as the same layer stacks built from fas ops, MobileNetV2-lite as the model class;
 // same layers, paddings, batch, loss and Adam(lr 1e-4). Each benchmark is one inference or one training step (forward,

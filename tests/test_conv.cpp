@@ -741,3 +741,23 @@ TEST(ConvGolden, ConvTranspose2dMatchesPyTorch) {
   check_golden("convt_groups_dil", convt_op(tpads(2, 1, 2, 2, 2)));
   check_golden("convt_depthwise", convt_op(tpads(1, 0, 1, 3)));
 }
+
+// The benchmark labels (conv2d_kernels) name the code each pass dispatches to: fas's kernels at
+// the active ISA, OpenBLAS with the core it picked, one name per pass when they differ.
+TEST(ConvKernels, ReportWhoseCodeRuns) {
+  const std::string isa = isa_name(active_isa());
+  auto t = [](Shape s) { return Tensor::zeros(s); };
+  const Conv2dArgs same3 = conv_args_same(32, 32, 3, 3, 1, 1);
+  EXPECT_EQ(conv2d_kernels(t({1, 16, 32, 32}), t({16, 16, 3, 3}), same3, true), "fas direct/" + isa);
+  const std::string blas = conv2d_kernels(t({1, 64, 32, 32}), t({64, 64, 3, 3}), same3, false);
+  EXPECT_EQ(blas.rfind("OpenBLAS sgemm (", 0), 0u) << blas;
+  EXPECT_EQ(conv2d_kernels(t({1, 8, 32, 32}), t({48, 8, 1, 1}), Conv2dArgs{}, true),
+            "fwd fas conv1x1/" + isa + ", dx " + blas + ", dw " + blas);
+  Conv2dArgs dw = same3;
+  dw.groups = 8;
+  EXPECT_EQ(conv2d_kernels(t({1, 8, 32, 32}), t({8, 1, 3, 3}), dw, true), "fas dwconv3x3/" + isa);
+  EXPECT_EQ(conv_transpose2d_kernels(t({1, 128, 8, 8}), t({128, 64, 3, 3}),
+                                     convt_args_keras(Padding::Same, 8, 8, 3, 3, 2, 2), false),
+            blas);
+  EXPECT_THROW(conv2d_kernels(t({1, 3, 8, 8}), t({4, 2, 3, 3}), same3, false), Error);  // channels mismatch
+}

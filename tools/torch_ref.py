@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """PyTorch reference versions of the thesis models, for side-by-side timing.
 
-usage: torch_ref.py MODEL MODE BATCH [ITERS] [THREADS]
+usage: torch_ref.py MODEL MODE BATCH [ITERS] [THREADS] [REPS]
   MODEL: cnn8 | ae1 | mnv2 | mnv2nir | dcvae | ganomaly_lite
   MODE:  infer | infer_opt | train   (infer_opt: torch.jit trace + freeze + optimize_for_inference,
          the best PyTorch 1.13 inference configuration measured on this machine)
-Copied from ../shared/tools/torch_ref.py for tools/bench_vs_torch.py; infer_opt added.
-Prints one JSON line: {"model","mode","batch","ms_per_iter","images_per_s","peak_rss_mb"}.
+Copied from ../shared/tools/torch_ref.py for the benchmark harness bench/run.py; infer_opt added.
+Prints one JSON line: {"model","mode","batch","ms_per_iter","images_per_s","peak_rss_mb","rep_ms","torch"}:
+REPS repetitions (default 1) of ITERS timed iterations each, rep_ms the mean ms per iteration of
+each repetition and ms_per_iter their median (bench/run.py takes the repetitions as samples).
 """
-import json, resource, sys, time
+import json, resource, statistics, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -105,13 +107,18 @@ def main():
     net.train(mode == "train")
     for _ in range(2):
         step()
-    t = time.perf_counter()
-    for _ in range(iters):
-        step()
-    ms = (time.perf_counter() - t) / iters * 1e3
+    reps = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+    rep_ms = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(iters):
+            step()
+        rep_ms.append((time.perf_counter() - t) / iters * 1e3)
+    ms = statistics.median(rep_ms)
     print(json.dumps({"model": name, "mode": mode, "batch": batch, "ms_per_iter": round(ms, 3),
                       "images_per_s": round(batch * 1e3 / ms, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "rep_ms": [round(m, 4) for m in rep_ms], "torch": torch.__version__}))
 
 if __name__ == "__main__":
     main()

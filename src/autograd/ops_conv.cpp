@@ -19,8 +19,10 @@
 #include "kernels/conv.h"
 #include "kernels/conv1x1.h"
 #include "kernels/conv_direct.h"
+#include "kernels/cpu.h"
 #include "kernels/dwconv.h"
 #include "kernels/dwconv3x3.h"
+#include "kernels/gemm.h"
 
 namespace fas {
 
@@ -60,30 +62,64 @@ int threads_for(const ConvDims& d) {
 // kernels/dwconv3x3.h (MobileNet's hot spot). Other depthwise shapes keep the generic kernel.
 constexpr int64_t kPointwiseMaxC = 128;
 
-bool dw3x3(const ConvDims& d, DwConv3x3Geom* g) {
-  if (!conv2d_is_depthwise(d) || d.KH != 3 || d.KW != 3 || d.dh != 1 || d.dw != 1 || d.sh != d.sw ||
-      (d.sh != 1 && d.sh != 2))
-    return false;
-  *g = DwConv3x3Geom{d.H, d.W, d.OH, d.OW, d.pt, d.pl};
-  return true;
+bool is_dw3x3(const ConvDims& d) {
+  return conv2d_is_depthwise(d) && d.KH == 3 && d.KW == 3 && d.dh == 1 && d.dw == 1 && d.sh == d.sw &&
+         (d.sh == 1 || d.sh == 2);
+}
+DwConv3x3Geom dw3x3_geom(const ConvDims& d) { return DwConv3x3Geom{d.H, d.W, d.OH, d.OW, d.pt, d.pl}; }
+
+// The code a conv pass runs, decided in this one place for the passes below and for
+// conv2d_kernels() (benchmark labels name the code they timed).
+enum class ConvKernel { Dw3x3, DwGeneric, Pointwise, Direct, Gemm };
+
+ConvKernel conv_kernel(const ConvDims& d, ConvPass pass, bool acc) {
+  if (is_dw3x3(d)) return ConvKernel::Dw3x3;
+  if (conv2d_is_depthwise(d)) return ConvKernel::DwGeneric;
+  // Narrow pointwise convs (MobileNet's expand/project), forward: the fused SIMD kernel, one image
+  // per thread. Wider ones go to OpenBLAS, whose packing pays off there.
+  if (pass == ConvPass::Fwd && conv2d_is_pointwise(d) && d.groups == 1 && !acc && d.C <= kPointwiseMaxC)
+    return ConvKernel::Pointwise;
+  if (conv2d_direct_suits(d)) return ConvKernel::Direct;
+  return ConvKernel::Gemm;
+}
+
+// "fas <kernel>/<isa>" for fas's own kernels (all but the generic depthwise follow active_isa());
+// the GEMM path is fas's im2col/col2im around OpenBLAS's sgemm, which does the arithmetic.
+std::string conv_kernel_name(ConvKernel k) {
+  const std::string isa = isa_name(active_isa());
+  switch (k) {
+    case ConvKernel::Dw3x3: return "fas dwconv3x3/" + isa;
+    case ConvKernel::DwGeneric: return "fas dwconv/scalar";
+    case ConvKernel::Pointwise: return "fas conv1x1/" + isa;
+    case ConvKernel::Direct: return "fas direct/" + isa;
+    case ConvKernel::Gemm: break;
+  }
+  return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
+}
+
+// The passes' names joined: one name when they all run the same code.
+std::string pass_kernel_names(ConvKernel fwd, const ConvKernel* dx, const ConvKernel* dw) {
+  if (!dx || (*dx == fwd && *dw == fwd)) return conv_kernel_name(fwd);
+  return "fwd " + conv_kernel_name(fwd) + ", dx " + conv_kernel_name(*dx) + ", dw " + conv_kernel_name(*dw);
 }
 
 void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b, float* y, bool acc) {
   const int T = threads_for(d);
-  if (DwConv3x3Geom g; dw3x3(d, &g))
-    return dwconv3x3_forward(x, w, b, y, d.N, d.C, g, d.sh, -INFINITY, INFINITY, acc, T);
-  if (conv2d_is_depthwise(d)) return f32_dwconv2d_fwd__scalar(d, x, w, b, y, acc, T);
-  if (conv2d_is_pointwise(d) && d.groups == 1 && !acc && d.C <= kPointwiseMaxC) {
-    // Narrow pointwise convs (MobileNet's expand/project): the fused SIMD kernel, one image per
-    // thread. Wider ones go to OpenBLAS, whose packing pays off there.
-    const Conv1x1Fn f = conv1x1_kernel();
+  switch (conv_kernel(d, ConvPass::Fwd, acc)) {
+    case ConvKernel::Dw3x3:
+      return dwconv3x3_forward(x, w, b, y, d.N, d.C, dw3x3_geom(d), d.sh, -INFINITY, INFINITY, acc, T);
+    case ConvKernel::DwGeneric: return f32_dwconv2d_fwd__scalar(d, x, w, b, y, acc, T);
+    case ConvKernel::Pointwise: {
+      const Conv1x1Fn f = conv1x1_kernel();
 #pragma omp parallel for num_threads(std::min<int64_t>(T, d.N)) schedule(static)
-    for (int64_t n = 0; n < d.N; ++n)
-      f(x + n * d.C * d.HW(), w, b, y + n * d.OC * d.OHW(), d.C, d.OC, d.HW(), -INFINITY, INFINITY);
-    return;
+      for (int64_t n = 0; n < d.N; ++n)
+        f(x + n * d.C * d.HW(), w, b, y + n * d.OC * d.OHW(), d.C, d.OC, d.HW(), -INFINITY, INFINITY);
+      return;
+    }
+    case ConvKernel::Direct:
+      return f32_conv2d_fwd__direct(d, x, w, b, y, acc, workspace(f32_conv2d_direct_workspace(d, ConvPass::Fwd, T)), T);
+    case ConvKernel::Gemm: break;
   }
-  if (conv2d_direct_suits(d))
-    return f32_conv2d_fwd__direct(d, x, w, b, y, acc, workspace(f32_conv2d_direct_workspace(d, ConvPass::Fwd, T)), T);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::Fwd, T));
   f32_conv2d_fwd__gemm(d, x, w, b, y, acc, ws, T);
 }
@@ -91,14 +127,17 @@ void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b,
 // gx += (acc) or = (!acc: gx is uninitialised, every element gets written) the input gradient.
 void pass_bwd_input(const ConvDims& d, const float* gy, const float* w, float* gx, bool acc) {
   const int T = threads_for(d);
-  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, g, d.sh, T, acc);
-  if (conv2d_is_depthwise(d)) {  // generic depthwise: rare, only accumulates
-    if (!acc) std::fill(gx, gx + d.N * d.C * d.HW(), 0.f);
-    return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
+  switch (conv_kernel(d, ConvPass::BwdInput, acc)) {
+    case ConvKernel::Dw3x3: return dwconv3x3_backward_input(gy, w, gx, d.N, d.C, dw3x3_geom(d), d.sh, T, acc);
+    case ConvKernel::DwGeneric:  // generic depthwise: rare, only accumulates
+      if (!acc) std::fill(gx, gx + d.N * d.C * d.HW(), 0.f);
+      return f32_dwconv2d_bwd_input__scalar(d, gy, w, gx, T);
+    case ConvKernel::Direct:
+      return f32_conv2d_bwd_input__direct(d, gy, w, gx,
+                                          workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdInput, T)), T, acc);
+    case ConvKernel::Pointwise:  // forward only
+    case ConvKernel::Gemm: break;
   }
-  if (conv2d_direct_suits(d))
-    return f32_conv2d_bwd_input__direct(d, gy, w, gx, workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdInput, T)),
-                                        T, acc);
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdInput, T));
   f32_conv2d_bwd_input__gemm(d, gy, w, gx, ws, T, acc);
 }
@@ -113,11 +152,15 @@ float* input_grad(Tensor& x, bool* acc) {
 
 void pass_bwd_weight(const ConvDims& d, const float* x, const float* gy, float* gw) {
   const int T = threads_for(d);
-  if (DwConv3x3Geom g; dw3x3(d, &g)) return dwconv3x3_backward_weight(x, gy, gw, d.N, d.C, g, d.sh, T);
-  if (conv2d_is_depthwise(d)) return f32_dwconv2d_bwd_weight__scalar(d, x, gy, gw, T);
-  if (conv2d_direct_suits(d))
-    return f32_conv2d_bwd_weight__direct(d, x, gy, gw,
-                                         workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, T)), T);
+  switch (conv_kernel(d, ConvPass::BwdWeight, true)) {
+    case ConvKernel::Dw3x3: return dwconv3x3_backward_weight(x, gy, gw, d.N, d.C, dw3x3_geom(d), d.sh, T);
+    case ConvKernel::DwGeneric: return f32_dwconv2d_bwd_weight__scalar(d, x, gy, gw, T);
+    case ConvKernel::Direct:
+      return f32_conv2d_bwd_weight__direct(d, x, gy, gw,
+                                           workspace(f32_conv2d_direct_workspace(d, ConvPass::BwdWeight, T)), T);
+    case ConvKernel::Pointwise:
+    case ConvKernel::Gemm: break;
+  }
   float* ws = workspace(f32_conv2d_gemm_workspace(d, ConvPass::BwdWeight, T));
   f32_conv2d_bwd_weight__gemm(d, x, gy, gw, ws, T);
 }
@@ -205,7 +248,8 @@ ConvT2dArgs convt_args_keras(Padding mode, int64_t in_h, int64_t in_w, int kh, i
 
 // ---------------------------------------------------------------- conv2d
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& a) {
+// conv2d's checked geometry.
+static ConvDims conv2d_dims(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& a) {
   const std::string geo = geometry(a.stride_h, a.stride_w, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right,
                                    a.dil_h, a.dil_w, a.groups);
   check_common("conv2d", x, w, geo, a.stride_h, a.stride_w, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right,
@@ -228,6 +272,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
   d.OW = conv_out_size(d.W, d.KW, d.sw, a.pad_left, a.pad_right, d.dw);
   if (d.OH < 1 || d.OW < 1) fail("conv2d: kernel larger than padded input; " + shapes + geo);
 
+  return d;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& a) {
+  const ConvDims d = conv2d_dims(x, w, b, a);
   Tensor y = Tensor::uninit({d.N, d.OC, d.OH, d.OW});
   pass_fwd(d, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data(), false);
   std::vector<Tensor> ins = {x, w};
@@ -250,7 +299,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArg
 
 // ---------------------------------------------------------------- conv_transpose2d
 
-Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvT2dArgs& a) {
+// conv_transpose2d's checked geometry: the dims of the conv whose input gradient it is.
+static ConvDims convt2d_dims(const Tensor& x, const Tensor& w, const Tensor& b, const ConvT2dArgs& a) {
   const std::string geo = geometry(a.stride_h, a.stride_w, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right,
                                    a.dil_h, a.dil_w, a.groups) +
                           ", output_padding " + std::to_string(a.out_pad_h) + "x" + std::to_string(a.out_pad_w);
@@ -278,6 +328,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
          " (expected [" + std::to_string(d.C) + "])");
   if (d.H < 1 || d.W < 1) fail("conv_transpose2d: padding crops the whole output; " + shapes + geo);
 
+  return d;
+}
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvT2dArgs& a) {
+  const ConvDims d = convt2d_dims(x, w, b, a);
   Tensor y = Tensor::uninit({d.N, d.C, d.H, d.W});
   pass_bwd_input(d, x.data(), w.data(), y.data(), false);
   if (b.defined()) {
@@ -300,6 +355,21 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
       f32_conv2d_bwd_bias(d.N, d.C, d.HW(), gy.data(), cb.grad_data(), omp_get_max_threads());
   });
   return y;
+}
+
+// ---------------------------------------------------------------- which code runs
+
+std::string conv2d_kernels(const Tensor& x, const Tensor& w, const Conv2dArgs& a, bool grad) {
+  const ConvDims d = conv2d_dims(x, w, Tensor(), a);
+  // A fresh input gradient (the first consumer writes it): no accumulation.
+  const ConvKernel dx = conv_kernel(d, ConvPass::BwdInput, false), dw = conv_kernel(d, ConvPass::BwdWeight, true);
+  return pass_kernel_names(conv_kernel(d, ConvPass::Fwd, false), grad ? &dx : nullptr, &dw);
+}
+
+std::string conv_transpose2d_kernels(const Tensor& x, const Tensor& w, const ConvT2dArgs& a, bool grad) {
+  const ConvDims d = convt2d_dims(x, w, Tensor(), a);
+  const ConvKernel dx = conv_kernel(d, ConvPass::Fwd, false), dw = conv_kernel(d, ConvPass::BwdWeight, true);
+  return pass_kernel_names(conv_kernel(d, ConvPass::BwdInput, false), grad ? &dx : nullptr, &dw);
 }
 
 }  // namespace fas
