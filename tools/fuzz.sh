@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/fuzz_*.cpp) with clang, -fsanitize=fuzzer,address,undefined
-# (the whole library instrumented), and runs each for SECONDS seconds from its committed seed
-# corpus (fuzz/corpus/<target>/) and its past crashes (fuzz/regress/; new inputs go to a scratch
-# copy, the committed files are not touched). Any crash, leak, timeout or sanitizer report fails the script; the reproducer is
-# left as <build-dir>/<target>-crash-* for a regression test.
+# (the whole library instrumented; -O1 with line tables only, all a report's stack needs), and
+# runs each for SECONDS seconds from its committed seed corpus (fuzz/corpus/<target>/) and its
+# past crashes (fuzz/regress/; new inputs go to a scratch copy, the committed files are not
+# touched). Any crash, leak, timeout or sanitizer report fails the script; the reproducer is left
+# as <build-dir>/<target>-crash-* for a regression test.
 #   tools/fuzz.sh [SECONDS] [target...]      (default 30 s each, every target; BUILD=build-fuzz, JOBS=2)
 #   RUNS=1000000 tools/fuzz.sh 0 [target...] (each target until it has run RUNS inputs, no time limit)
 # Needs Debian's clang, libclang-rt-14-dev and libomp-dev (tools/setup.sh installs them).
@@ -19,7 +20,7 @@ LIMIT=(-max_total_time="$SECS")
 start=$(date +%s)
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DFAS_BUILD_FUZZ=ON -DFAS_BUILD_TESTS=OFF -DFAS_BUILD_APPS=OFF -DFAS_BUILD_BENCH=OFF >/dev/null
 TARGETS=${*:-$(cd fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')}
