@@ -1,5 +1,6 @@
 #include "io/image_check.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "base/error.h"
@@ -89,6 +90,25 @@ std::string raw_pixel_bytes_missing(const unsigned char* b, size_t size, const s
   return std::string();
 }
 
+// A PNG's chunks, walked by their lengths as stb walks them: stb 2.27 allocates its compressed
+// data buffer at the first IDAT chunk with bytes in it, and an empty IDAT before that one copies
+// 0 bytes to its null buffer (memcpy's pointer must not be null even then: UBSan nonnull-
+// attribute). Such a file (legal, but no encoder writes it) is refused.
+std::string png_unsafe(const unsigned char* b, size_t size) {
+  auto be32 = [&](size_t i) { return (uint64_t)b[i] << 24 | (uint64_t)b[i + 1] << 16 | (uint64_t)b[i + 2] << 8 | b[i + 3]; };
+  for (size_t pos = 8; pos + 8 <= size;) {
+    const uint64_t len = be32(pos);
+    const std::string type(reinterpret_cast<const char*>(b) + pos + 4, 4);
+    if (type == "IDAT") {
+      if (len == 0) return "corrupt PNG (an empty IDAT chunk before the image data)";
+      break;  // stb has its buffer from here on
+    }
+    if (type == "IEND") break;
+    pos += 12 + len;  // length, type, data, CRC
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string check_before_stb(const unsigned char* b, size_t size, const std::string& name) {
@@ -97,6 +117,11 @@ std::string check_before_stb(const unsigned char* b, size_t size, const std::str
   while (soi < size && b[soi] == 0xFF) ++soi;
   if (size > 0 && b[0] == 0xFF && soi < size && b[soi] == 0xD8) {
     const std::string why = jpeg_unsafe(b, size, soi + 1);
+    if (!why.empty()) fail("image '" + name + "': " + why);
+  }
+  static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (size >= 8 && std::equal(png_sig, png_sig + 8, b)) {
+    const std::string why = png_unsafe(b, size);
     if (!why.empty()) fail("image '" + name + "': " + why);
   }
   return raw_pixel_bytes_missing(b, size, name);
