@@ -30,8 +30,9 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_stri
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tools/ubsan.supp"
 # A private scratch root for the tests' temp directories (gtest's TempDir): on a shared machine
 # another checkout running the same tests would otherwise share /tmp/fas_<test> with this one.
-export TEST_TMPDIR="$(cd "$B" && pwd)/tmp/"
-rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR"
+# Short, under /tmp: a test bounds the length of an error message that quotes its file's path.
+export TEST_TMPDIR="$(mktemp -d /tmp/fas.XXXXXX)/"
+trap 'rm -rf "$TEST_TMPDIR"' EXIT
 rc=0
 (cd "$B" && ctest --output-on-failure -j"$JOBS" --timeout 900 ${EXCLUDE:+-E "$EXCLUDE"}) || rc=$?
 end=$(date +%s)
