@@ -114,6 +114,24 @@ def main():
     put("fuzz_config", "sizes", b"\x00height=32\nwidth=24\nchannels=1\n")
     put("fuzz_config", "strings", b"\x01normalize=meanstd:0.5:0.25\nresize=bilinear\n")
     put("fuzz_config", "json", b"\x02normalize=dog:0:2\nheight=1e3\nwidth=[1,2]\n")
+    # fuzz_serve: flags byte, detector box (x, y, w-1, h-1), then method, path, content type,
+    # authorization lines and the body (fuzz/fuzz_serve.cpp).
+    def req(flags, method, path, ctype, auth, body, box=b"\0\0\x07\x07"):
+        return bytes([flags]) + box + ("%s\n%s\n%s\n%s\n" % (method, path, ctype, auth)).encode() + body
+    put("fuzz_serve", "liveness_png", req(0, "POST", "/v1/liveness", "image/png", "", png(5, 4, 3)))
+    put("fuzz_serve", "liveness_bmp_token", req(4, "POST", "/v1/liveness", "application/octet-stream",
+                                                "Bearer secret", bmp(5, 3, 24)))
+    put("fuzz_serve", "liveness_multipart", req(3, "POST", "/v1/liveness", "multipart/form-data; boundary=x", "",
+                                                tga(4, 3, 3, False)))
+    put("fuzz_serve", "detector_crop", req(16, "POST", "/v1/liveness", "image/x-portable-pixmap", "",
+                                           b"P6 24 20 255\n" + pixels(24, 20, 3), box=b"\x03\x02\x09\x0c"))
+    put("fuzz_serve", "health_cors", req(8, "GET", "/health", "", "", b""))
+    put("fuzz_serve", "preflight", req(8, "OPTIONS", "/v1/liveness", "", "", b""))
+    put("fuzz_serve", "generator_info", req(0, "GET", "/v1/generator", "", "", b""))
+    put("fuzz_serve", "generator_preset", req(0, "POST", "/v1/generator/preset", "application/json", "",
+                                              b'{"name": "random", "seed": 7}'))
+    put("fuzz_serve", "generate", req(4, "POST", "/v1/generate", "application/json", "Bearer secret",
+                                      b'{"sd": [0.5, -1, 3]}'))
 
 
 if __name__ == "__main__":

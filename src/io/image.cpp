@@ -13,6 +13,8 @@
 #include <sstream>
 #include <utility>
 
+#include "io/image_check.h"
+
 namespace fas {
 
 namespace {
@@ -34,57 +36,6 @@ Tensor planar_from_u8(const unsigned char* px, int w, int h, int n, int channels
   return channels == 0 ? rgb : to_channels(rgb, channels);
 }
 
-// Raw formats whose pixel bytes stb copies without checking that they are there (PGM/PPM, and
-// uncompressed 8/24/32-bit TGA): a truncated file would decode to uninitialised memory. Their
-// exact data size follows from the header, so a short file is refused here. The PNM header is
-// read as stb reads it (whitespace, '#' comments, one separator byte after maxval); its numbers
-// are bounded first, because stb's own integer reader overflows on long digit strings.
-// Returns the missing byte count's message, empty when the data is all there (the caller
-// reports the declared size first when it is over the limit).
-std::string raw_pixel_bytes_missing(const unsigned char* b, size_t size, const std::string& name) {
-  auto truncated = [&](uint64_t have, uint64_t need) {
-    return "image '" + name + "': truncated (" + std::to_string(have) + " bytes of pixel data, the header declares " +
-           std::to_string(need) + ")";
-  };
-  if (size >= 2 && b[0] == 'P' && (b[1] == '5' || b[1] == '6')) {
-    size_t pos = 2;
-    auto get = [&]() -> char { return pos < size ? (char)b[pos++] : 0; };
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
-    char c = get();
-    auto skip = [&] {
-      for (;;) {
-        while (pos < size && space(c)) c = get();
-        if (pos >= size || c != '#') break;
-        while (pos < size && c != '\n' && c != '\r') c = get();
-      }
-    };
-    auto number = [&]() -> uint64_t {
-      uint64_t v = 0;
-      while (pos < size && c >= '0' && c <= '9') {
-        v = v * 10 + (uint64_t)(c - '0');
-        if (v > 1000000) fail("image '" + name + "': PNM header number too large");
-        c = get();
-      }
-      return v;
-    };
-    skip();
-    const uint64_t w = number();
-    skip();
-    const uint64_t h = number();
-    skip();
-    const uint64_t maxv = number();
-    const uint64_t need = w * h * (b[1] == '6' ? 3 : 1) * (maxv > 255 ? 2 : 1);
-    return size - pos < need ? truncated(size - pos, need) : std::string();
-  }
-  // TGA: colour-map type 0, image type 2 (true colour) or 3 (grey), not RLE, 8/24/32 bits.
-  if (size >= 18 && b[1] == 0 && (b[2] == 2 || b[2] == 3) && (b[16] == 8 || b[16] == 24 || b[16] == 32)) {
-    const uint64_t w = b[12] | (b[13] << 8), h = b[14] | (b[15] << 8), start = 18 + (uint64_t)b[0];
-    const uint64_t need = w * h * (b[16] / 8), have = size > start ? size - start : 0;
-    if (have < need) return truncated(have, need);
-  }
-  return std::string();
-}
-
 }  // namespace
 
 Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& name, int channels) {
@@ -94,7 +45,7 @@ Tensor decode_image(const unsigned char* bytes, size_t size, const std::string& 
   if (size > (size_t)INT_MAX) fail("image '" + name + "': file of " + std::to_string(size) + " bytes is too large");
   int w = 0, h = 0, n = 0;
   // Validate the declared size before decoding (stb would allocate it first).
-  const std::string missing = raw_pixel_bytes_missing(bytes, size, name);
+  const std::string missing = check_before_stb(bytes, size, name);
   if (!stbi_info_from_memory(bytes, (int)size, &w, &h, &n))
     fail("image '" + name + "': cannot decode (" + stbi_failure_reason() + ")");
   if (w <= 0 || h <= 0) fail("image '" + name + "': invalid size " + std::to_string(w) + "x" + std::to_string(h));
@@ -117,24 +68,29 @@ void check_not_directory(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail("image '" + path + "': is a directory, not an image file");
 }
-}  // namespace
 
-void check_image_file(const std::string& path) {
-  check_not_directory(path);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
-  int w = 0, h = 0, n = 0;
-  const int ok = stbi_info_from_file(f, &w, &h, &n);
-  std::fclose(f);
-  if (!ok) fail("image '" + path + "': not an image (" + stbi_failure_reason() + ")");
-}
-
-Tensor load_image(const std::string& path, int channels) {
+std::vector<unsigned char> read_image_bytes(const std::string& path) {
   check_not_directory(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) fail("image '" + path + "': cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (f.bad()) fail("image '" + path + "': read error");
+  return bytes;
+}
+}  // namespace
+
+void check_image_file(const std::string& path) {
+  // The whole file, not stb's header read from a FILE*: the bytes stb reads for the header must
+  // pass check_before_stb first (a JPEG's Huffman tables come before its size).
+  const std::vector<unsigned char> bytes = read_image_bytes(path);
+  check_before_stb(bytes.data(), bytes.size(), path);  // a truncated raw image is only found when loaded
+  int w = 0, h = 0, n = 0;
+  if (bytes.size() > (size_t)INT_MAX || !stbi_info_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &n))
+    fail("image '" + path + "': not an image (" + stbi_failure_reason() + ")");
+}
+
+Tensor load_image(const std::string& path, int channels) {
+  const std::vector<unsigned char> bytes = read_image_bytes(path);
   return decode_image(bytes.data(), bytes.size(), path, channels);
 }
 

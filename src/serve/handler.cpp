@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "io/image.h"
+#include "io/image_check.h"
 #include "models/registry.h"
 
 namespace fas::serve {
@@ -46,7 +47,9 @@ Response json_response(int status, const Json& j) {
   Response r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = j.dump();
+  // Replace, not throw: a message may quote the request's path or content type, which need not
+  // be UTF-8 (a 404 for "/v1/%FE" was a 500 from nlohmann's strict dump).
+  r.body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   r.headers.push_back({"Cache-Control", "no-store"});
   return r;
 }
@@ -130,6 +133,11 @@ Response Service::liveness(const Request& r) const {
   // (a decompression bomb) is refused here.
   int w = 0, h = 0, comp = 0;
   const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
+  try {
+    check_before_stb(data, bytes->size(), "request body");  // truncation is decode_image's to report
+  } catch (const Error& e) {
+    return error_response(400, std::string("corrupt image: ") + e.what());
+  }
   if (!stbi_info_from_memory(data, (int)bytes->size(), &w, &h, &comp) || w <= 0 || h <= 0)
     return error_response(400, "not a decodable image (JPEG, PNG, BMP, PPM/PGM, TGA)");
   if ((int64_t)w * (int64_t)h > opt_.max_pixels)
