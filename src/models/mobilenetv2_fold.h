@@ -4,6 +4,7 @@
 // spatial sizes. The float engine (mobilenetv2_infer.h) and the int8 engine
 // (mobilenetv2_int8.h) both build from this.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
