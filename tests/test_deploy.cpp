@@ -2,7 +2,8 @@
 // the bundled checkpoints and sample faces:
 //   - mobilenetv2-lite float and int8 through the C API give exactly the logits of the engines
 //     they were exported from (same kernels, same packed weights); float also equals the
-//     training graph within 1e-5 in P(live); lbp-lr equals its graph within 1e-5;
+//     training graph within 1e-5 in P(live); lbp-lr equals its graph within 1e-5; a wiqa-lda
+//     fitted in the test equals its module within 1e-5 on the two bundled 640x480 frames;
 //   - load from a file and from memory; no allocation in fas_run; two handles in two threads;
 //   - every bad file is FAS_E_FORMAT with one message (foreign, truncated, a flipped bit,
 //     another version, shapes that do not chain), bad arguments FAS_E_ARGUMENT;
@@ -163,6 +164,70 @@ TEST(Deploy, LbpLrFromCliExportEqualsGraph) {
   fas_free(h);
 }
 
+// wiqa-lda: a tiny one fitted here (24 sample faces upscaled to the 640x480 frame; three metrics,
+// log-compressed, so the export's column selection and transform are exercised), exported by the
+// CLI code and run through the C API on the two bundled raw frames as the data pipeline gives
+// them, against the module's forward on the same floats.
+std::string fit_tiny_wiqa(const std::string& dir) {
+  TrainOptions o;
+  o.model = "wiqa-lda";
+  o.data = kTrain;
+  o.limit = 24;
+  o.common.threads = 2;
+  o.common.out = dir;
+  o.quiet = true;
+  o.set = {"features=[\"vifd\",\"sme\",\"niqe\"]", "transform=slog"};
+  EXPECT_EQ(run_train(o), 0);
+  return dir + "/best.safetensors";
+}
+
+TEST(Deploy, WiqaLdaFromCliExportEqualsGraph) {
+  ExportOptions o;
+  o.ckpt = fit_tiny_wiqa(tmp_path("wiqa"));
+  o.common.out = tmp_path("wiqa.fasm");
+  ASSERT_EQ(run_export(o), 0);
+  fas_model* h = nullptr;
+  ASSERT_EQ(fas_load_file(o.common.out.c_str(), &h), FAS_OK) << fas_last_error();
+  EXPECT_STREQ(fas_model_kind(h), "wiqa-lda");
+  int c = 0, hh = 0, w = 0;
+  fas_input_shape(h, &c, &hh, &w);
+  EXPECT_EQ(c, 1), EXPECT_EQ(hh, 480), EXPECT_EQ(w, 640);
+  LoadedModel m = load_model(o.ckpt);
+  const std::string list = tmp_path("frames.txt");
+  std::ofstream(list) << kSrc << "/data/sample/frame_live.jpg 1\n" << kSrc << "/data/sample/frame_spoof.jpg 0\n";
+  const Tensor x = load_calibration(m, "test", list, 2, 0);
+  ASSERT_EQ(x.size(0), 2);
+  const size_t n = (size_t)(x.numel() / x.size(0));
+  ASSERT_EQ(n, (size_t)480 * 640);
+  const std::vector<float> want = model_logits(*m.info, *m.module, x);
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    float l = NAN, p = NAN;
+    ASSERT_EQ(fas_run(h, x.data() + i * n, n), FAS_OK) << fas_last_error();
+    fas_scores(h, &p, &l);
+    EXPECT_NEAR(l, want[i], 1e-5 * (1 + std::fabs(want[i]))) << i;
+    EXPECT_NEAR(p, 1 / (1 + std::exp(-want[i])), 1e-6) << i;
+  }
+  EXPECT_NE(want[0], want[1]);  // the two frames score differently: not a constant model
+  // A frame of another size is an argument error, not a run.
+  EXPECT_EQ(fas_run(h, x.data(), n - 640), FAS_E_ARGUMENT);
+  EXPECT_NE(std::string(fas_last_error()).find("1x480x640"), std::string::npos) << fas_last_error();
+  // Crafted files: a metric index out of range, a weight array of the wrong count (resealed).
+  const std::string good = read_all(o.common.out);
+  std::string b = good;
+  const int64_t col = 24;  // GEOM {C, H, W, slog, p, cols...}: the first column
+  std::memcpy(&b[64 + 16 + 8 * 5], &col, 8);
+  reseal(b);
+  expect_format_error(b, "metric index out of range");
+  b = good;
+  const size_t dens = b.find(std::string("DENS\2\0\0\0", 8));
+  ASSERT_NE(dens, std::string::npos);
+  b[dens + 8] += 1;
+  reseal(b);
+  expect_format_error(b, "array DENS has");
+  expect_format_error(good.substr(0, good.size() - 16), "file size");
+  fas_free(h);
+}
+
 TEST(Deploy, CliExportInt8MatchesEvalCalibration) {
   // fas export --engine int8 calibrates as the int8 engine of eval/predict does (list, count, seed).
   ExportOptions o;
@@ -272,6 +337,8 @@ TEST(Deploy, ExportErrors) {
   o.ckpt = kLbp;
   o.engine.name = "int8";
   test::expect_error([&] { run_export(o); }, {"lbp-lr exports one form"});
+  o.ckpt = fit_tiny_wiqa(tmp_path("wiqa_err"));
+  test::expect_error([&] { run_export(o); }, {"wiqa-lda exports one form"});
   std::ifstream f(o.common.out);
   EXPECT_FALSE(f.good());  // nothing written on an error
 }

@@ -7,6 +7,7 @@
 #include "deploy/fasm.h"
 #include "deploy/fasm_write.h"
 #include "io/atomic_file.h"
+#include "iqa/iqa.h"
 #include "kernels/lbp.h"
 #include "models/mobilenetv2_infer.h"
 #include "models/mobilenetv2_int8.h"
@@ -37,6 +38,35 @@ fasm::LbpLrModel lbp_lr_model(const LoadedModel& m) {
   return l;
 }
 
+// wiqa-lda from its config (selected metrics, transform) and state (models/wiqa_lda.cpp): the
+// standardisation buffers and the LDA layer as stored.
+fasm::WiqaLdaModel wiqa_lda_model(const LoadedModel& m) {
+  fasm::WiqaLdaModel l;
+  const Json& c = m.config;
+  l.H = c.at("height").get<int64_t>(), l.W = c.at("width").get<int64_t>();
+  l.slog = c.value("transform", Json("none")) == "slog";
+  const Json feats = c.value("features", Json("all"));
+  const auto& names = iqa::metric_names();
+  for (int k = 0; k < iqa::kNumMetrics; ++k)
+    if (feats == "all") l.cols.push_back(k);
+  if (feats.is_array())
+    for (const Json& f : feats)
+      for (int k = 0; k < iqa::kNumMetrics; ++k)
+        if (f.is_string() && f.get<std::string>() == names[k]) l.cols.push_back(k);
+  const std::map<std::string, Tensor> sd = m.module->state_dict();
+  auto vec = [&](const char* name) {
+    const auto it = sd.find(name);
+    if (it == sd.end() || it->second.numel() != (int64_t)l.cols.size())
+      fail(std::string("export: wiqa-lda checkpoint without a matching '") + name + "'");
+    return std::vector<float>(it->second.data(), it->second.data() + it->second.numel());
+  };
+  l.shift = vec("shift"), l.scale = vec("scale"), l.w = vec("lda.weight");
+  const auto b = sd.find("lda.bias");
+  if (b == sd.end() || b->second.numel() != 1) fail("export: wiqa-lda checkpoint without its LDA bias");
+  l.bias = b->second.data()[0];
+  return l;
+}
+
 }  // namespace
 
 int run_export(const ExportOptions& o) {
@@ -60,12 +90,15 @@ int run_export(const ExportOptions& o) {
   } else if (m.info->name == "lbp-lr") {
     if (e != "float") fail("export: lbp-lr exports one form, float; not '" + e + "'");
     bytes = fasm::export_lbp_lr(lbp_lr_model(m));
+  } else if (m.info->name == "wiqa-lda") {
+    if (e != "float") fail("export: wiqa-lda exports one form, float; not '" + e + "'");
+    bytes = fasm::export_wiqa_lda(wiqa_lda_model(m));
   } else {
-    fail("export: model '" + m.info->name + "' has no deployable engine (mobilenetv2-lite and lbp-lr have)");
+    fail("export: model '" + m.info->name + "' has no deployable engine (mobilenetv2-lite, lbp-lr and wiqa-lda have)");
   }
   io::write_file_atomic(o.common.out, bytes);
   std::printf("exported %s (%s) -> %s, %zu bytes\n", o.ckpt.c_str(),
-              (m.info->name == "lbp-lr" ? std::string("lbp-lr") : m.info->name + " " + e).c_str(), o.common.out.c_str(),
+              (m.info->name != "mobilenetv2-lite" ? m.info->name : m.info->name + " " + e).c_str(), o.common.out.c_str(),
               bytes.size());
   return 0;
 }

@@ -41,6 +41,13 @@
 //       GEOM i64  C, H, W, ycc (1) or grey (0), grid, radii count, radii...
 //       PARM f32  scale, offset (added to every histogram value), intercept
 //       DENS f32  the logistic regression's weights (features)
+//     wiqa-lda (C = 1; the 24 metrics of iqa/iqa.h, whose NIQE and BIQI pristine models are
+//     compiled into src/iqa/pristine_model.cpp, not checkpoint data; arena_bytes 0: the metrics
+//     allocate their float64 planes per run):
+//       GEOM i64  C, H, W, slog (1: sign(x) ln(1 + |x|) of each metric, 0: none), p, then the p
+//                 selected metric indices (iqa::Metric, in the LDA's order)
+//       SHFT f32  p standardisation shifts, SCAL f32 p scales: z = (metric - shift) / scale
+//       DENS f32  p LDA weights on z, DNSB f32 (1) its bias: logit = DENS . z + DNSB
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +63,8 @@ namespace fas::fasm {
 
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 64;
-enum class Kind : uint32_t { Mnv2Float = 1, Mnv2Int8 = 2, LbpLr = 3 };
+// A new kind is an addition: files of the existing kinds stay valid (same version).
+enum class Kind : uint32_t { Mnv2Float = 1, Mnv2Int8 = 2, LbpLr = 3, WiqaLda = 4 };
 enum class DType : uint32_t { I64 = 1, F32 = 2, I16 = 3 };
 const char* kind_name(Kind k);  // "mobilenetv2-lite float", ...
 

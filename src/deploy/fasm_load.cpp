@@ -11,6 +11,9 @@
 #include "kernels/lbp.h"
 #include "kernels/nhwc.h"
 #include "models/mobilenetv2_run.h"
+#ifndef FAS_NO_WIQA
+#include "iqa/iqa.h"
+#endif
 
 namespace fas::fasm {
 
@@ -19,6 +22,7 @@ const char* kind_name(Kind k) {
     case Kind::Mnv2Float: return "mobilenetv2-lite float";
     case Kind::Mnv2Int8: return "mobilenetv2-lite int8";
     case Kind::LbpLr: return "lbp-lr";
+    case Kind::WiqaLda: return "wiqa-lda";
   }
   return "?";
 }
@@ -337,6 +341,54 @@ class LbpRuntime : public Runtime {
   float *levels_ = nullptr, *plane_ = nullptr, *feat_ = nullptr;
 };
 
+#ifndef FAS_NO_WIQA
+// W-IQA: the 24 metrics of the grey frame (src/iqa/, float64, allocating their planes per run --
+// this kind alone does not run allocation-free) and the LDA on the selected, standardised ones.
+class WiqaRuntime : public Runtime {
+ public:
+  WiqaRuntime(Memory mem, Reader r) : mem_(std::move(mem)) {
+    kind_ = Kind::WiqaLda;
+    r.data = mem_.file;
+    int64_t n = 0;
+    const int64_t* g = r.take<int64_t>("GEOM", DType::I64, -1, &n);
+    if (n < 5 || g[4] < 1 || g[4] > iqa::kNumMetrics || n != 5 + g[4]) bad("GEOM size");
+    C = g[0], H = g[1], W = g[2], slog_ = g[3] != 0, p_ = (int)g[4];
+    if (C != 1) bad("wiqa-lda takes one (grey) channel");
+    if (H < 96 || W < 96 || H > kMaxDim || W > kMaxDim) bad("input size out of range (96 to 16384, one NIQE block)");
+    if (g[3] != 0 && g[3] != 1) bad("transform flag must be 0 or 1");
+    for (int k = 0; k < p_; ++k) {
+      if (g[5 + k] < 0 || g[5 + k] >= iqa::kNumMetrics) bad("metric index out of range");
+      cols_[k] = (int)g[5 + k];
+    }
+    shift_ = r.take<float>("SHFT", DType::F32, p_);
+    scale_ = r.take<float>("SCAL", DType::F32, p_);
+    w_ = r.take<float>("DENS", DType::F32, p_);
+    bias_ = *r.take<float>("DNSB", DType::F32, 1);
+    if (r.left != 0) bad("unexpected arrays after the model");
+    if (rd<uint64_t>(mem_.file + 32) != 0) bad("arena size does not match the model");
+    memory_bytes = mem_.bytes + sizeof(*this);
+  }
+  // The module's forward (models/wiqa_lda.cpp): z rounded to float as the graph stores it; the
+  // dot product summed in double (the graph's Linear sums in float: equal within float rounding).
+  float logit(const float* x) override {
+    const iqa::Features f = iqa::compute_features(iqa::plane_from_unit(x, (int)H, (int)W));
+    double acc = 0;
+    for (int k = 0; k < p_; ++k) {
+      const double v = f[cols_[k]], in = slog_ ? std::copysign(std::log1p(std::abs(v)), v) : v;
+      acc += (double)(float)((in - shift_[k]) / scale_[k]) * w_[k];
+    }
+    return static_cast<float>(acc) + bias_;
+  }
+
+ private:
+  Memory mem_;
+  bool slog_ = false;
+  int p_ = 0, cols_[iqa::kNumMetrics] = {};
+  const float *shift_ = nullptr, *scale_ = nullptr, *w_ = nullptr;
+  float bias_ = 0;
+};
+#endif
+
 }  // namespace
 
 size_t mnv2_arena_bytes(const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, bool int8) {
@@ -380,6 +432,12 @@ std::unique_ptr<Runtime> Runtime::load(const uint8_t* data, size_t n) {
     rt = std::make_unique<Mnv2Runtime>((Kind)kind, std::move(mem), r);
   else if (kind == (uint32_t)Kind::LbpLr)
     rt = std::make_unique<LbpRuntime>(std::move(mem), r);
+  else if (kind == (uint32_t)Kind::WiqaLda)
+#ifndef FAS_NO_WIQA
+    rt = std::make_unique<WiqaRuntime>(std::move(mem), r);
+#else
+    bad("a wiqa-lda model, which this build leaves out (configure with -DFAS_MINIMAL_WIQA=ON)");
+#endif
   else
     bad("unknown model kind " + std::to_string(kind));
   if ((int64_t)rd<uint32_t>(data + 40) != rt->C || (int64_t)rd<uint32_t>(data + 44) != rt->H ||

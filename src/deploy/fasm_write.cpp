@@ -148,4 +148,19 @@ std::string export_lbp_lr(const LbpLrModel& m) {
   return w.finish(Kind::LbpLr, m.C, m.H, m.W, lbp_arena_bytes(m.C, m.H, m.W, F));
 }
 
+std::string export_wiqa_lda(const WiqaLdaModel& m) {
+  const size_t p = m.cols.size();
+  if (p == 0 || m.shift.size() != p || m.scale.size() != p || m.w.size() != p)
+    fail("fasm export: wiqa-lda needs one shift, scale and weight per selected metric");
+  Writer w;
+  std::vector<int64_t> g{1, m.H, m.W, m.slog, (int64_t)p};
+  g.insert(g.end(), m.cols.begin(), m.cols.end());
+  w.i64("GEOM", g);
+  w.f32("SHFT", m.shift.data(), p);
+  w.f32("SCAL", m.scale.data(), p);
+  w.f32("DENS", m.w.data(), p);
+  w.f32("DNSB", m.bias);
+  return w.finish(Kind::WiqaLda, 1, m.H, m.W, 0);
+}
+
 }  // namespace fas::fasm

@@ -25,4 +25,15 @@ struct LbpLrModel {
 };
 std::string export_lbp_lr(const LbpLrModel& m);
 
+// wiqa-lda (models/wiqa_lda.cpp): the selected metrics, their transform, the standardisation and
+// the LDA layer exactly as the module stores them (float32).
+struct WiqaLdaModel {
+  int64_t H = 480, W = 640;
+  bool slog = false;
+  std::vector<int> cols;  // iqa::Metric indices
+  std::vector<float> shift, scale, w;
+  float bias = 0.f;
+};
+std::string export_wiqa_lda(const WiqaLdaModel& m);
+
 }  // namespace fas::fasm

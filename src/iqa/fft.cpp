@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas::iqa {
 

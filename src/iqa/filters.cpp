@@ -8,7 +8,7 @@
 
 #include "iqa/simd.h"
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas::iqa {
 

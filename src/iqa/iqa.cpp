@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "iqa/filters.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas::iqa {
 

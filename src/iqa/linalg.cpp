@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas::iqa {
 

@@ -24,7 +24,7 @@
 #include "iqa/filters.h"
 #include "iqa/iqa.h"
 #include "iqa/linalg.h"
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 namespace fas::iqa {
 
