@@ -25,17 +25,7 @@
 #include "models/mobilenetv2_int8.h"
 #include "testutil.h"
 
-// Counting global allocator (as test_mobilenet_infer): fas_run must not allocate.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-static std::atomic<bool> g_count{false};
-static std::atomic<long> g_news{0};
-void* operator new(size_t n) {
-  if (g_count.load(std::memory_order_relaxed)) g_news.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "count_alloc.h"  // fas_run must not allocate
 
 using namespace fas;
 using namespace fas::cli;
@@ -191,7 +181,9 @@ TEST(Deploy, WiqaLdaFromCliExportEqualsGraph) {
   EXPECT_STREQ(fas_model_kind(h), "wiqa-lda");
   int c = 0, hh = 0, w = 0;
   fas_input_shape(h, &c, &hh, &w);
-  EXPECT_EQ(c, 1), EXPECT_EQ(hh, 480), EXPECT_EQ(w, 640);
+  EXPECT_EQ(c, 1);
+  EXPECT_EQ(hh, 480);
+  EXPECT_EQ(w, 640);
   LoadedModel m = load_model(o.ckpt);
   const std::string list = tmp_path("frames.txt");
   std::ofstream(list) << kSrc << "/data/sample/frame_live.jpg 1\n" << kSrc << "/data/sample/frame_spoof.jpg 0\n";

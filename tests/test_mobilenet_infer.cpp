@@ -16,18 +16,7 @@
 #include "mobilenet_infer_util.h"
 #include "models/mobilenetv2_infer.h"
 
-// Counting global allocator: the no-allocation test opens a window and counts news inside it.
-// (GCC flags malloc/free inside replaced operator new/delete as mismatched; they are a pair.)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-static std::atomic<bool> g_count{false};
-static std::atomic<long> g_news{0};
-void* operator new(size_t n) {
-  if (g_count.load(std::memory_order_relaxed)) g_news.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "count_alloc.h"  // the no-allocation test counts news inside a window
 
 using namespace fas;
 using namespace fas::test;
