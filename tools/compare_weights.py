@@ -10,6 +10,10 @@ largest weight magnitude.
       2 n(C, D) + 10. For models where Adam turns rounding-level gradients (of parameters whose
       true gradient is zero, e.g. a BN bias followed by another BN) into lr-sized steps: the
       reference is the same single-process run with other kernels (FAS_ISA=scalar).
+  compare_weights.py A B TOL --like-count C D  as --like, judged on the count alone: after one
+      Adam step every parameter has moved by lr * g / (|g| + eps), at most lr, so any gradient
+      difference moves a value by up to 2 lr and the largest difference says nothing; how many
+      values moved (rounding-level gradients vs every gradient) does.
 
 Plain standard library, so any python3 runs it.
 """
@@ -59,14 +63,15 @@ def diff(pa, pb, tol):
 def main():
     argv = sys.argv[1:]
     mode = argv[3] if len(argv) > 3 else ""
-    if not ((len(argv) == 3) or (len(argv) == 4 and mode == "--differ") or (len(argv) == 6 and mode == "--like")):
-        sys.exit("usage: compare_weights.py A B TOL [--differ | --like C D]")
+    if not ((len(argv) == 3) or (len(argv) == 4 and mode == "--differ") or
+            (len(argv) == 6 and mode in ("--like", "--like-count"))):
+        sys.exit("usage: compare_weights.py A B TOL [--differ | --like C D | --like-count C D]")
     tol = float(argv[2])
     worst, name, over, scale, n = diff(argv[0], argv[1], tol)
     note = ""
-    if mode == "--like":
+    if mode in ("--like", "--like-count"):
         rworst, rname, rover, _, _ = diff(argv[4], argv[5], tol)
-        ok = worst <= max(tol, 2 * rworst) and over <= 2 * rover + 10
+        ok = over <= 2 * rover + 10 and (mode == "--like-count" or worst <= max(tol, 2 * rworst))
         note = "; reference pair: max |diff| %.3g (%s), %d beyond" % (rworst, rname, rover)
     elif mode == "--differ":
         ok = worst > tol
