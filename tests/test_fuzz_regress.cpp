@@ -52,21 +52,37 @@ std::string jpeg_with_dht(const std::vector<int>& counts, const std::string& lea
   return s + std::string(total, '\x01') + "\xFF\xD9";
 }
 
-}  // namespace
-
-// stb 2.27 writes past its 257-byte code-length table when a DHT's counts add up to more than
-// 256 (found by fuzz_image: UBSan index 257 out of bounds in stbi__build_huffman).
-TEST(FuzzRegress, JpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
-  const std::string bytes = regress("image-jpeg-dht-over-256-codes.jpg");
-  const std::string why = "Huffman table declares";
+// A reproducer refused with `why` by every path that reads an image: decode, load, the header
+// check of the training lists, the web service.
+void expect_refused_everywhere(const std::string& reproducer, const std::string& why) {
+  const std::string bytes = regress(reproducer);
   expect_error([&] { decode_image(u8(bytes), bytes.size(), "x.jpg"); }, {"image 'x.jpg'", why});
-  const std::string path = scratch_dir("fuzz_regress") + "/dht.jpg";
+  const std::string path = scratch_dir("fuzz_regress") + "/" + reproducer;
   write_bytes(path, bytes);
   expect_error([&] { load_image(path); }, {path, why});
   expect_error([&] { check_image_file(path); }, {path, why});
   const serve::Response r = post_image(bytes);
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(has(r.body, why)) << r.body;
+}
+
+}  // namespace
+
+// stb 2.27 writes past its 257-byte code-length table when a DHT's counts add up to more than
+// 256 (found by fuzz_image: UBSan index 257 out of bounds in stbi__build_huffman).
+TEST(FuzzRegress, JpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
+  expect_refused_everywhere("image-jpeg-dht-over-256-codes.jpg", "Huffman table declares");
+}
+
+// A baseline scan whose AC table 0 no DHT defines (the fuzzer turned that DHT's marker into an
+// APP4): stb 2.27 decodes it from uninitialised heap memory (found by fuzz_image as an assert in
+// stbi__jpeg_huff_decode that fired only with some heap contents; MemorySanitizer shows the read
+// of the fast-AC table in stbi__jpeg_decode_block).
+TEST(FuzzRegress, JpegScanWithAnUndefinedHuffmanTableIsRefusedBeforeStb) {
+  expect_refused_everywhere("image-jpeg-scan-undefined-huffman-table.jpg", "no DHT segment defines");
+  // Real encoders' files pass: every JPEG of the bundled sample (libjpeg baseline files).
+  const std::string dir = std::string(FAS_SOURCE_DIR) + "/data/sample/";
+  for (const char* f : {"frame_live.jpg", "frame_spoof.jpg"}) EXPECT_EQ(unsafe(read_bytes(dir + f)), "") << f;
 }
 
 TEST(FuzzRegress, JpegHuffmanCheckFollowsStbsMarkerWalk) {

@@ -13,10 +13,14 @@ namespace {
 // length, entropy-coded data up to the next marker (0xFF then a byte other than 0x00, 0xFF and
 // the restart markers). stb 2.27 stores the code lengths of a table in a 257-byte array without
 // checking that its 16 counts add up to at most 256 (upstream fixed it in 2.28): a larger total
-// is refused. A walk that loses track of stb only looks at more segments, never fewer: after a
-// marker stb would reject it keeps going.
+// is refused. stb 2.27 also decodes a scan whose Huffman table no DHT defined, from its
+// uninitialised (malloc'd) tables: the output depends on heap garbage. A scan naming such a table
+// is refused: a DC table where the scan codes first DC bits (Ss = 0, Ah = 0), an AC table where
+// it codes AC coefficients (Se > 0). A walk that loses track of stb only looks at more segments,
+// never fewer: after a marker stb would reject it keeps going.
 std::string jpeg_unsafe(const unsigned char* b, size_t size, size_t pos) {
   auto at = [&](size_t i) -> unsigned { return i < size ? b[i] : 0; };  // stb reads 0 past the end
+  bool defined[2][4] = {};  // [DC 0 / AC 1][table id] seen in a DHT so far
   while (pos + 1 < size) {
     if (b[pos] != 0xFF) { ++pos; continue; }
     const unsigned m = b[pos + 1];
@@ -31,7 +35,16 @@ std::string jpeg_unsafe(const unsigned char* b, size_t size, size_t pos) {
         for (int i = 1; i <= 16; ++i) total += at(p + i);
         if (total > 256)
           return "corrupt JPEG (a Huffman table declares " + std::to_string(total) + " codes, at most 256 exist)";
+        if (at(p) >> 4 <= 1 && (at(p) & 15) < 4) defined[at(p) >> 4][at(p) & 15] = true;
         p += 17 + total, left -= 17 + (int64_t)total;
+      }
+    } else if (m == 0xDA) {
+      // SOS: Ns, then per component its id and (DC table << 4 | AC table), then Ss, Se, Ah << 4 | Al.
+      const unsigned ns = at(pos + 4), ss = at(pos + 5 + 2 * ns), se = at(pos + 6 + 2 * ns), ah = at(pos + 7 + 2 * ns) >> 4;
+      for (unsigned i = 0; i < ns; ++i) {
+        const unsigned td = at(pos + 6 + 2 * i) >> 4, ta = at(pos + 6 + 2 * i) & 15;  // stb rejects ids > 3
+        if ((ss == 0 && ah == 0 && td < 4 && !defined[0][td]) || (se > 0 && ta < 4 && !defined[1][ta]))
+          return "corrupt JPEG (a scan uses a Huffman table that no DHT segment defines)";
       }
     }
     pos += 2 + (len < 2 ? 2 : len);  // stb rejects a shorter length; step past it all the same
