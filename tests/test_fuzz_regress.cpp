@@ -74,6 +74,12 @@ TEST(FuzzRegress, JpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
   expect_refused_everywhere("image-jpeg-dht-over-256-codes.jpg", "Huffman table declares");
 }
 
+// An 87-byte PNG whose second IDAT chunk declares 1,962,952,946 bytes: stb grew its buffer to
+// 2 GB before reading the chunk (found by fuzz_image as an out-of-memory).
+TEST(FuzzRegress, PngIdatLongerThanTheFileIsRefusedBeforeStb) {
+  expect_refused_everywhere("image-png-idat-longer-than-file.png", "IDAT chunk declares 1962952946 bytes");
+}
+
 // A baseline scan whose AC table 0 no DHT defines (the fuzzer turned that DHT's marker into an
 // APP4): stb 2.27 decodes it from uninitialised heap memory (found by fuzz_image as an assert in
 // stbi__jpeg_huff_decode that fired only with some heap contents; MemorySanitizer shows the read
