@@ -6,6 +6,7 @@
 
 #include "kernels/gemm.h"
 #include "autograd/graph.h"
+#include "dist/grad_sync.h"
 #include "layers/layers.h"
 #include "optim/ema.h"
 #include "optim/optim.h"
@@ -467,5 +468,21 @@ TEST(Autograd, AlternatingOptimizersWithDetachedInputs) {
     opt_g.step();
     EXPECT_EQ(dw.to_vector(), d_before);  // D's gradient exists but only opt_d may apply it
     EXPECT_NE(gw.to_vector(), g_before);
+  }
+}
+
+// FAS_GRAD_BUCKET_KB: a whole number of KB or one error naming the variable (it used to fall back
+// to the default silently on "abc", "0" or "-3").
+TEST(GradSync, BucketSizeFromTheEnvironmentOrOneError) {
+  EXPECT_EQ(dist::bucket_floats_from(nullptr), size_t(1) << 20);
+  EXPECT_EQ(dist::bucket_floats_from("16"), size_t(16 * 256));
+  EXPECT_EQ(dist::bucket_floats_from("1048576"), size_t(1) << 28);
+  for (const char* bad : {"", "abc", "0", "-3", "16k", "1048577", "99999999999999999999"}) {
+    try {
+      dist::bucket_floats_from(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("FAS_GRAD_BUCKET_KB"), std::string::npos) << e.what();
+    }
   }
 }

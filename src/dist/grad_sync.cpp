@@ -1,11 +1,14 @@
 #include "dist/grad_sync.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <string>
 #include <list>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "base/error.h"
 #include "dist/dist.h"
 
 namespace fas::dist {
@@ -16,11 +19,7 @@ double g_share = 1.0;
 // Floats per allreduce: 4 MB (a few large messages, not one per tensor); FAS_GRAD_BUCKET_KB
 // sets another size (the MPI checks use small buckets so that many start during one pass).
 size_t bucket_floats() {
-  static const size_t n = [] {
-    const char* kb = std::getenv("FAS_GRAD_BUCKET_KB");
-    const long v = kb ? std::atol(kb) : 0;
-    return v > 0 ? (size_t)v * 256 : size_t(1) << 20;
-  }();
+  static const size_t n = bucket_floats_from(std::getenv("FAS_GRAD_BUCKET_KB"));
   return n;
 }
 
@@ -56,6 +55,16 @@ void start_filling() {
   iallreduce_sum(g_started.back().buf.data(), g_started.back().buf.size());
 }
 }  // namespace
+
+size_t bucket_floats_from(const char* kb) {
+  if (!kb) return size_t(1) << 20;
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(kb, &end, 10);
+  if (end == kb || *end != '\0' || errno != 0 || v < 1 || v > (1L << 20))
+    fail(std::string("FAS_GRAD_BUCKET_KB must be a whole number of KB from 1 to 1048576, got '") + kb + "'");
+  return (size_t)v * 256;  // 256 floats a KB
+}
 
 void begin_step(size_t local, size_t global) {
   g_step = parallel();

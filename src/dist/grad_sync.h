@@ -29,6 +29,10 @@ bool step_active();  // a step of a parallel run is in progress
 // Parameters without a gradient are skipped, alike on every rank (same graph).
 void average_gradients(const NamedTensors& params);
 
+// Floats per gradient bucket from FAS_GRAD_BUCKET_KB's text (null: the 4 MB default); anything
+// but a whole number of KB from 1 to 1,048,576 is an error naming the variable.
+size_t bucket_floats_from(const char* kb);
+
 // Scope of a step's one backward pass (a one-optimizer step: zero_grad, backward, step): as the
 // pass finishes each parameter's gradient (graph.h's LeafGradHook) it is packed into the current
 // bucket, and a full bucket's MPI_Iallreduce starts at once, overlapping the rest of the pass, as
