@@ -47,8 +47,8 @@ fasm::WiqaLdaModel wiqa_lda_model(const LoadedModel& m) {
   l.slog = c.value("transform", Json("none")) == "slog";
   const Json feats = c.value("features", Json("all"));
   const auto& names = iqa::metric_names();
-  for (int k = 0; k < iqa::kNumMetrics; ++k)
-    if (feats == "all") l.cols.push_back(k);
+  if (feats == "all")
+    for (int k = 0; k < iqa::kNumMetrics; ++k) l.cols.push_back(k);
   if (feats.is_array())
     for (const Json& f : feats)
       for (int k = 0; k < iqa::kNumMetrics; ++k)
