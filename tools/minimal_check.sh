@@ -73,6 +73,6 @@ cmake --build "$B" -j2 >/dev/null
 IMAGES="$OUT/frame_smooth.pgm $OUT/frame_noisy.pgm"
 check "wiqa: wiqa-lda" "$M/wiqa-lda.fasm" 1e-5 --ckpt "$OUT/wiqa/best.safetensors"
 sizes "wiqa (FAS_MINIMAL_WIQA=ON)"
-"$B/fas_example" "$M/wiqa-lda.fasm" "$OUT/frame_smooth.pgm" | head -1
-for f in "$M"/mobilenetv2-lite.fasm "$M"/mobilenetv2-lite-int8.fasm "$M"/lbp-lr.fasm; do "$OUT/build-dispatch/fas_example" "$f" examples/c/face_live.ppm | head -1; done
+"$B/fas_example" "$M/wiqa-lda.fasm" "$OUT/frame_smooth.pgm" | sed -n 1p
+for f in "$M"/mobilenetv2-lite.fasm "$M"/mobilenetv2-lite-int8.fasm "$M"/lbp-lr.fasm; do "$OUT/build-dispatch/fas_example" "$f" examples/c/face_live.ppm | sed -n 1p; done
 echo "minimal_check.sh: passed ($(( $(date +%s) - start )) s)"

@@ -18,7 +18,9 @@ OUT=$BUILD/mpi_check
 DATA=data/sample/train.txt
 command -v mpirun >/dev/null || { echo "mpi_check: mpirun not found (tools/setup.sh installs openmpi-bin)"; exit 1; }
 [ -x "$FAS" ] || { echo "mpi_check: $FAS not built"; exit 1; }
-ldd "$FAS" | grep libmpi >/dev/null || { echo "mpi_check: $FAS was built without MPI (FAS_MPI=OFF)"; exit 1; }
+# Process substitution, not a pipe: under pipefail, grep exiting at its first match can SIGPIPE
+# ldd and end the script with status 141 and no message.
+grep -q libmpi < <(ldd "$FAS") || { echo "mpi_check: $FAS was built without MPI (FAS_MPI=OFF)"; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 MPIRUN=(mpirun -np 2 --oversubscribe --allow-run-as-root)
 # One thread per rank; passive OpenMP waits so two ranks on shared cores do not spin on each other.
@@ -117,7 +119,7 @@ for _ in $(seq 600); do [ -s "$K/last.safetensors" ] && break; sleep 0.1; done
 # Rank 1: the descendant of this mpirun whose environment says so.
 victim=""
 for p in $(ps -o pid= --ppid $mp) $(for c in $(ps -o pid= --ppid $mp); do ps -o pid= --ppid $c; done); do
-  tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
+  grep -qx "OMPI_COMM_WORLD_RANK=1" < <(tr '\0' '\n' </proc/$p/environ 2>/dev/null) && victim=$p
 done
 [ -n "$victim" ] || { kill $mp; fail "kill: rank 1 not found"; }
 kill -9 "$victim"

@@ -16,8 +16,8 @@ rm -rf "$out" && mkdir -p "$out"
 python3 tools/page_check.py liveness build/fas data/sample/frame_live.jpg "$out/serve-page.png"
 python3 tools/page_check.py liveness build/fas data/sample/faces/ClientFace/0004/0004_01_06_03_0.jpg "$out/serve-crop.png"
 # Two groups of 8 sample faces (live = group 1, spoof = group 0), 30 quick epochs (a few seconds).
-awk '$2 == 1' data/sample/train.txt | head -8 > "$out/ad.txt"
-awk '$2 == 0' data/sample/train.txt | head -8 >> "$out/ad.txt"
+awk '$2 == 1 && n++ < 8' data/sample/train.txt > "$out/ad.txt"
+awk '$2 == 0 && n++ < 8' data/sample/train.txt >> "$out/ad.txt"
 sed -i "s|^|$PWD/data/sample/|" "$out/ad.txt"
 ./build/fas train --model autodecoder --set images=16 --data "$out/ad.txt" --epochs 30 --batch 8 --threads 2 \
   --out "$out/ad" > "$out/ad.log" 2>&1 || { cat "$out/ad.log"; exit 1; }

@@ -45,7 +45,7 @@ for t in $TESTS; do
     echo "tsan.sh: $t FAILED (log $B/$t.log)" >&2
     rc=1
   else
-    echo "tsan.sh: $t: $(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$B/$t.log" | head -n 1), no report"
+    echo "tsan.sh: $t: $(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$B/$t.log" | sed -n 1p), no report"
   fi
 done
 end=$(date +%s)
