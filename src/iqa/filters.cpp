@@ -13,10 +13,21 @@
 namespace fas::iqa {
 
 namespace {
+// Set when this thread's cache is destroyed. A Plane can outlive it: a thread's cache goes before
+// the program's static objects at exit, and a static Plane freed then must not touch the
+// destroyed map (it did: heap corruption, or a hang in the map's insert). A bool has no
+// destructor, so it stays readable.
+thread_local bool cache_gone = false;
+double* plane_malloc(size_t n) {
+  void* p = std::malloc(std::max<size_t>(n, 1) * sizeof(double));
+  if (!p) throw std::bad_alloc();
+  return static_cast<double*>(p);
+}
 struct BlockCache {
   std::multimap<size_t, double*> blocks;
   size_t bytes = 0;
   ~BlockCache() {
+    cache_gone = true;
     for (auto& b : blocks) std::free(b.second);
   }
 };
@@ -25,6 +36,7 @@ constexpr size_t kCacheBytes = size_t(256) << 20;
 }  // namespace
 
 double* plane_alloc(size_t n) {
+  if (cache_gone) return plane_malloc(n);
   auto it = cache.blocks.find(n);
   if (it != cache.blocks.end()) {
     double* p = it->second;
@@ -32,13 +44,11 @@ double* plane_alloc(size_t n) {
     cache.bytes -= n * sizeof(double);
     return p;
   }
-  void* p = std::malloc(std::max<size_t>(n, 1) * sizeof(double));
-  if (!p) throw std::bad_alloc();
-  return static_cast<double*>(p);
+  return plane_malloc(n);
 }
 
 void plane_free(double* p, size_t n) {
-  if (cache.bytes + n * sizeof(double) > kCacheBytes) return std::free(p);
+  if (cache_gone || cache.bytes + n * sizeof(double) > kCacheBytes) return std::free(p);
   cache.blocks.emplace(n, p);
   cache.bytes += n * sizeof(double);
 }
