@@ -29,7 +29,10 @@ struct Bucket {
   std::vector<Tensor> grads;  // in packing order
   void add(const Tensor& g, float w) {
     const float* d = g.data();
-    for (int64_t k = 0; k < g.numel(); ++k) buf.push_back(w * d[k]);
+    const size_t off = buf.size(), n = (size_t)g.numel();
+    buf.resize(off + n);  // one growth per tensor, then a loop the compiler vectorises
+    float* o = buf.data() + off;
+    for (size_t k = 0; k < n; ++k) o[k] = w * d[k];
     grads.push_back(g);
   }
   void unpack() {
