@@ -124,12 +124,13 @@ void block_features(const Plane& m, int y0, int x0, int b, double* f, std::vecto
   // circshift(s, [dy dx]): shifted(y, x) = s(y - dy, x - dx), wrapping within the block.
   const int shifts[4][2] = {{0, 1}, {1, 0}, {1, 1}, {-1, 1}};
   for (int s = 0; s < 4; ++s) {
+    const int dy = shifts[s][0], dx = shifts[s][1];  // dx is 0 or 1: column 0 alone may wrap
     for (int y = 0; y < b; ++y) {
-      const int ys = ((y - shifts[s][0]) % b + b) % b;
-      for (int x = 0; x < b; ++x) {
-        const int xs = ((x - shifts[s][1]) % b + b) % b;
-        prod[(size_t)y * b + x] = buf[(size_t)y * b + x] * buf[(size_t)ys * b + xs];
-      }
+      const int ys = y - dy < 0 ? y - dy + b : y - dy >= b ? y - dy - b : y - dy;
+      const double *row = buf.data() + (size_t)y * b, *srow = buf.data() + (size_t)ys * b;
+      double* o = prod.data() + (size_t)y * b;
+      o[0] = row[0] * srow[dx ? b - 1 : 0];
+      for (int x = 1; x < b; ++x) o[x] = row[x] * srow[x - dx];
     }
     aggd_fit(prod.data(), prod.size(), &a, &bl, &br);
     double* o = f + 2 + 4 * s;
