@@ -1,5 +1,6 @@
 #include "dist/grad_sync.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -38,9 +39,9 @@ struct Bucket {
   void unpack() {
     size_t off = 0;
     for (Tensor& g : grads) {
-      float* d = g.data();
-      for (int64_t k = 0; k < g.numel(); ++k) d[k] = buf[off + k];
-      off += (size_t)g.numel();
+      const size_t n = (size_t)g.numel();
+      std::copy_n(buf.data() + off, n, g.data());
+      off += n;
     }
   }
 };

@@ -21,12 +21,6 @@ std::string shape_str(const Shape& s) {
   return os.str();
 }
 
-int64_t shape_numel(const Shape& s) {
-  int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
-
 namespace {
 constexpr size_t kCachedMinBytes = size_t(1) << 20;
 

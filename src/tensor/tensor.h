@@ -15,7 +15,11 @@ namespace fas {
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "[2, 3, 4]"
-int64_t shape_numel(const Shape& s);
+inline int64_t shape_numel(const Shape& s) {  // inline: loops test numel() per element
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
 
 // Blocks of 1 MiB and more come from a process-wide cache of freed blocks (exact byte size,
 // at most kStorageCacheBytes kept): training allocates the same shapes every step, and a fresh
