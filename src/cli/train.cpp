@@ -396,7 +396,7 @@ int default_threads(int flag) {
 
 // Training frees and allocates the same large buffers every step. glibc gives a block above its
 // mmap threshold (at most 32 MB) back to the kernel when it is freed, so the next step pays a page
-// fault and the kernel's zeroing for each of its pages; on a virtual machine that was a quarter
+// fault and the kernel's zeroing for each of its pages; on a virtual machine that was a third
 // of DCVAE's step (EXP-093). Serve everything from the heap and keep what is freed.
 void keep_freed_memory() {
 #ifdef __GLIBC__
