@@ -85,7 +85,7 @@ void Fft::forward(cplx* x, cplx* work) const {
 Dft2Pair fft2_pair(const Plane& a, const Plane& b) {
   FAS_CHECK(a.h == b.h && a.w == b.w, "fft2_pair: planes differ in size");
   const int h = a.h, w = a.w;
-  Plane rows(h, 2 * w);  // a + i b, then its row transforms
+  Plane rows(h, 2 * w, Uninit{});  // a + i b, then its row transforms
   cplx* zr = reinterpret_cast<cplx*>(rows.v.data());
   std::vector<cplx> work((size_t)std::max(h, w));
   const Fft fr(w), fc(h);
@@ -96,7 +96,7 @@ Dft2Pair fft2_pair(const Plane& a, const Plane& b) {
   }
   // Columns: gather blocks of 8 into contiguous rows of the transposed result (each cache line
   // read once), then transform those rows in place.
-  Dft2Pair d{h, w, Plane(w, 2 * h)};
+  Dft2Pair d{h, w, Plane(w, 2 * h, Uninit{})};
   cplx* zt = d.z();
   constexpr int kBlock = 8;
   for (int x0 = 0; x0 < w; x0 += kBlock) {

@@ -63,7 +63,7 @@ Plane harris_response(const Plane& img) {
   Plane dr, dc;  // derivative along rows (axis 0) and columns (axis 1)
   correlate_sep(img, d, s, Border::Zero, dr);
   correlate_sep(img, s, d, Border::Zero, dc);
-  Plane rr(img.h, img.w), rc(img.h, img.w), cc(img.h, img.w);
+  Plane rr(img.h, img.w, Uninit{}), rc(img.h, img.w, Uninit{}), cc(img.h, img.w, Uninit{});
   for (size_t i = 0; i < img.size(); ++i) {
     rr.v[i] = dr.v[i] * dr.v[i];
     rc.v[i] = dr.v[i] * dc.v[i];
@@ -73,7 +73,7 @@ Plane harris_response(const Plane& img) {
   correlate_sep(rr, g, g, Border::Zero, arr);
   correlate_sep(rc, g, g, Border::Zero, arc);
   correlate_sep(cc, g, g, Border::Zero, acc);
-  Plane r(img.h, img.w);
+  Plane r(img.h, img.w, Uninit{});
   for (size_t i = 0; i < img.size(); ++i) {
     const double det = arr.v[i] * acc.v[i] - arc.v[i] * arc.v[i], tr = arr.v[i] + acc.v[i];
     r.v[i] = det - 0.04 * tr * tr;

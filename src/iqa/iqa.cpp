@@ -15,13 +15,13 @@ const std::array<const char*, kNumMetrics>& metric_names() {
 }
 
 Plane plane_from_u8(const uint8_t* px, int h, int w) {
-  Plane p(h, w);
+  Plane p(h, w, Uninit{});
   for (size_t i = 0; i < p.size(); ++i) p.v[i] = px[i];
   return p;
 }
 
 Plane plane_from_unit(const float* px, int h, int w) {
-  Plane p(h, w);
+  Plane p(h, w, Uninit{});
   for (size_t i = 0; i < p.size(); ++i) p.v[i] = std::nearbyint(255.0 * std::min(1.f, std::max(0.f, px[i])));
   return p;
 }

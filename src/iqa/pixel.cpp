@@ -100,7 +100,7 @@ double lmse(const Plane& I, const Plane& J) {
   Plane ly, lx;
   double num = 0, den = 0;
   // L(I) - L(I') = L(I - I'): one Laplacian of the difference and one of I.
-  Plane diff(I.h, I.w);
+  Plane diff(I.h, I.w, Uninit{});
   for (size_t i = 0; i < I.size(); ++i) diff.v[i] = I.v[i] - J.v[i];
   for (int pass = 0; pass < 2; ++pass) {
     const Plane& src = pass == 0 ? diff : I;

@@ -11,7 +11,7 @@ namespace {
 // Local means of a, b, a^2, b^2, ab under a separable window, 'valid' region.
 struct LocalMoments { Plane ma, mb, aa, bb, ab; };
 LocalMoments local_moments(const Plane& a, const Plane& b, const std::vector<double>& k) {
-  Plane a2(a.h, a.w), b2(a.h, a.w), p(a.h, a.w);
+  Plane a2(a.h, a.w, Uninit{}), b2(a.h, a.w, Uninit{}), p(a.h, a.w, Uninit{});
   for (size_t i = 0; i < a.size(); ++i) {
     a2.v[i] = a.v[i] * a.v[i];
     b2.v[i] = b.v[i] * b.v[i];
@@ -60,7 +60,7 @@ double vifp(const Plane& I, const Plane& J) {
     if (s > 1) {
       for (Plane* p : {&ref, &dist}) {
         correlate_sep_valid(*p, k, k, tmp);
-        Plane sub((tmp.h + 1) / 2, (tmp.w + 1) / 2);
+        Plane sub((tmp.h + 1) / 2, (tmp.w + 1) / 2, Uninit{});
         for (int y = 0; y < sub.h; ++y)
           for (int x = 0; x < sub.w; ++x) sub.row(y)[x] = tmp.at(2 * y, 2 * x);
         *p = std::move(sub);
