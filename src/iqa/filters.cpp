@@ -144,6 +144,15 @@ void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const s
   }
 }
 
+FAS_IQA_CLONES double sum_lanes(const double* x, size_t n) {
+  double acc[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; ++j) acc[j] += x[i + j];
+  for (; i < n; ++i) acc[0] += x[i];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 std::vector<double> gaussian_kernel(int n, double sigma) {
   std::vector<double> k((size_t)n);
   double s = 0;

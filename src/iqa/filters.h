@@ -1,6 +1,7 @@
 // Separable 2-D correlation (OpenCV's filter convention: correlation, not convolution) with the
 // border modes the metrics need, and the kernels they use.
 #pragma once
+#include <cstddef>
 #include <vector>
 
 #include "iqa/plane.h"
@@ -16,6 +17,10 @@ void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::ve
                    Plane& out);
 // The same with no padding (Matlab filter2 'valid'): (h - |ky| + 1) x (w - |kx| + 1).
 void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out);
+
+// Sum of x[0..n) in four interleaved lanes (fixed, so the same on every CPU): a serial sum waits
+// on each add's latency, lanes let the adds overlap and vectorise.
+double sum_lanes(const double* x, size_t n);
 
 // Sampled Gaussian exp(-x^2 / 2 sigma^2), x = -(n-1)/2 .. (n-1)/2, normalised to sum 1
 // (OpenCV getGaussianKernel for sigma > 0, Matlab fspecial's 1-D factor).
