@@ -85,8 +85,6 @@ namespace {
 // product is a coin toss, and branching on it mispredicted half the time (aggd_fit was a tenth
 // of a frame's metrics; plain code with ?: still compiled to branches). GCC/clang vector types,
 // lowered to whatever the CPU has; lanes fixed, so the result does not depend on the CPU.
-typedef double V4d __attribute__((vector_size(32)));
-typedef long long V4l __attribute__((vector_size(32)));
 struct AggdSums {
   double l2 = 0, r2 = 0, a = 0, nl = 0, nr = 0;
 };
@@ -97,7 +95,7 @@ FAS_IQA_CLONES AggdSums aggd_sums(const double* x, size_t n) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     V4d v;
-    std::memcpy(&v, x + i, sizeof v);
+    load4(v, x + i);
     const V4l neg = v < zero, pos = v > zero;  // all ones or 0 per lane
     const V4l q = (V4l)(v * v);
     l2 += (V4d)(q & neg), r2 += (V4d)(q & pos);

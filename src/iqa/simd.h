@@ -8,3 +8,15 @@
 #else
 #define FAS_IQA_CLONES
 #endif
+
+#include <cstring>
+
+namespace fas::iqa {
+// Four doubles as one GCC/clang vector: lowered to what the clone's ISA has (one AVX2 register,
+// two SSE2 ones, two NEON ones). Lane order is fixed, so sums over lanes do not depend on the CPU.
+typedef double V4d __attribute__((vector_size(32)));
+typedef long long V4l __attribute__((vector_size(32)));
+// By reference: a vector returned or passed by value warns that the ABI differs with AVX.
+inline void load4(V4d& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+inline void store4(double* p, const V4d& v) { std::memcpy(p, &v, sizeof v); }
+}  // namespace fas::iqa
