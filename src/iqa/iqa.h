@@ -30,18 +30,10 @@ Plane plane_from_u8(const uint8_t* px, int h, int w);
 Plane plane_from_unit(const float* px, int h, int w);
 
 // --- the metrics by group (each documented where defined) ---
-// Pixel differences of I and I' (pixel.cpp).
-double ad(const Plane& I, const Plane& J);
-double md(const Plane& I, const Plane& J);
-double mse(const Plane& I, const Plane& J);
-double nae(const Plane& I, const Plane& J);
-double nxc(const Plane& I, const Plane& J);
-double psnr(const Plane& I, const Plane& J);
+// Pixel differences of I and I' (pixel.cpp): ten of them from one pass over the two planes.
+struct PixelMetrics { double ad, md, mse, nae, nxc, psnr, sc, snr, mas, mams; };
+PixelMetrics pixel_metrics(const Plane& I, const Plane& J);
 double ramd(const Plane& I, const Plane& J, int R = 10);
-double sc(const Plane& I, const Plane& J);
-double snr(const Plane& I, const Plane& J);
-double mas(const Plane& I, const Plane& J);
-double mams(const Plane& I, const Plane& J);
 double lmse(const Plane& I, const Plane& J);
 // Gradients (gradient.cpp): gme, gpe, ted share the 5x5 Sobel gradients of I and I'.
 struct GradientMetrics { double gme, gpe, ted; };
