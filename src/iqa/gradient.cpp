@@ -93,14 +93,37 @@ Plane harris_response(const Plane& img) {
 
 // The thesis' corner rule: the response min-max normalised to [0, 255], a corner where the
 // truncated value exceeds 160, i.e. (R - min) / (max - min) >= 161 / 255. A flat response has none.
+namespace {
+// Minimum and maximum in four vector lanes (std::minmax_element branches per value: a fifth of TCD).
+FAS_IQA_CLONES void min_max(const double* x, size_t n, double& lo, double& hi) {
+  lo = hi = x[0];
+  V4d l = {x[0], x[0], x[0], x[0]}, h = l;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4d v;
+    load4(v, x + i);
+    const V4l lt = v < l, gt = v > h;
+    l = (V4d)(((V4l)v & lt) | ((V4l)l & ~lt));
+    h = (V4d)(((V4l)v & gt) | ((V4l)h & ~gt));
+  }
+  for (int j = 0; j < 4; ++j) lo = std::min(lo, l[j]), hi = std::max(hi, h[j]);
+  for (; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+}
+
+FAS_IQA_CLONES int64_t count_at_least(const double* x, size_t n, double lo, double range, double cut) {
+  int64_t c = 0;
+  for (size_t i = 0; i < n; ++i) c += (x[i] - lo) / range * 255.0 >= cut;
+  return c;
+}
+}  // namespace
+
 int64_t harris_corner_count(const Plane& img) {
   const Plane r = harris_response(img);
-  const auto [lo, hi] = std::minmax_element(r.v.begin(), r.v.end());
-  const double range = *hi - *lo;
+  double lo, hi;
+  min_max(r.v.data(), r.size(), lo, hi);
+  const double range = hi - lo;
   if (!(range > 0)) return 0;
-  int64_t n = 0;
-  for (double v : r.v) n += (v - *lo) / range * 255.0 >= 161.0;
-  return n;
+  return count_at_least(r.v.data(), r.size(), lo, range, 161.0);
 }
 
 // TCD = |N(I) - N(I')| / max(N(I), N(I')); 0 when neither has a corner (the repo divides by zero).
