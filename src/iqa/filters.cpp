@@ -73,30 +73,30 @@ void pad_row(const double* in, int n, int r, Border b, double* pad) {
   }
 }
 
-// Outputs are made 16 at a time in four vector registers, all taps accumulated before the store
-// (a pass over the row per tap loaded and stored every output once per tap; plain arrays of 16
-// were spilled to the stack). Sums run over the taps in order, so the block position does not
-// change a value.
-struct Acc16 {
-  V4d a[4];
+// Outputs are made 32 at a time in eight vector registers, all taps accumulated before the store
+// (a pass over the row per tap loaded and stored every output once per tap; plain arrays were
+// spilled to the stack). Eight independent sums keep two FMA units busy through the FMA latency.
+// Sums run over the taps in order, so the block position does not change a value.
+struct Acc32 {
+  V4d a[8];
   void set(double k, const double* p) {
     V4d v;
-    for (int i = 0; i < 4; ++i) load4(v, p + 4 * i), a[i] = k * v;
+    for (int i = 0; i < 8; ++i) load4(v, p + 4 * i), a[i] = k * v;
   }
   void add(double k, const double* p) {
     V4d v;
-    for (int i = 0; i < 4; ++i) load4(v, p + 4 * i), a[i] += k * v;
+    for (int i = 0; i < 8; ++i) load4(v, p + 4 * i), a[i] += k * v;
   }
   void store(double* o) const {
-    for (int i = 0; i < 4; ++i) store4(o + 4 * i, a[i]);
+    for (int i = 0; i < 8; ++i) store4(o + 4 * i, a[i]);
   }
 };
 
 // t[x] = sum_j k[j] p[x + j], x < n, nk >= 1.
 FAS_IQA_CLONES void row_correlate(const double* p, int n, const double* k, int nk, double* t) {
   int x = 0;
-  for (; x + 16 <= n; x += 16) {
-    Acc16 acc;
+  for (; x + 32 <= n; x += 32) {
+    Acc32 acc;
     acc.set(k[0], p + x);
     for (int j = 1; j < nk; ++j) acc.add(k[j], p + x + j);
     acc.store(t + x);
@@ -115,8 +115,8 @@ FAS_IQA_CLONES void rows_combine(double* o, const double* const* t, const double
     return;
   }
   int x = 0;
-  for (; x + 16 <= n; x += 16) {
-    Acc16 acc;
+  for (; x + 32 <= n; x += 32) {
+    Acc32 acc;
     acc.set(k[0], t[0] + x);
     for (int j = 1; j < nk; ++j) acc.add(k[j], t[j] + x);
     acc.store(o + x);
@@ -129,16 +129,37 @@ FAS_IQA_CLONES void rows_combine(double* o, const double* const* t, const double
 }
 }  // namespace
 
+namespace {
+// The row pass's rows, made when the column pass first asks for them, in a ring of `slots` rows:
+// one output row reads source rows within a window of `slots` consecutive ones (borders reflect
+// or replicate into that window), so they never share a slot. A whole intermediate plane was
+// written out and read back from memory once per tap row; the ring stays in cache.
+template <class MakeRow>
+class RowRing {
+ public:
+  RowRing(int slots, int w, MakeRow make) : buf_(slots, w, Uninit{}), owner_((size_t)slots, -1), make_(make) {}
+  const double* row(int yy) {
+    const int s = yy % buf_.h;
+    if (owner_[s] != yy) make_(yy, buf_.row(s)), owner_[s] = yy;
+    return buf_.row(s);
+  }
+
+ private:
+  Plane buf_;
+  std::vector<int> owner_;
+  MakeRow make_;
+};
+}  // namespace
+
 void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Border b,
                    Plane& out) {
   FAS_CHECK(ky.size() % 2 == 1 && kx.size() % 2 == 1, "iqa: kernels must have odd length");
   const int h = in.h, w = in.w, ry = (int)ky.size() / 2, rx = (int)kx.size() / 2;
-  Plane tmp(h, w, Uninit{});
   std::vector<double> pad((size_t)w + 2 * rx);
-  for (int y = 0; y < h; ++y) {
+  RowRing ring((int)ky.size(), w, [&](int y, double* t) {
     pad_row(in.row(y), w, rx, b, pad.data());
-    row_correlate(pad.data(), w, kx.data(), (int)kx.size(), tmp.row(y));
-  }
+    row_correlate(pad.data(), w, kx.data(), (int)kx.size(), t);
+  });
   out = Plane(h, w, Uninit{});
   std::vector<const double*> rows(ky.size());
   std::vector<double> k(ky.size());
@@ -146,7 +167,7 @@ void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::ve
     int nk = 0;
     for (size_t i = 0; i < ky.size(); ++i) {
       const int yy = border_index(y + (int)i - ry, h, b);
-      if (yy >= 0) rows[nk] = tmp.row(yy), k[nk++] = ky[i];  // yy < 0: zero border
+      if (yy >= 0) rows[nk] = ring.row(yy), k[nk++] = ky[i];  // yy < 0: zero border
     }
     rows_combine(out.row(y), rows.data(), k.data(), nk, w);
   }
@@ -155,12 +176,11 @@ void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::ve
 void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out) {
   const int oh = in.h - (int)ky.size() + 1, ow = in.w - (int)kx.size() + 1;
   FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
-  Plane tmp(in.h, ow, Uninit{});
-  for (int y = 0; y < in.h; ++y) row_correlate(in.row(y), ow, kx.data(), (int)kx.size(), tmp.row(y));
+  RowRing ring((int)ky.size(), ow, [&](int y, double* t) { row_correlate(in.row(y), ow, kx.data(), (int)kx.size(), t); });
   out = Plane(oh, ow, Uninit{});
   std::vector<const double*> rows(ky.size());
   for (int y = 0; y < oh; ++y) {
-    for (size_t i = 0; i < ky.size(); ++i) rows[i] = tmp.row(y + (int)i);
+    for (size_t i = 0; i < ky.size(); ++i) rows[i] = ring.row(y + (int)i);
     rows_combine(out.row(y), rows.data(), ky.data(), (int)ky.size(), ow);
   }
 }
