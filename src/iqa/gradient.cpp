@@ -91,8 +91,6 @@ Plane harris_response(const Plane& img) {
   return r;
 }
 
-// The thesis' corner rule: the response min-max normalised to [0, 255], a corner where the
-// truncated value exceeds 160, i.e. (R - min) / (max - min) >= 161 / 255. A flat response has none.
 namespace {
 // Minimum and maximum in four vector lanes (std::minmax_element branches per value: a fifth of TCD).
 FAS_IQA_CLONES void min_max(const double* x, size_t n, double& lo, double& hi) {
@@ -117,8 +115,11 @@ FAS_IQA_CLONES int64_t count_at_least(const double* x, size_t n, double lo, doub
 }
 }  // namespace
 
+// The thesis' corner rule: the response min-max normalised to [0, 255], a corner where the
+// truncated value exceeds 160, i.e. (R - min) / (max - min) >= 161 / 255. A flat response has none.
 int64_t harris_corner_count(const Plane& img) {
   const Plane r = harris_response(img);
+  if (r.size() == 0) return 0;
   double lo, hi;
   min_max(r.v.data(), r.size(), lo, hi);
   const double range = hi - lo;
