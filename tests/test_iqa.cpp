@@ -221,6 +221,36 @@ TEST(Iqa, PixelMetricsEqualPlainLoopsOnRaggedSizes) {
   }
 }
 
+// NIQE's AGGD fit sums in vector lanes: on sizes that leave a scalar tail, with zeros, the left
+// and right spreads equal plain loops (bl / br = lstd / rstd, the shape factor cancels) and the
+// fit does not depend on which values fall in the tail (rotations of the same values).
+TEST(Iqa, AggdFitEqualsPlainLoopsOnRaggedSizes) {
+  std::srand(11);
+  for (size_t n : {1u, 3u, 5u, 7u, 97u, 1001u}) {
+    std::vector<double> x(n);
+    for (auto& v : x) v = std::rand() % 4 == 0 ? 0.0 : (std::rand() / (double)RAND_MAX - 0.4) * 3;
+    x[0] = -1.5, x[n - 1] = 2.0;  // both sides present, one of them in the tail
+    double l2 = 0, r2 = 0, nl = 0, nr = 0;
+    for (double v : x) {
+      if (v < 0) l2 += v * v, ++nl;
+      if (v > 0) r2 += v * v, ++nr;
+    }
+    double a, bl, br;
+    aggd_fit(x.data(), n, &a, &bl, &br);
+    if (n > 1) {
+      EXPECT_TRUE(near_rel(bl / br, std::sqrt(l2 / nl) / std::sqrt(r2 / nr), 1e-12)) << n;
+    }
+    for (size_t r = 1; r < std::min<size_t>(n, 4); ++r) {
+      std::vector<double> y(x);
+      std::rotate(y.begin(), y.begin() + r, y.end());
+      double a2, bl2, br2;
+      aggd_fit(y.data(), n, &a2, &bl2, &br2);
+      EXPECT_EQ(a2, a) << n << " rotated by " << r;
+      EXPECT_TRUE(near_rel(bl2, bl, 1e-12) && near_rel(br2, br, 1e-12)) << n << " rotated by " << r;
+    }
+  }
+}
+
 // atan2 by selects equals libm's in every octant, on its boundaries and on the axes; (0, 0) is 0.
 TEST(Iqa, FastAtan2MatchesLibm) {
   std::srand(5);
