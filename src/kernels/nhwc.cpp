@@ -82,9 +82,11 @@ NhwcKernels nhwc_kernels(Isa isa) {
               f32_conv3x3_row__scalar};
 #if defined(FAS_X86_KERNELS)
     case Isa::Avx2:
-    case Isa::Avx512:  // no AVX-512 variants: these layers are 8..96 channels wide
       return {f32_pwconv_nhwc__avx2, f32_pwconv_sum_nhwc__avx2, f32_dwconv3x3_nhwc_row__avx2,
               f32_conv3x3_row__avx2};
+    case Isa::Avx512:
+      return {f32_pwconv_nhwc__avx512, f32_pwconv_sum_nhwc__avx512, f32_dwconv3x3_nhwc_row__avx512,
+              f32_conv3x3_row__avx512};
 #endif
 #if defined(FAS_NEON_KERNELS)
     case Isa::Neon:

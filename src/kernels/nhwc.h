@@ -7,7 +7,7 @@
 // the output-channel dimension padded to a multiple of 8 (NHWC_CH_PAD) and zero-filled, so
 // SIMD variants can load whole vectors of weights and bias; inputs and outputs are not padded.
 // A null input row is a zero-padding row. Each __scalar kernel is the reference its ISA
-// variants (__avx2, __neon) are tested against.
+// variants (__avx2, __avx512, __neon) are tested against.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -115,6 +115,15 @@ void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t
 void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
                            int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
                            float* y, float lo, float hi);
+void f32_pwconv_nhwc__avx512(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                             const float* b, const float* res, float* y, float lo, float hi);
+void f32_pwconv_sum_nhwc__avx512(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
+                                 const float* b, float* sum, float lo, float hi);
+void f32_dwconv3x3_nhwc_row__avx512(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                    int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
+void f32_conv3x3_row__avx512(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                             int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                             float* y, float lo, float hi);
 #endif
 #if defined(__aarch64__)
 void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
@@ -146,7 +155,7 @@ struct NhwcKernels {
   DwConv3x3RowFn dwconv3x3;
   Conv3x3RowFn conv3x3;
 };
-// The kernel set for an ISA (AVX-512 uses the AVX2 set); throws if the ISA is not compiled in.
+// The kernel set for an ISA; throws if the ISA is not compiled in.
 NhwcKernels nhwc_kernels(Isa isa);
 
 // Packing from PyTorch layouts (OIHW) with an optional per-output-channel scale (folded BN).

@@ -2,6 +2,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace fas {
@@ -17,6 +18,14 @@ struct VecAvx2 {
     return _mm256_or_si256(acc, _mm256_and_si256(m, _mm256_set1_epi32((int)bit)));
   }
   static void istore(uint32_t* p, ivec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  // The first n lanes (n >= 1, clamped to 8) of partial vectors at the ends of rows.
+  using mask = __m256i;
+  static mask first(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)std::min<int64_t>(n, 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static vec load_first(const float* p, mask m) { return _mm256_maskload_ps(p, m); }
+  static void store_first(float* p, vec v, mask m) { _mm256_maskstore_ps(p, m, v); }
+  static vec bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static vec zero() { return _mm256_setzero_ps(); }
   static vec set1(float a) { return _mm256_set1_ps(a); }
   static vec load(const float* p) { return _mm256_loadu_ps(p); }

@@ -63,6 +63,12 @@ struct VecAvx512 {
     return _mm512_mask_or_epi32(acc, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), acc, _mm512_set1_epi32((int)bit));
   }
   static void istore(uint32_t* p, ivec v) { _mm512_storeu_si512(p, v); }
+  // The first n lanes (n >= 1, clamped to 16); masked loads do not touch the other lanes' memory.
+  using mask = __mmask16;
+  static mask first(int64_t n) { return n >= 16 ? (mask)0xFFFF : (mask)((1u << n) - 1u); }
+  static vec load_first(const float* p, mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store_first(float* p, vec v, mask m) { _mm512_mask_storeu_ps(p, m, v); }
+  static vec bcast(const float* p) { return _mm512_set1_ps(*p); }
   static vec zero() { return _mm512_setzero_ps(); }
   static vec set1(float a) { return _mm512_set1_ps(a); }
   static vec load(const float* p) { return _mm512_loadu_ps(p); }

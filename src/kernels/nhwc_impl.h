@@ -1,0 +1,278 @@
+// The NHWC inference kernels (contract and scalar references in nhwc.h / nhwc.cpp) written once
+// over vector traits T (simd/vec_<isa>.h); instantiated per ISA by FAS_DEFINE_NHWC in
+// nhwc_<isa>.cpp, which also picks the pointwise tile shapes for its register file.
+// Channel vectors of T::V lanes; a partial last vector (channels not a multiple of V) uses
+// masked loads/stores for activations. Packed weights and biases are zero-padded to
+// NHWC_CH_PAD = 8 channels: whole loads when V == 8, masked ones for the last vector when V > 8.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/nhwc.h"
+
+namespace fas {
+namespace {  // internal linkage: each ISA's instantiation stays in its own object file
+
+// A load of packed (padded) weights or biases: the vector may run past the padding only when
+// V > NHWC_CH_PAD, and then only in the last, partial vector (PART), which is masked.
+template <class T, bool PART>
+inline typename T::vec nhwc_wload(const float* p, typename T::mask m) {
+  if constexpr (PART && (T::V > NHWC_CH_PAD)) return T::load_first(p, m);
+  else return T::load(p);
+}
+template <class T, bool PART>
+inline typename T::vec nhwc_aload(const float* p, typename T::mask m) {
+  if constexpr (PART) return T::load_first(p, m);
+  else return T::load(p);
+}
+template <class T, bool PART>
+inline void nhwc_astore(float* p, typename T::vec v, typename T::mask m) {
+  if constexpr (PART) T::store_first(p, v, m);
+  else T::store(p, v);
+}
+template <class T>
+inline typename T::vec nhwc_clamp(typename T::vec v, typename T::vec lo, typename T::vec hi) {
+  return T::min(T::max(v, lo), hi);
+}
+
+// One MR x (V*NV) tile of the pointwise GEMM (w, b, res, y, sum point at column n0). The last
+// vector holds `last` valid output lanes (PART: fewer than V) and `wlast` packed weight lanes.
+template <class T, int MR, int NV, bool PART>
+inline void nhwc_pw_tile(int64_t K, const float* x, int64_t ldx, const float* w, int64_t Np, const float* b,
+                         const float* res, float* y, float* sum, int64_t N, typename T::mask m, typename T::mask wm,
+                         typename T::vec vlo, typename T::vec vhi) {
+  using vec = typename T::vec;
+  constexpr int V = T::V;
+  vec acc[MR][NV];
+#pragma GCC unroll 8
+  for (int j = 0; j < NV; ++j) {
+    const vec bj = j == NV - 1 ? nhwc_wload<T, PART>(b + V * j, wm) : T::load(b + V * j);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) acc[i][j] = bj;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    vec wv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j)
+      wv[j] = j == NV - 1 ? nhwc_wload<T, PART>(w + k * Np + V * j, wm) : T::load(w + k * Np + V * j);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const vec xb = T::bcast(x + i * ldx + k);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = T::fma(xb, wv[j], acc[i][j]);
+    }
+  }
+  if (sum) {  // fused global pooling: add the clamped outputs of the MR pixels into sum
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      vec t = T::zero();
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) t = T::add(t, nhwc_clamp<T>(acc[i][j], vlo, vhi));
+      if (j == NV - 1) nhwc_astore<T, PART>(sum + V * j, T::add(t, nhwc_aload<T, PART>(sum + V * j, m)), m);
+      else T::store(sum + V * j, T::add(t, T::load(sum + V * j)));
+    }
+    return;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      vec v = acc[i][j];
+      float* yp = y + i * N + V * j;
+      if (j == NV - 1) {
+        if (res) v = T::add(v, nhwc_aload<T, PART>(res + i * N + V * j, m));
+        nhwc_astore<T, PART>(yp, nhwc_clamp<T>(v, vlo, vhi), m);
+      } else {
+        if (res) v = T::add(v, T::load(res + i * N + V * j));
+        T::store(yp, nhwc_clamp<T>(v, vlo, vhi));
+      }
+    }
+}
+
+// All pixels of one column block [n0, n0 + V*NV) (nhwc_pw_pixel_tiles: MR, then 4, 2, 1).
+template <class T, int MR, int NV>
+void nhwc_pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x, int64_t ldx, const float* w,
+                     const float* b, const float* res, float* y, float* sum, typename T::vec vlo,
+                     typename T::vec vhi) {
+  constexpr int V = T::V;
+  const int64_t Np = nhwc_pad_ch(N), last = std::min<int64_t>(V, N - n0 - V * (NV - 1));
+  const typename T::mask m = T::first(last), wm = T::first(Np - n0 - V * (NV - 1));
+  auto run = [&](auto part) {
+    nhwc_pw_pixel_tiles<MR>(M, [&](int64_t i, auto S) {
+      nhwc_pw_tile<T, decltype(S)::value, NV, decltype(part)::value>(
+          K, x + i * ldx, ldx, w + n0, Np, b + n0, res ? res + i * N + n0 : nullptr, y ? y + i * N + n0 : nullptr,
+          sum ? sum + n0 : nullptr, N, m, wm, vlo, vhi);
+    });
+  };
+  if (last < V) run(std::true_type{});
+  else run(std::false_type{});
+}
+
+// One channel vector [c0, c0+V) of a depthwise output row from NR present input rows (the
+// others are zero padding). Interior pixels (all three taps in range) run four at a time with
+// independent accumulators; edge pixels check each tap. NR is a template parameter so the
+// 3*NR weight vectors stay in registers.
+template <class T, bool PART, int NR>
+void nhwc_dw_channel_vector(const float* const* r, int64_t W, int64_t C, int stride, int pad_left, int64_t Wo,
+                            const float* const* wrow, const float* b, float* y, int64_t c0, typename T::vec vlo,
+                            typename T::vec vhi) {
+  using vec = typename T::vec;
+  const typename T::mask m = T::first(C - c0);
+  vec wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) wk[i][kx] = nhwc_wload<T, PART>(wrow[i] + kx * nhwc_pad_ch(C) + c0, m);
+  const vec bias = nhwc_wload<T, PART>(b + c0, m);
+  auto edge = [&](int64_t ox) {
+    vec acc = bias;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix >= 0 && ix < W) acc = T::fma(nhwc_aload<T, PART>(r[i] + ix * C + c0, m), wk[i][kx], acc);
+      }
+    nhwc_astore<T, PART>(y + ox * C + c0, nhwc_clamp<T>(acc, vlo, vhi), m);
+  };
+  // Four pixels per block (stride 1: 6 input columns per row feed the 4 outputs, not 12).
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+    constexpr int kS = decltype(S)::value;
+    vec a[4] = {bias, bias, bias, bias};
+    const int64_t off = (ox * kS - pad_left) * C + c0;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i) {
+      const float* p = r[i] + off;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) a[u] = T::fma(nhwc_aload<T, PART>(p + (u * kS + kx) * C, m), wk[i][kx], a[u]);
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) nhwc_astore<T, PART>(y + (ox + u) * C + c0, nhwc_clamp<T>(a[u], vlo, vhi), m);
+  });
+}
+
+template <class T, bool PART>
+void nhwc_dw_channel_vector_rows(const float* const* r, const float* const* wrow, int nr, int64_t W, int64_t C,
+                                 int stride, int pad_left, int64_t Wo, const float* b, float* y, int64_t c0,
+                                 typename T::vec vlo, typename T::vec vhi) {
+  switch (nr) {
+    case 3: return nhwc_dw_channel_vector<T, PART, 3>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    case 2: return nhwc_dw_channel_vector<T, PART, 2>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    case 1: return nhwc_dw_channel_vector<T, PART, 1>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+    default: return nhwc_dw_channel_vector<T, PART, 0>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+  }
+}
+
+template <class T>
+void nhwc_dwconv3x3_row(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, int64_t Wo,
+                        const float* w, const float* b, float* y, float lo, float hi) {
+  constexpr int V = T::V;
+  const typename T::vec vlo = T::set1(lo), vhi = T::set1(hi);
+  const float* r[3];
+  const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
+  const int nr = nhwc_present_rows(rows, w, nhwc_pad_ch(C), r, wrow);
+  for (int64_t c0 = 0; c0 < C; c0 += V) {
+    if (c0 + V <= C) nhwc_dw_channel_vector_rows<T, false>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
+    else nhwc_dw_channel_vector_rows<T, true>(r, wrow, nr, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
+  }
+}
+
+// One output-channel vector [o0, o0+V) of the full 3x3 row conv (PART: fewer than V channels).
+template <class T, bool PART>
+void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
+                                 int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
+                                 float* y, int64_t o0, typename T::vec vlo, typename T::vec vhi) {
+  using vec = typename T::vec;
+  const int64_t Cp = nhwc_pad_ch(Cout);
+  const typename T::mask m = T::first(Cout - o0);
+  int64_t ilo, ihi;
+  nhwc_interior_3(W, stride, pad_left, Wo, ilo, ihi);
+  const vec bias = nhwc_wload<T, PART>(b + o0, m);
+  auto store = [&](int64_t ox, vec acc) { nhwc_astore<T, PART>(y + ox * Cout + o0, nhwc_clamp<T>(acc, vlo, vhi), m); };
+  auto edge = [&](int64_t ox) {
+    vec acc = bias;
+    for (int ky = 0; ky < 3; ++ky) {
+      if (!rows[ky]) continue;
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix < 0 || ix >= W) continue;
+        const float* wp = w + (ky * 3 + kx) * Cin * Cp + o0;
+        for (int64_t c = 0; c < Cin; ++c)
+          acc = T::fma(T::set1(rows[ky][ix * xs + c * cs]), nhwc_wload<T, PART>(wp + c * Cp, m), acc);
+      }
+    }
+    store(ox, acc);
+  };
+  for (int64_t ox = 0; ox < ilo; ++ox) edge(ox);
+  int64_t ox = ilo;
+  const int64_t step = stride * xs;
+  // Eight pixels per pass; the channel count as a constant (1..3, the stem's image channels)
+  // unrolls the tap loop fully so each broadcast feeds its FMA without loop overhead.
+  auto interior = [&](auto cin_c) {
+    constexpr int kC = decltype(cin_c)::value;
+    const int64_t cin = kC > 0 ? kC : Cin;
+    for (; ox + 8 <= ihi; ox += 8) {
+      vec a[8];
+#pragma GCC unroll 8
+      for (int u = 0; u < 8; ++u) a[u] = bias;
+      for (int ky = 0; ky < 3; ++ky) {
+        if (!rows[ky]) continue;
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx) {
+          const float* p = rows[ky] + (ox * stride - pad_left + kx) * xs;
+          const float* wp = w + (ky * 3 + kx) * cin * Cp + o0;
+#pragma GCC unroll 4
+          for (int64_t c = 0; c < cin; ++c) {
+            const vec wv = nhwc_wload<T, PART>(wp + c * Cp, m);
+            const float* q = p + c * cs;
+#pragma GCC unroll 8
+            for (int u = 0; u < 8; ++u) a[u] = T::fma(T::bcast(q + u * step), wv, a[u]);
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int u = 0; u < 8; ++u) store(ox + u, a[u]);
+    }
+  };
+  switch (Cin) {
+    case 1: interior(std::integral_constant<int, 1>{}); break;
+    case 2: interior(std::integral_constant<int, 2>{}); break;
+    case 3: interior(std::integral_constant<int, 3>{}); break;
+    default: interior(std::integral_constant<int, 0>{});
+  }
+  for (; ox < Wo; ++ox) edge(ox);
+}
+
+template <class T>
+void nhwc_conv3x3_row(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs, int stride,
+                      int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b, float* y, float lo,
+                      float hi) {
+  constexpr int V = T::V;
+  const typename T::vec vlo = T::set1(lo), vhi = T::set1(hi);
+  for (int64_t o0 = 0; o0 < Cout; o0 += V) {
+    if (o0 + V <= Cout)
+      nhwc_conv3x3_channel_vector<T, false>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, w, b, y, o0, vlo, vhi);
+    else nhwc_conv3x3_channel_vector<T, true>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, w, b, y, o0, vlo, vhi);
+  }
+}
+
+}  // namespace
+}  // namespace fas
+
+// The four public kernels of an ISA: the shared templates above over traits T, and the file's
+// pointwise tiling pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled:
+// y and res null), which picks tile shapes for the ISA's register file.
+#define FAS_DEFINE_NHWC(isa, T)                                                                                   \
+  FAS_DEFINE_NHWC_PWCONV(isa)                                                                                   \
+  void f32_dwconv3x3_nhwc_row__##isa(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, \
+                                     int64_t Wo, const float* w, const float* b, float* y, float lo, float hi) {  \
+    nhwc_dwconv3x3_row<T>(rows, W, C, stride, pad_left, Wo, w, b, y, lo, hi);                                     \
+  }                                                                                                              \
+  void f32_conv3x3_row__##isa(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,       \
+                              int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b, \
+                              float* y, float lo, float hi) {                                                   \
+    nhwc_conv3x3_row<T>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, w, b, y, lo, hi);                       \
+  }
