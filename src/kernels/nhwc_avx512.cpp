@@ -5,8 +5,57 @@
 #include "kernels/nhwc_impl.h"
 #include "kernels/simd/vec_avx512.h"
 
+#include <cstring>
+
 namespace fas {
 namespace {
+
+// Pointwise tile of MR pixels for N <= 8 outputs (the 8-channel projections of alpha-0.1
+// nets). As a half-empty 16-lane vector each FMA would need its own broadcast of x, so loads
+// bind (MR + 1 loads per MR FMAs). Here each FMA covers two k: lanes (2n, 2n+1) sum output n
+// over even and odd k, the x operand is the pair (x[k], x[k+1]) broadcast by one 64-bit load,
+// and weight rows k, k+1 (adjacent in the [K][8] packing) are interleaved once per k pair for
+// all MR pixels. The two lanes of each output are added at the end.
+template <int MR>
+inline void pw8_tile(int64_t K, const float* x, int64_t ldx, const float* w, const float* b, const float* res,
+                     float* y, float* sum, int64_t N, __m512 vlo, __m512 vhi) {
+  const __m512i inter = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  __m512 acc[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 2 <= K; k += 2) {
+    const __m512 wv = _mm512_permutexvar_ps(inter, _mm512_loadu_ps(w + k * 8));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      double pair;
+      std::memcpy(&pair, x + i * ldx + k, sizeof pair);
+      acc[i] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(pair)), wv, acc[i]);
+    }
+  }
+  if (k < K) {  // odd K: the last row alone, against zero odd lanes
+    const __m512 wv = _mm512_permutexvar_ps(inter, _mm512_maskz_loadu_ps(0x00FF, w + k * 8));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * ldx + k]), wv, acc[i]);
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 1, 1, 1, 1, 1, 1, 1, 1);
+  const __mmask16 m = VecAvx512::first(N);
+  const __m512 bias = _mm512_maskz_loadu_ps(m, b);
+  __m512 t = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    __m512 v = _mm512_add_ps(
+        _mm512_add_ps(bias, _mm512_permutexvar_ps(even, acc[i])), _mm512_permutexvar_ps(odd, acc[i]));
+    if (sum) {  // fused global pooling, as in nhwc_pw_tile
+      t = _mm512_add_ps(t, nhwc_clamp<VecAvx512>(v, vlo, vhi));
+      continue;
+    }
+    if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * N));
+    _mm512_mask_storeu_ps(y + i * N, m, nhwc_clamp<VecAvx512>(v, vlo, vhi));
+  }
+  if (sum) _mm512_mask_storeu_ps(sum, m, _mm512_add_ps(t, _mm512_maskz_loadu_ps(m, sum)));
+}
 
 // Shared by f32_pwconv_nhwc__avx512 (sum null) and f32_pwconv_sum_nhwc__avx512 (y null).
 void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
@@ -14,6 +63,11 @@ void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const 
   using T = VecAvx512;
   const __m512 vlo = T::set1(lo), vhi = T::set1(hi);
   const int64_t nv = (N + 15) / 16;
+  if (N <= 8)
+    return nhwc_pw_pixel_tiles<12>(M, [&](int64_t i, auto S) {
+      pw8_tile<decltype(S)::value>(K, x + i * ldx, ldx, w, b, res ? res + i * N : nullptr, y ? y + i * N : nullptr,
+                                   sum, N, vlo, vhi);
+    });
   if (nv == 1) return nhwc_pw_columns<T, 12, 1>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
   if (nv == 2) return nhwc_pw_columns<T, 8, 2>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
   int64_t v = 0;
