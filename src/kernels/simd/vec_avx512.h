@@ -35,11 +35,25 @@ inline __m512d cvtps_pd(__m256 v) {
   for (int i = 0; i < 8; ++i) d[i] = f[i];
   return _mm512_loadu_pd(d);
 }
+inline __m512 maskz_loadu_ps(__mmask16 m, const void* p) {  // masked-off lanes are not read
+  alignas(64) float a[16] = {0};
+  for (int i = 0; i < 16; ++i)
+    if (m >> i & 1) a[i] = static_cast<const float*>(p)[i];
+  return _mm512_loadu_ps(a);
+}
+inline void mask_storeu_ps(void* p, __mmask16 m, __m512 v) {
+  alignas(64) float a[16];
+  _mm512_storeu_ps(a, v);
+  for (int i = 0; i < 16; ++i)
+    if (m >> i & 1) static_cast<float*>(p)[i] = a[i];
+}
 }  // namespace fas::avx512_emulated
 #define _mm512_reduce_add_ps fas::avx512_emulated::reduce_add_ps
 #define _mm512_reduce_add_pd fas::avx512_emulated::reduce_add_pd
 #define _mm512_extractf32x8_ps fas::avx512_emulated::extractf32x8_ps
 #define _mm512_cvtps_pd fas::avx512_emulated::cvtps_pd
+#define _mm512_maskz_loadu_ps fas::avx512_emulated::maskz_loadu_ps
+#define _mm512_mask_storeu_ps fas::avx512_emulated::mask_storeu_ps
 #else
 #include <immintrin.h>
 #endif
