@@ -124,6 +124,66 @@ Tensor randu(const Shape& s, Rng& rng, float lo, float hi, bool rg) {
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult gradcheck64(const std::function<Tensor(const std::vector<Tensor>&)>& f, const Ref64& ref,
+                                       std::vector<Tensor> inputs, double h, double rtol) {
+  std::vector<std::vector<double>> xd;
+  for (auto& t : inputs) xd.emplace_back(t.data(), t.data() + t.numel());
+  for (auto& t : inputs) t.zero_grad();
+  Tensor y = f(inputs);
+  const std::vector<double> yr = ref(xd);
+  if ((int64_t)yr.size() != y.numel())
+    return ::testing::AssertionFailure() << "reference gives " << yr.size() << " outputs, the op " << y.numel();
+  double ymax = 0;
+  for (double v : yr) ymax = std::max(ymax, std::fabs(v));
+  for (int64_t i = 0; i < y.numel(); ++i)
+    if (!(std::fabs(y.data()[i] - yr[i]) <= kRef64FwdRtol * ymax))
+      return ::testing::AssertionFailure() << "forward element " << i << ": " << y.data()[i] << " vs float64 reference "
+                                           << yr[i] << " (largest output " << ymax << ")";
+  Rng rng(4321);
+  const Tensor R = randn(y.shape(), rng);
+  sum(mul(y, R)).backward();
+  auto loss_value = [&]() {
+    const std::vector<double> o = ref(xd);
+    double s = 0;
+    for (size_t i = 0; i < o.size(); ++i) s += o[i] * R.data()[i];
+    return s;
+  };
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!inputs[k].requires_grad()) continue;
+    if (!inputs[k].grad().defined()) return ::testing::AssertionFailure() << "input " << k << " received no gradient";
+    const std::vector<float> analytic = inputs[k].grad().to_vector();
+    std::vector<double> num(analytic.size());
+    std::vector<double>& x = xd[k];
+    auto central = [&](size_t i, double step) {
+      const double old = x[i];
+      x[i] = old + step;
+      const double lp = loss_value();
+      x[i] = old - step;
+      const double lm = loss_value();
+      x[i] = old;
+      return (lp - lm) / (2 * step);
+    };
+    double nmax = 0;
+    for (size_t i = 0; i < num.size(); ++i) {
+      num[i] = (4 * central(i, h / 2) - central(i, h)) / 3;
+      nmax = std::max(nmax, std::fabs(num[i]));
+    }
+    double worst = 0;  // the largest share of its tolerance an element uses
+    for (size_t i = 0; i < num.size(); ++i) {
+      const double err = std::fabs(analytic[i] - num[i]), tol = rtol * std::fabs(num[i]) + kRef64Atol * nmax;
+      worst = std::max(worst, err / std::max(tol, 1e-300));
+      if (!(err <= tol))
+        return ::testing::AssertionFailure() << "input " << k << " element " << i << " of " << shape_str(inputs[k].shape())
+                                             << ": analytic " << analytic[i] << " vs float64 numeric " << num[i]
+                                             << " (relative error " << err / std::max(std::fabs(num[i]), 1e-300) << ")";
+    }
+    if (std::getenv("FAS_GRADCHECK_VERBOSE"))
+      std::fprintf(stderr, "gradcheck64: input %zu %s: worst element uses %.2f of its tolerance\n", k,
+                   shape_str(inputs[k].shape()).c_str(), worst);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 float max_abs_diff(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());
   if (a.numel() != b.numel()) return INFINITY;

@@ -39,6 +39,20 @@ inline constexpr double kDirRtol = 3e-4, kDirFloor = 0.1;
                                      std::vector<Tensor> inputs, float eps = 1e-2f, float atol = 2e-3f,
                                      float rtol = 2e-2f, double dir_rtol = kDirRtol);
 
+// Per-element check against a float64 reference forward of the same op (tests/ref64.h), as
+// PyTorch's gradcheck runs its ops in double: `ref` maps the inputs' values (as doubles, flat) to
+// the outputs'. First the op's float32 forward must equal ref's to kRef64FwdRtol of the largest
+// output (which ties the reference to the op); then, for L = sum(f(inputs) * R), every element of
+// every input that requires grad has its analytic gradient (the op's float32 backward) compared
+// with the Richardson-extrapolated central difference of ref's L in double (steps h, h/2; about
+// 1e-10 relative): |analytic - numeric| <= rtol |numeric| + kRef64Atol max|numeric|. A 0.1 % error
+// in one element of a backward fails it unless that element is under 0.1 % of the largest
+// (tests/mutation_grad.cpp), which the float32 check above cannot promise for ops that sum.
+using Ref64 = std::function<std::vector<double>(const std::vector<std::vector<double>>&)>;
+inline constexpr double kRef64Rtol = 1e-5, kRef64Atol = 1e-6, kRef64FwdRtol = 1e-5;
+::testing::AssertionResult gradcheck64(const std::function<Tensor(const std::vector<Tensor>&)>& f, const Ref64& ref,
+                                       std::vector<Tensor> inputs, double h = 1e-3, double rtol = kRef64Rtol);
+
 // f throws a fas::Error whose message contains every one of parts (a test failure otherwise).
 void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts);
 

@@ -1,0 +1,150 @@
+// Per-element gradient checks against float64 reference forwards (gradcheck64, tests/ref64.h)
+// for every op whose outputs sum over many inputs: the losses, the reductions, softmax, batch
+// norm, the convolutions, matmul/linear and average pooling. The ops without such sums
+// (elementwise, shape, max pooling) already meet the tight per-element float32 tolerances
+// (GradCheck.ElementwiseTight in test_core). docs/reliability.md gives the figures.
+#include "mutation_cases.h"
+#include "ref64.h"
+#include "testutil.h"
+
+namespace fas::test {
+namespace {
+
+using V = const std::vector<Tensor>&;
+using X = const std::vector<ref64::Vec>&;
+
+// Moves every |a - b| below `gap` to `gap` away, so a kink (|p - t| in l1) is never within the
+// finite difference's step.
+void keep_apart(Tensor& a, const Tensor& b, float gap) {
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (std::fabs(a.data()[i] - b.data()[i]) < gap) a.data()[i] = b.data()[i] + gap;
+}
+
+TEST(GradCheck64, PointwiseLossesEveryReduction) {
+  Rng rng(11);
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::BatchMean}) {
+    SCOPED_TRACE((int)r);
+    Tensor p = randn({3, 4, 2}, rng, 1.f, true), t = randn({3, 4, 2}, rng, 1.f, true);
+    keep_apart(p, t, 0.01f);
+    EXPECT_TRUE(gradcheck64([r](V in) { return mse_loss(in[0], in[1], r); }, [r](X x) { return ref64::mse(x[0], x[1], r, 3); }, {p, t}));
+    EXPECT_TRUE(gradcheck64([r](V in) { return l1_loss(in[0], in[1], r); }, [r](X x) { return ref64::l1(x[0], x[1], r, 3); }, {p, t}));
+    EXPECT_TRUE(gradcheck64([r](V in) { return bce_with_logits(in[0], in[1], r); },
+                            [r](X x) { return ref64::bce_with_logits(x[0], x[1], r, 3); }, {p, randu({3, 4, 2}, rng, 0.f, 1.f, true)}));
+    EXPECT_TRUE(gradcheck64([r](V in) { return bce_loss(in[0], in[1], r); }, [r](X x) { return ref64::bce(x[0], x[1], r, 3); },
+                            {randu({3, 4, 2}, rng, 0.05f, 0.95f, true), randu({3, 4, 2}, rng, 0.f, 1.f, true)}));
+    EXPECT_TRUE(gradcheck64([r](V in) { return gaussian_kl(in[0], in[1], r); },
+                            [r](X x) { return ref64::gaussian_kl(x[0], x[1], r, 3); }, {p, randn({3, 4, 2}, rng, 0.5f, true)}));
+    const std::vector<int64_t> labels = {2, 0, 4};
+    EXPECT_TRUE(gradcheck64([r, labels](V in) { return cross_entropy(in[0], labels, r); },
+                            [r, labels](X x) { return ref64::cross_entropy(x[0], 3, 5, labels, r); }, {randn({3, 5}, rng, 2.f, true)}));
+  }
+}
+
+TEST(GradCheck64, SoftmaxAndLogSoftmaxAlongEveryDim) {
+  Rng rng(12);
+  Tensor a = randn({2, 5, 3}, rng, 2.f, true);
+  const int64_t sizes[3] = {2, 5, 3};
+  for (int64_t d = 0; d < 3; ++d)
+    for (bool lg : {false, true}) {
+      SCOPED_TRACE(std::to_string(d) + (lg ? " log" : ""));
+      int64_t outer = 1, inner = 1;
+      for (int64_t i = 0; i < d; ++i) outer *= sizes[i];
+      for (int64_t i = d + 1; i < 3; ++i) inner *= sizes[i];
+      EXPECT_TRUE(gradcheck64([d, lg](V in) { return lg ? log_softmax(in[0], d) : softmax(in[0], d); },
+                              [=](X x) { return ref64::softmax(x[0], outer, sizes[d], inner, lg); }, {a}));
+    }
+}
+
+TEST(GradCheck64, Reductions) {
+  Rng rng(13);
+  Tensor a = randn({3, 4, 5}, rng, 1.f, true);
+  EXPECT_TRUE(gradcheck64([](V in) { return sum(in[0]); }, [](X x) { return ref64::sum_dim(x[0], 1, 60, 1, false); }, {a}));
+  EXPECT_TRUE(gradcheck64([](V in) { return mean(in[0]); }, [](X x) { return ref64::sum_dim(x[0], 1, 60, 1, true); }, {a}));
+  EXPECT_TRUE(gradcheck64([](V in) { return sum_dim(in[0], 1); }, [](X x) { return ref64::sum_dim(x[0], 3, 4, 5, false); }, {a}));
+  EXPECT_TRUE(gradcheck64([](V in) { return mean_dim(in[0], 2, true); }, [](X x) { return ref64::sum_dim(x[0], 12, 5, 1, true); }, {a}));
+  EXPECT_TRUE(gradcheck64([](V in) { return global_avg_pool2d(reshape(in[0], {3, 2, 2, 5})); },
+                          [](X x) { return ref64::sum_dim(x[0], 6, 10, 1, true); }, {a}));
+}
+
+TEST(GradCheck64, BatchNormTrainingFourAndTwoDims) {
+  Rng rng(14);
+  for (const Shape& s : {Shape{2, 3, 4, 5}, Shape{6, 3}}) {
+    SCOPED_TRACE(shape_str(s));
+    const int64_t N = s[0], HW = s.size() == 4 ? s[2] * s[3] : 1;
+    Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
+    EXPECT_TRUE(gradcheck64([rm, rv](V in) mutable { return batch_norm(in[0], in[1], in[2], rm, rv, {}); },
+                            [=](X x) { return ref64::batch_norm_train(x[0], x[1], x[2], N, 3, HW, 1e-5f); },
+                            {randn(s, rng, 2.f, true), randu({3}, rng, 0.5f, 1.5f, true), randn({3}, rng, 1.f, true)}));
+  }
+}
+
+TEST(GradCheck64, Conv2dStridePaddingDilationGroups) {
+  Rng rng(15);
+  Conv2dArgs a;
+  a.stride_h = 2, a.pad_top = 1, a.pad_bottom = 2, a.pad_left = 2, a.pad_right = 0, a.dil_w = 2, a.groups = 2;
+  const ref64::Geom g{2, 4, 7, 6, 6, 3, 3};
+  EXPECT_TRUE(gradcheck64([a](V in) { return conv2d(in[0], in[1], in[2], a); },
+                          [a, g](X x) { return ref64::conv2d(x[0], x[1], x[2], g, a); },
+                          {randn({2, 4, 7, 6}, rng, 1.f, true), randn({6, 2, 3, 3}, rng, 0.3f, true), randn({6}, rng, 1.f, true)}));
+  // 1x1 and a plain 3x3 "same" take other kernels (fas' own and im2col + OpenBLAS).
+  const Conv2dArgs same = conv_args_same(6, 5, 3, 3, 1, 1);
+  const ref64::Geom g3{1, 5, 6, 5, 7, 3, 3}, g1{1, 5, 6, 5, 7, 1, 1};
+  EXPECT_TRUE(gradcheck64([same](V in) { return conv2d(in[0], in[1], in[2], same); },
+                          [same, g3](X x) { return ref64::conv2d(x[0], x[1], x[2], g3, same); },
+                          {randn({1, 5, 6, 5}, rng, 1.f, true), randn({7, 5, 3, 3}, rng, 0.3f, true), randn({7}, rng, 1.f, true)}));
+  EXPECT_TRUE(gradcheck64([](V in) { return conv2d(in[0], in[1], Tensor(), {}); },
+                          [g1](X x) { return ref64::conv2d(x[0], x[1], {}, g1, {}); },
+                          {randn({1, 5, 6, 5}, rng, 1.f, true), randn({7, 5, 1, 1}, rng, 0.5f, true)}));
+}
+
+TEST(GradCheck64, ConvTranspose2dStridePaddingOutputPaddingGroups) {
+  Rng rng(16);
+  ConvT2dArgs a;
+  a.stride_h = a.stride_w = 2, a.pad_top = 1, a.pad_right = 1, a.out_pad_h = 1, a.dil_h = 2, a.groups = 2;
+  const ref64::Geom g{2, 4, 4, 5, 6, 3, 2};
+  EXPECT_TRUE(gradcheck64([a](V in) { return conv_transpose2d(in[0], in[1], in[2], a); },
+                          [a, g](X x) { return ref64::conv_transpose2d(x[0], x[1], x[2], g, a); },
+                          {randn({2, 4, 4, 5}, rng, 1.f, true), randn({4, 3, 3, 2}, rng, 0.3f, true), randn({6}, rng, 1.f, true)}));
+}
+
+TEST(GradCheck64, MatmulAndLinear) {
+  Rng rng(17);
+  EXPECT_TRUE(gradcheck64([](V in) { return matmul(in[0], in[1]); }, [](X x) { return ref64::matmul(x[0], x[1], 5, 7, 3); },
+                          {randn({5, 7}, rng, 1.f, true), randn({7, 3}, rng, 1.f, true)}));
+  EXPECT_TRUE(gradcheck64([](V in) { return linear(in[0], in[1], in[2]); },
+                          [](X x) { return ref64::linear(x[0], x[1], x[2], 4, 9, 6); },
+                          {randn({4, 9}, rng, 1.f, true), randn({6, 9}, rng, 0.5f, true), randn({6}, rng, 1.f, true)}));
+}
+
+TEST(GradCheck64, AvgPoolWithAndWithoutPadding) {
+  Rng rng(18);
+  const Pool2dArgs same = pool_args_same(7, 6, 3, 3, 2, 2);  // asymmetric, padding not counted
+  Pool2dArgs inc;
+  inc.kh = 3, inc.kw = 2, inc.stride_h = 2, inc.stride_w = 1, inc.pad_top = inc.pad_bottom = 1;
+  for (const Pool2dArgs& a : {same, inc})
+    EXPECT_TRUE(gradcheck64([a](V in) { return avg_pool2d(in[0], a); },
+                            [a](X x) { return ref64::avg_pool2d(x[0], 2, 3, 7, 6, a); }, {randn({2, 3, 7, 6}, rng, 1.f, true)}));
+}
+
+// The localized mutants' cases pass on the library: what fails them in tests/mutation_grad.cpp
+// is the mutation alone.
+TEST(GradCheck64, LocalizedMutationCasesPass) {
+  for (auto& c : localized_mutation_cases()) EXPECT_TRUE(gradcheck64(c.f, c.ref, c.inputs)) << c.name;
+}
+
+// The check can fail: a reference that differs from the op in one output is reported.
+TEST(GradCheck64, ForwardDisagreementIsReported) {
+  Rng rng(19);
+  auto r = gradcheck64([](V in) { return softmax(in[0], 1); },
+                       [](X x) {
+                         ref64::Vec y = ref64::softmax(x[0], 2, 4, 1, false);
+                         y[3] *= 1.0001;
+                         return y;
+                       },
+                       {randn({2, 4}, rng, 1.f, true)});
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("forward element 3"), std::string::npos) << r.message();
+}
+
+}  // namespace
+}  // namespace fas::test
