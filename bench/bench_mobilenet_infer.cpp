@@ -1,4 +1,4 @@
-// MobileNetV2-lite inference, batch 1, one thread (the engine runs no threads of its own):
+// MobileNetV2-lite inference, batch 1, one thread (BM_FloatSplit2: one image over two threads):
 // the float engine and the int8 engine on the thesis face model (2x250x200) and on 3x128x128.
 // Targets (issue 4): face <= 1.0 ms, 128x128 <= 0.4 ms; ncnn 1.57 / 0.55 ms on this machine.
 // Run: build/bench_mobilenet_infer --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -53,6 +53,15 @@ void BM_Float(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
   time_engine(st, engine, make_input(1, c, h, w, 2));
 }
 
+// One image split over 2 threads (MobileNetV2Infer::set_threads; EXP-123): against BM_Float.
+void BM_FloatSplit2(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
+  auto m = make_model(c, h, w);
+  MobileNetV2Infer engine(*m);
+  engine.set_threads(2);
+  time_engine(st, engine, make_input(1, c, h, w, 2));
+  st.counters["threads"] = engine.threads();
+}
+
 void BM_Int8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
   auto m = make_model(c, h, w);
   Tensor calib = make_input(8, c, h, w, 3);
@@ -95,6 +104,8 @@ void BM_CApiInt8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
 
 BENCHMARK_CAPTURE(BM_Float, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Float, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_FloatSplit2, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_FloatSplit2, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Int8, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Int8, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_CApiFloat, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);

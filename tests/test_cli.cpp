@@ -715,7 +715,8 @@ TEST(Cli, SummaryAndBench) {
   EXPECT_TRUE(one_error_line(run_fas("bench --model tiny-mlp --batch 0", dir), "--batch"));
 }
 
-// fas bench --engine: the deployment engines, one instance per thread on parts of the batch.
+// fas bench --engine: the deployment engines, one instance per thread on parts of the batch
+// (threads left over split each image of the float engine).
 TEST(Cli, BenchDeploymentEngines) {
   auto dir = scratch_dir("cli");
   const std::string mb = "bench --model mobilenetv2-lite --size 32 --runs 2 --warmup 0 ";
@@ -723,6 +724,10 @@ TEST(Cli, BenchDeploymentEngines) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "engine float") && has(r.out, "2 instance(s)") && has(r.out, "median")) << r.out;
   EXPECT_TRUE(has(r.out, "peak activation memory")) << r.out;
+  // A batch smaller than the thread count: the float engine splits each image over the rest.
+  r = run_fas(mb + "--engine float --batch 1 --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "1 instance(s) x 2 thread(s)") && !has(r.out, "larger --batch")) << r.out;
   r = run_fas(mb + "--engine int8 --batch 1 --threads 2", dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "engine int8") && has(r.out, "1 instance(s)") && has(r.out, "larger --batch")) << r.out;

@@ -251,6 +251,24 @@ TEST(MobileNetV2Infer, NoAllocationAfterBuildAndStableBuffers) {
   EXPECT_EQ(bytes, floats * sizeof(float));
 }
 
+// After the first call has started the team, a split image allocates nothing either.
+TEST(MobileNetV2Infer, SplitImageAllocatesNothing) {
+  auto model = random_mobilenet(2, 250, 200, 31);
+  MobileNetV2Infer engine(*model);
+  engine.set_threads(2);
+  Rng rng(6);
+  Tensor x = randu({1, 2, 250, 200}, rng, -1.f, 1.f);
+  float out[1];
+  engine.logits(x.data(), 1, out);
+  const auto before = engine.buffer_addresses();
+  g_news = 0;
+  g_count = true;
+  engine.logits(x.data(), 1, out);
+  g_count = false;
+  EXPECT_EQ(g_news.load(), 0) << "heap allocations during split inference";
+  EXPECT_EQ(engine.buffer_addresses(), before);
+}
+
 TEST(MobileNetV2Infer, BadInputShapeThrows) {
   auto model = random_mobilenet(2, 48, 48, 41);
   MobileNetV2Infer engine(*model);

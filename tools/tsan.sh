@@ -12,8 +12,9 @@ B=${1:-build-tsan}
 JOBS=${JOBS:-2}
 ARCHER=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -n 1)
 command -v clang++ >/dev/null && [ -n "$ARCHER" ] || { echo "tsan.sh: install clang and libomp-dev (tools/setup.sh)" >&2; exit 1; }
-# The test executables whose code paths run OpenMP regions.
-TESTS="test_conv test_conv1x1 test_dwconv3x3 test_elementwise test_pool_kernels test_lbp test_layers test_core test_iqa test_train_step"
+# The test executables whose code paths run OpenMP regions (test_mobilenet_split: the engine
+# with an image split over threads).
+TESTS="test_conv test_conv1x1 test_dwconv3x3 test_elementwise test_pool_kernels test_lbp test_layers test_core test_iqa test_train_step test_mobilenet_split"
 start=$(date +%s)
 SAN="-fsanitize=thread -fno-omit-frame-pointer"
 cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \

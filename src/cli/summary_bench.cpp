@@ -32,25 +32,32 @@ LoadedModel model_for(const std::string& name, const std::string& ckpt, std::vec
 }
 
 // --engine: min(threads, batch) instances of the deployment engine, each scoring its contiguous
-// part of the batch on its own thread (an engine has no threads inside, so a batch of 1 runs on
-// one). Engines that calibrate do so on the bench's own random images: the timing does not
-// depend on the scales. timed(f) times and reports f.
+// part of the batch on its own thread; when the batch is smaller than the thread count, each
+// instance splits its images over the threads left (DeployEngine::set_threads; engines without
+// threads inside keep one). Engines that calibrate do so on the bench's own random images: the
+// timing does not depend on the scales. timed(f) times and reports f.
 void bench_engine(const BenchOptions& o, LoadedModel& m, int threads, const Tensor& x,
                   const std::function<void(const std::function<void()>&)>& timed) {
   const ModelInfo::Engine& eng = find_engine(*m.info, o.engine);
   const int64_t n = x.size(0), T = std::min<int64_t>(threads, n), per = x.numel() / n;
   std::vector<std::shared_ptr<DeployEngine>> es;
-  for (int64_t t = 0; t < T; ++t) es.push_back(eng.make(*m.module, x));
+  int inner = 1;
+  for (int64_t t = 0; t < T; ++t) {
+    es.push_back(eng.make(*m.module, x));
+    inner = es.back()->set_threads(threads / (int)T);
+  }
   std::vector<float> out((size_t)n);
-  std::printf("engine %s: %s\n%lld instance(s), one per thread, %lld image(s) each%s\n", o.engine.c_str(),
-              eng.description.c_str(), (long long)T, (long long)((n + T - 1) / T),
-              T < threads ? " (an engine runs on one thread: more threads need a larger --batch)" : "");
+  std::printf("engine %s: %s\n%lld instance(s) x %d thread(s), %lld image(s) each%s\n", o.engine.c_str(),
+              eng.description.c_str(), (long long)T, inner, (long long)((n + T - 1) / T),
+              T * inner < threads ? " (this engine runs an image on one thread: more threads need a larger --batch)" : "");
+  auto part = [&](int64_t t) {
+    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
+    es[(size_t)t]->predict(x.data() + lo * per, hi - lo, out.data() + lo);
+  };
   timed([&] {
+    if (T == 1) return part(0);  // not inside a team of one: the engine's own threads would nest
 #pragma omp parallel for num_threads((int)T) schedule(static, 1)
-    for (int64_t t = 0; t < T; ++t) {
-      const int64_t lo = n * t / T, hi = n * (t + 1) / T;
-      es[(size_t)t]->predict(x.data() + lo * per, hi - lo, out.data() + lo);
-    }
+    for (int64_t t = 0; t < T; ++t) part(t);
   });
   const double kb = 1.0 / 1024, w = es[0]->weight_bytes() * kb, a = es[0]->activation_bytes() * kb;
   std::printf("memory           %lld x (weights %.1f KB + activations %.1f KB) = %.1f KB; peak activation memory %.1f KB\n",

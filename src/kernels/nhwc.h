@@ -96,45 +96,25 @@ using Conv3x3RowFn = void (*)(const float* const rows[3], int64_t W, int64_t Cin
                               int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
                               float* y, float lo, float hi);
 
-void f32_pwconv_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                             const float* b, const float* res, float* y, float lo, float hi);
-void f32_pwconv_sum_nhwc__scalar(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                                 const float* b, float* sum, float lo, float hi);
-void f32_dwconv3x3_nhwc_row__scalar(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
-                                    int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
-void f32_conv3x3_row__scalar(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
-                             int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
-                             float* y, float lo, float hi);
+// The four kernels of an ISA: f32_pwconv_nhwc__<isa>, f32_pwconv_sum_nhwc__<isa>,
+// f32_dwconv3x3_nhwc_row__<isa> and f32_conv3x3_row__<isa>, of the types above.
+#define FAS_DECLARE_NHWC(isa)                                                                                    \
+  void f32_pwconv_nhwc__##isa(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,     \
+                              const float* b, const float* res, float* y, float lo, float hi);                \
+  void f32_pwconv_sum_nhwc__##isa(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, \
+                                  const float* b, float* sum, float lo, float hi);                            \
+  void f32_dwconv3x3_nhwc_row__##isa(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, \
+                                     int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);   \
+  void f32_conv3x3_row__##isa(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,        \
+                              int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,  \
+                              float* y, float lo, float hi);
+FAS_DECLARE_NHWC(scalar)
 #if defined(__x86_64__)
-void f32_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                           const float* b, const float* res, float* y, float lo, float hi);
-void f32_pwconv_sum_nhwc__avx2(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                               const float* b, float* sum, float lo, float hi);
-void f32_dwconv3x3_nhwc_row__avx2(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
-                                  int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
-void f32_conv3x3_row__avx2(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
-                           int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
-                           float* y, float lo, float hi);
-void f32_pwconv_nhwc__avx512(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                             const float* b, const float* res, float* y, float lo, float hi);
-void f32_pwconv_sum_nhwc__avx512(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                                 const float* b, float* sum, float lo, float hi);
-void f32_dwconv3x3_nhwc_row__avx512(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
-                                    int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
-void f32_conv3x3_row__avx512(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
-                             int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
-                             float* y, float lo, float hi);
+FAS_DECLARE_NHWC(avx2)
+FAS_DECLARE_NHWC(avx512)
 #endif
 #if defined(__aarch64__)
-void f32_pwconv_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                           const float* b, const float* res, float* y, float lo, float hi);
-void f32_pwconv_sum_nhwc__neon(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w,
-                               const float* b, float* sum, float lo, float hi);
-void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
-                                  int64_t Wo, const float* w, const float* b, float* y, float lo, float hi);
-void f32_conv3x3_row__neon(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,
-                           int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
-                           float* y, float lo, float hi);
+FAS_DECLARE_NHWC(neon)
 #endif
 
 // The two public pointwise entry points of an ISA over its file-local

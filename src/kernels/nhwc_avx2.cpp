@@ -6,19 +6,11 @@
 namespace fas {
 namespace {
 
-// Shared by f32_pwconv_nhwc__avx2 (sum null) and f32_pwconv_sum_nhwc__avx2 (y null).
+// Shared by f32_pwconv_nhwc__avx2 (sum null) and f32_pwconv_sum_nhwc__avx2 (y null). Tile
+// heights keep 8-12 of the 16 registers as accumulators: narrow outputs take more rows.
 void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
             const float* res, float* y, float* sum, float lo, float hi) {
-  using T = VecAvx2;
-  const __m256 vlo = T::set1(lo), vhi = T::set1(hi);
-  const int64_t nv = (N + 7) / 8;
-  // Tile shapes keep 8-12 of the 16 registers as accumulators: narrow outputs take more rows.
-  if (nv == 1) return nhwc_pw_columns<T, 8, 1>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv == 2) return nhwc_pw_columns<T, 6, 2>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
-  int64_t v = 0;
-  for (; v + 3 <= nv; v += 3) nhwc_pw_columns<T, 4, 3>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv - v == 2) nhwc_pw_columns<T, 4, 2>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv - v == 1) nhwc_pw_columns<T, 4, 1>(M, K, N, v * 8, x, ldx, w, b, res, y, sum, vlo, vhi);
+  nhwc_pwconv_blocks<VecAvx2, 8, 6, 4, 3>(M, K, N, x, ldx, w, b, res, y, sum, lo, hi);
 }
 
 }  // namespace

@@ -60,21 +60,15 @@ inline void pw8_tile(int64_t K, const float* x, int64_t ldx, const float* w, con
 // Shared by f32_pwconv_nhwc__avx512 (sum null) and f32_pwconv_sum_nhwc__avx512 (y null).
 void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
             const float* res, float* y, float* sum, float lo, float hi) {
-  using T = VecAvx512;
-  const __m512 vlo = T::set1(lo), vhi = T::set1(hi);
-  const int64_t nv = (N + 15) / 16;
-  if (N <= 8)
+  if (N <= 8) {
+    const __m512 vlo = VecAvx512::set1(lo), vhi = VecAvx512::set1(hi);
     return nhwc_pw_pixel_tiles<12>(M, [&](int64_t i, auto S) {
       pw8_tile<decltype(S)::value>(K, x + i * ldx, ldx, w, b, res ? res + i * N : nullptr, y ? y + i * N : nullptr,
                                    sum, N, vlo, vhi);
     });
-  if (nv == 1) return nhwc_pw_columns<T, 12, 1>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv == 2) return nhwc_pw_columns<T, 8, 2>(M, K, N, 0, x, ldx, w, b, res, y, sum, vlo, vhi);
-  int64_t v = 0;
-  for (; v + 4 <= nv; v += 4) nhwc_pw_columns<T, 6, 4>(M, K, N, v * 16, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv - v == 3) nhwc_pw_columns<T, 6, 3>(M, K, N, v * 16, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv - v == 2) nhwc_pw_columns<T, 8, 2>(M, K, N, v * 16, x, ldx, w, b, res, y, sum, vlo, vhi);
-  if (nv - v == 1) nhwc_pw_columns<T, 12, 1>(M, K, N, v * 16, x, ldx, w, b, res, y, sum, vlo, vhi);
+  }
+  // 12-24 of the 32 registers as accumulators.
+  nhwc_pwconv_blocks<VecAvx512, 12, 8, 6, 4>(M, K, N, x, ldx, w, b, res, y, sum, lo, hi);
 }
 
 }  // namespace

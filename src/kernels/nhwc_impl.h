@@ -109,6 +109,31 @@ void nhwc_pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const float* x
   else run(std::false_type{});
 }
 
+// The pointwise conv over column blocks of whole vectors: one block when the outputs fill one or
+// two vectors (tiles of MR1 or MR2 pixels), else blocks of WIDE vectors (MRW pixels) and the
+// rest as one block of 3 (MRW), 2 (MR2) or 1 (MR1) vectors. Each ISA's file picks the heights
+// that keep most of its registers as accumulators. Plain: sum null; pooled: y and res null.
+template <class T, int MR1, int MR2, int MRW, int WIDE>
+void nhwc_pwconv_blocks(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* w, const float* b,
+                        const float* res, float* y, float* sum, float lo, float hi) {
+  const typename T::vec vlo = T::set1(lo), vhi = T::set1(hi);
+  const int64_t nv = (N + T::V - 1) / T::V;
+  auto block = [&](auto mr, auto nvb, int64_t v) {
+    nhwc_pw_columns<T, decltype(mr)::value, decltype(nvb)::value>(M, K, N, v * T::V, x, ldx, w, b, res, y, sum, vlo,
+                                                                   vhi);
+  };
+  using C1 = std::integral_constant<int, 1>;
+  using C2 = std::integral_constant<int, 2>;
+  if (nv == 1) return block(std::integral_constant<int, MR1>{}, C1{}, 0);
+  if (nv == 2) return block(std::integral_constant<int, MR2>{}, C2{}, 0);
+  int64_t v = 0;
+  for (; v + WIDE <= nv; v += WIDE) block(std::integral_constant<int, MRW>{}, std::integral_constant<int, WIDE>{}, v);
+  if constexpr (WIDE > 3)
+    if (nv - v == 3) block(std::integral_constant<int, MRW>{}, std::integral_constant<int, 3>{}, v);
+  if (nv - v == 2) block(std::integral_constant<int, MR2>{}, C2{}, v);
+  if (nv - v == 1) block(std::integral_constant<int, MR1>{}, C1{}, v);
+}
+
 // One channel vector [c0, c0+V) of a depthwise output row from NR present input rows (the
 // others are zero padding). Interior pixels (all three taps in range) run four at a time with
 // independent accumulators; edge pixels check each tap. NR is a template parameter so the
@@ -263,8 +288,8 @@ void nhwc_conv3x3_row(const float* const rows[3], int64_t W, int64_t Cin, int64_
 }  // namespace fas
 
 // The four public kernels of an ISA: the shared templates above over traits T, and the file's
-// pointwise tiling pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled:
-// y and res null), which picks tile shapes for the ISA's register file.
+// pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled: y and res null),
+// nhwc_pwconv_blocks with the ISA's tile heights (or its own tiles where they help).
 #define FAS_DEFINE_NHWC(isa, T)                                                                                   \
   FAS_DEFINE_NHWC_PWCONV(isa)                                                                                   \
   void f32_dwconv3x3_nhwc_row__##isa(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, \

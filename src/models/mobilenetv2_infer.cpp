@@ -2,12 +2,56 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <functional>
 #include <limits>
+#include <thread>
+
+#include <omp.h>
 
 #include "kernels/nhwc.h"
 #include "tensor/tensor.h"
 
 namespace fas {
+
+namespace {
+
+// The barrier between layers of an image split over a team: a sense-reversing spin barrier.
+// libgomp's barrier costs about 2 us per wait on a 2-core VM, against 5-10 us per half of a small
+// layer (EXP-123); this one costs one cache-line round trip. After a while it yields, so an
+// oversubscribed machine is not burnt.
+class SpinBarrier {
+ public:
+  void reset(int n) { n_ = n, count_.store(0, std::memory_order_relaxed); }
+  void wait() {
+    const unsigned g = gen_.load(std::memory_order_acquire);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      count_.store(0, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
+      if (spins < 100000) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  int n_ = 1;
+  alignas(64) std::atomic<int> count_{0};
+  alignas(64) std::atomic<unsigned> gen_{0};
+};
+
+template <class Packed>
+F32ConvView conv_view(const Packed& p) {
+  return F32ConvView{p.w.empty() ? nullptr : p.w.data(), p.b.empty() ? nullptr : p.b.data()};
+}
+}  // namespace
 
 MobileNetV2Infer::MobileNetV2Infer(const MobileNetV2Lite& model) : MobileNetV2Infer(fold_mobilenetv2(model)) {}
 
@@ -24,30 +68,83 @@ MobileNetV2Infer::MobileNetV2Infer(FoldedMobileNetV2 net) : net_(std::move(net))
     project_.push_back(pack_pw(fb.project));
   }
   head_ = pack_pw(net_.head);
+  for (size_t i = 0; i < net_.blocks.size(); ++i) {
+    expand_v_.push_back(conv_view(expand_[i]));
+    dw_v_.push_back(conv_view(dw_[i]));
+    project_v_.push_back(conv_view(project_[i]));
+  }
+  allocate(1);
+}
+
+void MobileNetV2Infer::allocate(int parts) {
+  parts_ = parts;
+  plan_ = plan_mobilenetv2(net_, parts == 1);
   buf_[0].assign(plan_.buf[0], 0.f);
   buf_[1].assign(plan_.buf[1], 0.f);
-  ring_.assign(plan_.ring, 0.f);
-  row_.assign(plan_.row, 0.f);
-  pool_.assign(net_.head.cout, 0.f);
-  auto view = [](const Packed& p) { return F32ConvView{p.w.empty() ? nullptr : p.w.data(), p.b.empty() ? nullptr : p.b.data()}; };
-  for (size_t i = 0; i < net_.blocks.size(); ++i) {
-    expand_v_.push_back(view(expand_[i]));
-    dw_v_.push_back(view(dw_[i]));
-    project_v_.push_back(view(project_[i]));
+  const size_t halo = parts > 1 ? 2 * plan_.ring / 3 : 0;
+  ring_.assign(parts * plan_.ring, 0.f);
+  row_.assign(parts * plan_.row, 0.f);
+  pool_.assign(parts * net_.head.cout, 0.f);
+  halo_.assign(parts * halo, 0.f);
+  views_.assign(parts, Mnv2F32View{});
+  for (int p = 0; p < parts; ++p) {
+    Mnv2F32View& v = views_[p];
+    v.net = &net_;
+    v.plan = &plan_;
+    v.stem = conv_view(stem_);
+    v.head = conv_view(head_);
+    v.expand = expand_v_.data(), v.dw = dw_v_.data(), v.project = project_v_.data();
+    v.dense_w = net_.dense_w.data();
+    v.dense_b = net_.dense_b;
+    v.buf[0] = buf_[0].data(), v.buf[1] = buf_[1].data();
+    v.ring = ring_.data() + p * plan_.ring, v.row = row_.data() + p * plan_.row;
+    v.pool = pool_.data() + p * net_.head.cout;
+    v.halo = halo ? halo_.data() + p * halo : nullptr;
   }
-  view_.net = &net_;
-  view_.plan = &plan_;
-  view_.stem = view(stem_);
-  view_.head = view(head_);
-  view_.expand = expand_v_.data(), view_.dw = dw_v_.data(), view_.project = project_v_.data();
-  view_.dense_w = net_.dense_w.data();
-  view_.dense_b = net_.dense_b;
-  view_.buf[0] = buf_[0].data(), view_.buf[1] = buf_[1].data();
-  view_.ring = ring_.data(), view_.row = row_.data(), view_.pool = pool_.data();
+}
+
+int MobileNetV2Infer::set_threads(int threads) {
+  const int parts = std::max(1, threads);
+  if (parts != parts_) allocate(parts);
+  return parts_;
+}
+
+template <class Done>
+void MobileNetV2Infer::run_images(const float* x, int64_t n, Done&& done) {
+  const int64_t per = net_.C * net_.H * net_.W;
+  if (parts_ == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      mnv2_f32_pool(views_[0], x + i * per, nullptr);
+      done(i, views_[0].pool);
+    }
+    return;
+  }
+  // One team for all n images; a spin barrier between layers (Mnv2Split), then one thread adds
+  // the parts' pool sums. The team may be smaller than asked (nested, OMP_THREAD_LIMIT): the rows
+  // are split over the threads it has.
+  SpinBarrier barrier;
+#pragma omp parallel num_threads(parts_)
+  {
+    const int P = omp_get_num_threads(), p = omp_get_thread_num();
+#pragma omp single
+    barrier.reset(P);  // (the single's own barrier publishes it)
+    const std::function<void()> sync = [&barrier] { barrier.wait(); };
+    for (int64_t i = 0; i < n; ++i) {
+      mnv2_f32_pool(views_[p], x + i * per, nullptr, Mnv2Split{p, P, &sync});
+#pragma omp barrier
+#pragma omp single
+      {
+        float* pool = views_[0].pool;
+        for (int q = 1; q < P; ++q)
+          for (int64_t c = 0; c < net_.head.cout; ++c) pool[c] += views_[q].pool[c];
+        done(i, pool);
+      }
+    }
+  }
 }
 
 size_t MobileNetV2Infer::activation_bytes() const {
-  return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + pool_.size());
+  return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + pool_.size() + halo_.size());
 }
 
 size_t MobileNetV2Infer::weight_bytes() const {
@@ -58,21 +155,18 @@ size_t MobileNetV2Infer::weight_bytes() const {
 }
 
 std::vector<const float*> MobileNetV2Infer::buffer_addresses() const {
-  return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), pool_.data()};
+  return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), pool_.data(), halo_.data()};
 }
 
 void MobileNetV2Infer::features(const float* x, int64_t n, float* out) {
   const FoldedConv& h = net_.head;
-  const int64_t per = net_.C * net_.H * net_.W;
-  for (int64_t i = 0; i < n; ++i) {
-    mnv2_f32_pool(view_, x + i * per, nullptr);
-    for (int64_t c = 0; c < h.cout; ++c) out[i * h.cout + c] = pool_[c] / static_cast<float>(h.H * h.W);
-  }
+  run_images(x, n, [&](int64_t i, const float* pool) {
+    for (int64_t c = 0; c < h.cout; ++c) out[i * h.cout + c] = pool[c] / static_cast<float>(h.H * h.W);
+  });
 }
 
 void MobileNetV2Infer::logits(const float* x, int64_t n, float* out) {
-  const int64_t per = net_.C * net_.H * net_.W;
-  for (int64_t i = 0; i < n; ++i) out[i] = mnv2_f32_logit(view_, x + i * per);
+  run_images(x, n, [&](int64_t i, const float* pool) { out[i] = mnv2_f32_dense(views_[0], pool); });
 }
 
 void MobileNetV2Infer::predict(const float* x, int64_t n, float* out) {
@@ -82,9 +176,9 @@ void MobileNetV2Infer::predict(const float* x, int64_t n, float* out) {
 
 void MobileNetV2Infer::observe(const float* x, int64_t n, const Observer& obs) {
   head_row_.resize(net_.head.W * net_.head.cout);  // calibration only, not in the inference plan
-  view_.head_row = head_row_.data();
+  views_[0].head_row = head_row_.data();
   const int64_t per = net_.C * net_.H * net_.W;
-  for (int64_t i = 0; i < n; ++i) mnv2_f32_pool(view_, x + i * per, &obs);
+  for (int64_t i = 0; i < n; ++i) mnv2_f32_pool(views_[0], x + i * per, &obs);  // one thread
 }
 
 Tensor MobileNetV2Infer::forward(const Tensor& x) {

@@ -10,7 +10,9 @@
 //     once at build time; blocks run in place where they can, so two ping-pong buffers serve
 //     and no separate residual buffer is needed.
 // Kernels come from kernels/nhwc.h for active_isa() at each call (FAS_ISA forces one).
-// Not thread-safe: one engine per thread (the buffers are the engine's).
+//   - set_threads(T): each image split over T threads by rows (models/mobilenetv2_run.h
+//     Mnv2Split), with a barrier between layers; each thread has its own ring, row and halo.
+// Not thread-safe: one engine per calling thread (the buffers are the engine's).
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -35,6 +37,10 @@ class MobileNetV2Infer : public DeployEngine {
   // No allocation.
   void logits(const float* x, int64_t n, float* out);
   void predict(const float* x, int64_t n, float* out) override;  // sigmoid(logits)
+  // Splits each image over up to `threads` threads (1: the caller's thread only); reallocates
+  // the buffers (the plan of a split image has no shifted in-place block). Returns the count.
+  int set_threads(int threads) override;
+  int threads() const { return parts_; }
   // The global-average-pooled features the Dense layer reads: n x folded().head.cout.
   void features(const float* x, int64_t n, float* out);
   // Convenience wrapper like MobileNetV2Lite::forward: [N, C, H, W] -> P(live) [N, 1]; checks
@@ -53,7 +59,7 @@ class MobileNetV2Infer : public DeployEngine {
   const MobileNetV2Plan& plan() const { return plan_; }
   // Geometry, plan, packed weights and buffers as the shared run loops see them
   // (models/mobilenetv2_run.h; the .fasm export writes what it points to).
-  const Mnv2F32View& view() const { return view_; }
+  const Mnv2F32View& view() const { return views_[0]; }
   // Bytes of all activation buffers of the plan (ping-pong, ring, depthwise row, pool sums);
   // the input image is the caller's and not counted.
   size_t activation_bytes() const override;
@@ -67,14 +73,23 @@ class MobileNetV2Infer : public DeployEngine {
     std::vector<float> w, b;
   };
 
+  // Allocates the plan's buffers for `parts` threads per image and points the views at them.
+  void allocate(int parts);
+  // Runs images [0, n) of x, each over the parts_ threads, and calls done(i, pool) with image
+  // i's global-pool sums.
+  template <class Done>
+  void run_images(const float* x, int64_t n, Done&& done);
+
   FoldedMobileNetV2 net_;
   MobileNetV2Plan plan_;
   Packed stem_, head_;
   std::vector<Packed> expand_, dw_, project_;
-  std::vector<float> buf_[2], ring_, row_, pool_;
+  int parts_ = 1;
+  // ring_, row_, pool_, halo_: one slice per part.
+  std::vector<float> buf_[2], ring_, row_, pool_, halo_;
   std::vector<float> head_row_;  // calibration (observe) only
   std::vector<F32ConvView> expand_v_, dw_v_, project_v_;
-  Mnv2F32View view_;
+  std::vector<Mnv2F32View> views_;  // one per part
 };
 
 }  // namespace fas

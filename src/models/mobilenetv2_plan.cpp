@@ -4,9 +4,9 @@
 
 namespace fas {
 
-MobileNetV2Plan plan_mobilenetv2(const FoldedMobileNetV2& net) {
+MobileNetV2Plan plan_mobilenetv2(const FoldedMobileNetV2& net, bool shift) {
   MobileNetV2Plan p;
-  auto shifted = [](const FoldedBlock& fb) { return !fb.expand.defined() && fb.residual; };
+  auto shifted = [shift](const FoldedBlock& fb) { return shift && !fb.expand.defined() && fb.residual; };
   if (!net.blocks.empty() && shifted(net.blocks[0])) p.stem_off = net.blocks[0].dw.W * net.blocks[0].dw.cin;
   int cur = 0;
   size_t off = p.stem_off;

@@ -28,8 +28,10 @@ struct MobileNetV2Plan {
 // row is the residual of the output row written over it. A block without expand but with a
 // residual (block 0) runs in place shifted by one row: output row y is written where input
 // row y-1 was, which the depthwise has already read and no later row needs; the stem leaves
-// one row of slack in front for it. Anything else ping-pongs.
-MobileNetV2Plan plan_mobilenetv2(const FoldedMobileNetV2& net);
+// one row of slack in front for it. Anything else ping-pongs. shift = false ping-pongs block 0
+// too: an image split over threads (Mnv2Split) cannot run it shifted, as the first row one part
+// writes is a row the other part still reads.
+MobileNetV2Plan plan_mobilenetv2(const FoldedMobileNetV2& net, bool shift = true);
 
 // Input row pointers of depthwise output row oy: rows[r] = row(iy) for iy = oy*stride -
 // pad_top + r inside [0, H), else null. row(iy) is called in increasing iy (lets the caller

@@ -16,21 +16,31 @@ inline void observe_rows(const Mnv2Observer* obs, size_t point, const float* v, 
 }
 }  // namespace
 
-void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs) {
+void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs, const Mnv2Split& sp) {
   const FoldedMobileNetV2& net = *v.net;
   const MobileNetV2Plan& plan = *v.plan;
   const NhwcKernels k = nhwc_kernels(active_isa());
+  // This part's share [lo, hi) of n rows (or pixels), and the barrier between layers.
+  auto share = [&](int64_t n, int64_t& lo, int64_t& hi) {
+    lo = n * sp.part / sp.parts, hi = n * (sp.part + 1) / sp.parts;
+  };
+  auto sync = [&] {
+    if (sp.sync) (*sp.sync)();
+  };
+  int64_t lo, hi;
   observe_rows(obs, 0, x, net.C * net.H * net.W, 1);
   // Stem: reads the NCHW image directly (element (ix, c) of a row at ix + c*H*W).
   const FoldedConv& s = net.stem;
   float* stem_out = v.buf[0] + plan.stem_off;
-  for (int64_t oy = 0; oy < s.Ho; ++oy) {
+  share(s.Ho, lo, hi);
+  for (int64_t oy = lo; oy < hi; ++oy) {
     const float* rows[3];
     dw_input_rows<float>(s, oy, [&](int64_t iy) { return x + iy * s.W; }, rows);
     float* y = stem_out + oy * s.Wo * s.cout;
     k.conv3x3(rows, s.W, s.cin, 1, s.H * s.W, s.stride, s.pad_left, s.Wo, s.cout, v.stem.w, v.stem.b, y, 0.f, 6.f);
     observe_rows(obs, 1, y, s.Wo, s.cout);
   }
+  sync();
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const FoldedBlock& fb = net.blocks[i];
     const MobileNetV2Plan::Step& st = plan.steps[i];
@@ -39,17 +49,29 @@ void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs
     const float* in = v.buf[st.src] + st.src_off;
     float* out = v.buf[st.dst] + st.dst_off;
     const int64_t cin = e.defined() ? e.cin : d.cin, E = d.cout;
-    int64_t next = 0;  // next input row to expand into the ring (row iy lives in slot iy % 3)
+    share(d.Ho, lo, hi);
+    auto expand = [&](int64_t iy, float* r) {
+      k.pwconv(d.W, cin, E, in + iy * d.W * cin, cin, v.expand[i].w, v.expand[i].b, nullptr, r, 0.f, 6.f);
+      observe_rows(obs, pt, r, d.W, E);
+    };
+    // In place and split (stride 1, expand, residual): input rows lo - 1 and hi are the other
+    // part's output rows; expand them into the halo before anyone writes.
+    const bool halo = sp.parts > 1 && st.src == st.dst && lo < hi;
+    float* halo_lo = halo && lo > 0 ? v.halo : nullptr;
+    float* halo_hi = halo && hi < d.H ? v.halo + d.W * E : nullptr;
+    if (halo_lo) expand(lo - 1, halo_lo);
+    if (halo_hi) expand(hi, halo_hi);
+    if (sp.parts > 1 && st.src == st.dst) sync();
+    // Next input row to expand into the ring (row iy lives in slot iy % 3).
+    int64_t next = halo ? lo : std::max<int64_t>(0, lo * d.stride - d.pad_top);
     auto row = [&](int64_t iy) -> const float* {
       if (!e.defined()) return in + iy * d.W * cin;
-      for (; next <= iy; ++next) {
-        float* r = v.ring + (next % 3) * d.W * E;
-        k.pwconv(d.W, cin, E, in + next * d.W * cin, cin, v.expand[i].w, v.expand[i].b, nullptr, r, 0.f, 6.f);
-        observe_rows(obs, pt, r, d.W, E);
-      }
+      if (halo && iy == lo - 1) return halo_lo;
+      if (halo && iy == hi) return halo_hi;
+      for (; next <= iy; ++next) expand(next, v.ring + (next % 3) * d.W * E);
       return v.ring + (iy % 3) * d.W * E;
     };
-    for (int64_t oy = 0; oy < d.Ho; ++oy) {
+    for (int64_t oy = lo; oy < hi; ++oy) {
       const float* rows[3];
       dw_input_rows<float>(d, oy, row, rows);
       k.dwconv3x3(rows, d.W, E, d.stride, d.pad_left, d.Wo, v.dw[i].w, v.dw[i].b, v.row, 0.f, 6.f);
@@ -60,6 +82,7 @@ void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs
                y, -kInf, kInf);
       observe_rows(obs, pt + 2, y, p.Wo, p.cout);
     }
+    sync();
   }
   // Conv_1 + ReLU6 fused with the global pooling sums: its 1280-wide output is never stored.
   // Calibration needs the values, so observing runs it row by row into head_row instead.
@@ -67,7 +90,8 @@ void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs
   const float* in = v.buf[plan.final_buf] + plan.final_off;
   std::fill(v.pool, v.pool + h.cout, 0.f);
   if (!obs) {
-    k.pwconv_sum(h.H * h.W, h.cin, h.cout, in, h.cin, v.head.w, v.head.b, v.pool, 0.f, 6.f);
+    share(h.H * h.W, lo, hi);
+    if (lo < hi) k.pwconv_sum(hi - lo, h.cin, h.cout, in + lo * h.cin, h.cin, v.head.w, v.head.b, v.pool, 0.f, 6.f);
     return;
   }
   for (int64_t y = 0; y < h.H; ++y) {
@@ -78,12 +102,16 @@ void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs
   }
 }
 
-float mnv2_f32_logit(const Mnv2F32View& v, const float* x) {
-  mnv2_f32_pool(v, x, nullptr);
+float mnv2_f32_dense(const Mnv2F32View& v, const float* pool) {
   const FoldedConv& h = v.net->head;
   double acc = 0;
-  for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(v.pool[c]) * v.dense_w[c];
+  for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(pool[c]) * v.dense_w[c];
   return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + v.dense_b;
+}
+
+float mnv2_f32_logit(const Mnv2F32View& v, const float* x) {
+  mnv2_f32_pool(v, x, nullptr);
+  return mnv2_f32_dense(v, v.pool);
 }
 
 void mnv2_q8_pool(const Mnv2Q8View& v, const float* x) {

@@ -29,13 +29,30 @@ struct Mnv2F32View {
   const float* dense_w = nullptr;  // [head.cout]
   float dense_b = 0.f;
   // Buffers (sizes from the plan): ping-pong, ring, depthwise row, pool sums [head.cout];
-  // head_row [head.W * head.cout] is needed only when observing (calibration).
+  // head_row [head.W * head.cout] is needed only when observing (calibration); halo
+  // [2 * plan.ring / 3] only when an image is split over threads (Mnv2Split).
   float *buf[2] = {nullptr, nullptr}, *ring = nullptr, *row = nullptr, *pool = nullptr, *head_row = nullptr;
+  float* halo = nullptr;
 };
 
-// Runs one NCHW image; leaves the global-pool sums of the head output in v.pool.
-void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs);
-// The logit of one image (mnv2_f32_pool, then the Dense layer on the mean).
+// One image over `parts` threads that call mnv2_f32_pool together, each with its own view (own
+// ring, row, halo and pool; the ping-pong buffers shared): part p computes rows
+// [n p / parts, n (p + 1) / parts) of every layer's n output rows, and that share of the head's
+// pixels, leaving its partial pool sums in its view's pool. sync() is a barrier of all parts,
+// called between layers (the same number of times in every part). The plan must have no
+// shifted in-place block (plan_mobilenetv2(net, false)): a block in place has each part expand
+// the two boundary rows the other part overwrites into its halo before the first barrier.
+struct Mnv2Split {
+  int part = 0, parts = 1;
+  const std::function<void()>* sync = nullptr;
+};
+
+// Runs one NCHW image; leaves the global-pool sums of the head output in v.pool. obs only
+// with a single part.
+void mnv2_f32_pool(const Mnv2F32View& v, const float* x, const Mnv2Observer* obs, const Mnv2Split& split = {});
+// The Dense layer on the mean of the head output, from its pool sums.
+float mnv2_f32_dense(const Mnv2F32View& v, const float* pool);
+// The logit of one image (mnv2_f32_pool, then mnv2_f32_dense).
 float mnv2_f32_logit(const Mnv2F32View& v, const float* x);
 
 struct Q8ConvView {
