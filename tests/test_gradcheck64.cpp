@@ -1,8 +1,9 @@
 // Per-element gradient checks against float64 reference forwards (gradcheck64, tests/ref64.h)
 // for every op whose outputs sum over many inputs: the losses, the reductions, softmax, batch
-// norm, the convolutions, matmul/linear and average pooling. The ops without such sums
-// (elementwise, shape, max pooling) already meet the tight per-element float32 tolerances
-// (GradCheck.ElementwiseTight in test_core). docs/reliability.md gives the figures.
+// norm, the convolutions, matmul/linear, average pooling, bias, embedding; and the ops without
+// such sums at the tight per-element float32 tolerances (with GradCheck.ElementwiseTight in
+// test_core). docs/reliability.md gives the figures.
+#include "autograd/zero_pad.h"
 #include "mutation_cases.h"
 #include "ref64.h"
 #include "testutil.h"
@@ -124,6 +125,78 @@ TEST(GradCheck64, AvgPoolWithAndWithoutPadding) {
   for (const Pool2dArgs& a : {same, inc})
     EXPECT_TRUE(gradcheck64([a](V in) { return avg_pool2d(in[0], a); },
                             [a](X x) { return ref64::avg_pool2d(x[0], 2, 3, 7, 6, a); }, {randn({2, 3, 7, 6}, rng, 1.f, true)}));
+}
+
+// The summing ops outside the losses and convolutions: the bias gradient of add_channel_bias,
+// embedding's scatter-add over repeated ids, and batch norm in eval mode (its gamma and beta
+// gradients sum over the batch).
+TEST(GradCheck64, BiasEmbeddingAndEvalBatchNorm) {
+  Rng rng(20);
+  EXPECT_TRUE(gradcheck64([](V in) { return add_channel_bias(in[0], in[1]); },
+                          [](X x) {
+                            ref64::Vec y(x[0]);
+                            for (size_t i = 0; i < y.size(); ++i) y[i] += x[1][i / 12 % 3];
+                            return y;
+                          },
+                          {randn({2, 3, 4, 3}, rng, 1.f, true), randn({3}, rng, 1.f, true)}));
+  const std::vector<int64_t> ids = {2, 0, 2, 4, 2, 1};
+  EXPECT_TRUE(gradcheck64([ids](V in) { return embedding(ids, in[0]); },
+                          [ids](X x) {
+                            ref64::Vec y;
+                            for (int64_t id : ids) y.insert(y.end(), x[0].begin() + id * 3, x[0].begin() + id * 3 + 3);
+                            return y;
+                          },
+                          {randn({5, 3}, rng, 1.f, true)}));
+  Tensor rm = randn({3}, rng, 0.5f), rv = randu({3}, rng, 0.5f, 2.f);
+  BatchNormArgs eval;
+  eval.training = false;
+  EXPECT_TRUE(gradcheck64([rm, rv, eval](V in) mutable { return batch_norm(in[0], in[1], in[2], rm, rv, eval); },
+                          [rm, rv](X x) {
+                            ref64::Vec y(x[0].size());
+                            for (size_t i = 0; i < y.size(); ++i) {
+                              const size_t c = i / 20 % 3;
+                              y[i] = x[1][c] * (x[0][i] - rm.data()[c]) / std::sqrt((double)rv.data()[c] + 1e-5f) + x[2][c];
+                            }
+                            return y;
+                          },
+                          {randn({2, 3, 4, 5}, rng, 2.f, true), randu({3}, rng, 0.5f, 1.5f, true), randn({3}, rng, 1.f, true)}));
+}
+
+// The ops whose outputs are single inputs, copies or one elementwise function meet the tight
+// float32 per-element tolerances (each output is one rounding, so the finite difference of one
+// element is clean): a 0.1 % error in any element of their backward fails this.
+TEST(GradCheck64, OpsWithoutSumsAreTightPerElementInFloat32) {
+  Rng rng(21);
+  Tensor a = randn({2, 3, 4, 5}, rng, 1.f, true), b = randn({2, 3, 4, 5}, rng, 1.f, true);
+  for (int64_t i = 0; i < a.numel(); ++i) {  // 0.05 from the kinks at 0 and 6 (step 0.01)
+    float& v = a.data()[i];
+    if (std::fabs(v) < 0.05f) v = 0.1f;
+  }
+  Tensor big = randu({2, 3, 4, 5}, rng, 4.f, 8.f, true);
+  for (int64_t i = 0; i < big.numel(); ++i)
+    if (std::fabs(big.data()[i] - 6.f) < 0.05f) big.data()[i] = 6.2f;
+  Tensor keep = Tensor::zeros({2, 3, 4, 5});
+  for (int64_t i = 0; i < keep.numel(); ++i) keep.data()[i] = (float)(i % 3 != 0);
+  const float e = 1e-2f, at = kTightAtol, rt = kTightRtol;
+  auto tight = [&](const std::function<Tensor(V)>& f, std::vector<Tensor> in) { return gradcheck(f, in, e, at, rt); };
+  EXPECT_TRUE(tight([](V in) { return add(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(tight([](V in) { return sub(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(tight([](V in) { return neg(add_scalar(mul_scalar(in[0], 1.7f), -0.3f)); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return relu(in[0]); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return leaky_relu(in[0], 0.2f); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return abs(in[0]); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return relu6(in[0]); }, {big}));
+  EXPECT_TRUE(tight([](V in) { return reshape(flatten(in[0]), {6, 20}); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return concat({in[0], in[1]}, 2); }, {a, b}));
+  EXPECT_TRUE(tight([](V in) { return chunk(in[0], 3, 1)[2]; }, {a}));
+  EXPECT_TRUE(tight([](V in) { return zero_pad2d(in[0], 1, 0, 2, 1); }, {a}));
+  EXPECT_TRUE(tight([](V in) { return upsample_nearest2d(in[0], 2, 3); }, {a}));
+  // Distinct values 0.05 apart, so no window's maximum changes within the step.
+  Tensor sep = Tensor::zeros({2, 3, 4, 5});
+  for (int64_t i = 0; i < sep.numel(); ++i) sep.data()[i] = 0.05f * (float)(i * 37 % 120) - 3.f;
+  sep.set_requires_grad(true);
+  EXPECT_TRUE(tight([](V in) { return max_pool2d(in[0], Pool2dArgs{}); }, {sep}));
+  EXPECT_TRUE(tight([keep](V in) { return dropout_masked(in[0], keep, 0.25f); }, {a}));
 }
 
 // The localized mutants' cases pass on the library: what fails them in tests/mutation_grad.cpp
