@@ -716,7 +716,7 @@ TEST(Cli, SummaryAndBench) {
 }
 
 // fas bench --engine: the deployment engines, one instance per thread on parts of the batch
-// (threads left over split each image of the float engine).
+// (at batch 1 the float engine splits its image over all the threads).
 TEST(Cli, BenchDeploymentEngines) {
   auto dir = scratch_dir("cli");
   const std::string mb = "bench --model mobilenetv2-lite --size 32 --runs 2 --warmup 0 ";
@@ -728,6 +728,10 @@ TEST(Cli, BenchDeploymentEngines) {
   r = run_fas(mb + "--engine float --batch 1 --threads 2", dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "1 instance(s) x 2 thread(s)") && !has(r.out, "larger --batch")) << r.out;
+  // Several instances never nest threads: 2 images on 4 threads is 2 x 1, and says so.
+  r = run_fas(mb + "--engine float --batch 2 --threads 4", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "2 instance(s) x 1 thread(s)") && has(r.out, "larger --batch")) << r.out;
   r = run_fas(mb + "--engine int8 --batch 1 --threads 2", dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "engine int8") && has(r.out, "1 instance(s)") && has(r.out, "larger --batch")) << r.out;

@@ -349,7 +349,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
       bool acc;
       float* gx = input_grad(cx, &acc);
       pass_fwd(d, gy.data(), cw.data(), nullptr, gx, acc);
-      gx[0] *= kMutantOneElement;
+      if (kMutantOneElement != 1.f) gx[0] *= kMutantOneElement;
     }
     if (cw.requires_grad()) pass_bwd_weight(d, gy.data(), cx.data(), cw.grad_data());
     if (cb.defined() && cb.requires_grad())

@@ -146,7 +146,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, R
     for (int64_t i = 0; i < N; ++i)
       for (int64_t c = 0; c < C; ++c)
         gx[i * C + c] += g * (std::exp(lsm.data()[i * C + c]) - (c == labels[i] ? 1.f : 0.f));
-    gx[0] *= kMutantOneElement;
+    if (kMutantOneElement != 1.f) gx[0] *= kMutantOneElement;
   });
   return y;
 }

@@ -32,9 +32,8 @@ LoadedModel model_for(const std::string& name, const std::string& ckpt, std::vec
 }
 
 // --engine: min(threads, batch) instances of the deployment engine, each scoring its contiguous
-// part of the batch on its own thread; when the batch is smaller than the thread count, each
-// instance splits its images over the threads left (DeployEngine::set_threads; engines without
-// threads inside keep one). Engines that calibrate do so on the bench's own random images: the
+// part of the batch on its own thread; at batch 1 the one instance splits its image over all the
+// threads (DeployEngine::set_threads; engines without threads inside keep one). Engines that calibrate do so on the bench's own random images: the
 // timing does not depend on the scales. timed(f) times and reports f.
 void bench_engine(const BenchOptions& o, LoadedModel& m, int threads, const Tensor& x,
                   const std::function<void(const std::function<void()>&)>& timed) {
@@ -44,12 +43,14 @@ void bench_engine(const BenchOptions& o, LoadedModel& m, int threads, const Tens
   int inner = 1;
   for (int64_t t = 0; t < T; ++t) {
     es.push_back(eng.make(*m.module, x));
-    inner = es.back()->set_threads(threads / (int)T);
+    // Spare threads only for a single instance: inside the team of several, its region would
+    // nest, and nested regions get one thread.
+    inner = es.back()->set_threads(T == 1 ? threads : 1);
   }
   std::vector<float> out((size_t)n);
   std::printf("engine %s: %s\n%lld instance(s) x %d thread(s), %lld image(s) each%s\n", o.engine.c_str(),
               eng.description.c_str(), (long long)T, inner, (long long)((n + T - 1) / T),
-              T * inner < threads ? " (this engine runs an image on one thread: more threads need a larger --batch)" : "");
+              T * inner < threads ? " (threads beyond the batch stay idle with this engine or batch: use a larger --batch)" : "");
   auto part = [&](int64_t t) {
     const int64_t lo = n * t / T, hi = n * (t + 1) / T;
     es[(size_t)t]->predict(x.data() + lo * per, hi - lo, out.data() + lo);

@@ -1,7 +1,7 @@
 // A deployment engine: a trained model compiled for inference (folded weights, a static memory
 // plan), as `fas eval|predict|bench --engine NAME` run it. One instance is used from one thread
 // (its buffers are its own); `fas bench --threads T` runs T instances on parts of a batch, and
-// gives each instance the threads left over when the batch is smaller than T (set_threads).
+// at batch 1 gives its one instance all T threads (set_threads).
 #pragma once
 #include <cstddef>
 #include <cstdint>

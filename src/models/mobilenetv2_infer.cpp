@@ -55,7 +55,7 @@ F32ConvView conv_view(const Packed& p) {
 
 MobileNetV2Infer::MobileNetV2Infer(const MobileNetV2Lite& model) : MobileNetV2Infer(fold_mobilenetv2(model)) {}
 
-MobileNetV2Infer::MobileNetV2Infer(FoldedMobileNetV2 net) : net_(std::move(net)), plan_(plan_mobilenetv2(net_)) {
+MobileNetV2Infer::MobileNetV2Infer(FoldedMobileNetV2 net) : net_(std::move(net)) {  // plan_: allocate()
   auto pack_pw = [](const FoldedConv& c) {
     if (!c.defined()) return Packed{};
     return Packed{pack_pw_weights(c.w.data(), c.cout, c.cin, nullptr), pack_bias(c.b.data(), c.cout)};
