@@ -246,9 +246,10 @@ TEST(OneClass, FeatureMatchingLossGradientCheck) {
   Rng rng(11);
   Tensor a = test::randn({3, 1, 16, 16}, rng, 1.f, true), b = test::randn({3, 1, 16, 16}, rng, 1.f, true);
   auto f = [&m](const std::vector<Tensor>& v) { return mse_loss(m.disc->features(v[0]), m.disc->features(v[1])); };
-  // A composite through LeakyReLU kinks needs the short step 1e-3, where L's rounding is ~1e-3 of
-  // the directional derivative: 5e-3 here. Each op inside passes the tight check on its own.
-  EXPECT_TRUE(gradcheck(f, {a, b}, 1e-3f, 2e-4f, 2e-2f, 5e-3));
+  // A composite through LeakyReLU kinks needs the short step 1e-3, where L's float32 rounding is
+  // several 1e-3 of the directional derivative (5.1e-3 in one direction with fas's AVX-512 GEMM,
+  // under 5e-3 with OpenBLAS's): 1e-2 here. Each op inside passes the tight check on its own.
+  EXPECT_TRUE(gradcheck(f, {a, b}, 1e-3f, 2e-4f, 2e-2f, 1e-2));
 }
 
 // ------------------------------------------------------------------------ input and scores

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build-avx512emu}
 JOBS=${JOBS:-2}
 [ -f /usr/include/simde/x86/avx512.h ] || { echo "avx512_emulated.sh: install libsimde-dev (tools/setup.sh does)" >&2; exit 1; }
-TESTS="test_cpu test_dwconv3x3 test_elementwise test_conv1x1 test_pool_kernels test_conv test_mobilenet_infer
+TESTS="test_cpu test_gemm test_dwconv3x3 test_elementwise test_conv1x1 test_pool_kernels test_conv test_mobilenet_infer
   test_core test_layers test_grad_write test_golden test_mobilenet test_lbp"
 cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release -DFAS_AVX512_EMULATE=ON -DFAS_BUILD_BENCH=OFF -DFAS_BUILD_APPS=OFF >/dev/null
 cmake --build "$B" -j"$JOBS" --target $TESTS >/dev/null

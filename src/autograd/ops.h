@@ -94,7 +94,7 @@ ConvT2dArgs convt_args_keras(Padding mode, int64_t in_h, int64_t in_w, int kh, i
 // x [N, IC, H, W], w [IC, OC/groups, KH, KW] (PyTorch layout), b [OC] or undefined.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const ConvT2dArgs& args);
 // Whose code runs the op for these operands: "fas <kernel>/<isa>" (fas's own kernels) or
-// "OpenBLAS sgemm (<OpenBLAS core>)" (im2col + OpenBLAS), for the forward pass and, with grad,
+// im2col + sgemm's name (kernels/gemm.h gemm_name: "fas gemm/<isa>" or "OpenBLAS sgemm (<core>)"), for the forward pass and, with grad,
 // the input and weight gradients ("fwd A, dx B, dw C" when they differ). Benchmark labels:
 // a timing says whose code it measured.
 std::string conv2d_kernels(const Tensor& x, const Tensor& w, const Conv2dArgs& args, bool grad);

@@ -84,7 +84,7 @@ ConvKernel conv_kernel(const ConvDims& d, ConvPass pass, bool acc) {
 }
 
 // "fas <kernel>/<isa>" for fas's own kernels (all but the generic depthwise follow active_isa());
-// the GEMM path is fas's im2col/col2im around OpenBLAS's sgemm, which does the arithmetic.
+// the GEMM path is fas's im2col/col2im around sgemm (fas's GEMM or OpenBLAS's, kernels/gemm.h).
 std::string conv_kernel_name(ConvKernel k) {
   const std::string isa = isa_name(active_isa());
   switch (k) {
@@ -94,7 +94,7 @@ std::string conv_kernel_name(ConvKernel k) {
     case ConvKernel::Direct: return "fas direct/" + isa;
     case ConvKernel::Gemm: break;
   }
-  return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
+  return gemm_name();
 }
 
 // The passes' names joined: one name when they all run the same code.

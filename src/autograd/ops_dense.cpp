@@ -1,4 +1,4 @@
-// matmul, linear, embedding, dropout. GEMMs go to OpenBLAS sgemm (kernels/gemm.h).
+// matmul, linear, embedding, dropout. GEMMs go to sgemm (kernels/gemm.h).
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "kernels/gemm.h"

@@ -6,8 +6,8 @@
 //               gradient buffer from Tensor::grad_for_write)
 //   bwd_weight: gw += correlation of x and gy (gradient w.r.t. w, summed over the batch)
 //   bwd_bias:   gb += sum of gy over N, OH, OW
-// __ref are plain direct loops (the reference). __gemm lower each image and group to OpenBLAS
-// sgemm: im2col + GEMM (fwd), GEMM + col2im (bwd_input), im2col + GEMM (bwd_weight); a 1x1,
+// __ref are plain direct loops (the reference). __gemm lower each image and group to
+// sgemm (kernels/gemm.h): im2col + GEMM (fwd), GEMM + col2im (bwd_input), im2col + GEMM (bwd_weight); a 1x1,
 // stride-1, unpadded conv is already a GEMM on the image and skips im2col/col2im.
 #pragma once
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Convolution lowered to OpenBLAS sgemm (single-threaded BLAS; the batch loop owns the cores).
+// Convolution lowered to sgemm (kernels/gemm.h: single-threaded; the batch loop owns the cores).
 // Per image n and group g, with K = Cg*KH*KW and P = OH*OW:
 //   fwd:        y_ng [OCg, P]  = w_g [OCg, K] * col [K, P]           (col = im2col(x_ng))
 //   bwd_input:  col [K, P]     = w_g^T * gy_ng [OCg, P];  x_ng += col2im(col)

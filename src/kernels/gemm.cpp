@@ -2,6 +2,18 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "kernels/gemm_impl.h"
+#include "kernels/simd/vec_scalar.h"
+
+// The portable microkernel: the packed driver's reference in tests (never dispatched: on CPUs
+// without a fas microkernel OpenBLAS is faster).
+FAS_DEFINE_GEMM_UKERNEL(scalar, VecScalar, 4, 8, 8)
+
 namespace fas {
 
 extern "C" void openblas_set_num_threads(int);
@@ -11,16 +23,156 @@ namespace {
 struct BlasSingleThread {
   BlasSingleThread() { openblas_set_num_threads(1); }
 } g_blas_single_thread;
+
+// Blocking: a B micro-panel (KC x NR = 32 KB at NR 32) stays in L1 while the microkernel walks
+// the MC rows of the packed A block (MC x KC = 96 KB at MR 12) held in L2; the packed B block
+// (KC x NC, 1 MB) is reused for every A block of a column block.
+constexpr int64_t kKC = 256, kMCPanels = 8, kNC = 1024;  // KC: the most; K is split evenly
+constexpr int kMaxMR = 16, kMaxNR = 64;
+
+struct PackBuffers {
+  std::unique_ptr<float[], decltype(&std::free)> a{nullptr, &std::free}, b{nullptr, &std::free};
+};
+
+float* aligned_floats(size_t n) {
+  void* p = std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  return static_cast<float*>(p);
+}
+
+PackBuffers& pack_buffers() {
+  thread_local PackBuffers buf;
+  if (!buf.a) {
+    buf.a.reset(aligned_floats((size_t)(kMaxMR * kMCPanels * kKC)));
+    buf.b.reset(aligned_floats((size_t)(kKC * kNC)));
+  }
+  return buf;
+}
+
+// The two packing moves; A and B each need one or the other depending on their transpose flag.
+// Across: dst[k * width + c] = src[k * ld + c] (c < cols; zero up to width): rows of src already
+// run along the panel.
+void pack_across(const float* src, int64_t ld, int64_t cols, int64_t kc, float* dst, int64_t width) {
+  for (int64_t k = 0; k < kc; ++k, dst += width) {
+    std::memcpy(dst, src + k * ld, sizeof(float) * cols);
+    std::fill(dst + cols, dst + width, 0.f);
+  }
+}
+
 }  // namespace
+
+// Transposed: dst[k * width + r] = src[r * ld + k] (r < rows; zero up to width).
+void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
+  for (int64_t r = 0; r < width; ++r)
+    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = r < rows ? src[r * ld + k] : 0.f;
+}
+
+namespace {
+
+// op(A)[i0 .. i0+mc, k0 .. k0+kc] into MR-row panels, k-major, rows past mc zero.
+void pack_a(const GemmUkernel& uk, bool ta, const float* A, int64_t lda, int64_t i0, int64_t k0, int64_t mc,
+            int64_t kc, float* ap) {
+  for (int64_t ir = 0; ir < mc; ir += uk.mr, ap += uk.mr * kc) {
+    const int64_t mr = std::min<int64_t>(uk.mr, mc - ir);
+    if (ta)  // op(A)(i, k) = A[k][i]
+      pack_across(A + k0 * lda + i0 + ir, lda, mr, kc, ap, uk.mr);
+    else
+      uk.pack_t(A + (i0 + ir) * lda + k0, lda, mr, kc, ap, uk.mr);
+  }
+}
+
+// op(B)[k0 .. k0+kc, j0 .. j0+nc] into NR-column panels, k-major, columns past nc zero.
+void pack_b(const GemmUkernel& uk, bool tb, const float* B, int64_t ldb, int64_t k0, int64_t j0, int64_t kc,
+            int64_t nc, float* bp) {
+  for (int64_t jr = 0; jr < nc; jr += uk.nr, bp += uk.nr * kc) {
+    const int64_t nr = std::min<int64_t>(uk.nr, nc - jr);
+    if (tb)  // op(B)(k, j) = B[j][k]
+      uk.pack_t(B + (j0 + jr) * ldb + k0, ldb, nr, kc, bp, uk.nr);
+    else
+      pack_across(B + k0 * ldb + j0 + jr, ldb, nr, kc, bp, uk.nr);
+  }
+}
+
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == 0.f ? 0.f : beta * C[m * ldc + n];
+}
+}  // namespace
+
+void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.f) return scale_c(M, N, beta, C, ldc);  // as BLAS: A and B are not read
+  const int MR = uk.mr, NR = uk.nr;
+  const int64_t MC = MR * kMCPanels, NC = kNC / NR * NR;
+  // K in equal blocks (576 = 3 x 192, not 256 + 256 + 64: a short block pays C's load and store
+  // for few FMAs).
+  const int64_t kblocks = (K + kKC - 1) / kKC, KC = (K + kblocks - 1) / kblocks;
+  PackBuffers& buf = pack_buffers();
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const float bb = pc == 0 ? beta : 1.f;  // later K blocks add onto the first one's result
+      // A row-major op(B) is read in place by full panels; only its ragged last panel is packed.
+      const int64_t packed_from = tb ? 0 : nc / NR * NR;
+      if (packed_from < nc)
+        pack_b(uk, tb, B, ldb, pc, jc + packed_from, kc, nc - packed_from, buf.b.get() + packed_from * kc);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(uk, ta, A, lda, ic, pc, mc, kc, buf.a.get());
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = std::min<int64_t>(NR, nc - jr);
+          const bool in_place = jr < packed_from;
+          const float* b = in_place ? B + pc * ldb + jc + jr : buf.b.get() + jr * kc;
+          const int64_t bstride = in_place ? ldb : NR;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min<int64_t>(MR, mc - ir);
+            const float* a = buf.a.get() + ir * kc;
+            float* c = C + (ic + ir) * ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              uk.fn(kc, a, b, bstride, c, ldc, alpha, bb);
+              continue;
+            }
+            // An edge tile: the full tile into a local buffer, then only its valid part into C.
+            alignas(64) float tile[kMaxMR * kMaxNR];
+            uk.fn(kc, a, b, bstride, tile, NR, alpha, 0.f);
+            for (int64_t i = 0; i < mr; ++i)
+              for (int64_t j = 0; j < nr; ++j) {
+                float& r = c[i * ldc + j];
+                r = tile[i * NR + j] + (bb == 0.f ? 0.f : bb * r);
+              }
+          }
+        }
+      }
+    }
+  }
+}
+
+GemmUkernel gemm_ukernel(Isa isa) {
+#if defined(FAS_X86_KERNELS)
+  if (isa == Isa::Avx512 && isa_supported(isa)) return {f32_gemm_ukernel_12x32__avx512, f32_gemm_pack_t__avx512, 12, 32};
+#endif
+  (void)isa;
+  return {};
+}
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
+  if (const GemmUkernel uk = gemm_ukernel(active_isa()); uk.fn)
+    return f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
               (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
 const char* blas_core_name() { return openblas_get_corename(); }
+
+std::string gemm_name() {
+  const Isa isa = active_isa();
+  if (gemm_ukernel(isa).fn) return std::string("fas gemm/") + isa_name(isa);
+  return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
+}
 
 void sgemm_ref(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

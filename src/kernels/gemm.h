@@ -1,20 +1,51 @@
 // Row-major single-precision GEMM: C = alpha * op(A) op(B) + beta * C, op = transpose or not.
-// Backed by OpenBLAS, which fas keeps single-threaded: our own OpenMP loops own the cores
-// (nesting a threaded BLAS inside OpenMP oversubscribes them).
+// On AVX-512 CPUs fas's own packed GEMM runs (an AVX-512 12x32 microkernel: Debian's OpenBLAS
+// runs its AVX2 "Haswell" kernels on Zen 4/5, half of what 512-bit FMA units can do); elsewhere
+// OpenBLAS. Both are single-threaded: fas's own OpenMP loops own the cores (nesting a threaded
+// BLAS inside OpenMP oversubscribes them).
 #pragma once
 #include <cstdint>
+#include <string>
+
+#include "kernels/cpu.h"
 
 namespace fas {
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// The kernel set OpenBLAS picked for this CPU ("Haswell", "SkylakeX", "Zen", ...): which ISA its
-// sgemm runs, for benchmark labels.
+// Whose code sgemm runs at the active ISA, for benchmark labels: "fas gemm/avx512" or
+// "OpenBLAS sgemm (<core>)", the kernel set OpenBLAS picked for this CPU ("Haswell", "SkylakeX").
+std::string gemm_name();
 const char* blas_core_name();
 
-// Plain triple loop with the same contract: the reference the BLAS path is tested against.
+// Plain triple loop with the same contract: the reference both paths are tested against.
 void sgemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// fas's packed GEMM (BLIS loop order: B blocks of KC x NC, A blocks of MC x KC, MR x NR tiles by
+// a microkernel, gemm_impl.h). Packing buffers are per thread, allocated once at their full size
+// on a thread's first call. ukernel.fn == nullptr means this ISA has none (sgemm uses OpenBLAS).
+using GemmUkernelFn = void (*)(int64_t K, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                               float alpha, float beta);
+// Packs rows of src transposed into a panel: dst[k * width + r] = src[r * ld + k] for r < rows,
+// zero for rows <= r < width (the other packing move is a plain copy).
+using GemmPackTFn = void (*)(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width);
+struct GemmUkernel {
+  GemmUkernelFn fn = nullptr;
+  GemmPackTFn pack_t = nullptr;
+  int mr = 0, nr = 0;
+};
+GemmUkernel gemm_ukernel(Isa isa);
+void f32_gemm_packed(const GemmUkernel& uk, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                     float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                     int64_t ldc);
+
+#define FAS_DECLARE_GEMM_UKERNEL(name)                                                                   \
+  void name(int64_t K, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, float alpha, float beta);
+FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_4x8__scalar)
+FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_12x32__avx512)
+void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width);
+void f32_gemm_pack_t__avx512(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width);
 
 }  // namespace fas
