@@ -24,6 +24,7 @@
 #include "cli/serve.h"
 #include "cli/wait_policy.h"
 #include "kernels/cpu.h"
+#include "kernels/gemm.h"
 #include "models/registry.h"
 #include "tensor/tensor.h"
 
@@ -117,7 +118,8 @@ int main(int argc, char** argv) {
   CLI::App app{"fas: face anti-spoofing — train, evaluate and run models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::function<std::string()>([] {
-    return "fas 0.1.0, kernels " + fas::isa_report() + ", FAS_ISA forces one";
+    return "fas 0.1.0, kernels " + fas::isa_report() + ", FAS_ISA forces one; GEMM " + fas::gemm_name() +
+           ", FAS_GEMM=openblas forces OpenBLAS";
   }));
 
   TrainOptions tr;
@@ -344,8 +346,9 @@ int main(int argc, char** argv) {
                  argv[1]);
     return 1;
   }
-  try {  // a bad FAS_ISA is one clear error up front, not a failure halfway through a command
+  try {  // a bad FAS_ISA or FAS_GEMM is one clear error up front, not a failure halfway through a command
     (void)fas::active_isa();
+    (void)fas::gemm_name();
   } catch (const fas::Error& e) {
     std::fprintf(stderr, "fas: error: %s\n", e.what());
     return 1;

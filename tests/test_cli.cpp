@@ -17,6 +17,7 @@
 #include "cli_testutil.h"
 #include "io_testutil.h"
 #include "kernels/cpu.h"
+#include "kernels/gemm.h"
 #include "testutil.h"
 
 using namespace fas;
@@ -63,6 +64,13 @@ TEST(Cli, HelpForEverySubcommand) {
   EXPECT_TRUE(one_error_line(run_fas("--version", dir), "FAS_ISA=neon is not supported"));
 #endif
   prev ? setenv("FAS_ISA", saved.c_str(), 1) : unsetenv("FAS_ISA");
+  // FAS_GEMM: OpenBLAS on request (the version names the GEMM that runs), a bad value one error.
+  setenv("FAS_GEMM", "openblas", 1);
+  EXPECT_TRUE(has(run_fas("--version", dir).out, "GEMM OpenBLAS sgemm ("));
+  setenv("FAS_GEMM", "mkl", 1);
+  EXPECT_TRUE(one_error_line(run_fas("--version", dir), "FAS_GEMM=mkl is not one of: fas, openblas"));
+  unsetenv("FAS_GEMM");
+  EXPECT_TRUE(has(run_fas("--version", dir).out, "GEMM " + gemm_name()));
 }
 
 TEST(Cli, BadFlagsAreOneLineErrors) {

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "kernels/cpu.h"
+#include "kernels/gemm.h"
 #include "layers/summary.h"
 #include "optim/optim.h"
 
@@ -108,9 +109,10 @@ int run_bench(const BenchOptions& o) {
   };
   // The wait policy changes timings by ~7 % (cli/wait_policy.h): say which one ran.
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s, kernels %s\n",
+  std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s, kernels %s, "
+              "GEMM %s\n",
               m.info->name.c_str(), shape_str(x.shape()).c_str(), threads, o.runs, o.warmup,
-              policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str());
+              policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str(), gemm_name().c_str());
   m.module->eval();
   if (o.engine != "graph") {
     if (o.train) fail("bench: --train times the training graph; it cannot be combined with --engine " + o.engine);

@@ -133,7 +133,10 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
         for (int64_t o = 0; o < OCg; ++o) {
           const float bv = b[g * OCg + o];
           float* r = yg + o * P + oh0 * d.OW;
-          for (int64_t i = 0; i < ld; ++i) r[i] = (accumulate ? r[i] : 0.f) + bv;
+          if (accumulate)
+            for (int64_t i = 0; i < ld; ++i) r[i] += bv;
+          else
+            std::fill(r, r + ld, bv);
         }
       sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
             yg + oh0 * d.OW, P);

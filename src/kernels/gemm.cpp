@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
+#include "base/error.h"
 #include "kernels/gemm_impl.h"
 #include "kernels/simd/vec_scalar.h"
 
@@ -157,10 +159,26 @@ GemmUkernel gemm_ukernel(Isa isa) {
   return {};
 }
 
+namespace {
+// FAS_GEMM=openblas runs OpenBLAS where fas has a microkernel too (side-by-side timing);
+// FAS_GEMM=fas or unset: fas's where it has one.
+bool openblas_forced() {
+  static const bool forced = [] {
+    const char* e = std::getenv("FAS_GEMM");
+    if (!e || !*e || std::string(e) == "fas") return false;
+    if (std::string(e) == "openblas") return true;
+    fail(std::string("FAS_GEMM=") + e + " is not one of: fas, openblas");
+  }();
+  return forced;
+}
+
+GemmUkernel active_gemm_ukernel() { return openblas_forced() ? GemmUkernel{} : gemm_ukernel(active_isa()); }
+}  // namespace
+
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (const GemmUkernel uk = gemm_ukernel(active_isa()); uk.fn)
+  if (const GemmUkernel uk = active_gemm_ukernel(); uk.fn)
     return f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
               (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
@@ -169,8 +187,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
 const char* blas_core_name() { return openblas_get_corename(); }
 
 std::string gemm_name() {
-  const Isa isa = active_isa();
-  if (gemm_ukernel(isa).fn) return std::string("fas gemm/") + isa_name(isa);
+  if (active_gemm_ukernel().fn) return std::string("fas gemm/") + isa_name(active_isa());
   return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
 }
 

@@ -1,8 +1,8 @@
 // Row-major single-precision GEMM: C = alpha * op(A) op(B) + beta * C, op = transpose or not.
 // On AVX-512 CPUs fas's own packed GEMM runs (an AVX-512 12x32 microkernel: Debian's OpenBLAS
 // runs its AVX2 "Haswell" kernels on Zen 4/5, half of what 512-bit FMA units can do); elsewhere
-// OpenBLAS. Both are single-threaded: fas's own OpenMP loops own the cores (nesting a threaded
-// BLAS inside OpenMP oversubscribes them).
+// OpenBLAS, or everywhere with FAS_GEMM=openblas (side-by-side timing). Both run single-threaded:
+// fas's own OpenMP loops own the cores (a threaded BLAS nested inside them oversubscribes them).
 #pragma once
 #include <cstdint>
 #include <string>

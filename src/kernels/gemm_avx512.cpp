@@ -8,6 +8,15 @@ FAS_DEFINE_GEMM_UKERNEL(avx512, VecAvx512, 12, 2, 32)
 
 namespace fas {
 namespace {
+// 128-bit lanes (0, 2) of a then (0, 2) of b, and lanes (1, 3) of each: _mm512_shuffle_f32x4 with
+// 0x88 / 0xDD, as a two-source permute (SIMDe, the emulated build's intrinsics, lacks the former).
+inline __m512 lanes_even(__m512 a, __m512 b) {
+  return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27), b);
+}
+inline __m512 lanes_odd(__m512 a, __m512 b) {
+  return _mm512_permutex2var_ps(a, _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31), b);
+}
+
 // 16 x 16 transpose in registers: r[t][c] -> r[c][t]. Unpack pairs of rows, then shuffle
 // 64-bit pairs within 128-bit lanes, then 128-bit lanes across registers twice.
 inline void transpose16(__m512 r[16]) {
@@ -27,12 +36,12 @@ inline void transpose16(__m512 r[16]) {
   }
 #pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
-    const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88), w0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
-    const __m512 v1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
-    r[q] = _mm512_shuffle_f32x4(v0, v1, 0x88);
-    r[8 + q] = _mm512_shuffle_f32x4(v0, v1, 0xDD);
-    r[4 + q] = _mm512_shuffle_f32x4(w0, w1, 0x88);
-    r[12 + q] = _mm512_shuffle_f32x4(w0, w1, 0xDD);
+    const __m512 v0 = lanes_even(u[q], u[4 + q]), w0 = lanes_odd(u[q], u[4 + q]);
+    const __m512 v1 = lanes_even(u[8 + q], u[12 + q]), w1 = lanes_odd(u[8 + q], u[12 + q]);
+    r[q] = lanes_even(v0, v1);
+    r[8 + q] = lanes_odd(v0, v1);
+    r[4 + q] = lanes_even(w0, w1);
+    r[12 + q] = lanes_odd(w0, w1);
   }
 }
 }  // namespace
