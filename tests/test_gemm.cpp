@@ -109,3 +109,26 @@ TEST(GemmPacked, SgemmDispatchAndLabel) {
   }
   set_active_isa(saved);
 }
+
+// Shapes whose tiles would be mostly padding (fewer than 3/4 of a tile's rows or columns real)
+// or with a short K go to OpenBLAS; the rest to the microkernel.
+TEST(GemmPacked, SmallShapesGoToOpenBlas) {
+  const Isa saved = active_isa();
+  for (Isa isa : available_isas()) {
+    set_active_isa(isa);
+    const GemmUkernel uk = gemm_ukernel(isa);
+    if (!uk.fn) {
+      EXPECT_EQ(gemm_ukernel_for(128, 1024, 576).fn, nullptr);
+      continue;
+    }
+    EXPECT_EQ(gemm_ukernel_for(128, 1024, 576).fn, uk.fn);
+    EXPECT_EQ(gemm_ukernel_for(uk.mr * 3 / 4, 1024, 576).fn, uk.fn);
+    EXPECT_EQ(gemm_ukernel_for(uk.mr * 2 / 3, 1024, 576).fn, nullptr);
+    EXPECT_EQ(gemm_ukernel_for(128, uk.nr + uk.nr / 2, 576).fn, uk.fn);  // 48 of 64 columns: 0.75
+    EXPECT_EQ(gemm_ukernel_for(128, uk.nr + uk.nr / 4, 576).fn, nullptr);
+    EXPECT_EQ(gemm_ukernel_for(128, uk.nr / 2, 576).fn, nullptr);
+    EXPECT_EQ(gemm_ukernel_for(128, 1024, 15).fn, nullptr);
+    EXPECT_EQ(gemm_name(8, 1024, 576).rfind("OpenBLAS sgemm (", 0), 0u);
+  }
+  set_active_isa(saved);
+}

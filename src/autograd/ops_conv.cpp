@@ -85,7 +85,7 @@ ConvKernel conv_kernel(const ConvDims& d, ConvPass pass, bool acc) {
 
 // "fas <kernel>/<isa>" for fas's own kernels (all but the generic depthwise follow active_isa());
 // the GEMM path is fas's im2col/col2im around sgemm (fas's GEMM or OpenBLAS's, kernels/gemm.h).
-std::string conv_kernel_name(ConvKernel k) {
+std::string conv_kernel_name(ConvKernel k, const ConvDims& d, ConvPass pass) {
   const std::string isa = isa_name(active_isa());
   switch (k) {
     case ConvKernel::Dw3x3: return "fas dwconv3x3/" + isa;
@@ -94,13 +94,15 @@ std::string conv_kernel_name(ConvKernel k) {
     case ConvKernel::Direct: return "fas direct/" + isa;
     case ConvKernel::Gemm: break;
   }
-  return gemm_name();
+  return f32_conv2d_gemm_name(d, pass);
 }
-
-// The passes' names joined: one name when they all run the same code.
-std::string pass_kernel_names(ConvKernel fwd, const ConvKernel* dx, const ConvKernel* dw) {
-  if (!dx || (*dx == fwd && *dw == fwd)) return conv_kernel_name(fwd);
-  return "fwd " + conv_kernel_name(fwd) + ", dx " + conv_kernel_name(*dx) + ", dw " + conv_kernel_name(*dw);
+// The passes' names joined: one name when they all run the same code. Passes in the order
+// forward, input gradient, weight gradient (a transposed conv's are BwdInput, Fwd, BwdWeight).
+std::string pass_kernel_names(const ConvDims& d, const ConvPass (&passes)[3], const bool (&acc)[3], bool grad) {
+  std::string n[3];
+  for (int i = 0; i < 3; ++i) n[i] = conv_kernel_name(conv_kernel(d, passes[i], acc[i]), d, passes[i]);
+  if (!grad || (n[1] == n[0] && n[2] == n[0])) return n[0];
+  return "fwd " + n[0] + ", dx " + n[1] + ", dw " + n[2];
 }
 
 void pass_fwd(const ConvDims& d, const float* x, const float* w, const float* b, float* y, bool acc) {
@@ -361,16 +363,14 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
 // ---------------------------------------------------------------- which code runs
 
 std::string conv2d_kernels(const Tensor& x, const Tensor& w, const Conv2dArgs& a, bool grad) {
-  const ConvDims d = conv2d_dims(x, w, Tensor(), a);
   // A fresh input gradient (the first consumer writes it): no accumulation.
-  const ConvKernel dx = conv_kernel(d, ConvPass::BwdInput, false), dw = conv_kernel(d, ConvPass::BwdWeight, true);
-  return pass_kernel_names(conv_kernel(d, ConvPass::Fwd, false), grad ? &dx : nullptr, &dw);
+  return pass_kernel_names(conv2d_dims(x, w, Tensor(), a), {ConvPass::Fwd, ConvPass::BwdInput, ConvPass::BwdWeight},
+                           {false, false, true}, grad);
 }
 
 std::string conv_transpose2d_kernels(const Tensor& x, const Tensor& w, const ConvT2dArgs& a, bool grad) {
-  const ConvDims d = convt2d_dims(x, w, Tensor(), a);
-  const ConvKernel dx = conv_kernel(d, ConvPass::Fwd, false), dw = conv_kernel(d, ConvPass::BwdWeight, true);
-  return pass_kernel_names(conv_kernel(d, ConvPass::BwdInput, false), grad ? &dx : nullptr, &dw);
+  return pass_kernel_names(convt2d_dims(x, w, Tensor(), a), {ConvPass::BwdInput, ConvPass::Fwd, ConvPass::BwdWeight},
+                           {false, false, true}, grad);
 }
 
 }  // namespace fas

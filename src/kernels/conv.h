@@ -11,6 +11,7 @@
 // stride-1, unpadded conv is already a GEMM on the image and skips im2col/col2im.
 #pragma once
 #include <cstddef>
+#include <string>
 
 #include "kernels/conv_params.h"
 
@@ -35,6 +36,9 @@ bool conv2d_is_pointwise(const ConvDims& d);  // 1x1, stride 1, no padding: no i
 // floats (0 is valid and ws may then be null).
 enum class ConvPass { Fwd, BwdInput, BwdWeight };
 size_t f32_conv2d_gemm_workspace(const ConvDims& d, ConvPass pass, int threads);
+// Whose GEMM a pass of the GEMM path runs (gemm.h gemm_name for each band's shape, joined by
+// " + " when the bands differ): benchmark labels.
+std::string f32_conv2d_gemm_name(const ConvDims& d, ConvPass pass);
 void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,
                           bool accumulate, float* ws, int threads);
 void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float* w, float* gx, float* ws,

@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <string>
 #include <cstring>
 
 #include "kernels/conv.h"
@@ -118,6 +119,18 @@ static void for_image_groups(const ConvDims& d, float* ws, int threads, F f) {
     float* col = pw ? nullptr : ws + (size_t)omp_get_thread_num() * colsz;
     for (int64_t g = 0; g < d.groups; ++g) f(n, g, col);
   }
+}
+
+std::string f32_conv2d_gemm_name(const ConvDims& d, ConvPass pass) {
+  const int64_t K = d.K(), OCg = d.OCg();
+  std::string names;
+  for_bands(d, [&](int64_t, int64_t, int64_t ld) {  // the sgemm calls' shapes, as in the passes below
+    const std::string n = pass == ConvPass::Fwd        ? gemm_name(OCg, ld, K)
+                          : pass == ConvPass::BwdInput ? gemm_name(K, ld, OCg)
+                                                       : gemm_name(OCg, K, ld);
+    if (names.find(n) == std::string::npos) names += (names.empty() ? "" : " + ") + n;
+  });
+  return names;
 }
 
 void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, const float* b, float* y,

@@ -173,12 +173,24 @@ bool openblas_forced() {
 }
 
 GemmUkernel active_gemm_ukernel() { return openblas_forced() ? GemmUkernel{} : gemm_ukernel(active_isa()); }
+
+// Share of a tile row (or column) that holds real values: n / (n rounded up to the tile).
+double tile_fill(int64_t n, int tile) { return (double)n / (double)((n + tile - 1) / tile * tile); }
+
 }  // namespace
+
+GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K) {
+  const GemmUkernel uk = active_gemm_ukernel();
+  // Mostly-empty tiles (MobileNet's 8- and 16-channel GEMMs against a 12 x 32 tile) and short K
+  // waste the microkernel; OpenBLAS's smaller tiles do better there (EXP-124).
+  if (!uk.fn || tile_fill(M, uk.mr) < 0.75 || tile_fill(N, uk.nr) < 0.75 || K < 16) return {};
+  return uk;
+}
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (const GemmUkernel uk = active_gemm_ukernel(); uk.fn)
+  if (const GemmUkernel uk = gemm_ukernel_for(M, N, K); uk.fn)
     return f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
               (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
@@ -186,10 +198,15 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
 
 const char* blas_core_name() { return openblas_get_corename(); }
 
-std::string gemm_name() {
-  if (active_gemm_ukernel().fn) return std::string("fas gemm/") + isa_name(active_isa());
+namespace {
+std::string gemm_name_of(const GemmUkernel& uk) {
+  if (uk.fn) return std::string("fas gemm/") + isa_name(active_isa());
   return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
 }
+}  // namespace
+
+std::string gemm_name() { return gemm_name_of(active_gemm_ukernel()); }
+std::string gemm_name(int64_t M, int64_t N, int64_t K) { return gemm_name_of(gemm_ukernel_for(M, N, K)); }
 
 void sgemm_ref(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

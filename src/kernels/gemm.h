@@ -17,6 +17,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 // Whose code sgemm runs at the active ISA, for benchmark labels: "fas gemm/avx512" or
 // "OpenBLAS sgemm (<core>)", the kernel set OpenBLAS picked for this CPU ("Haswell", "SkylakeX").
 std::string gemm_name();
+std::string gemm_name(int64_t M, int64_t N, int64_t K);  // for one shape (small ones go to OpenBLAS)
 const char* blas_core_name();
 
 // Plain triple loop with the same contract: the reference both paths are tested against.
@@ -37,6 +38,8 @@ struct GemmUkernel {
   int mr = 0, nr = 0;
 };
 GemmUkernel gemm_ukernel(Isa isa);
+// The microkernel sgemm uses for this shape at the active ISA (fn == nullptr: OpenBLAS).
+GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K);
 void f32_gemm_packed(const GemmUkernel& uk, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                      float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                      int64_t ldc);
