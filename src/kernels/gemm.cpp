@@ -27,8 +27,8 @@ struct BlasSingleThread {
 } g_blas_single_thread;
 
 // Blocking: a B micro-panel (KC x NR = 32 KB at NR 32) stays in L1 while the microkernel walks
-// the MC rows of the packed A block (MC x KC = 96 KB at MR 12) held in L2; the packed B block
-// (KC x NC, 1 MB) is reused for every A block of a column block.
+// the MC rows of the packed A block (MC x KC = 96 KB at MR 12) held in L2; a packed B block
+// (KC x NC, up to 1 MB: a transposed B) is reused for every A block of its column block.
 constexpr int64_t kKC = 256, kMCPanels = 8, kNC = 1024;  // KC: the most; K is split evenly
 constexpr int kMaxMR = 16, kMaxNR = 64;
 
@@ -106,6 +106,7 @@ void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0.f) return scale_c(M, N, beta, C, ldc);  // as BLAS: A and B are not read
   const int MR = uk.mr, NR = uk.nr;
+  if (MR > kMaxMR || NR > kMaxNR) fail("f32_gemm_packed: microkernel tile larger than the driver's buffers");
   const int64_t MC = MR * kMCPanels, NC = kNC / NR * NR;
   // K in equal blocks (576 = 3 x 192, not 256 + 256 + 64: a short block pays C's load and store
   // for few FMAs).
