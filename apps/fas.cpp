@@ -25,6 +25,7 @@
 #include "cli/wait_policy.h"
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/qs8_nhwc.h"
 #include "models/registry.h"
 #include "tensor/tensor.h"
 
@@ -119,7 +120,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::function<std::string()>([] {
     return "fas 0.1.0, kernels " + fas::isa_report() + ", FAS_ISA forces one; GEMM " + fas::gemm_name() +
-           ", FAS_GEMM=openblas forces OpenBLAS";
+           ", FAS_GEMM=openblas forces OpenBLAS; int8 kernels " +
+           fas::qs8_kernels(fas::active_isa()).name;
   }));
 
   TrainOptions tr;

@@ -18,6 +18,7 @@
 #include "io_testutil.h"
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/qs8_nhwc.h"
 #include "testutil.h"
 
 using namespace fas;
@@ -71,6 +72,13 @@ TEST(Cli, HelpForEverySubcommand) {
   EXPECT_TRUE(one_error_line(run_fas("--version", dir), "FAS_GEMM=mkl is not one of: fas, openblas"));
   unsetenv("FAS_GEMM");
   EXPECT_TRUE(has(run_fas("--version", dir).out, "GEMM " + gemm_name()));
+  // ... and the int8 kernels: the AVX2 ones when AVX2 is forced, whatever the CPU has beyond it.
+  if (isa_supported(Isa::Avx2)) {
+    setenv("FAS_ISA", "avx2", 1);
+    EXPECT_TRUE(has(run_fas("--version", dir).out, "int8 kernels avx2"));
+    prev ? setenv("FAS_ISA", saved.c_str(), 1) : unsetenv("FAS_ISA");
+  }
+  EXPECT_TRUE(has(run_fas("--version", dir).out, std::string("int8 kernels ") + qs8_kernels(active_isa()).name));
 }
 
 TEST(Cli, BadFlagsAreOneLineErrors) {

@@ -38,9 +38,9 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
   for (Isa isa : available_isas()) {
     if (isa == Isa::Scalar) continue;
     const auto k = qs8_kernels(isa);
-    for (int64_t M : {1, 5, 9, 13})
+    for (int64_t M : {1, 5, 9, 13, 25})
       for (int64_t K : {1, 3, 8, 17, 48, 300})  // 300: more than one stack chunk
-        for (int64_t N : {1, 5, 8, 13, 16, 29, 48})
+        for (int64_t N : {1, 5, 8, 13, 16, 29, 48, 64, 72})  // 64, 72: 4-vector tiles (+ 1) of 16 lanes
           for (int mode = 0; mode < 2; ++mode) {  // 0: relu6 bounds, 1: linear + residual
             const int64_t ldx = K + 3;
             auto x = rand_i8(M * ldx, rng);
@@ -64,13 +64,27 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
   }
 }
 
+// The tests above cover whichever kernels qs8_kernels picks per ISA: on a CPU with AVX-512
+// VNNI (and BW, VL) that must be the VNNI kernels, else they would go untested.
+TEST(Qs8Kernels, Avx512UsesVnniWhenTheCpuHasIt) {
+  EXPECT_STREQ(qs8_kernels(Isa::Scalar).name, "scalar");
+#if defined(__x86_64__) && !defined(FAS_AVX512_EMULATE)
+  if (isa_supported(Isa::Avx2)) EXPECT_STREQ(qs8_kernels(Isa::Avx2).name, "avx2");
+  if (isa_supported(Isa::Avx512))
+    EXPECT_STREQ(qs8_kernels(Isa::Avx512).name, __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                                                        __builtin_cpu_supports("avx512vl")
+                                                    ? "avx512vnni"
+                                                    : "avx2");
+#endif
+}
+
 TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
   Rng rng(2);
   for (Isa isa : available_isas()) {
     if (isa == Isa::Scalar) continue;
     const auto k = qs8_kernels(isa);
     for (int64_t W : {1, 2, 3, 8, 13, 37})
-      for (int64_t C : {1, 3, 8, 13, 48})
+      for (int64_t C : {1, 3, 8, 13, 17, 40, 48})
         for (int stride : {1, 2})
           for (int pad_left : {0, 1})
             for (int nulls = 0; nulls < 4; ++nulls) {

@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/qs8_nhwc.h"
 #include "layers/summary.h"
 #include "optim/optim.h"
 
@@ -110,9 +111,10 @@ int run_bench(const BenchOptions& o) {
   // The wait policy changes timings by ~7 % (cli/wait_policy.h): say which one ran.
   const char* policy = std::getenv("OMP_WAIT_POLICY");
   std::printf("fas bench: model %s, input %s, %d threads, %d runs (+%d warm-up), OpenMP wait policy %s, kernels %s, "
-              "GEMM %s\n",
+              "GEMM %s, int8 kernels %s\n",
               m.info->name.c_str(), shape_str(x.shape()).c_str(), threads, o.runs, o.warmup,
-              policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str(), gemm_name().c_str());
+              policy && *policy ? policy : "default (spin, then sleep)", isa_report().c_str(), gemm_name().c_str(),
+              qs8_kernels(active_isa()).name);
   m.module->eval();
   if (o.engine != "graph") {
     if (o.train) fail("bench: --train times the training graph; it cannot be combined with --engine " + o.engine);

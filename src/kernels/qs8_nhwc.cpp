@@ -55,11 +55,17 @@ void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int6
 
 Qs8Kernels qs8_kernels(Isa isa) {
 #if defined(FAS_X86_KERNELS)
+#if !defined(FAS_AVX512_EMULATE)  // the VNNI file is not in the emulated build (see its header)
+  static const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl");
+  if (isa == Isa::Avx512 && vnni)
+    return {qs8_pwconv_nhwc__avx512vnni, qs8_dwconv3x3_nhwc_row__avx512vnni, qs8_quantize__avx2, "avx512vnni"};
+#endif
   if (isa == Isa::Avx2 || isa == Isa::Avx512)
-    return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2};
+    return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2, "avx2"};
 #endif
   (void)isa;
-  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar};
+  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar, "scalar"};
 }
 
 Qs8Weights qs8_quantize_weights(const float* w, int64_t N, int64_t K) {

@@ -1,0 +1,241 @@
+// AVX-512 VNNI int8 kernels (contract and scalar references in qs8_nhwc.h / qs8_nhwc.cpp).
+// vpdpwssd adds two int16 x int16 products into each int32 lane in one instruction, so a zmm
+// accumulates 16 outputs x 2 k against the AVX2 kernels' int16-pair packed weights (AVX2 needs
+// vpmaddwd + vpaddd for 8 outputs x 2 k); layers of at most 8 outputs (the projections) use a
+// ymm. Depthwise: x sign-extended to int32 lanes, w zero-extended, so the pair product
+// (x, sign(x)) . (w, 0) is x * w and one vpdpwssd is a 16-lane multiply-add.
+// The epilogue performs the reference's float operations in its order, 16 lanes at a time; this
+// file is built with -ffp-contract=off so that mul + add stays two roundings, as in the
+// reference: results are bit-identical (tests/test_mobilenet_int8.cpp).
+// Not part of the SIMDe-emulated build: SIMDe 0.7.4 lacks the 512-bit int <-> float conversions
+// and masked byte loads used here, so these kernels are tested on CPUs with AVX-512 VNNI.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/qs8_nhwc.h"
+
+// GCC 12 warns inside its own avx512fintrin.h (self-initialised undefined vectors): a false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace fas {
+namespace {
+
+// 16 int32 lanes in a zmm.
+struct Zmm {
+  static constexpr int V = 16;
+  using iv = __m512i;
+  using fv = __m512;
+  using mask = __mmask16;
+  static mask first(int64_t n) { return n >= 16 ? mask(0xFFFF) : mask((1u << n) - 1u); }
+  static iv zero() { return _mm512_setzero_si512(); }
+  static iv bcast32(const int16_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+  }
+  static iv wpairs(const int16_t* p, mask m) { return _mm512_maskz_loadu_epi32(m, p); }
+  static iv dot2(iv acc, iv a, iv b) { return _mm512_dpwssd_epi32(acc, a, b); }
+  static iv i8_to_i32(const int8_t* p, mask m) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)); }
+  static iv w16_to_u32(const int16_t* p, mask m) { return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)); }
+  static fv loadf(const float* p, mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static fv setf(float a) { return _mm512_set1_ps(a); }
+  static fv cvt(iv a) { return _mm512_cvtepi32_ps(a); }
+  static fv add(fv a, fv b) { return _mm512_add_ps(a, b); }
+  static fv mul(fv a, fv b) { return _mm512_mul_ps(a, b); }
+  static fv min(fv a, fv b) { return _mm512_min_ps(a, b); }
+  static fv max(fv a, fv b) { return _mm512_max_ps(a, b); }
+  // round half to even (default MXCSR), already within [-127, 127], narrowed and stored
+  static void store_i8(int8_t* p, mask m, fv v) { _mm_mask_storeu_epi8(p, m, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v))); }
+};
+
+// 8 int32 lanes in a ymm (AVX-512VL encodings).
+struct Ymm {
+  static constexpr int V = 8;
+  using iv = __m256i;
+  using fv = __m256;
+  using mask = __mmask8;
+  static mask first(int64_t n) { return n >= 8 ? mask(0xFF) : mask((1u << n) - 1u); }
+  static iv zero() { return _mm256_setzero_si256(); }
+  static iv bcast32(const int16_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+  }
+  static iv wpairs(const int16_t* p, mask m) { return _mm256_maskz_loadu_epi32(m, p); }
+  static iv dot2(iv acc, iv a, iv b) { return _mm256_dpwssd_epi32(acc, a, b); }
+  static iv i8_to_i32(const int8_t* p, mask m) { return _mm256_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)); }
+  static fv loadf(const float* p, mask m) { return _mm256_maskz_loadu_ps(m, p); }
+  static fv setf(float a) { return _mm256_set1_ps(a); }
+  static fv cvt(iv a) { return _mm256_cvtepi32_ps(a); }
+  static fv add(fv a, fv b) { return _mm256_add_ps(a, b); }
+  static fv mul(fv a, fv b) { return _mm256_mul_ps(a, b); }
+  static fv min(fv a, fv b) { return _mm256_min_ps(a, b); }
+  static fv max(fv a, fv b) { return _mm256_max_ps(a, b); }
+  static void store_i8(int8_t* p, mask m, fv v) { _mm_mask_storeu_epi8(p, m, _mm256_cvtsepi32_epi8(_mm256_cvtps_epi32(v))); }
+};
+
+// The requantisation of qs8_nhwc.h for V sums. Without a residual the ReLU6 bounds and the
+// int8 range are one clamp: clamp(clamp(v, lo, hi), -127, 127) = clamp(v, max(lo, -127),
+// min(hi, 127)) whenever [lo, hi] meets [-127, 127] (always, for the bounds the engine uses).
+template <class T>
+struct Requant {
+  typename T::fv lo, hi, rs;
+  bool clamp127;
+  Requant(float lo_, float hi_, bool has_res, float res_scale) {
+    const bool merge = !has_res && lo_ <= hi_ && lo_ <= 127.f && hi_ >= -127.f;
+    lo = T::setf(merge ? std::max(lo_, -127.f) : lo_);
+    hi = T::setf(merge ? std::min(hi_, 127.f) : hi_);
+    rs = T::setf(res_scale);
+    clamp127 = !merge;
+  }
+  void operator()(typename T::iv acc, const float* scale, const float* bias, typename T::mask m, const int8_t* res,
+                  int8_t* y) const {
+    typename T::fv v = T::add(T::mul(T::cvt(acc), T::loadf(scale, m)), T::loadf(bias, m));
+    v = T::min(T::max(v, lo), hi);
+    if (res) v = T::add(v, T::mul(rs, T::cvt(T::i8_to_i32(res, m))));
+    if (clamp127) v = T::min(T::max(v, T::setf(-127.f)), T::setf(127.f));
+    T::store_i8(y, m, v);
+  }
+};
+
+constexpr int64_t kChunk = 256;  // k per stack chunk (even)
+
+// One MR x (V*NV) pointwise tile from column n0: rows widened to int16 on the stack (a masked
+// load reads the tail and zero-fills the odd pair's second k), then one vpdpwssd per pixel,
+// pair and vector.
+template <class T, int MR, int NV>
+void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, const int16_t* w, const float* scale,
+             const float* bias, const int8_t* res, int8_t* y, const Requant<T>& rq) {
+  constexpr int V = T::V;
+  const int64_t Np = nhwc_pad_ch(N);
+  alignas(64) int16_t xs[MR][kChunk + 16];
+  typename T::mask wm[NV];
+  typename T::iv acc[MR][NV];
+#pragma GCC unroll 8
+  for (int j = 0; j < NV; ++j) wm[j] = T::first(N - n0 - V * j);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = T::zero();
+  for (int64_t k0 = 0; k0 < K; k0 += kChunk) {
+    const int64_t kc = std::min(kChunk, K - k0);
+    for (int i = 0; i < MR; ++i)
+      for (int64_t k = 0; k < kc; k += 16) {
+        const __mmask16 m = kc - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (kc - k)) - 1u);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(xs[i] + k),
+                           _mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(m, x + i * ldx + k0 + k)));
+      }
+    for (int64_t p = 0; p < (kc + 1) / 2; ++p) {
+      const int16_t* wp = w + (k0 / 2 + p) * Np * 2 + n0 * 2;
+      typename T::iv wv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) wv[j] = T::wpairs(wp + 2 * V * j, wm[j]);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const typename T::iv xb = T::bcast32(xs[i] + 2 * p);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = T::dot2(acc[i][j], xb, wv[j]);
+      }
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) {
+      const int64_t n = n0 + V * j;
+      rq(acc[i][j], scale + n, bias + n, wm[j], res ? res + i * N + n : nullptr, y + i * N + n);
+    }
+}
+
+template <class T, int MR, int NV>
+void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, const int16_t* w,
+                const float* scale, const float* bias, const int8_t* res, int8_t* y, const Requant<T>& rq) {
+  nhwc_pw_pixel_tiles<MR>(M, [&](int64_t m, auto S) {
+    pw_tile<T, decltype(S)::value, NV>(K, N, n0, x + m * ldx, ldx, w, scale, bias, res ? res + m * N : nullptr,
+                                       y + m * N, rq);
+  });
+}
+
+// One channel vector [c0, c0+16) of a depthwise output row from NR present rows, walked as the
+// AVX2 kernel (four interior pixels at a time, the stride a compile-time constant).
+template <int NR>
+void dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64_t W, int64_t C, int stride,
+                       int pad_left, int64_t Wo, const float* scale, const float* bias, int8_t* y, int64_t c0,
+                       const Requant<Zmm>& rq) {
+  const int64_t Cp = nhwc_pad_ch(C);
+  const __mmask16 m = Zmm::first(C - c0);
+  __m512i wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) wk[i][kx] = Zmm::w16_to_u32(wrow[i] + kx * Cp + c0, m);
+  auto edge = [&](int64_t ox) {
+    __m512i acc = _mm512_setzero_si512();
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * stride - pad_left + kx;
+        if (ix >= 0 && ix < W) acc = Zmm::dot2(acc, Zmm::i8_to_i32(r[i] + ix * C + c0, m), wk[i][kx]);
+      }
+    rq(acc, scale + c0, bias + c0, m, nullptr, y + ox * C + c0);
+  };
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+    constexpr int kS = decltype(S)::value;
+    __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    const int64_t off = (ox * kS - pad_left) * C + c0;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) a[u] = Zmm::dot2(a[u], Zmm::i8_to_i32(r[i] + off + (u * kS + kx) * C, m), wk[i][kx]);
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) rq(a[u], scale + c0, bias + c0, m, nullptr, y + (ox + u) * C + c0);
+  });
+}
+
+}  // namespace
+
+void qs8_pwconv_nhwc__avx512vnni(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
+                                 const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
+                                 float lo, float hi) {
+  if (N <= 8) {
+    const Requant<Ymm> rq(lo, hi, res != nullptr, res_scale);
+    return pw_columns<Ymm, 12, 1>(M, K, N, 0, x, ldx, w, scale, bias, res, y, rq);
+  }
+  const Requant<Zmm> rq(lo, hi, res != nullptr, res_scale);
+  // Tiles use at most 24 accumulators + NV weight vectors + 1 broadcast of the 32 registers.
+  auto cols = [&](int64_t v, int64_t nleft) {
+    const int64_t n0 = v * 16;
+    if (nleft >= 4) pw_columns<Zmm, 6, 4>(M, K, N, n0, x, ldx, w, scale, bias, res, y, rq);
+    else if (nleft == 3) pw_columns<Zmm, 8, 3>(M, K, N, n0, x, ldx, w, scale, bias, res, y, rq);
+    else if (nleft == 2) pw_columns<Zmm, 12, 2>(M, K, N, n0, x, ldx, w, scale, bias, res, y, rq);
+    else pw_columns<Zmm, 12, 1>(M, K, N, n0, x, ldx, w, scale, bias, res, y, rq);
+  };
+  const int64_t nv = (N + 15) / 16;
+  for (int64_t v = 0; v < nv; v += 4) cols(v, nv - v);
+}
+
+void qs8_dwconv3x3_nhwc_row__avx512vnni(const int8_t* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                        int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
+                                        float lo, float hi) {
+  const Requant<Zmm> rq(lo, hi, false, 0.f);
+  const int64_t Cp = nhwc_pad_ch(C);
+  const int8_t* r[3];
+  const int16_t* wrow[3];
+  const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    switch (nr) {
+      case 3: dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
+      case 2: dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
+      case 1: dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
+      default: dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq);
+    }
+  }
+}
+
+}  // namespace fas
