@@ -25,6 +25,15 @@
 namespace fas {
 namespace {
 
+// acc += pairwise int16 dot products. Inline asm rather than _mm512_dpwssd_epi32: GCC 12 does
+// not tie the intrinsic's accumulator to its output, and in a tile of 24 accumulators it copies
+// each one through a spare register and the stack around every vpdpwssd (1.1x slower engine).
+template <class V>
+inline V dpwssd(V acc, V a, V b) {
+  asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+}
+
 // 16 int32 lanes in a zmm.
 struct Zmm {
   static constexpr int V = 16;
@@ -39,7 +48,7 @@ struct Zmm {
     return _mm512_set1_epi32(v);
   }
   static iv wpairs(const int16_t* p, mask m) { return _mm512_maskz_loadu_epi32(m, p); }
-  static iv dot2(iv acc, iv a, iv b) { return _mm512_dpwssd_epi32(acc, a, b); }
+  static iv dot2(iv acc, iv a, iv b) { return dpwssd(acc, a, b); }
   static iv i8_to_i32(const int8_t* p, mask m) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)); }
   static iv w16_to_u32(const int16_t* p, mask m) { return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)); }
   static fv loadf(const float* p, mask m) { return _mm512_maskz_loadu_ps(m, p); }
@@ -67,7 +76,7 @@ struct Ymm {
     return _mm256_set1_epi32(v);
   }
   static iv wpairs(const int16_t* p, mask m) { return _mm256_maskz_loadu_epi32(m, p); }
-  static iv dot2(iv acc, iv a, iv b) { return _mm256_dpwssd_epi32(acc, a, b); }
+  static iv dot2(iv acc, iv a, iv b) { return dpwssd(acc, a, b); }
   static iv i8_to_i32(const int8_t* p, mask m) { return _mm256_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)); }
   static fv loadf(const float* p, mask m) { return _mm256_maskz_loadu_ps(m, p); }
   static fv setf(float a) { return _mm256_set1_ps(a); }
@@ -95,7 +104,11 @@ struct Requant {
   }
   void operator()(typename T::iv acc, const float* scale, const float* bias, typename T::mask m, const int8_t* res,
                   int8_t* y) const {
-    typename T::fv v = T::add(T::mul(T::cvt(acc), T::loadf(scale, m)), T::loadf(bias, m));
+    (*this)(acc, T::loadf(scale, m), T::loadf(bias, m), m, res, y);
+  }
+  void operator()(typename T::iv acc, typename T::fv scale, typename T::fv bias, typename T::mask m,
+                  const int8_t* res, int8_t* y) const {
+    typename T::fv v = T::add(T::mul(T::cvt(acc), scale), bias);
     v = T::min(T::max(v, lo), hi);
     if (res) v = T::add(v, T::mul(rs, T::cvt(T::i8_to_i32(res, m))));
     if (clamp127) v = T::min(T::max(v, T::setf(-127.f)), T::setf(127.f));
@@ -104,6 +117,20 @@ struct Requant {
 };
 
 constexpr int64_t kChunk = 256;  // k per stack chunk (even)
+
+// Rows x[i*ldx + k], k < kc, of MR pixels widened to int16 in xs, zero-filled to a multiple
+// of 16 (so a pair or two pairs read past kc are zero).
+template <int MR>
+__attribute__((always_inline)) inline void widen_rows(const int8_t* x, int64_t ldx, int64_t kc,
+                                                      int16_t (*xs)[kChunk + 16]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+    for (int64_t k = 0; k < kc; k += 16) {
+      const __mmask16 m = kc - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (kc - k)) - 1u);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(xs[i] + k),
+                         _mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(m, x + i * ldx + k)));
+    }
+}
 
 // One MR x (V*NV) pointwise tile from column n0: rows widened to int16 on the stack (a masked
 // load reads the tail and zero-fills the odd pair's second k), then one vpdpwssd per pixel,
@@ -124,12 +151,7 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
     for (int j = 0; j < NV; ++j) acc[i][j] = T::zero();
   for (int64_t k0 = 0; k0 < K; k0 += kChunk) {
     const int64_t kc = std::min(kChunk, K - k0);
-    for (int i = 0; i < MR; ++i)
-      for (int64_t k = 0; k < kc; k += 16) {
-        const __mmask16 m = kc - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (kc - k)) - 1u);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(xs[i] + k),
-                           _mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(m, x + i * ldx + k0 + k)));
-      }
+    widen_rows<MR>(x + k0, ldx, kc, xs);
     for (int64_t p = 0; p < (kc + 1) / 2; ++p) {
       const int16_t* wp = w + (k0 / 2 + p) * Np * 2 + n0 * 2;
       typename T::iv wv[NV];
@@ -143,7 +165,11 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
       }
     }
   }
+  // Fully unrolled, as every loop over acc: otherwise GCC keeps acc in memory and copies each
+  // accumulator through the stack around every vpdpwssd.
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
       const int64_t n = n0 + V * j;
       rq(acc[i][j], scale + n, bias + n, wm[j], res ? res + i * N + n : nullptr, y + i * N + n);
@@ -157,6 +183,46 @@ void pw_columns(int64_t M, int64_t K, int64_t N, int64_t n0, const int8_t* x, in
     pw_tile<T, decltype(S)::value, NV>(K, N, n0, x + m * ldx, ldx, w, scale, bias, res ? res + m * N : nullptr,
                                        y + m * N, rq);
   });
+}
+
+// Exactly 8 outputs (the projections): a zmm holds 8 outputs x 2 pairs (4 k). The weight rows
+// of pairs p and p+1 are adjacent in the packed layout; one permute interleaves them (lane 2n:
+// pair p, output n; lane 2n+1: pair p+1), shared by the MR pixels, and a 64-bit broadcast
+// gives each pixel's two x pairs, so every vpdpwssd fills 16 lanes where a ymm fills 8. After
+// the k loop the two halves of each output sit in adjacent lanes: pixels i and i+1 are folded
+// into one zmm (two permutes and an add), requantised and stored as 16 contiguous bytes.
+template <int MR>
+void pw8_tile(int64_t K, const int8_t* x, int64_t ldx, const int16_t* w, __m512 scale, __m512 bias,
+              const int8_t* res, int8_t* y, const Requant<Zmm>& rq) {
+  alignas(64) int16_t xs[MR][kChunk + 16];
+  const __m512i ilv = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  __m512i acc[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_si512();
+  for (int64_t k0 = 0; k0 < K; k0 += kChunk) {
+    const int64_t kc = std::min(kChunk, K - k0);
+    widen_rows<MR>(x + k0, ldx, kc, xs);
+    const int64_t np = (kc + 1) / 2;  // chunks are even, so only the last may end on an odd pair
+    for (int64_t p = 0; p < np; p += 2) {
+      const __mmask16 m = p + 1 < np ? __mmask16(0xFFFF) : __mmask16(0x00FF);
+      const __m512i wv = _mm512_permutexvar_epi32(ilv, _mm512_maskz_loadu_epi32(m, w + (k0 / 2 + p) * 16));
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        int64_t xp;
+        std::memcpy(&xp, xs[i] + 2 * p, 8);
+        acc[i] = dpwssd(acc[i], _mm512_set1_epi64(xp), wv);
+      }
+    }
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i += 2) {
+    const __m512i b = i + 1 < MR ? acc[i + 1] : _mm512_setzero_si512();
+    const __m512i s = _mm512_add_epi32(_mm512_permutex2var_epi32(acc[i], even, b),
+                                       _mm512_permutex2var_epi32(acc[i], odd, b));
+    rq(s, scale, bias, i + 1 < MR ? __mmask16(0xFFFF) : __mmask16(0x00FF), res ? res + i * 8 : nullptr, y + i * 8);
+  }
 }
 
 // One channel vector [c0, c0+16) of a depthwise output row from NR present rows, walked as the
@@ -203,7 +269,14 @@ void dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64
 void qs8_pwconv_nhwc__avx512vnni(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
                                  const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
                                  float lo, float hi) {
-  if (N <= 8) {
+  if (N == 8) {
+    const Requant<Zmm> rq(lo, hi, res != nullptr, res_scale);
+    const __m512 sc = _mm512_broadcast_f32x8(_mm256_loadu_ps(scale)), bi = _mm512_broadcast_f32x8(_mm256_loadu_ps(bias));
+    return nhwc_pw_pixel_tiles<12>(M, [&](int64_t m, auto S) {
+      pw8_tile<decltype(S)::value>(K, x + m * ldx, ldx, w, sc, bi, res ? res + m * 8 : nullptr, y + m * 8, rq);
+    });
+  }
+  if (N < 8) {
     const Requant<Ymm> rq(lo, hi, res != nullptr, res_scale);
     return pw_columns<Ymm, 12, 1>(M, K, N, 0, x, ldx, w, scale, bias, res, y, rq);
   }
