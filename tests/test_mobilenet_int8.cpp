@@ -69,12 +69,14 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
 TEST(Qs8Kernels, Avx512UsesVnniWhenTheCpuHasIt) {
   EXPECT_STREQ(qs8_kernels(Isa::Scalar).name, "scalar");
 #if defined(__x86_64__) && !defined(FAS_AVX512_EMULATE)
-  if (isa_supported(Isa::Avx2)) EXPECT_STREQ(qs8_kernels(Isa::Avx2).name, "avx2");
-  if (isa_supported(Isa::Avx512))
-    EXPECT_STREQ(qs8_kernels(Isa::Avx512).name, __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-                                                        __builtin_cpu_supports("avx512vl")
-                                                    ? "avx512vnni"
-                                                    : "avx2");
+  if (isa_supported(Isa::Avx2)) {
+    EXPECT_STREQ(qs8_kernels(Isa::Avx2).name, "avx2");
+  }
+  if (isa_supported(Isa::Avx512)) {
+    const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl");
+    EXPECT_STREQ(qs8_kernels(Isa::Avx512).name, vnni ? "avx512vnni" : "avx2");
+  }
 #endif
 }
 

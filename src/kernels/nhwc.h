@@ -23,6 +23,19 @@ inline int64_t nhwc_pad_ch(int64_t c) { return (c + NHWC_CH_PAD - 1) / NHWC_CH_P
 
 // Output columns [lo, hi) of a 3-wide window whose taps ix = ox*stride - pad_left + {0,1,2}
 // all lie inside [0, W): SIMD kernels run these without bounds checks.
+// f(std::integral_constant<int, n>) for n in 1..3, f(std::integral_constant<int, 0>) otherwise:
+// a small run-time count (present window rows, stem input channels) made a compile-time
+// constant so the kernel's loops over it unroll; 0 selects the kernel's generic loop.
+template <class F>
+inline void nhwc_const_0to3(int n, F&& f) {
+  switch (n) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 0>{});
+  }
+}
+
 inline void nhwc_interior_3(int64_t W, int stride, int pad_left, int64_t Wo, int64_t& lo, int64_t& hi) {
   lo = std::min<int64_t>(Wo, (pad_left + stride - 1) / stride);
   hi = W - 3 + pad_left >= 0 ? std::min<int64_t>(Wo, (W - 3 + pad_left) / stride + 1) : 0;

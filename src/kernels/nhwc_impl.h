@@ -183,12 +183,9 @@ template <class T, bool PART>
 void nhwc_dw_channel_vector_rows(const float* const* r, const float* const* wrow, int nr, int64_t W, int64_t C,
                                  int stride, int pad_left, int64_t Wo, const float* b, float* y, int64_t c0,
                                  typename T::vec vlo, typename T::vec vhi) {
-  switch (nr) {
-    case 3: return nhwc_dw_channel_vector<T, PART, 3>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
-    case 2: return nhwc_dw_channel_vector<T, PART, 2>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
-    case 1: return nhwc_dw_channel_vector<T, PART, 1>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
-    default: return nhwc_dw_channel_vector<T, PART, 0>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
-  }
+  nhwc_const_0to3(nr, [&](auto NR) {
+    nhwc_dw_channel_vector<T, PART, decltype(NR)::value>(r, W, C, stride, pad_left, Wo, wrow, b, y, c0, vlo, vhi);
+  });
 }
 
 template <class T>
@@ -262,12 +259,7 @@ void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t 
       for (int u = 0; u < 8; ++u) store(ox + u, a[u]);
     }
   };
-  switch (Cin) {
-    case 1: interior(std::integral_constant<int, 1>{}); break;
-    case 2: interior(std::integral_constant<int, 2>{}); break;
-    case 3: interior(std::integral_constant<int, 3>{}); break;
-    default: interior(std::integral_constant<int, 0>{});
-  }
+  nhwc_const_0to3(int(Cin), interior);
   for (; ox < Wo; ++ox) edge(ox);
 }
 

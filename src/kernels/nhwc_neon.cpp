@@ -140,14 +140,10 @@ void f32_dwconv3x3_nhwc_row__neon(const float* const rows[3], int64_t W, int64_t
   const float* r[3];
   const float* wrow[3];  // weights of the present rows' taps (ky*3 + kx)
   const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
-  for (int64_t c0 = 0; c0 < C; c0 += 4) {
-    switch (nr) {
-      case 3: dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
-      case 2: dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
-      case 1: dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi); break;
-      default: dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
-    }
-  }
+  for (int64_t c0 = 0; c0 < C; c0 += 4)
+    nhwc_const_0to3(nr, [&](auto NR) {
+      dw_channel_vector<decltype(NR)::value>(r, wrow, W, C, stride, pad_left, Wo, b, y, c0, vlo, vhi);
+    });
 }
 
 namespace {
@@ -217,14 +213,10 @@ void f32_conv3x3_row__neon(const float* const rows[3], int64_t W, int64_t Cin, i
                            int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b,
                            float* y, float lo, float hi) {
   const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-  for (int64_t o0 = 0; o0 < Cout; o0 += 8) {
-    switch (Cin) {
-      case 1: conv3x3_block8<1>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
-      case 2: conv3x3_block8<2>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
-      case 3: conv3x3_block8<3>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi); break;
-      default: conv3x3_block8<0>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi);
-    }
-  }
+  for (int64_t o0 = 0; o0 < Cout; o0 += 8)
+    nhwc_const_0to3(int(Cin), [&](auto CI) {
+      conv3x3_block8<decltype(CI)::value>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, o0, w, b, y, vlo, vhi);
+    });
 }
 
 }  // namespace fas

@@ -184,14 +184,10 @@ void qs8_dwconv3x3_nhwc_row__avx2(const int8_t* const rows[3], int64_t W, int64_
   const int8_t* r[3];
   const int16_t* wrow[3];
   const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
-  for (int64_t c0 = 0; c0 < C; c0 += 8) {
-    switch (nr) {
-      case 3: qs8_dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
-      case 2: qs8_dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
-      case 1: qs8_dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi); break;
-      default: qs8_dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi);
-    }
-  }
+  for (int64_t c0 = 0; c0 < C; c0 += 8)
+    nhwc_const_0to3(nr, [&](auto NR) {
+      qs8_dw_channel_vector<decltype(NR)::value>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, vlo, vhi);
+    });
 }
 
 }  // namespace fas

@@ -225,6 +225,22 @@ void pw8_tile(int64_t K, const int8_t* x, int64_t ldx, const int16_t* w, __m512 
   }
 }
 
+// One depthwise output pixel whose window may leave the row: taps outside [0, W) skipped.
+template <int NR>
+inline void dw_edge_pixel(const int8_t* const* r, const __m512i (*wk)[3], int64_t W, int64_t C, int stride,
+                          int pad_left, int64_t ox, int64_t c0, __mmask16 m, __m512 sc, __m512 bi, int8_t* y,
+                          const Requant<Zmm>& rq) {
+  __m512i acc = _mm512_setzero_si512();
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) {
+      const int64_t ix = ox * stride - pad_left + kx;
+      if (ix >= 0 && ix < W) acc = Zmm::dot2(acc, Zmm::i8_to_i32(r[i] + ix * C + c0, m), wk[i][kx]);
+    }
+  rq(acc, sc, bi, m, nullptr, y + ox * C + c0);
+}
+
 // One channel vector [c0, c0+16) of a depthwise output row from NR present rows, walked as the
 // AVX2 kernel (four interior pixels at a time, the stride a compile-time constant).
 template <int NR>
@@ -233,22 +249,13 @@ void dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64
                        const Requant<Zmm>& rq) {
   const int64_t Cp = nhwc_pad_ch(C);
   const __mmask16 m = Zmm::first(C - c0);
+  const __m512 sc = Zmm::loadf(scale + c0, m), bi = Zmm::loadf(bias + c0, m);
   __m512i wk[NR > 0 ? NR : 1][3];
 #pragma GCC unroll 3
   for (int i = 0; i < NR; ++i)
 #pragma GCC unroll 3
     for (int kx = 0; kx < 3; ++kx) wk[i][kx] = Zmm::w16_to_u32(wrow[i] + kx * Cp + c0, m);
-  auto edge = [&](int64_t ox) {
-    __m512i acc = _mm512_setzero_si512();
-#pragma GCC unroll 3
-    for (int i = 0; i < NR; ++i)
-#pragma GCC unroll 3
-      for (int kx = 0; kx < 3; ++kx) {
-        const int64_t ix = ox * stride - pad_left + kx;
-        if (ix >= 0 && ix < W) acc = Zmm::dot2(acc, Zmm::i8_to_i32(r[i] + ix * C + c0, m), wk[i][kx]);
-      }
-    rq(acc, scale + c0, bias + c0, m, nullptr, y + ox * C + c0);
-  };
+  auto edge = [&](int64_t ox) { dw_edge_pixel<NR>(r, wk, W, C, stride, pad_left, ox, c0, m, sc, bi, y, rq); };
   nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
     constexpr int kS = decltype(S)::value;
     __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
@@ -260,7 +267,38 @@ void dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64
 #pragma GCC unroll 4
         for (int u = 0; u < 4; ++u) a[u] = Zmm::dot2(a[u], Zmm::i8_to_i32(r[i] + off + (u * kS + kx) * C, m), wk[i][kx]);
 #pragma GCC unroll 4
-    for (int u = 0; u < 4; ++u) rq(a[u], scale + c0, bias + c0, m, nullptr, y + (ox + u) * C + c0);
+    for (int u = 0; u < 4; ++u) rq(a[u], sc, bi, m, nullptr, y + (ox + u) * C + c0);
+  });
+}
+
+// 8 channels at stride 1 (the first block's depthwise): two adjacent output pixels' channels
+// are 16 contiguous bytes, and so are their inputs at each tap, so one zmm serves two pixels
+// (weights, scale and bias repeated in both halves) instead of leaving 8 of 16 lanes idle.
+template <int NR>
+void dw_c8_stride1(const int8_t* const* r, const int16_t* const* wrow, int64_t W, int pad_left, int64_t Wo,
+                   const float* scale, const float* bias, int8_t* y, const Requant<Zmm>& rq) {
+  const __m512 sc = _mm512_broadcast_f32x8(_mm256_loadu_ps(scale)), bi = _mm512_broadcast_f32x8(_mm256_loadu_ps(bias));
+  __m512i wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx)
+      wk[i][kx] = _mm512_cvtepu16_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(wrow[i] + kx * 8))));
+  auto edge = [&](int64_t ox) { dw_edge_pixel<NR>(r, wk, W, 8, 1, pad_left, ox, 0, 0xFF, sc, bi, y, rq); };
+  nhwc_row_walk_3<8>(W, 1, pad_left, Wo, edge, [&](int64_t ox, auto) {
+    __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    const int64_t off = (ox - pad_left) * 8;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u)
+          a[u] = Zmm::dot2(a[u], _mm512_cvtepi8_epi32(_mm_loadu_si128(
+                                     reinterpret_cast<const __m128i*>(r[i] + off + (2 * u + kx) * 8))), wk[i][kx]);
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) rq(a[u], sc, bi, 0xFFFF, nullptr, y + (ox + 2 * u) * 8);
   });
 }
 
@@ -301,14 +339,12 @@ void qs8_dwconv3x3_nhwc_row__avx512vnni(const int8_t* const rows[3], int64_t W, 
   const int8_t* r[3];
   const int16_t* wrow[3];
   const int nr = nhwc_present_rows(rows, w, Cp, r, wrow);
-  for (int64_t c0 = 0; c0 < C; c0 += 16) {
-    switch (nr) {
-      case 3: dw_channel_vector<3>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
-      case 2: dw_channel_vector<2>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
-      case 1: dw_channel_vector<1>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq); break;
-      default: dw_channel_vector<0>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq);
-    }
-  }
+  nhwc_const_0to3(nr, [&](auto NR) {
+    constexpr int kNR = decltype(NR)::value;
+    if (C == 8 && stride == 1) return dw_c8_stride1<kNR>(r, wrow, W, pad_left, Wo, scale, bias, y, rq);
+    for (int64_t c0 = 0; c0 < C; c0 += 16)
+      dw_channel_vector<kNR>(r, wrow, W, C, stride, pad_left, Wo, scale, bias, y, c0, rq);
+  });
 }
 
 }  // namespace fas
