@@ -5,6 +5,8 @@
 //   - weight quantisation round-trips within half a step per channel;
 //   - the int8 engine agrees with the float engine on random calibrated inputs: P(live)
 //     within 0.03 and >= 99 % decision agreement at a threshold splitting the data set.
+#include <set>
+#include <string>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -35,9 +37,8 @@ std::vector<float> rand_f(size_t n, Rng& rng, float lo, float hi) {
 TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
   Rng rng(1);
   const float inf = std::numeric_limits<float>::infinity();
-  for (Isa isa : available_isas()) {
-    if (isa == Isa::Scalar) continue;
-    const auto k = qs8_kernels(isa);
+  for (const Qs8Kernels& k : qs8_kernel_sets()) {
+    if (k.name == std::string("scalar")) continue;
     for (int64_t M : {1, 5, 9, 13, 25})
       for (int64_t K : {1, 3, 8, 17, 48, 300})  // 300: more than one stack chunk
         for (int64_t N : {1, 5, 8, 13, 16, 29, 48, 64, 72})  // 64, 72: 4-vector tiles (+ 1) of 16 lanes
@@ -59,32 +60,37 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
                                     mode ? res.data() : nullptr, 0.7f, want.data(), lo, hi);
             k.pwconv(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(), mode ? res.data() : nullptr, 0.7f,
                      got.data(), lo, hi);
-            ASSERT_EQ(got, want) << isa_name(isa) << " M " << M << " K " << K << " N " << N << " mode " << mode;
+            ASSERT_EQ(got, want) << k.name << " M " << M << " K " << K << " N " << N << " mode " << mode;
           }
   }
 }
 
-// The tests above cover whichever kernels qs8_kernels picks per ISA: on a CPU with AVX-512
-// VNNI (and BW, VL) that must be the VNNI kernels, else they would go untested.
-TEST(Qs8Kernels, Avx512UsesVnniWhenTheCpuHasIt) {
+// The kernel tests loop over qs8_kernel_sets(): every set qs8_kernels can pick on this CPU must
+// be among them, else it would go untested; and the pick follows the CPU's VNNI flags.
+TEST(Qs8Kernels, EverySetTheEngineCanPickIsTested) {
+  std::set<std::string> tested;
+  for (const Qs8Kernels& k : qs8_kernel_sets()) tested.insert(k.name);
+  for (Isa isa : available_isas()) EXPECT_TRUE(tested.count(qs8_kernels(isa).name)) << isa_name(isa);
   EXPECT_STREQ(qs8_kernels(Isa::Scalar).name, "scalar");
-#if defined(__x86_64__) && !defined(FAS_AVX512_EMULATE)
+#if defined(__x86_64__)
+  const bool avxvnni = __builtin_cpu_supports("avxvnni");
   if (isa_supported(Isa::Avx2)) {
-    EXPECT_STREQ(qs8_kernels(Isa::Avx2).name, "avx2");
+    EXPECT_STREQ(qs8_kernels(Isa::Avx2).name, avxvnni ? "avxvnni" : "avx2");
   }
+#if !defined(FAS_AVX512_EMULATE)
   if (isa_supported(Isa::Avx512)) {
     const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl");
-    EXPECT_STREQ(qs8_kernels(Isa::Avx512).name, vnni ? "avx512vnni" : "avx2");
+    EXPECT_STREQ(qs8_kernels(Isa::Avx512).name, vnni ? "avx512vnni" : avxvnni ? "avxvnni" : "avx2");
   }
+#endif
 #endif
 }
 
 TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
   Rng rng(2);
-  for (Isa isa : available_isas()) {
-    if (isa == Isa::Scalar) continue;
-    const auto k = qs8_kernels(isa);
+  for (const Qs8Kernels& k : qs8_kernel_sets()) {
+    if (k.name == std::string("scalar")) continue;
     for (int64_t W : {1, 2, 3, 8, 13, 37})
       for (int64_t C : {1, 3, 8, 13, 17, 40, 48})
         for (int stride : {1, 2})
@@ -107,7 +113,7 @@ TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
               qs8_dwconv3x3_nhwc_row__scalar(rows, W, C, stride, pad_left, Wo, w.data(), scale.data(), bias.data(),
                                              want.data(), 0.f, 50.f);
               k.dwconv3x3(rows, W, C, stride, pad_left, Wo, w.data(), scale.data(), bias.data(), got.data(), 0.f, 50.f);
-              ASSERT_EQ(got, want) << isa_name(isa) << " W " << W << " C " << C << " stride " << stride << " pad "
+              ASSERT_EQ(got, want) << k.name << " W " << W << " C " << C << " stride " << stride << " pad "
                                    << pad_left << " nulls " << nulls;
             }
   }

@@ -53,19 +53,51 @@ void qs8_dwconv3x3_nhwc_row__scalar(const int8_t* const rows[3], int64_t W, int6
     }
 }
 
+namespace {
+
+constexpr Qs8Kernels kScalar{qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar, "scalar"};
+#if defined(FAS_X86_KERNELS)
+constexpr Qs8Kernels kAvx2{qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2, "avx2"};
+constexpr Qs8Kernels kAvxVnni{qs8_pwconv_nhwc__avxvnni, qs8_dwconv3x3_nhwc_row__avxvnni, qs8_quantize__avx2,
+                              "avxvnni"};
+bool cpu_avxvnni() {
+  static const bool v = isa_supported(Isa::Avx2) && __builtin_cpu_supports("avxvnni");
+  return v;
+}
+#if !defined(FAS_AVX512_EMULATE)  // the AVX-512 VNNI file is not in the emulated build (see its header)
+constexpr Qs8Kernels kAvx512Vnni{qs8_pwconv_nhwc__avx512vnni, qs8_dwconv3x3_nhwc_row__avx512vnni,
+                                 qs8_quantize__avx2, "avx512vnni"};
+bool cpu_avx512vnni() {
+  static const bool v = isa_supported(Isa::Avx512) && __builtin_cpu_supports("avx512vnni") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return v;
+}
+#endif
+#endif
+
+}  // namespace
+
 Qs8Kernels qs8_kernels(Isa isa) {
 #if defined(FAS_X86_KERNELS)
-#if !defined(FAS_AVX512_EMULATE)  // the VNNI file is not in the emulated build (see its header)
-  static const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512vl");
-  if (isa == Isa::Avx512 && vnni)
-    return {qs8_pwconv_nhwc__avx512vnni, qs8_dwconv3x3_nhwc_row__avx512vnni, qs8_quantize__avx2, "avx512vnni"};
+#if !defined(FAS_AVX512_EMULATE)
+  if (isa == Isa::Avx512 && cpu_avx512vnni()) return kAvx512Vnni;
 #endif
-  if (isa == Isa::Avx2 || isa == Isa::Avx512)
-    return {qs8_pwconv_nhwc__avx2, qs8_dwconv3x3_nhwc_row__avx2, qs8_quantize__avx2, "avx2"};
+  if (isa == Isa::Avx2 || isa == Isa::Avx512) return cpu_avxvnni() ? kAvxVnni : kAvx2;
 #endif
   (void)isa;
-  return {qs8_pwconv_nhwc__scalar, qs8_dwconv3x3_nhwc_row__scalar, qs8_quantize__scalar, "scalar"};
+  return kScalar;
+}
+
+std::vector<Qs8Kernels> qs8_kernel_sets() {
+  std::vector<Qs8Kernels> sets{kScalar};
+#if defined(FAS_X86_KERNELS)
+  if (isa_supported(Isa::Avx2)) sets.push_back(kAvx2);
+  if (cpu_avxvnni()) sets.push_back(kAvxVnni);
+#if !defined(FAS_AVX512_EMULATE)
+  if (cpu_avx512vnni()) sets.push_back(kAvx512Vnni);
+#endif
+#endif
+  return sets;
 }
 
 Qs8Weights qs8_quantize_weights(const float* w, int64_t N, int64_t K) {

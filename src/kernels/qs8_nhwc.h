@@ -45,6 +45,13 @@ void qs8_pwconv_nhwc__avx2(int64_t M, int64_t K, int64_t N, const int8_t* x, int
 void qs8_dwconv3x3_nhwc_row__avx2(const int8_t* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
                                   int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
                                   float lo, float hi);
+// AVX-VNNI: the AVX2 kernels with the VEX vpdpwssd.
+void qs8_pwconv_nhwc__avxvnni(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
+                              const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
+                              float lo, float hi);
+void qs8_dwconv3x3_nhwc_row__avxvnni(const int8_t* const rows[3], int64_t W, int64_t C, int stride, int pad_left,
+                                     int64_t Wo, const int16_t* w, const float* scale, const float* bias, int8_t* y,
+                                     float lo, float hi);
 // AVX-512 VNNI (with BW and VL): vpdpwssd on the same packed weights.
 void qs8_pwconv_nhwc__avx512vnni(int64_t M, int64_t K, int64_t N, const int8_t* x, int64_t ldx, const int16_t* w,
                                  const float* scale, const float* bias, const int8_t* res, float res_scale, int8_t* y,
@@ -58,11 +65,14 @@ struct Qs8Kernels {
   Qs8PwConvFn pwconv;
   Qs8DwConv3x3RowFn dwconv3x3;
   Qs8QuantizeFn quantize;
-  const char* name;  // "avx512vnni", "avx2" or "scalar": whose code runs
+  const char* name;  // "avx512vnni", "avxvnni", "avx2" or "scalar": whose code runs
 };
-// The int8 kernels for an ISA: scalar where an ISA has no int8 variant; for avx512, the VNNI
-// kernels when the CPU has AVX-512 VNNI, BW and VL, else the AVX2 ones.
+// The int8 kernels for an ISA: scalar where an ISA has no int8 variant; for avx512, the AVX-512
+// VNNI kernels when the CPU has AVX-512 VNNI, BW and VL; for avx2 (and avx512 without those),
+// the AVX-VNNI kernels when the CPU has AVX-VNNI, else the AVX2 ones.
 Qs8Kernels qs8_kernels(Isa isa);
+// Every int8 kernel set this CPU can run, scalar first (what the tests compare).
+std::vector<Qs8Kernels> qs8_kernel_sets();
 
 int8_t qs8_round_sat(float v);  // saturate(round-half-even(v)) to [-127, 127]
 
