@@ -121,13 +121,24 @@ static void for_image_groups(const ConvDims& d, float* ws, int threads, F f) {
   }
 }
 
+// The sgemm (M, N, K) of each pass over a band of ld output pixels: the passes below call sgemm
+// with these, and f32_conv2d_gemm_name names the GEMM that runs for them.
+struct PassGemm {
+  int64_t M, N, K;
+};
+static PassGemm pass_gemm(const ConvDims& d, ConvPass pass, int64_t ld) {
+  switch (pass) {
+    case ConvPass::Fwd: return {d.OCg(), ld, d.K()};        // y[OCg, ld] = w[OCg, K] col[K, ld]
+    case ConvPass::BwdInput: return {d.K(), ld, d.OCg()};   // col[K, ld] = w^T gy[OCg, ld]
+    default: return {d.OCg(), d.K(), ld};                   // gw[OCg, K] += gy[OCg, ld] col^T
+  }
+}
+
 std::string f32_conv2d_gemm_name(const ConvDims& d, ConvPass pass) {
-  const int64_t K = d.K(), OCg = d.OCg();
   std::string names;
-  for_bands(d, [&](int64_t, int64_t, int64_t ld) {  // the sgemm calls' shapes, as in the passes below
-    const std::string n = pass == ConvPass::Fwd        ? gemm_name(OCg, ld, K)
-                          : pass == ConvPass::BwdInput ? gemm_name(K, ld, OCg)
-                                                       : gemm_name(OCg, K, ld);
+  for_bands(d, [&](int64_t, int64_t, int64_t ld) {
+    const PassGemm s = pass_gemm(d, pass, ld);
+    const std::string n = gemm_name(s.M, s.N, s.K);
     if (names.find(n) == std::string::npos) names += (names.empty() ? "" : " + ") + n;
   });
   return names;
@@ -151,7 +162,8 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
           else
             std::fill(r, r + ld, bv);
         }
-      sgemm(false, false, OCg, ld, K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
+      const PassGemm s = pass_gemm(d, ConvPass::Fwd, ld);
+      sgemm(false, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
             yg + oh0 * d.OW, P);
     });
   });
@@ -168,10 +180,11 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
     // before the bands write it, rather than the whole tensor up front).
     if (!accumulate && !pw) std::fill(gxg, gxg + Cg * d.HW(), 0.f);
     for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
-      if (pw) {  // col2im of a pointwise conv is the identity: GEMM straight into gx
-        sgemm(true, false, K, P, OCg, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
+      const PassGemm s = pass_gemm(d, ConvPass::BwdInput, ld);
+      if (pw) {  // col2im of a pointwise conv is the identity (one band, ld = P): GEMM straight into gx
+        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
       } else {
-        sgemm(true, false, K, ld, OCg, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
+        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
         im2col_walk<false>(d, col, gxg, oh0, oh1);
       }
     });
@@ -189,7 +202,8 @@ static void bwd_weight_images(const ConvDims& d, const float* x, const float* gy
       const float* gyg = gy + (n * d.OC + g * OCg) * P;
       for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
         if (!pw) im2col_walk<true>(d, col, const_cast<float*>(xg), oh0, oh1);
-        sgemm(false, true, OCg, K, ld, 1.f, gyg + oh0 * d.OW, P, pw ? xg : col, ld, 1.f, gw_all + g * OCg * K, K);
+        const PassGemm s = pass_gemm(d, ConvPass::BwdWeight, ld);
+        sgemm(false, true, s.M, s.N, s.K, 1.f, gyg + oh0 * d.OW, P, pw ? xg : col, ld, 1.f, gw_all + g * OCg * K, K);
       });
     }
 }

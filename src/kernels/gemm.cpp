@@ -61,16 +61,6 @@ void pack_across(const float* src, int64_t ld, int64_t cols, int64_t kc, float* 
   }
 }
 
-}  // namespace
-
-// Transposed: dst[k * width + r] = src[r * ld + k] (r < rows; zero up to width).
-void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
-  for (int64_t r = 0; r < width; ++r)
-    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = r < rows ? src[r * ld + k] : 0.f;
-}
-
-namespace {
-
 // op(A)[i0 .. i0+mc, k0 .. k0+kc] into MR-row panels, k-major, rows past mc zero.
 void pack_a(const GemmUkernel& uk, bool ta, const float* A, int64_t lda, int64_t i0, int64_t k0, int64_t mc,
             int64_t kc, float* ap) {
@@ -100,6 +90,13 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
     for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == 0.f ? 0.f : beta * C[m * ldc + n];
 }
 }  // namespace
+
+// The portable transposed packing move: dst[k * width + r] = src[r * ld + k] (r < rows; zero
+// up to width).
+void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
+  for (int64_t r = 0; r < width; ++r)
+    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = r < rows ? src[r * ld + k] : 0.f;
+}
 
 void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -178,6 +175,11 @@ GemmUkernel active_gemm_ukernel() { return openblas_forced() ? GemmUkernel{} : g
 // Share of a tile row (or column) that holds real values: n / (n rounded up to the tile).
 double tile_fill(int64_t n, int tile) { return (double)n / (double)((n + tile - 1) / tile * tile); }
 
+std::string gemm_name_of(const GemmUkernel& uk) {
+  if (uk.fn) return std::string("fas gemm/") + isa_name(active_isa());
+  return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
+}
+
 }  // namespace
 
 GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K) {
@@ -198,13 +200,6 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
 }
 
 const char* blas_core_name() { return openblas_get_corename(); }
-
-namespace {
-std::string gemm_name_of(const GemmUkernel& uk) {
-  if (uk.fn) return std::string("fas gemm/") + isa_name(active_isa());
-  return std::string("OpenBLAS sgemm (") + blas_core_name() + ")";
-}
-}  // namespace
 
 std::string gemm_name() { return gemm_name_of(active_gemm_ukernel()); }
 std::string gemm_name(int64_t M, int64_t N, int64_t K) { return gemm_name_of(gemm_ukernel_for(M, N, K)); }
