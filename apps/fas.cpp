@@ -85,6 +85,13 @@ void add_threshold(CLI::App* c, Opts& o, const std::string& help) {
       ->check(number_in(-kHuge, kHuge));
 }
 
+void add_calib_pct(CLI::App* c, EngineOptions& e) {
+  c->add_option("--calib-pct", e.calib_pct,
+                "int8: clip each activation at this percentile of |a| over the calibration images "
+                "(e.g. 99.999; default: the maximum)")
+      ->check(number_in(1e-9, 100));
+}
+
 void add_engine(CLI::App* c, EngineOptions& e) {
   c->add_option("--engine", e.name,
                 "graph (default: the trained network) or a deployment engine of the model, e.g. float or int8 "
@@ -92,6 +99,7 @@ void add_engine(CLI::App* c, EngineOptions& e) {
   c->add_option("--calib", e.calib, "calibration image list for int8 (use the training list)");
   c->add_option("--calib-n", e.calib_n, "calibration images (seeded choice from --calib; default 256)")
       ->check(integer_in(1, 1 << 20));
+  add_calib_pct(c, e);
 }
 
 void add_common(CLI::App* c, CommonOptions& o, const std::string& out_help) {
@@ -230,6 +238,7 @@ int main(int argc, char** argv) {
   exp->add_option("--calib", ex.engine.calib, "calibration image list for int8 (use the training list)");
   exp->add_option("--calib-n", ex.engine.calib_n, "calibration images (seeded choice from --calib; default 256)")
       ->check(integer_in(1, 1 << 20));
+  add_calib_pct(exp, ex.engine);
 
   LatentOptions la;
   auto* latent = app.add_subcommand(

@@ -571,6 +571,20 @@ TEST(Cli, DeploymentEnginesScoreLikeTheGraph) {
     for (std::string l; std::getline(in, l);) lines += !l.empty();
   }
   EXPECT_EQ(Json::parse(read_bytes(out + "/q2/engine.json"))["calibration_images"], lines);
+  // --calib-pct: clipping at a percentile of |a| instead of the maximum changes the int8 scores,
+  // and engine.json says which clip ran; for an engine that does not calibrate it is an error.
+  EXPECT_EQ(e["calibration_clip"], "max-abs");
+  ASSERT_EQ(run_fas(ev + "--engine int8 --calib " + q(kTrain) + " --calib-n 32 --calib-pct 99 --out " + q(out + "/p"),
+                    dir).code, 0);
+  EXPECT_EQ(Json::parse(read_bytes(out + "/p/engine.json"))["calibration_clip"], 99.0);
+  const std::vector<double> p99 = scores(out + "/p/scores.csv");
+  double moved = 0;
+  for (size_t k = 0; k < p99.size(); ++k) moved = std::max(moved, std::fabs(p99[k] - i8[k]));
+  EXPECT_GT(moved, 1e-6) << "--calib-pct changed nothing";
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--engine float --calib-pct 99", dir), "--calib-pct applies to engines"));
+  EXPECT_TRUE(one_error_line(run_fas(ev + "--calib-pct 99", dir), "not 'graph'"));
+  EXPECT_NE(run_fas(ev + "--engine int8 --calib " + q(kTrain) + " --calib-pct 0", dir).code, 0);
+  EXPECT_NE(run_fas(ev + "--engine int8 --calib " + q(kTrain) + " --calib-pct 101", dir).code, 0);
   // predict with an engine prints the engine's score.
   r = run_fas("predict --resize --engine float --threads 1 --ckpt " + ck + " " + q(std::string(FAS_SOURCE_DIR) + "/" +
               "data/sample/faces/ClientFace/0004/0004_01_06_03_0.jpg"), dir);

@@ -221,26 +221,29 @@ TEST(Deploy, WiqaLdaFromCliExportEqualsGraph) {
 }
 
 TEST(Deploy, CliExportInt8MatchesEvalCalibration) {
-  // fas export --engine int8 calibrates as the int8 engine of eval/predict does (list, count, seed).
-  ExportOptions o;
-  o.ckpt = kMnv2;
-  o.common.out = tmp_path("int8.fasm");
-  o.engine = {"int8", kTrain, 16};
-  ASSERT_EQ(run_export(o), 0);
-  LoadedModel m = load_model(kMnv2);
-  const Scorer engine = make_engine_scorer(m, "int8", kTrain, 16, o.common.seed);
-  const Tensor x = test_images(m);
-  const std::vector<float> want = engine(x);
-  fas_model* h = nullptr;
-  ASSERT_EQ(fas_load_file(o.common.out.c_str(), &h), FAS_OK) << fas_last_error();
-  const size_t n = (size_t)(x.numel() / x.size(0));
-  for (int64_t i = 0; i < x.size(0); ++i) {
-    float p = NAN;
-    ASSERT_EQ(fas_run(h, x.data() + i * n, n), FAS_OK);
-    fas_scores(h, &p, nullptr);
-    EXPECT_EQ(p, want[i]) << i;
+  // fas export --engine int8 calibrates as the int8 engine of eval/predict does (list, count,
+  // seed, clip), with max-abs and with a percentile clip.
+  for (double pct : {0.0, 99.9}) {
+    ExportOptions o;
+    o.ckpt = kMnv2;
+    o.common.out = tmp_path("int8.fasm");
+    o.engine = {"int8", kTrain, 16, pct};
+    ASSERT_EQ(run_export(o), 0);
+    LoadedModel m = load_model(kMnv2);
+    const Scorer engine = make_engine_scorer(m, o.engine, o.common.seed);
+    const Tensor x = test_images(m);
+    const std::vector<float> want = engine(x);
+    fas_model* h = nullptr;
+    ASSERT_EQ(fas_load_file(o.common.out.c_str(), &h), FAS_OK) << fas_last_error();
+    const size_t n = (size_t)(x.numel() / x.size(0));
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      float p = NAN;
+      ASSERT_EQ(fas_run(h, x.data() + i * n, n), FAS_OK);
+      fas_scores(h, &p, nullptr);
+      EXPECT_EQ(p, want[i]) << i << " pct " << pct;
+    }
+    fas_free(h);
   }
-  fas_free(h);
 }
 
 TEST(Deploy, SeparateHandlesRunConcurrently) {
@@ -326,6 +329,10 @@ TEST(Deploy, ExportErrors) {
   test::expect_error([&] { run_export(o); }, {"calibrates on training images", "--calib"});
   o.engine.name = "fp16";
   test::expect_error([&] { run_export(o); }, {"float or int8", "fp16"});
+  o.engine.name = "float";
+  o.engine.calib_pct = 99.9;
+  test::expect_error([&] { run_export(o); }, {"--calib-pct applies to the int8 engine"});
+  o.engine.calib_pct = 0;
   o.ckpt = kLbp;
   o.engine.name = "int8";
   test::expect_error([&] { run_export(o); }, {"lbp-lr exports one form"});

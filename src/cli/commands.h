@@ -45,6 +45,7 @@ struct EngineOptions {
   std::string name = "graph";
   std::string calib;     // calibration list (int8)
   int64_t calib_n = 256;
+  double calib_pct = 0;  // clipping percentile of |activation| (0: max-abs)
 };
 
 struct EvalOptions {

@@ -111,18 +111,21 @@ Tensor load_calibration(const LoadedModel& m, const std::string& engine, const s
   return b.x;
 }
 
-Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
-                          int64_t calib_n, uint64_t seed, int64_t* calib_used) {
+Scorer make_engine_scorer(const LoadedModel& m, const EngineOptions& o, uint64_t seed, int64_t* calib_used) {
+  const std::string& engine = o.name;
   if (calib_used) *calib_used = 0;
-  if (engine.empty() || engine == "graph") return nullptr;
-  const ModelInfo::Engine& eng = find_engine(*m.info, engine);
+  const bool graph = engine.empty() || engine == "graph";
+  const ModelInfo::Engine* eng = graph ? nullptr : &find_engine(*m.info, engine);
+  if (o.calib_pct > 0 && !(eng && eng->needs_calibration))
+    fail("--calib-pct applies to engines that calibrate (e.g. int8), not '" + (graph ? "graph" : engine) + "'");
+  if (graph) return nullptr;
   Tensor calib;
-  if (eng.needs_calibration) {
-    calib = load_calibration(m, engine, calib_list, calib_n, seed);
+  if (eng->needs_calibration) {
+    calib = load_calibration(m, engine, o.calib, o.calib_n, seed);
     if (calib_used) *calib_used = calib.size(0);
   }
   m.module->eval();
-  std::shared_ptr<DeployEngine> e = eng.make(*m.module, calib);
+  std::shared_ptr<DeployEngine> e = eng->make(*m.module, calib, o.calib_pct);
   return [e](const Tensor& x) {
     std::vector<float> p((size_t)x.size(0));
     e->predict(x.data(), x.size(0), p.data());

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/commands.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "models/registry.h"
@@ -74,14 +75,14 @@ using Scorer = std::function<std::vector<float>(const Tensor& x)>;
 // scorer: null = the model's graph forward (model_scores).
 ScoredSet score_dataset(const LoadedModel& m, Dataset& ds, size_t batch, bool with_loss, const Scorer& scorer = nullptr);
 
-// --engine NAME: "graph" (null scorer) or one of the model's registered engines, built from the
-// loaded model; engines that calibrate read the first calib_n images (seeded choice) of the
-// list calib_list, which must then be given. Unknown names and a missing list are fas::Errors.
-// calib_used (optional): the number of calibration images read (0 when the engine needs none).
 // The model's registered deployment engine NAME; an unknown name is a fas::Error listing them.
 const ModelInfo::Engine& find_engine(const ModelInfo& info, const std::string& engine);
-Scorer make_engine_scorer(const LoadedModel& m, const std::string& engine, const std::string& calib_list,
-                          int64_t calib_n, uint64_t seed, int64_t* calib_used = nullptr);
+// --engine NAME: "graph" (null scorer) or one of the model's registered engines, built from the
+// loaded model; engines that calibrate read the first calib_n images (seeded choice) of the
+// list calib, which must then be given, and clip at calib_pct. Unknown names and a missing list
+// are fas::Errors. calib_used (optional): the number of calibration images read (0 when the
+// engine needs none).
+Scorer make_engine_scorer(const LoadedModel& m, const EngineOptions& o, uint64_t seed, int64_t* calib_used = nullptr);
 // The calibration images of an engine: the first calib_n (seeded choice) of calib_list, in the
 // model's input form; what make_engine_scorer and fas export calibrate on.
 Tensor load_calibration(const LoadedModel& m, const std::string& engine, const std::string& calib_list,

@@ -69,7 +69,9 @@ void write_engine_agreement(const std::string& path, const LoadedModel& m, Datas
   metrics::Report gr = metrics::evaluate(g, eo);
   // Calibration: the list and the number of images actually read; null for engines without one.
   const Json cal_list = calib_used > 0 ? Json(e.calib) : Json(nullptr), cal_n = calib_used > 0 ? Json(calib_used) : Json(nullptr);
+  const Json cal_clip = calib_used <= 0 ? Json(nullptr) : e.calib_pct > 0 ? Json(e.calib_pct) : Json("max-abs");
   Json j = {{"engine", e.name},          {"calibration_list", cal_list},  {"calibration_images", cal_n},
+            {"calibration_clip", cal_clip},
             {"images", gs.scores.size()}, {"threshold", r.threshold},      {"decision_agreement", same / n},
             {"mean_abs_score_diff", sum_d / n}, {"max_abs_score_diff", max_d},
             {"engine_acer", r.acer},      {"graph_acer", gr.acer},          {"engine_accuracy", r.accuracy},
@@ -353,7 +355,7 @@ int run_eval(const EvalOptions& o) {
 
   int64_t calib_used = 0;
   const Scorer engine =
-      make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed, &calib_used);
+      make_engine_scorer(m, o.engine, o.common.seed, &calib_used);
   if (o.live_quantile > 0 && hil) fail("eval: --live-quantile is for anomaly-score models; '" + m.info->name + "' gives P(live)");
   NamedColumns named, val_named;
   const bool many = m.info->named_scores && !engine;

@@ -74,6 +74,7 @@ int run_export(const ExportOptions& o) {
   if (o.common.out.empty()) fail("export: --out FILE is required (the .fasm file)");
   LoadedModel m = load_model(o.ckpt);
   const std::string& e = o.engine.name;
+  if (o.engine.calib_pct > 0 && e != "int8") fail("export: --calib-pct applies to the int8 engine, not '" + e + "'");
   std::string bytes;
   if (m.info->name == "mobilenetv2-lite") {
     auto& net = module_as<MobileNetV2Lite>(*m.module, "mobilenetv2-lite");
@@ -83,7 +84,8 @@ int run_export(const ExportOptions& o) {
     } else if (e == "int8") {
       // Calibrated exactly as `fas eval --engine int8` calibrates (same list, count and seed).
       const Tensor calib = load_calibration(m, e, o.engine.calib, o.engine.calib_n, o.common.seed);
-      bytes = fasm::export_mobilenetv2(MobileNetV2Int8(fold_mobilenetv2(net), calib.data(), calib.size(0)));
+      bytes = fasm::export_mobilenetv2(MobileNetV2Int8(fold_mobilenetv2(net), calib.data(), calib.size(0),
+                                                         int8_options(o.engine.calib_pct)));
     } else {
       fail("export: mobilenetv2-lite exports engine float or int8, not '" + e + "'");
     }

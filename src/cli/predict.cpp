@@ -139,7 +139,7 @@ int run_predict(const PredictOptions& o) {
   if (o.ckpts.size() > 1) return run_predict_fusion(o, load_fusion(o.ckpts, o.engine, "predict", nullptr), nullptr);
   LoadedModel m = load_model(o.ckpts[0]);
   const bool hil = m.info->score == ScoreKind::LiveProbability;
-  const Scorer engine = make_engine_scorer(m, o.engine.name, o.engine.calib, o.engine.calib_n, o.common.seed);
+  const Scorer engine = make_engine_scorer(m, o.engine, o.common.seed);
   double thr = 0;
   if (o.has_threshold) thr = o.threshold;
   else if (!stored_threshold(m, &thr)) {

@@ -63,7 +63,9 @@ std::vector<serve::FaceTest> face_tests(const std::vector<std::string>& ckpts, s
     t.spec = image_spec(m.config);
     t.whole_frame = m.info->whole_frame;
     if (m.info->engines.count("float")) {
-      Scorer s = make_engine_scorer(m, "float", "", 0, 42);
+      EngineOptions fo;
+      fo.name = "float";
+      Scorer s = make_engine_scorer(m, fo, 42);
       t.log_odds = [s](const Tensor& x) { return live_log_odds(s(x).at(0)); };
     } else {
       const ModelInfo* info = m.info;

@@ -44,7 +44,7 @@ void bench_engine(const BenchOptions& o, LoadedModel& m, int threads, const Tens
   std::vector<std::shared_ptr<DeployEngine>> es;
   int inner = 1;
   for (int64_t t = 0; t < T; ++t) {
-    es.push_back(eng.make(*m.module, x));
+    es.push_back(eng.make(*m.module, x, 0.0));
     // Spare threads only for a single instance: inside the team of several, its region would
     // nest, and nested regions get one thread.
     inner = es.back()->set_threads(T == 1 ? threads : 1);

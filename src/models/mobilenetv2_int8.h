@@ -36,6 +36,10 @@ struct Int8Options {
   Int8Calibration calibration = Int8Calibration::MaxAbs;
   double percentile = 99.99;  // of |a|, for Percentile
 };
+// The options of the CLI's --calib-pct: 0 = max-abs, else that percentile (checked when used).
+inline Int8Options int8_options(double calib_pct) {
+  return calib_pct > 0 ? Int8Options{Int8Calibration::Percentile, calib_pct} : Int8Options{};
+}
 
 class MobileNetV2Int8 : public DeployEngine {
  public:

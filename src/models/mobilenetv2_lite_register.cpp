@@ -84,15 +84,15 @@ void register_mobilenetv2_lite() {
   m.scores = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward(x).to_vector(); };
   m.logits = [](Module& mod, const Tensor& x) { return as_mnv2(mod).forward_logits(x).to_vector(); };
   m.engines["float"] = {false, "BN folded into the convs, fused blocks, static memory plan (mobilenetv2_infer.h)",
-                        [](Module& mod, const Tensor&) {
+                        [](Module& mod, const Tensor&, double) {
                           no_tiles_in_engines(as_mnv2(mod));
                           return std::make_shared<MobileNetV2Infer>(as_mnv2(mod));
                         }};
   m.engines["int8"] = {true, "post-training int8: per-channel weights, calibrated activations (mobilenetv2_int8.h)",
-                       [](Module& mod, const Tensor& calib) {
+                       [](Module& mod, const Tensor& calib, double calib_pct) {
                          no_tiles_in_engines(as_mnv2(mod));
                          return std::make_shared<MobileNetV2Int8>(fold_mobilenetv2(as_mnv2(mod)), calib.data(),
-                                                                  calib.size(0));
+                                                                  calib.size(0), int8_options(calib_pct));
                        }};
   register_model(std::move(m));
 }

@@ -82,12 +82,13 @@ struct ModelInfo {
   std::function<std::vector<float>(Module& m, const Tensor& x)> logits;
   // Optional deployment engines beside the autograd graph (`fas eval|predict --engine NAME`;
   // "graph" is the model's own forward and always exists). make() gets the trained module (eval
-  // mode) and, when needs_calibration, calibration images [n, C, H, W]; it returns an engine
+  // mode) and, when needs_calibration, calibration images [n, C, H, W] and the clipping
+  // percentile of |activation| (0: the maximum, max-abs); it returns an engine
   // (models/deploy_engine.h) scoring in the orientation of `score`, used from one thread.
   struct Engine {
     bool needs_calibration = false;
     std::string description;
-    std::function<std::shared_ptr<DeployEngine>(Module& m, const Tensor& calib)> make;
+    std::function<std::shared_ptr<DeployEngine>(Module& m, const Tensor& calib, double calib_pct)> make;
   };
   std::map<std::string, Engine> engines;
   // Optional training step (models/train_step.h): models whose training is more than one
