@@ -127,6 +127,41 @@ TEST(IqaFilters, SeparableEqualsPlainTwoDimensionalSum) {
       }
 }
 
+// SSIM's and VIF's per-pixel parts (vector lanes; VIF's logs of lane products) against plain
+// per-pixel loops, on counts that leave a tail, with flat windows (s1 or s2 below eps) and
+// anticorrelated ones (g < 0) so that every clamp of vifp_mscale.m is taken.
+TEST(Iqa, SsimAndVifPixelSumsEqualPlainLoops) {
+  Rng rng(17);
+  for (size_t n : {1, 3, 4, 7, 64, 67, 1001}) {
+    std::vector<double> ma(n), mb(n), aa(n), bb(n), ab(n);
+    for (size_t i = 0; i < n; ++i) {
+      ma[i] = 255 * rng.uniform(), mb[i] = 255 * rng.uniform();
+      const int kind = (int)(rng.uniform() * 4);  // 0: flat a, 1: flat b, 2: g < 0, 3: g > 0
+      const double s1 = kind == 0 ? 0.0 : 2000 * rng.uniform(), s2 = kind == 1 ? 0.0 : 2000 * rng.uniform();
+      const double rho = kind == 2 ? -rng.uniform() : rng.uniform();
+      aa[i] = ma[i] * ma[i] + s1, bb[i] = mb[i] * mb[i] + s2, ab[i] = ma[i] * mb[i] + rho * std::sqrt(s1 * s2);
+    }
+    double ssim = 0, num = 0, den = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double ux = ma[i], uy = mb[i], cov = 49.0 / 48.0, c1 = 6.5025, c2 = 58.5225;
+      const double vx = cov * (aa[i] - ux * ux), vy = cov * (bb[i] - uy * uy), vxy = cov * (ab[i] - ux * uy);
+      ssim += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      double s1 = std::max(0.0, aa[i] - ux * ux), s2 = std::max(0.0, bb[i] - uy * uy);
+      const double s12 = ab[i] - ux * uy;
+      double g = s12 / (s1 + 1e-10), sv = s2 - g * s12;
+      if (s1 < 1e-10) g = 0, sv = s2, s1 = 0;
+      if (s2 < 1e-10) g = 0, sv = 0;
+      if (g < 0) sv = s2, g = 0;
+      if (sv <= 1e-10) sv = 1e-10;
+      num += std::log10(1 + g * g * s1 / (sv + 2)), den += std::log10(1 + s1 / 2);
+    }
+    EXPECT_TRUE(near_rel(ssim_sum(ma.data(), mb.data(), aa.data(), bb.data(), ab.data(), n), ssim, 1e-12, 1e-12)) << n;
+    const VifSums v = vif_sums(ma.data(), mb.data(), aa.data(), bb.data(), ab.data(), n);
+    EXPECT_TRUE(near_rel(v.num, num, 1e-12, 1e-12)) << n;
+    EXPECT_TRUE(near_rel(v.den, den, 1e-12, 1e-12)) << n;
+  }
+}
+
 // fft2_pair (eight columns, then eight rows, per forward8 in vector lanes) against the plain
 // transform Fft::forward row by row and column by column, on sizes with partial lane groups, a
 // prime factor above 8 and a 1-wide plane.

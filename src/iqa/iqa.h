@@ -50,6 +50,11 @@ SpectralMetrics spectral_metrics(const Plane& I, const Plane& J);
 double ssim(const Plane& I, const Plane& J);
 double vifp(const Plane& I, const Plane& J);
 double jqi(const Plane& I);
+// Their per-pixel parts over local moments (means of a, b, a^2, b^2, ab at each pixel), in vector
+// lanes; tests pin them to plain per-pixel loops.
+double ssim_sum(const double* ma, const double* mb, const double* aa, const double* bb, const double* ab, size_t n);
+struct VifSums { double num, den; };
+VifSums vif_sums(const double* ma, const double* mb, const double* aa, const double* bb, const double* ab, size_t n);
 // Natural-scene statistics (nss.cpp): niqe and biqi of I against the pristine models of
 // src/iqa/pristine_model.cpp.
 double niqe(const Plane& I, int block = 96);
