@@ -162,6 +162,37 @@ TEST(Iqa, SsimAndVifPixelSumsEqualPlainLoops) {
   }
 }
 
+// JQI (both directions along rows, vector lanes) against the plain walk of each line, sample by
+// sample, on sizes that are not multiples of the 8x8 blocks.
+TEST(Iqa, JqiEqualsPlainLineWalk) {
+  Rng rng(19);
+  for (auto [h, w] : {std::pair{3, 3}, {13, 21}, {37, 50}, {16, 24}, {96, 101}}) {
+    Plane I(h, w);
+    for (auto& v : I.v) v = std::floor(256 * rng.uniform());
+    double f[2][3];  // per direction: B, A, Z
+    for (int dir = 0; dir < 2; ++dir) {
+      const int n = dir ? h : w, lines = dir ? w : h;
+      double sum_abs = 0, sum_b = 0, nb = 0, zc = 0;
+      for (int l = 0; l < lines; ++l)
+        for (int i = 0; i + 1 < n; ++i) {
+          const auto at = [&](int k) { return dir ? I.at(k, l) : I.at(l, k); };
+          const double d = at(i + 1) - at(i);
+          sum_abs += std::abs(d);
+          if ((i + 1) % 8 == 0 && i + 1 <= 8 * (n / 8 - 1)) sum_b += std::abs(d), ++nb;
+          if (i > 0 && (at(i) - at(i - 1)) * d < 0) ++zc;
+        }
+      const double B = nb ? sum_b / nb : 0.0;
+      f[dir][0] = B, f[dir][1] = (8 * sum_abs / ((double)lines * (n - 1)) - B) / 7;
+      f[dir][2] = zc / ((double)lines * std::max(1, n - 2));
+    }
+    const double B = std::max(1e-6, (f[0][0] + f[1][0]) / 2), A = std::max(1e-6, (f[0][1] + f[1][1]) / 2),
+                 Z = std::max(1e-6, (f[0][2] + f[1][2]) / 2);
+    const double want = -245.8909 + 261.9373 * std::pow(B, -239.8886 / 10000) * std::pow(A, 160.1664 / 10000) *
+                                        std::pow(Z, 64.2859 / 10000);
+    EXPECT_TRUE(near_rel(jqi(I), want, 1e-12)) << h << "x" << w;
+  }
+}
+
 // fft2_pair (eight columns, then eight rows, per forward8 in vector lanes) against the plain
 // transform Fft::forward row by row and column by column, on sizes with partial lane groups, a
 // prime factor above 8 and a 1-wide plane.
