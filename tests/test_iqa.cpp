@@ -113,8 +113,13 @@ TEST(IqaFilters, SeparableEqualsPlainTwoDimensionalSum) {
             }
         }
         if (h < ny || w < nx) continue;
-        Plane valid;
+        Plane valid, even;
         correlate_sep_valid(in, ky, kx, valid);
+        correlate_sep_valid_even(in, ky, kx, even);
+        ASSERT_EQ(even.h, (valid.h + 1) / 2);
+        ASSERT_EQ(even.w, (valid.w + 1) / 2);
+        for (int y = 0; y < even.h; ++y)
+          for (int x = 0; x < even.w; ++x) ASSERT_NEAR(even.at(y, x), valid.at(2 * y, 2 * x), 1e-10) << "even " << h << "x" << w;
         ASSERT_EQ(valid.h, h - ny + 1);
         ASSERT_EQ(valid.w, w - nx + 1);
         for (int y = 0; y < valid.h; ++y)

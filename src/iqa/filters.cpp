@@ -276,6 +276,21 @@ void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const s
   });
 }
 
+void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx,
+                              Plane& out) {
+  const int taps = (int)ky.size(), oh = in.h - taps + 1, ow = in.w - (int)kx.size() + 1;
+  FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
+  out = Plane((oh + 1) / 2, (ow + 1) / 2, Uninit{});
+  Plane col(1, in.w, Uninit{}), full(1, ow, Uninit{});
+  std::vector<const double*> rows((size_t)taps);
+  for (int y = 0; y < out.h; ++y) {
+    for (int i = 0; i < taps; ++i) rows[i] = in.row(2 * y + i);
+    rows_combine(col.row(0), rows.data(), 0, ky.data(), taps, in.w);
+    row_correlate(col.row(0), ow, kx.data(), (int)kx.size(), full.row(0));
+    for (int x = 0; x < out.w; ++x) out.row(y)[x] = full.v[2 * (size_t)x];
+  }
+}
+
 FAS_IQA_CLONES double sum_lanes(const double* x, size_t n) {
   double acc[4] = {0, 0, 0, 0};
   size_t i = 0;

@@ -17,6 +17,11 @@ void correlate_sep(const Plane& in, const std::vector<double>& ky, const std::ve
                    Plane& out);
 // The same with no padding (Matlab filter2 'valid'): (h - |ky| + 1) x (w - |kx| + 1).
 void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx, Plane& out);
+// The 'valid' result at even rows and columns only, ceil(h'/2) x ceil(w'/2) (filter, then take
+// every other sample, as VIF's scales do): the column pass first and only on the rows kept, half
+// the work of filtering everything (the order of the two passes moves the last bits only).
+void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx,
+                              Plane& out);
 
 // Sum of x[0..n) in four interleaved lanes (fixed, so the same on every CPU): a serial sum waits
 // on each add's latency, lanes let the adds overlap and vectorise.

@@ -131,21 +131,17 @@ double ssim(const Plane& I, const Plane& J) {
 // ratios, whose compounding blur without subsampling repeats the first scale). I is the
 // reference, I' the distorted image. A constant image (denominator 0) gives 1.
 double vifp(const Plane& I, const Plane& J) {
-  Plane ref = I, dist = J, tmp;
+  const Plane *ref = &I, *dist = &J;  // scale 1 reads the frames themselves, no copies
+  Plane rs, ds, tmp;
   double num = 0, den = 0;
   for (int s = 1; s <= 4; ++s) {
     const int n = (1 << (5 - s)) + 1;
     const std::vector<double> k = gaussian_kernel(n, n / 5.0);
     if (s > 1) {
-      for (Plane* p : {&ref, &dist}) {
-        correlate_sep_valid(*p, k, k, tmp);
-        Plane sub((tmp.h + 1) / 2, (tmp.w + 1) / 2, Uninit{});
-        for (int y = 0; y < sub.h; ++y)
-          for (int x = 0; x < sub.w; ++x) sub.row(y)[x] = tmp.at(2 * y, 2 * x);
-        *p = std::move(sub);
-      }
+      correlate_sep_valid_even(*ref, k, k, tmp), std::swap(rs, tmp), ref = &rs;
+      correlate_sep_valid_even(*dist, k, k, tmp), std::swap(ds, tmp), dist = &ds;
     }
-    const LocalMoments m = local_moments(ref, dist, k);
+    const LocalMoments m = local_moments(*ref, *dist, k);
     const VifSums t = vif_sums(m.ma.v.data(), m.mb.v.data(), m.aa.v.data(), m.bb.v.data(), m.ab.v.data(), m.ma.size());
     num += t.num, den += t.den;
   }
