@@ -108,44 +108,63 @@ void Fft::forward(cplx* x, cplx* work) const {
 
 void Fft::forward8(Cx8* x, Cx8* work) const { stockham8(n_, radices_, tw_.data(), x, work); }
 
+namespace {
+constexpr int L = 8;
+// Columns x0 .. x0 + nb - 1 of a + i b, one per lane (lanes past the edge transform zeros),
+// written transposed into the split planes tr, ti (w x h), where the row transforms read rows.
+// buf as doubles: value t of lane l is re at v[16 t + l], im at v[16 t + 8 + l] (GCC vector types
+// alias their element type); lane by lane through this view, not v.r[l], which compiled to
+// inserts and extracts.
+FAS_IQA_CLONES void column_group(const Plane& a, const Plane& b, int x0, int nb, const Fft& fc, Cx8* buf, Cx8* work,
+                                 Plane& tr, Plane& ti) {
+  const int h = a.h;
+  double* v = reinterpret_cast<double*>(buf);
+  for (int y = 0; y < h; ++y) {
+    if (nb == L) {
+      load8(buf[y].r, a.row(y) + x0), load8(buf[y].i, b.row(y) + x0);
+      continue;
+    }
+    std::fill_n(v + 16 * y, 16, 0.0);
+    for (int l = 0; l < nb; ++l) v[16 * y + l] = a.row(y)[x0 + l], v[16 * y + 8 + l] = b.row(y)[x0 + l];
+  }
+  fc.forward8(buf, work);
+  for (int l = 0; l < nb; ++l) {
+    double *r = tr.row(x0 + l), *i = ti.row(x0 + l);
+    for (int y = 0; y < h; ++y) r[y] = v[16 * y + l], i[y] = v[16 * y + 8 + l];
+  }
+}
+
+// Rows y0 .. y0 + nb - 1 of the column transforms, one per lane, stored at(y, x) = z[x * h + y]
+// as interleaved complex values.
+FAS_IQA_CLONES void row_group(const Plane& tr, const Plane& ti, int y0, int nb, const Fft& fr, Cx8* buf, Cx8* work,
+                              double* z) {
+  const int w = tr.h, h = tr.w;
+  double* v = reinterpret_cast<double*>(buf);
+  for (int x = 0; x < w; ++x) {
+    if (nb == L) {
+      load8(buf[x].r, tr.row(x) + y0), load8(buf[x].i, ti.row(x) + y0);
+      continue;
+    }
+    std::fill_n(v + 16 * x, 16, 0.0);
+    for (int l = 0; l < nb; ++l) v[16 * x + l] = tr.row(x)[y0 + l], v[16 * x + 8 + l] = ti.row(x)[y0 + l];
+  }
+  fr.forward8(buf, work);
+  for (int x = 0; x < w; ++x) {
+    double* o = z + 2 * ((size_t)x * h + y0);
+    for (int l = 0; l < nb; ++l) o[2 * l] = v[16 * x + l], o[2 * l + 1] = v[16 * x + 8 + l];
+  }
+}
+}  // namespace
+
 Dft2Pair fft2_pair(const Plane& a, const Plane& b) {
   FAS_CHECK(a.h == b.h && a.w == b.w, "fft2_pair: planes differ in size");
   const int h = a.h, w = a.w;
   const Fft fr(w), fc(h);
-  constexpr int L = 8;
   std::vector<Cx8> buf((size_t)std::max(h, w)), work(buf.size());
-  // buf as doubles: value t of lane l is re at v[16 t + l], im at v[16 t + 8 + l] (GCC vector
-  // types alias their element type). Lane by lane through this view, not v.r[l]: indexing a
-  // vector's lane compiled to inserts and extracts.
-  double* v = reinterpret_cast<double*>(buf.data());
-  // Columns of a + i b, eight neighbours per forward8 (lanes past the edge transform zeros),
-  // written transposed as split planes tr, ti (w x h): the row transforms then read rows.
   Plane tr(w, h, Uninit{}), ti(w, h, Uninit{});
-  for (int x0 = 0; x0 < w; x0 += L) {
-    const int nb = std::min(L, w - x0);
-    std::fill_n(v, 16 * (size_t)h, 0.0);
-    for (int y = 0; y < h; ++y)
-      for (int l = 0; l < nb; ++l) v[16 * y + l] = a.row(y)[x0 + l], v[16 * y + 8 + l] = b.row(y)[x0 + l];
-    fc.forward8(buf.data(), work.data());
-    for (int l = 0; l < nb; ++l) {
-      double *r = tr.row(x0 + l), *i = ti.row(x0 + l);
-      for (int y = 0; y < h; ++y) r[y] = v[16 * y + l], i[y] = v[16 * y + 8 + l];
-    }
-  }
-  // Rows: eight neighbouring rows per forward8, stored at(y, x) = z[x * h + y].
+  for (int x0 = 0; x0 < w; x0 += L) column_group(a, b, x0, std::min(L, w - x0), fc, buf.data(), work.data(), tr, ti);
   Dft2Pair d{h, w, Plane(w, 2 * h, Uninit{})};
-  double* z = d.store.v.data();
-  for (int y0 = 0; y0 < h; y0 += L) {
-    const int nb = std::min(L, h - y0);
-    std::fill_n(v, 16 * (size_t)w, 0.0);
-    for (int x = 0; x < w; ++x)
-      for (int l = 0; l < nb; ++l) v[16 * x + l] = tr.row(x)[y0 + l], v[16 * x + 8 + l] = ti.row(x)[y0 + l];
-    fr.forward8(buf.data(), work.data());
-    for (int x = 0; x < w; ++x) {
-      double* o = z + 2 * ((size_t)x * h + y0);
-      for (int l = 0; l < nb; ++l) o[2 * l] = v[16 * x + l], o[2 * l + 1] = v[16 * x + 8 + l];
-    }
-  }
+  for (int y0 = 0; y0 < h; y0 += L) row_group(tr, ti, y0, std::min(L, h - y0), fr, buf.data(), work.data(), d.store.v.data());
   return d;
 }
 
