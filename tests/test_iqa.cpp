@@ -8,6 +8,7 @@
 #include <complex>
 #include <fstream>
 #include <numeric>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -130,6 +131,31 @@ TEST(IqaFilters, SeparableEqualsPlainTwoDimensionalSum) {
             ASSERT_NEAR(valid.at(y, x), want, 1e-10) << "valid " << h << "x" << w << " at " << y << "," << x;
           }
       }
+}
+
+// local_moment_rows (five row rings, rows handed out by groups, no planes) against the five
+// planes filtered one by one, on sizes that leave partial groups and strips.
+TEST(IqaFilters, LocalMomentRowsEqualFilteredPlanes) {
+  Rng rng(23);
+  for (auto [h, w, n] : {std::tuple{7, 7, 7}, {20, 150, 5}, {41, 33, 17}, {9, 300, 3}}) {
+    Plane a(h, w), b(h, w), aa(h, w), bb(h, w), ab(h, w);
+    for (size_t i = 0; i < a.size(); ++i) {
+      a.v[i] = std::floor(256 * rng.uniform()), b.v[i] = 255 * rng.uniform();
+      aa.v[i] = a.v[i] * a.v[i], bb.v[i] = b.v[i] * b.v[i], ab.v[i] = a.v[i] * b.v[i];
+    }
+    const std::vector<double> k = gaussian_kernel(n, n / 5.0);
+    Plane want[5];
+    const Plane* in[5] = {&a, &b, &aa, &bb, &ab};
+    for (int q = 0; q < 5; ++q) correlate_sep_valid(*in[q], k, k, want[q]);
+    int y = 0;
+    local_moment_rows(a, b, k, [&](const double* const* m, int ow) {
+      ASSERT_EQ(ow, want[0].w);
+      for (int q = 0; q < 5; ++q)
+        for (int x = 0; x < ow; ++x) ASSERT_NEAR(m[q][x], want[q].at(y, x), 1e-9 * (q < 2 ? 1 : 255)) << q << " " << y << "," << x;
+      ++y;
+    });
+    EXPECT_EQ(y, want[0].h) << h << "x" << w;
+  }
 }
 
 // SSIM's and VIF's per-pixel parts (vector lanes; VIF's logs of lane products) against plain

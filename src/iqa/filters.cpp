@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <new>
 
@@ -178,49 +179,59 @@ class RowRing {
   MakeRow make_;
 };
 
-// The column pass, kRows output rows at a time in strips of kStrip columns: the strip of the
+// The column pass, kRows output rows at a time (a group) in strips of kStrip columns: the strip of the
 // kRows + taps - 1 source rows they read stays in L1 (24 KB for 17 taps) while each output row
 // takes its taps from it. Row by row over the full width, the taps (5 KB a row) came from L2 for
 // every output: the loads, not the FMAs, bounded the filters. sources(y, rows, k) lists output
 // row y's source rows and weights and returns how many.
 constexpr int kRows = 8, kStrip = 128, kMaxTaps = 64;
-template <class Sources>
-void column_pass(Plane& out, int taps, Sources sources) {
-  FAS_CHECK(taps <= kMaxTaps, "iqa: filter longer than 64 taps");
-  std::vector<const double*> rows((size_t)kRows * taps);
-  std::vector<double> k((size_t)kRows * taps);
+struct ColumnScratch {
+  std::vector<const double*> rows;
+  std::vector<double> k;
+  explicit ColumnScratch(int taps) : rows((size_t)kRows * taps), k((size_t)kRows * taps) {
+    FAS_CHECK(taps <= kMaxTaps, "iqa: filter longer than 64 taps");
+  }
+};
+// Output rows y0 .. y0 + g - 1 (g <= kRows) of width w, row r written to out_row(r).
+template <class Sources, class OutRow>
+void column_group(int y0, int g, int w, int taps, Sources sources, OutRow out_row, ColumnScratch& sc) {
+  const double** rows = sc.rows.data();
+  double* k = sc.k.data();
   int nk[kRows];
-  for (int y0 = 0; y0 < out.h; y0 += kRows) {
-    const int g = std::min(kRows, out.h - y0);
-    for (int r = 0; r < g; ++r) nk[r] = sources(y0 + r, rows.data() + r * taps, k.data() + r * taps);
-    // Pairs of rows whose sources are one window shifted by a row (all but near a zero border)
-    // go through rows_combine2.
-    const auto shifted = [&](int r) {
-      if (r + 1 >= g || nk[r] != nk[r + 1] || nk[r] == 0) return false;
-      const double** a = rows.data() + r * taps;
-      for (int j = 0; j < nk[r]; ++j)
-        if (k[r * taps + j] != k[(r + 1) * taps + j] || (j + 1 < nk[r] && a[j + 1] != a[taps + j])) return false;
-      return true;
-    };
-    bool pair[kRows];
-    for (int r = 0; r < g; ++r) pair[r] = shifted(r);
-    for (int x0 = 0; x0 < out.w; x0 += kStrip) {
-      const int n = std::min(kStrip, out.w - x0);
-      for (int r = 0; r < g; ++r) {
-        const double* const* t = rows.data() + r * taps;
-        if (pair[r]) {
-          // sources of row r + 1: rows r's shifted by one, its last one appended
-          const double* tt[kMaxTaps + 1];
-          std::copy_n(t, nk[r], tt);
-          tt[nk[r]] = rows[(r + 1) * taps + nk[r] - 1];
-          rows_combine2(out.row(y0 + r) + x0, out.row(y0 + r + 1) + x0, tt, x0, k.data() + r * taps, nk[r], n);
-          ++r;
-        } else {
-          rows_combine(out.row(y0 + r) + x0, t, x0, k.data() + r * taps, nk[r], n);
-        }
+  for (int r = 0; r < g; ++r) nk[r] = sources(y0 + r, rows + r * taps, k + r * taps);
+  // Pairs of rows whose sources are one window shifted by a row (all but near a zero border)
+  // go through rows_combine2.
+  const auto shifted = [&](int r) {
+    if (r + 1 >= g || nk[r] != nk[r + 1] || nk[r] == 0) return false;
+    const double** a = rows + r * taps;
+    for (int j = 0; j < nk[r]; ++j)
+      if (k[r * taps + j] != k[(r + 1) * taps + j] || (j + 1 < nk[r] && a[j + 1] != a[taps + j])) return false;
+    return true;
+  };
+  bool pair[kRows];
+  for (int r = 0; r < g; ++r) pair[r] = shifted(r);
+  for (int x0 = 0; x0 < w; x0 += kStrip) {
+    const int n = std::min(kStrip, w - x0);
+    for (int r = 0; r < g; ++r) {
+      const double* const* t = rows + r * taps;
+      if (pair[r]) {
+        // sources of row r + 1: rows r's shifted by one, its last one appended
+        const double* tt[kMaxTaps + 1];
+        std::copy_n(t, nk[r], tt);
+        tt[nk[r]] = rows[(r + 1) * taps + nk[r] - 1];
+        rows_combine2(out_row(r) + x0, out_row(r + 1) + x0, tt, x0, k + r * taps, nk[r], n);
+        ++r;
+      } else {
+        rows_combine(out_row(r) + x0, t, x0, k + r * taps, nk[r], n);
       }
     }
   }
+}
+template <class Sources>
+void column_pass(Plane& out, int taps, Sources sources) {
+  ColumnScratch sc(taps);
+  for (int y0 = 0; y0 < out.h; y0 += kRows)
+    column_group(y0, std::min(kRows, out.h - y0), out.w, taps, sources, [&](int r) { return out.row(y0 + r); }, sc);
 }
 }  // namespace
 
@@ -288,6 +299,52 @@ void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, co
     rows_combine(col.row(0), rows.data(), 0, ky.data(), taps, in.w);
     row_correlate(col.row(0), ow, kx.data(), (int)kx.size(), full.row(0));
     for (int x = 0; x < out.w; ++x) out.row(y)[x] = full.v[2 * (size_t)x];
+  }
+}
+
+namespace {
+FAS_IQA_CLONES void multiply(const double* a, const double* b, size_t n, double* o) {
+  for (size_t i = 0; i < n; ++i) o[i] = a[i] * b[i];
+}
+}  // namespace
+
+void local_moment_rows(const Plane& a, const Plane& b, const std::vector<double>& k,
+                       const std::function<void(const double* const* m, int w)>& f) {
+  FAS_CHECK(a.h == b.h && a.w == b.w, "iqa: local moments of planes of different sizes");
+  const int taps = (int)k.size(), oh = a.h - taps + 1, ow = a.w - taps + 1, slots = taps + kRows - 1;
+  FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
+  std::vector<double> prod((size_t)a.w);
+  const auto ring_of = [&](const Plane& p, const Plane& q, bool product) {
+    const Plane *pp = &p, *qp = &q;
+    double* pr = prod.data();
+    const double* kk = k.data();
+    const int w = a.w;
+    return RowRing(slots, ow, [=](int y, double* t) {
+      const double* src = pp->row(y);
+      if (product) multiply(pp->row(y), qp->row(y), (size_t)w, pr), src = pr;
+      row_correlate(src, ow, kk, taps, t);
+    });
+  };
+  auto ra = ring_of(a, a, false), rb = ring_of(b, b, false), raa = ring_of(a, a, true), rbb = ring_of(b, b, true),
+       rab = ring_of(a, b, true);
+  Plane grp[5];
+  for (auto& g : grp) g = Plane(kRows, (ow + 7) / 8 * 8, Uninit{});
+  ColumnScratch sc(taps);
+  const double* m[5];
+  for (int y0 = 0; y0 < oh; y0 += kRows) {
+    const int g = std::min(kRows, oh - y0);
+    int q = 0;
+    for (auto* ring : {&ra, &rb, &raa, &rbb, &rab}) {
+      column_group(y0, g, ow, taps, [&](int y, const double** rows, double* kk) {
+        for (int i = 0; i < taps; ++i) rows[i] = ring->row(y + i), kk[i] = k[i];
+        return taps;
+      }, [&](int r) { return grp[q].row(r); }, sc);
+      ++q;
+    }
+    for (int r = 0; r < g; ++r) {
+      for (int i = 0; i < 5; ++i) m[i] = grp[i].row(r);
+      f(m, ow);
+    }
   }
 }
 

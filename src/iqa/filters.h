@@ -2,6 +2,7 @@
 // border modes the metrics need, and the kernels they use.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "iqa/plane.h"
@@ -22,6 +23,13 @@ void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const s
 // the work of filtering everything (the order of the two passes moves the last bits only).
 void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx,
                               Plane& out);
+
+// Local moments of a and b under the separable window k x k, 'valid' region: the window means of
+// a, b, a^2, b^2 and ab at each pixel, given row by row to f(m, w) (m[0..5) in that order, w
+// values each) and never stored as planes (SSIM and VIF only reduce them per pixel: eight planes
+// written and read back per call were most of their memory traffic).
+void local_moment_rows(const Plane& a, const Plane& b, const std::vector<double>& k,
+                       const std::function<void(const double* const* m, int w)>& f);
 
 // Sum of x[0..n) in four interleaved lanes (fixed, so the same on every CPU): a serial sum waits
 // on each add's latency, lanes let the adds overlap and vectorise.

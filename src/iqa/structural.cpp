@@ -93,34 +93,17 @@ FAS_IQA_CLONES VifSums vif_sums(const double* ma, const double* mb, const double
   return out;
 }
 
-namespace {
-// Local means of a, b, a^2, b^2, ab under a separable window, 'valid' region.
-struct LocalMoments { Plane ma, mb, aa, bb, ab; };
-LocalMoments local_moments(const Plane& a, const Plane& b, const std::vector<double>& k) {
-  Plane a2(a.h, a.w, Uninit{}), b2(a.h, a.w, Uninit{}), p(a.h, a.w, Uninit{});
-  for (size_t i = 0; i < a.size(); ++i) {
-    a2.v[i] = a.v[i] * a.v[i];
-    b2.v[i] = b.v[i] * b.v[i];
-    p.v[i] = a.v[i] * b.v[i];
-  }
-  LocalMoments m;
-  correlate_sep_valid(a, k, k, m.ma);
-  correlate_sep_valid(b, k, k, m.mb);
-  correlate_sep_valid(a2, k, k, m.aa);
-  correlate_sep_valid(b2, k, k, m.bb);
-  correlate_sep_valid(p, k, k, m.ab);
-  return m;
-}
-}  // namespace
-
 // skimage.metrics.structural_similarity(I, I', data_range=255) with its defaults: 7x7 uniform
 // window, K1 0.01, K2 0.03, sample covariance (x 49/48), mean over the pixels whose window lies
 // inside the image (skimage filters the whole image and crops 3 pixels, the same values).
 double ssim(const Plane& I, const Plane& J) {
   const std::vector<double> box(7, 1.0 / 7.0);
-  const LocalMoments m = local_moments(I, J, box);
-  return ssim_sum(m.ma.v.data(), m.mb.v.data(), m.aa.v.data(), m.bb.v.data(), m.ab.v.data(), m.ma.size()) /
-         (double)m.ma.size();
+  double s = 0;
+  int64_t n = 0;
+  local_moment_rows(I, J, box, [&](const double* const* m, int w) {
+    s += ssim_sum(m[0], m[1], m[2], m[3], m[4], (size_t)w), n += w;
+  });
+  return s / (double)n;
 }
 
 // Pick (§8 G): VIFD is the standard pixel-domain VIF of Sheikh & Bovik (vifp_mscale.m, the code
@@ -141,9 +124,10 @@ double vifp(const Plane& I, const Plane& J) {
       correlate_sep_valid_even(*ref, k, k, tmp), std::swap(rs, tmp), ref = &rs;
       correlate_sep_valid_even(*dist, k, k, tmp), std::swap(ds, tmp), dist = &ds;
     }
-    const LocalMoments m = local_moments(*ref, *dist, k);
-    const VifSums t = vif_sums(m.ma.v.data(), m.mb.v.data(), m.aa.v.data(), m.bb.v.data(), m.ab.v.data(), m.ma.size());
-    num += t.num, den += t.den;
+    local_moment_rows(*ref, *dist, k, [&](const double* const* m, int w) {
+      const VifSums t = vif_sums(m[0], m[1], m[2], m[3], m[4], (size_t)w);
+      num += t.num, den += t.den;
+    });
   }
   return den > 0 ? num / den : 1.0;
 }
