@@ -193,6 +193,29 @@ TEST(Iqa, SsimAndVifPixelSumsEqualPlainLoops) {
   }
 }
 
+// LMSE (per-row Laplacian in vector lanes) against the plain 4-neighbour Laplacian with
+// reflect-101 borders, pixel by pixel, on 1-wide, 2-wide and ragged planes.
+TEST(Iqa, LmseEqualsPlainLaplacian) {
+  Rng rng(29);
+  for (auto [h, w] : {std::pair{1, 1}, {1, 7}, {5, 2}, {2, 9}, {13, 21}, {40, 37}}) {
+    Plane I(h, w), J(h, w);
+    for (auto& v : I.v) v = std::floor(256 * rng.uniform());
+    for (auto& v : J.v) v = 255 * rng.uniform();
+    auto refl = [](int i, int n) { return n == 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i; };
+    auto lap = [&](const Plane& p, int y, int x) {
+      return p.at(refl(y - 1, h), x) + p.at(refl(y + 1, h), x) + p.at(y, refl(x - 1, w)) + p.at(y, refl(x + 1, w)) -
+             4 * p.at(y, x);
+    };
+    double num = 0, den = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double d = lap(I, y, x) - lap(J, y, x), l = lap(I, y, x);
+        num += d * d, den += l * l;
+      }
+    EXPECT_TRUE(near_rel(lmse(I, J), den != 0 ? num / den : 0.0, 1e-10, 1e-12)) << h << "x" << w;
+  }
+}
+
 // JQI (both directions along rows, vector lanes) against the plain walk of each line, sample by
 // sample, on sizes that are not multiples of the 8x8 blocks.
 TEST(Iqa, JqiEqualsPlainLineWalk) {

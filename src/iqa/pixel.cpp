@@ -102,22 +102,42 @@ double ramd(const Plane& I, const Plane& J, int R) {
   return s / R;
 }
 
+namespace {
+// Sum over x of the squared 4-neighbour Laplacian of a row c between rows up and down (the
+// reflect-101 border's rows already chosen), the row's ends reflected: written per row instead of
+// four filtered planes, in vector lanes.
+FAS_IQA_CLONES double laplacian_sq_sum(const double* up, const double* c, const double* down, int w) {
+  const auto at = [&](int x) {
+    const double l = x > 0 ? c[x - 1] : c[w > 1 ? 1 : 0], r = x + 1 < w ? c[x + 1] : c[w > 1 ? w - 2 : 0];
+    const double v = (up[x] - 2 * c[x] + down[x]) + (l - 2 * c[x] + r);
+    return v * v;
+  };
+  double s = at(0) + (w > 1 ? at(w - 1) : 0.0);
+  V4d acc = {0, 0, 0, 0};
+  int x = 1;
+  for (; x + 4 <= w - 1; x += 4) {
+    V4d u, m, d, l, r;
+    load4(u, up + x), load4(m, c + x), load4(d, down + x), load4(l, c + x - 1), load4(r, c + x + 1);
+    const V4d v = (u - 2 * m + d) + (l - 2 * m + r);
+    acc += v * v;
+  }
+  for (; x < w - 1; ++x) s += at(x);
+  return s + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
+}  // namespace
+
 // LMSE = sum (L(I) - L(I'))^2 / sum L(I)^2, L the 4-neighbour Laplacian, reflect-101 border (the
 // repo's zeros on the last row/column and wrap on the first are artefacts of its loop).
+// L(I) - L(I') = L(I - I'): one Laplacian of the difference and one of I.
 double lmse(const Plane& I, const Plane& J) {
-  static const std::vector<double> d2{1, -2, 1}, id{0, 1, 0};
-  Plane ly, lx;
-  double num = 0, den = 0;
-  // L(I) - L(I') = L(I - I'): one Laplacian of the difference and one of I.
   Plane diff(I.h, I.w, Uninit{});
   for (size_t i = 0; i < I.size(); ++i) diff.v[i] = I.v[i] - J.v[i];
-  for (int pass = 0; pass < 2; ++pass) {
-    const Plane& src = pass == 0 ? diff : I;
-    correlate_sep(src, d2, id, Border::Reflect101, ly);
-    correlate_sep(src, id, d2, Border::Reflect101, lx);
-    double s = 0;
-    for (size_t i = 0; i < src.size(); ++i) s += (ly.v[i] + lx.v[i]) * (ly.v[i] + lx.v[i]);
-    (pass == 0 ? num : den) = s;
+  const int h = I.h;
+  double num = 0, den = 0;
+  for (int y = 0; y < h; ++y) {
+    const int up = y > 0 ? y - 1 : (h > 1 ? 1 : 0), down = y + 1 < h ? y + 1 : (h > 1 ? h - 2 : 0);
+    num += laplacian_sq_sum(diff.row(up), diff.row(y), diff.row(down), I.w);
+    den += laplacian_sq_sum(I.row(up), I.row(y), I.row(down), I.w);
   }
   return ratio_or(num, den, 0.0);
 }
