@@ -155,6 +155,26 @@ TEST(IqaFilters, LocalMomentRowsEqualFilteredPlanes) {
       ++y;
     });
     EXPECT_EQ(y, want[0].h) << h << "x" << w;
+    // Same size under each border rule: two channels, the second computed into the scratch row.
+    for (Border bd : {Border::Reflect101, Border::Replicate, Border::Zero}) {
+      Plane fa, fab;
+      correlate_sep(a, k, k, bd, fa);
+      correlate_sep(ab, k, k, bd, fab);
+      int rows = 0;
+      filter_rows(h, w, 2, [&](int q, int yy, double* s) -> const double* {
+        if (q == 0) return a.row(yy);
+        multiply(a.row(yy), b.row(yy), (size_t)w, s);
+        return s;
+      }, k, false, bd, [&](int yy, const double* const* m, int ow) {
+        ASSERT_EQ(ow, w);
+        for (int x = 0; x < w; ++x) {
+          ASSERT_NEAR(m[0][x], fa.at(yy, x), 1e-9) << (int)bd << " " << yy << "," << x;
+          ASSERT_NEAR(m[1][x], fab.at(yy, x), 1e-9 * 255) << (int)bd << " " << yy << "," << x;
+        }
+        ++rows;
+      });
+      EXPECT_EQ(rows, h);
+    }
   }
 }
 

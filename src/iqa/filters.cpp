@@ -302,50 +302,58 @@ void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, co
   }
 }
 
-namespace {
 FAS_IQA_CLONES void multiply(const double* a, const double* b, size_t n, double* o) {
   for (size_t i = 0; i < n; ++i) o[i] = a[i] * b[i];
 }
-}  // namespace
+
+void filter_rows(int h, int w, int channels, const RowSource& source, const std::vector<double>& k, bool valid, Border b,
+                 const RowSink& f) {
+  const int taps = (int)k.size(), r = taps / 2, slots = taps + kRows - 1;
+  FAS_CHECK(taps % 2 == 1, "iqa: kernels must have odd length");
+  const int oh = valid ? h - taps + 1 : h, ow = valid ? w - taps + 1 : w;
+  FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
+  std::vector<double> src((size_t)w), edge(std::max<size_t>((size_t)w + k.size(), 3 * k.size()));
+  using Make = std::function<void(int, double*)>;
+  std::vector<RowRing<Make>> rings;
+  rings.reserve((size_t)channels);
+  for (int q = 0; q < channels; ++q)
+    rings.emplace_back(slots, ow, Make([&, q](int y, double* t) {
+      const double* row = source(q, y, src.data());
+      if (valid) row_correlate(row, ow, k.data(), taps, t);
+      else correlate_row(row, w, k, b, edge.data(), t);
+    }));
+  std::vector<Plane> grp((size_t)channels);
+  for (auto& g : grp) g = Plane(kRows, (ow + 7) / 8 * 8, Uninit{});
+  ColumnScratch sc(taps);
+  std::vector<const double*> m((size_t)channels);
+  for (int y0 = 0; y0 < oh; y0 += kRows) {
+    const int g = std::min(kRows, oh - y0);
+    for (int q = 0; q < channels; ++q) {
+      RowRing<Make>& ring = rings[q];
+      column_group(y0, g, ow, taps, [&](int y, const double** rows, double* kk) {
+        int nk = 0;
+        for (int i = 0; i < taps; ++i) {
+          const int yy = valid ? y + i : border_index(y + i - r, h, b);
+          if (yy >= 0) rows[nk] = ring.row(yy), kk[nk++] = k[i];  // yy < 0: zero border
+        }
+        return nk;
+      }, [&](int rr) { return grp[q].row(rr); }, sc);
+    }
+    for (int rr = 0; rr < g; ++rr) {
+      for (int q = 0; q < channels; ++q) m[q] = grp[q].row(rr);
+      f(y0 + rr, m.data(), ow);
+    }
+  }
+}
 
 void local_moment_rows(const Plane& a, const Plane& b, const std::vector<double>& k,
                        const std::function<void(const double* const* m, int w)>& f) {
   FAS_CHECK(a.h == b.h && a.w == b.w, "iqa: local moments of planes of different sizes");
-  const int taps = (int)k.size(), oh = a.h - taps + 1, ow = a.w - taps + 1, slots = taps + kRows - 1;
-  FAS_CHECK(oh > 0 && ow > 0, "iqa: image smaller than the filter");
-  std::vector<double> prod((size_t)a.w);
-  const auto ring_of = [&](const Plane& p, const Plane& q, bool product) {
-    const Plane *pp = &p, *qp = &q;
-    double* pr = prod.data();
-    const double* kk = k.data();
-    const int w = a.w;
-    return RowRing(slots, ow, [=](int y, double* t) {
-      const double* src = pp->row(y);
-      if (product) multiply(pp->row(y), qp->row(y), (size_t)w, pr), src = pr;
-      row_correlate(src, ow, kk, taps, t);
-    });
-  };
-  auto ra = ring_of(a, a, false), rb = ring_of(b, b, false), raa = ring_of(a, a, true), rbb = ring_of(b, b, true),
-       rab = ring_of(a, b, true);
-  Plane grp[5];
-  for (auto& g : grp) g = Plane(kRows, (ow + 7) / 8 * 8, Uninit{});
-  ColumnScratch sc(taps);
-  const double* m[5];
-  for (int y0 = 0; y0 < oh; y0 += kRows) {
-    const int g = std::min(kRows, oh - y0);
-    int q = 0;
-    for (auto* ring : {&ra, &rb, &raa, &rbb, &rab}) {
-      column_group(y0, g, ow, taps, [&](int y, const double** rows, double* kk) {
-        for (int i = 0; i < taps; ++i) rows[i] = ring->row(y + i), kk[i] = k[i];
-        return taps;
-      }, [&](int r) { return grp[q].row(r); }, sc);
-      ++q;
-    }
-    for (int r = 0; r < g; ++r) {
-      for (int i = 0; i < 5; ++i) m[i] = grp[i].row(r);
-      f(m, ow);
-    }
-  }
+  filter_rows(a.h, a.w, 5, [&](int q, int y, double* scratch) -> const double* {
+    if (q < 2) return (q ? b : a).row(y);
+    multiply(q == 3 ? b.row(y) : a.row(y), q == 2 ? a.row(y) : b.row(y), (size_t)a.w, scratch);  // a a, b b, a b
+    return scratch;
+  }, k, true, Border::Zero, [&](int, const double* const* m, int w) { f(m, w); });
 }
 
 FAS_IQA_CLONES double sum_lanes(const double* x, size_t n) {

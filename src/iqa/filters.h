@@ -24,6 +24,17 @@ void correlate_sep_valid(const Plane& in, const std::vector<double>& ky, const s
 void correlate_sep_valid_even(const Plane& in, const std::vector<double>& ky, const std::vector<double>& kx,
                               Plane& out);
 
+// Several planes ("channels", h x w) filtered by the same separable window k x k, same size under
+// border b or 'valid', handed out row by row and never stored: source(q, y, scratch) returns row
+// y of channel q (its own row, or one it computes into scratch, w values), and f(y, m, w') gets
+// output row y of every channel (m[q], w' values). Metrics that only reduce filtered products
+// (SSIM, VIF, Harris) skip writing and reading back a plane per product and per filter.
+// o[i] = a[i] b[i], i < n (a product row for filter_rows).
+void multiply(const double* a, const double* b, size_t n, double* o);
+using RowSource = std::function<const double*(int q, int y, double* scratch)>;
+using RowSink = std::function<void(int y, const double* const* m, int w)>;
+void filter_rows(int h, int w, int channels, const RowSource& source, const std::vector<double>& k, bool valid, Border b,
+                 const RowSink& f);
 // Local moments of a and b under the separable window k x k, 'valid' region: the window means of
 // a, b, a^2, b^2 and ab at each pixel, given row by row to f(m, w) (m[0..5) in that order, w
 // values each) and never stored as planes (SSIM and VIF only reduce them per pixel: eight planes

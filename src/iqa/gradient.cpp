@@ -64,6 +64,16 @@ GradientMetrics gradient_metrics(const Plane& I, const Plane& J) {
   return {gme / (double)n, gpe / (double)n, (double)edges_differ(mi, mj) / (double)n};
 }
 
+namespace {
+// Harris response det - k trace^2 of the smoothed structure tensor (arr, arc; arc, acc), k = 0.04.
+FAS_IQA_CLONES void harris_row(const double* arr, const double* arc, const double* acc, int w, double* r) {
+  for (int i = 0; i < w; ++i) {
+    const double det = arr[i] * acc[i] - arc[i] * arc[i], tr = arr[i] + acc[i];
+    r[i] = det - 0.04 * tr * tr;
+  }
+}
+}  // namespace
+
 // skimage.feature.corner_harris(img, method='k', k=0.04, sigma=1): Sobel derivatives
 // (scipy.ndimage.sobel, unnormalised, zero border), structure tensor smoothed by a Gaussian of
 // sigma 1 truncated at 4 sigma (zero border), response det - k trace^2.
@@ -73,21 +83,12 @@ Plane harris_response(const Plane& img) {
   Plane dr, dc;  // derivative along rows (axis 0) and columns (axis 1)
   correlate_sep(img, d, s, Border::Zero, dr);
   correlate_sep(img, s, d, Border::Zero, dc);
-  Plane rr(img.h, img.w, Uninit{}), rc(img.h, img.w, Uninit{}), cc(img.h, img.w, Uninit{});
-  for (size_t i = 0; i < img.size(); ++i) {
-    rr.v[i] = dr.v[i] * dr.v[i];
-    rc.v[i] = dr.v[i] * dc.v[i];
-    cc.v[i] = dc.v[i] * dc.v[i];
-  }
-  Plane arr, arc, acc;
-  correlate_sep(rr, g, g, Border::Zero, arr);
-  correlate_sep(rc, g, g, Border::Zero, arc);
-  correlate_sep(cc, g, g, Border::Zero, acc);
+  // The structure tensor's products filtered row by row (filter_rows), the response made per row.
   Plane r(img.h, img.w, Uninit{});
-  for (size_t i = 0; i < img.size(); ++i) {
-    const double det = arr.v[i] * acc.v[i] - arc.v[i] * arc.v[i], tr = arr.v[i] + acc.v[i];
-    r.v[i] = det - 0.04 * tr * tr;
-  }
+  filter_rows(img.h, img.w, 3, [&](int q, int y, double* scratch) -> const double* {
+    multiply(q == 2 ? dc.row(y) : dr.row(y), q == 0 ? dr.row(y) : dc.row(y), (size_t)img.w, scratch);  // rr, rc, cc
+    return scratch;
+  }, g, false, Border::Zero, [&](int y, const double* const* m, int w) { harris_row(m[0], m[1], m[2], w, r.row(y)); });
   return r;
 }
 
