@@ -129,16 +129,21 @@ void aggd_fit(const double* x, size_t n, double* alpha, double* bl, double* br) 
 }
 
 namespace {
-// MSCN of a plane (niqe.m).
-Plane mscn(const Plane& img) {
+// (x - mu) / (sqrt|mu2 - mu^2| + 1) of one row.
+FAS_IQA_CLONES void mscn_row(const double* x, const double* mu, const double* mu2, int w, double* o) {
+  for (int i = 0; i < w; ++i) o[i] = (x[i] - mu[i]) / (std::sqrt(std::abs(mu2[i] - mu[i] * mu[i])) + 1.0);
+}
+
+// MSCN (niqe.m) of the top-left h x w of a plane: the window means of x and x^2 row by row
+// (filter_rows), no squared, mean or variance planes, and no copy of the region.
+Plane mscn(const Plane& img, int h, int w) {
   static const std::vector<double> g = gaussian_kernel(7, 7.0 / 6.0);
-  Plane mu, mu2, sq(img.h, img.w, Uninit{});
-  for (size_t i = 0; i < img.size(); ++i) sq.v[i] = img.v[i] * img.v[i];
-  correlate_sep(img, g, g, Border::Replicate, mu);
-  correlate_sep(sq, g, g, Border::Replicate, mu2);
-  Plane out(img.h, img.w, Uninit{});
-  for (size_t i = 0; i < img.size(); ++i)
-    out.v[i] = (img.v[i] - mu.v[i]) / (std::sqrt(std::abs(mu2.v[i] - mu.v[i] * mu.v[i])) + 1.0);
+  Plane out(h, w, Uninit{});
+  filter_rows(h, w, 2, [&](int q, int y, double* scratch) -> const double* {
+    if (q == 0) return img.row(y);
+    multiply(img.row(y), img.row(y), (size_t)w, scratch);
+    return scratch;
+  }, g, false, Border::Replicate, [&](int y, const double* const* m, int ow) { mscn_row(img.row(y), m[0], m[1], ow, out.row(y)); });
   return out;
 }
 
@@ -169,11 +174,13 @@ void block_features(const Plane& m, int y0, int x0, int b, double* f, std::vecto
   }
 }
 
-Plane halve(const Plane& p) {
-  Plane o(p.h / 2, p.w / 2, Uninit{});
-  for (int y = 0; y < o.h; ++y)
-    for (int x = 0; x < o.w; ++x)
-      o.row(y)[x] = 0.25 * (p.at(2 * y, 2 * x) + p.at(2 * y, 2 * x + 1) + p.at(2 * y + 1, 2 * x) + p.at(2 * y + 1, 2 * x + 1));
+// 2x2 means of the top-left h x w (even) of a plane.
+Plane halve(const Plane& p, int h, int w) {
+  Plane o(h / 2, w / 2, Uninit{});
+  for (int y = 0; y < o.h; ++y) {
+    const double *a = p.row(2 * y), *b = p.row(2 * y + 1);
+    for (int x = 0; x < o.w; ++x) o.row(y)[x] = 0.25 * (a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]);
+  }
   return o;
 }
 }  // namespace
@@ -184,16 +191,16 @@ std::vector<NiqeBlock> niqe_block_features(const Plane& img, int block) {
   if (by < 1 || bx < 1)
     fail("niqe: image " + std::to_string(img.h) + "x" + std::to_string(img.w) + " is smaller than one " +
          std::to_string(block) + "x" + std::to_string(block) + " block");
-  Plane im(by * block, bx * block, Uninit{});
-  for (int y = 0; y < im.h; ++y) std::copy_n(img.row(y), im.w, im.row(y));
+  // The whole blocks' region, read in place at scale 1; halved at scale 2.
+  Plane half;
   std::vector<NiqeBlock> rows((size_t)by * bx);
   std::vector<double> buf, prod;
   for (int scale = 0; scale < 2; ++scale) {
-    const Plane m = mscn(im);
+    const Plane m = scale == 0 ? mscn(img, by * block, bx * block) : mscn(half, half.h, half.w);
     const int b = block >> scale;
     for (int j = 0; j < by; ++j)
       for (int i = 0; i < bx; ++i) block_features(m, j * b, i * b, b, rows[(size_t)j * bx + i].data() + 18 * scale, buf, prod);
-    if (scale == 0) im = halve(im);
+    if (scale == 0) half = halve(img, by * block, bx * block);
   }
   return rows;
 }
