@@ -147,27 +147,30 @@ Plane mscn(const Plane& img, int h, int w) {
   return out;
 }
 
+// Products of a b x b block with its circshift(s, [dy dx]) (shifted(y, x) = s(y - dy, x - dx),
+// wrapping within the block; dx is 0 or 1, so column 0 alone may wrap).
+FAS_IQA_CLONES void shifted_products(const double* s, int b, int dy, int dx, double* prod) {
+  for (int y = 0; y < b; ++y) {
+    const int ys = y - dy < 0 ? y - dy + b : y - dy >= b ? y - dy - b : y - dy;
+    const double *row = s + (size_t)y * b, *srow = s + (size_t)ys * b;
+    double* o = prod + (size_t)y * b;
+    o[0] = row[0] * srow[dx ? b - 1 : 0];
+    for (int x = 1; x < b; ++x) o[x] = row[x] * srow[x - dx];
+  }
+}
+
 // The 18 features of one b x b block at (y0, x0) of an MSCN plane (niqe.m computefeature).
 void block_features(const Plane& m, int y0, int x0, int b, double* f, std::vector<double>& buf,
                     std::vector<double>& prod) {
   buf.resize((size_t)b * b);
   prod.resize((size_t)b * b);
-  for (int y = 0; y < b; ++y)
-    for (int x = 0; x < b; ++x) buf[(size_t)y * b + x] = m.at(y0 + y, x0 + x);
+  for (int y = 0; y < b; ++y) std::copy_n(m.row(y0 + y) + x0, b, buf.data() + (size_t)y * b);
   double a, bl, br;
   aggd_fit(buf.data(), buf.size(), &a, &bl, &br);
   f[0] = a, f[1] = (bl + br) / 2;
-  // circshift(s, [dy dx]): shifted(y, x) = s(y - dy, x - dx), wrapping within the block.
   const int shifts[4][2] = {{0, 1}, {1, 0}, {1, 1}, {-1, 1}};
   for (int s = 0; s < 4; ++s) {
-    const int dy = shifts[s][0], dx = shifts[s][1];  // dx is 0 or 1: column 0 alone may wrap
-    for (int y = 0; y < b; ++y) {
-      const int ys = y - dy < 0 ? y - dy + b : y - dy >= b ? y - dy - b : y - dy;
-      const double *row = buf.data() + (size_t)y * b, *srow = buf.data() + (size_t)ys * b;
-      double* o = prod.data() + (size_t)y * b;
-      o[0] = row[0] * srow[dx ? b - 1 : 0];
-      for (int x = 1; x < b; ++x) o[x] = row[x] * srow[x - dx];
-    }
+    shifted_products(buf.data(), b, shifts[s][0], shifts[s][1], prod.data());
     aggd_fit(prod.data(), prod.size(), &a, &bl, &br);
     double* o = f + 2 + 4 * s;
     o[0] = a, o[1] = (br - bl) * std::exp(std::lgamma(2 / a) - std::lgamma(1 / a)), o[2] = bl, o[3] = br;
