@@ -110,6 +110,23 @@ void Fft::forward8(Cx8* x, Cx8* work) const { stockham8(n_, radices_, tw_.data()
 
 namespace {
 constexpr int L = 8;
+// dst[c * ds + r] = src[r * ss][c] for an 8 x 8 block of rows src[0], src[ss], ... (three rounds
+// of two-source shuffles: pairs, quads, halves).
+inline __attribute__((always_inline)) void transpose8(const V8d* src, size_t ss, double* dst, size_t ds) {
+  V8d t[8], u[8];
+  const V8l even = {0, 8, 2, 10, 4, 12, 6, 14}, odd = {1, 9, 3, 11, 5, 13, 7, 15};
+  for (int i = 0; i < 8; i += 2)
+    t[i] = __builtin_shuffle(src[i * ss], src[(i + 1) * ss], even), t[i + 1] = __builtin_shuffle(src[i * ss], src[(i + 1) * ss], odd);
+  const V8l q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
+  for (int i = 0; i < 8; i += 4)
+    for (int j = 0; j < 2; ++j)  // u[i + j]: columns j, j + 4 of rows i..i+3 (pairs); u[i + 2 + j]: columns j + 2, j + 6
+      u[i + j] = __builtin_shuffle(t[i + j], t[i + 2 + j], q0), u[i + 2 + j] = __builtin_shuffle(t[i + j], t[i + 2 + j], q1);
+  const V8l h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
+  for (int c = 0; c < 4; ++c) {
+    store8(dst + (size_t)c * ds, __builtin_shuffle(u[c], u[4 + c], h0));
+    store8(dst + (size_t)(c + 4) * ds, __builtin_shuffle(u[c], u[4 + c], h1));
+  }
+}
 // Columns x0 .. x0 + nb - 1 of a + i b, one per lane (lanes past the edge transform zeros),
 // written transposed into the split planes tr, ti (w x h), where the row transforms read rows.
 // buf as doubles: value t of lane l is re at v[16 t + l], im at v[16 t + 8 + l] (GCC vector types
@@ -128,9 +145,15 @@ FAS_IQA_CLONES void column_group(const Plane& a, const Plane& b, int x0, int nb,
     for (int l = 0; l < nb; ++l) v[16 * y + l] = a.row(y)[x0 + l], v[16 * y + 8 + l] = b.row(y)[x0 + l];
   }
   fc.forward8(buf, work);
+  int y = 0;
+  if (nb == L)  // whole 8 x 8 blocks: vector transposes
+    for (; y + 8 <= h; y += 8) {
+      transpose8(&buf[y].r, 2, tr.row(x0) + y, tr.w);
+      transpose8(&buf[y].i, 2, ti.row(x0) + y, ti.w);
+    }
   for (int l = 0; l < nb; ++l) {
     double *r = tr.row(x0 + l), *i = ti.row(x0 + l);
-    for (int y = 0; y < h; ++y) r[y] = v[16 * y + l], i[y] = v[16 * y + 8 + l];
+    for (int yy = y; yy < h; ++yy) r[yy] = v[16 * yy + l], i[yy] = v[16 * yy + 8 + l];
   }
 }
 
@@ -151,6 +174,11 @@ FAS_IQA_CLONES void row_group(const Plane& tr, const Plane& ti, int y0, int nb, 
   fr.forward8(buf, work);
   for (int x = 0; x < w; ++x) {
     double* o = z + 2 * ((size_t)x * h + y0);
+    if (nb == L) {  // re and im interleaved by two shuffles
+      const V8l lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
+      store8(o, __builtin_shuffle(buf[x].r, buf[x].i, lo)), store8(o + 8, __builtin_shuffle(buf[x].r, buf[x].i, hi));
+      continue;
+    }
     for (int l = 0; l < nb; ++l) o[2 * l] = v[16 * x + l], o[2 * l + 1] = v[16 * x + 8 + l];
   }
 }

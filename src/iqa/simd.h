@@ -23,6 +23,7 @@ typedef long long V4l __attribute__((vector_size(32)));
 // alignment at the widest register of the ISA being compiled (16 bytes in the baseline), so an
 // array allocated by baseline code was read with the v4 clone's aligned 64-byte moves and faulted.
 typedef double V8d __attribute__((vector_size(64)));
+typedef long long V8l __attribute__((vector_size(64)));
 // By reference: a vector returned or passed by value warns that the ABI differs with AVX.
 inline void load4(V4d& v, const double* p) { std::memcpy(&v, p, sizeof v); }
 inline void store4(double* p, const V4d& v) { std::memcpy(p, &v, sizeof v); }
