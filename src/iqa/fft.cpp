@@ -114,19 +114,22 @@ constexpr int L = 8;
 // of two-source shuffles: pairs, quads, halves).
 inline __attribute__((always_inline)) void transpose8(const V8d* src, size_t ss, double* dst, size_t ds) {
   V8d t[8], u[8];
-  const V8l even = {0, 8, 2, 10, 4, 12, 6, 14}, odd = {1, 9, 3, 11, 5, 13, 7, 15};
-  for (int i = 0; i < 8; i += 2)
-    t[i] = __builtin_shuffle(src[i * ss], src[(i + 1) * ss], even), t[i + 1] = __builtin_shuffle(src[i * ss], src[(i + 1) * ss], odd);
-  const V8l q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
+  for (int i = 0; i < 8; i += 2) {
+    const V8d &a = src[i * ss], &b = src[(i + 1) * ss];
+    t[i] = FAS_SHUFFLE8(a, b, 0, 8, 2, 10, 4, 12, 6, 14), t[i + 1] = FAS_SHUFFLE8(a, b, 1, 9, 3, 11, 5, 13, 7, 15);
+  }
+  // u[i + j]: columns j, j + 4 of rows i .. i + 3; u[i + 2 + j]: columns j + 2, j + 6
   for (int i = 0; i < 8; i += 4)
-    for (int j = 0; j < 2; ++j)  // u[i + j]: columns j, j + 4 of rows i..i+3 (pairs); u[i + 2 + j]: columns j + 2, j + 6
-      u[i + j] = __builtin_shuffle(t[i + j], t[i + 2 + j], q0), u[i + 2 + j] = __builtin_shuffle(t[i + j], t[i + 2 + j], q1);
-  const V8l h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
+    for (int j = 0; j < 2; ++j) {
+      const V8d &a = t[i + j], &b = t[i + 2 + j];
+      u[i + j] = FAS_SHUFFLE8(a, b, 0, 1, 8, 9, 4, 5, 12, 13), u[i + 2 + j] = FAS_SHUFFLE8(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
+    }
   for (int c = 0; c < 4; ++c) {
-    store8(dst + (size_t)c * ds, __builtin_shuffle(u[c], u[4 + c], h0));
-    store8(dst + (size_t)(c + 4) * ds, __builtin_shuffle(u[c], u[4 + c], h1));
+    store8(dst + (size_t)c * ds, FAS_SHUFFLE8(u[c], u[4 + c], 0, 1, 2, 3, 8, 9, 10, 11));
+    store8(dst + (size_t)(c + 4) * ds, FAS_SHUFFLE8(u[c], u[4 + c], 4, 5, 6, 7, 12, 13, 14, 15));
   }
 }
+
 // Columns x0 .. x0 + nb - 1 of a + i b, one per lane (lanes past the edge transform zeros),
 // written transposed into the split planes tr, ti (w x h), where the row transforms read rows.
 // buf as doubles: value t of lane l is re at v[16 t + l], im at v[16 t + 8 + l] (GCC vector types
@@ -175,8 +178,8 @@ FAS_IQA_CLONES void row_group(const Plane& tr, const Plane& ti, int y0, int nb, 
   for (int x = 0; x < w; ++x) {
     double* o = z + 2 * ((size_t)x * h + y0);
     if (nb == L) {  // re and im interleaved by two shuffles
-      const V8l lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
-      store8(o, __builtin_shuffle(buf[x].r, buf[x].i, lo)), store8(o + 8, __builtin_shuffle(buf[x].r, buf[x].i, hi));
+      const V8d &r = buf[x].r, &i = buf[x].i;
+      store8(o, FAS_SHUFFLE8(r, i, 0, 8, 1, 9, 2, 10, 3, 11)), store8(o + 8, FAS_SHUFFLE8(r, i, 4, 12, 5, 13, 6, 14, 7, 15));
       continue;
     }
     for (int l = 0; l < nb; ++l) o[2 * l] = v[16 * x + l], o[2 * l + 1] = v[16 * x + 8 + l];

@@ -24,6 +24,13 @@ typedef long long V4l __attribute__((vector_size(32)));
 // array allocated by baseline code was read with the v4 clone's aligned 64-byte moves and faulted.
 typedef double V8d __attribute__((vector_size(64)));
 typedef long long V8l __attribute__((vector_size(64)));
+// Lanes of two 8-vectors picked by constant indices (0-7 from a, 8-15 from b): GCC and clang
+// spell it differently.
+#if defined(__clang__)
+#define FAS_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define FAS_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shuffle(a, b, V8l{i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
 // By reference: a vector returned or passed by value warns that the ABI differs with AVX.
 inline void load4(V4d& v, const double* p) { std::memcpy(&v, p, sizeof v); }
 inline void store4(double* p, const V4d& v) { std::memcpy(p, &v, sizeof v); }
