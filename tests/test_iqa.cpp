@@ -137,7 +137,8 @@ TEST(IqaFilters, SeparableEqualsPlainTwoDimensionalSum) {
 // planes filtered one by one, on sizes that leave partial groups and strips.
 TEST(IqaFilters, LocalMomentRowsEqualFilteredPlanes) {
   Rng rng(23);
-  for (auto [h, w, n] : {std::tuple{7, 7, 7}, {20, 150, 5}, {41, 33, 17}, {9, 300, 3}}) {
+  for (auto t : {std::tuple{7, 7, 7}, {20, 150, 5}, {41, 33, 17}, {9, 300, 3}}) {
+    const int h = std::get<0>(t), w = std::get<1>(t), n = std::get<2>(t);  // lambdas capture these
     Plane a(h, w), b(h, w), aa(h, w), bb(h, w), ab(h, w);
     for (size_t i = 0; i < a.size(); ++i) {
       a.v[i] = std::floor(256 * rng.uniform()), b.v[i] = 255 * rng.uniform();
@@ -217,7 +218,8 @@ TEST(Iqa, SsimAndVifPixelSumsEqualPlainLoops) {
 // reflect-101 borders, pixel by pixel, on 1-wide, 2-wide and ragged planes.
 TEST(Iqa, LmseEqualsPlainLaplacian) {
   Rng rng(29);
-  for (auto [h, w] : {std::pair{1, 1}, {1, 7}, {5, 2}, {2, 9}, {13, 21}, {40, 37}}) {
+  for (auto hw : {std::pair{1, 1}, {1, 7}, {5, 2}, {2, 9}, {13, 21}, {40, 37}}) {
+    const int h = hw.first, w = hw.second;  // lambdas capture these (C++17 cannot capture bindings)
     Plane I(h, w), J(h, w);
     for (auto& v : I.v) v = std::floor(256 * rng.uniform());
     for (auto& v : J.v) v = 255 * rng.uniform();
