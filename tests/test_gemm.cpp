@@ -18,21 +18,30 @@ using namespace fas::test;
 namespace {
 
 std::vector<std::pair<std::string, GemmUkernel>> ukernels() {
-  std::vector<std::pair<std::string, GemmUkernel>> v{{"scalar 4x8", {f32_gemm_ukernel_4x8__scalar, f32_gemm_pack_t__scalar, 4, 8}}};
+  std::vector<std::pair<std::string, GemmUkernel>> v{
+      {"scalar 4x8", {f32_gemm_ukernel_4x8__scalar, f32_gemm_pack_t__scalar, 4, 8}},
+      {"scalar 4x8 + 2-row edge",
+       {f32_gemm_ukernel_4x8__scalar, f32_gemm_pack_t__scalar, 4, 8, f32_gemm_ukernel_2x8_a4__scalar, 2}}};
   for (Isa isa : available_isas())
     if (const GemmUkernel uk = gemm_ukernel(isa); uk.fn) v.push_back({isa_name(isa), uk});
   return v;
 }
 
 // One case: C (M x N, stride ldc = N + 3) from A, B with leading dimensions padded by 5 and 2.
+// With prepack, op(A) is packed once by f32_gemm_pack_a and the A given to the driver is NaN
+// (it must not be read).
 void check(const std::string& who, const GemmUkernel& uk, int64_t M, int64_t N, int64_t K, bool ta, bool tb,
-           float alpha, float beta, Rng& rng) {
+           float alpha, float beta, Rng& rng, bool prepack = false) {
   const int64_t lda = (ta ? M : K) + 5, ldb = (tb ? K : N) + 2, ldc = N + 3;
   Tensor A = randn({(ta ? K : M) * lda}, rng), B = randn({(tb ? N : K) * ldb}, rng), C = randn({M * ldc}, rng);
   if (beta == 0.f)  // beta 0 must not read C
     for (int64_t i = 0; i < C.numel(); i += 7) C.data()[i] = std::numeric_limits<float>::quiet_NaN();
   Tensor ref = C.clone();
-  f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  std::vector<float> ap(prepack ? f32_gemm_packed_a_floats(uk, M, K) : 0);
+  Tensor Anan = Tensor::full(A.shape(), std::numeric_limits<float>::quiet_NaN());
+  if (prepack) f32_gemm_pack_a(uk, ta, M, K, A.data(), lda, ap.data());
+  f32_gemm_packed(uk, ta, tb, M, N, K, alpha, prepack ? Anan.data() : A.data(), lda, B.data(), ldb, beta, C.data(),
+                  ldc, prepack ? ap.data() : nullptr);
   sgemm_ref(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), ldc);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < ldc; ++n) {
@@ -43,7 +52,7 @@ void check(const std::string& who, const GemmUkernel& uk, int64_t M, int64_t N, 
       }
       ASSERT_NEAR(g, r, 2e-5f * (float)K + 1e-5f * std::fabs(r))
           << who << " M " << M << " N " << N << " K " << K << " ta " << ta << " tb " << tb << " alpha " << alpha
-          << " beta " << beta << " at " << m << "," << n;
+          << " beta " << beta << " prepack " << prepack << " at " << m << "," << n;
     }
 }
 
@@ -53,17 +62,21 @@ TEST(GemmPacked, EveryMicrokernelEqualsReferenceOnRaggedShapes) {
   Rng rng(31);
   for (const auto& [who, uk] : ukernels())
     for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 5, 7}, {12, 32, 16}, {13, 33, 17},
-                           {25, 70, 257}, {100, 40, 30}, {7, 1100, 9}, {64, 96, 576}})
+                           {25, 70, 257}, {100, 40, 30}, {7, 1100, 9}, {64, 96, 576},
+                           // edge panels of exactly the edge kernels' rows (8 of 12, 2 of 4), fewer
+                           {8, 64, 20}, {20, 33, 40}, {22, 40, 33}, {10, 17, 9}, {128, 256, 576}})
       for (bool ta : {false, true})
         for (bool tb : {false, true})
           for (auto [alpha, beta] : {std::pair{1.f, 0.f}, {0.7f, 0.3f}, {-1.f, 1.f}})
-            check(who, uk, M, N, K, ta, tb, alpha, beta, rng);
+            for (bool prepack : {false, true}) check(who, uk, M, N, K, ta, tb, alpha, beta, rng, prepack);
 }
 
 // A long K (several KC blocks), many rows (several MC blocks) and columns (two NC blocks).
 TEST(GemmPacked, CrossesEveryBlockBoundary) {
   Rng rng(32);
-  for (const auto& [who, uk] : ukernels()) check(who, uk, 2 * 8 * uk.mr + 5, 1024 + 2 * uk.nr + 3, 600, false, true, 0.5f, 1.f, rng);
+  for (const auto& [who, uk] : ukernels())
+    for (bool prepack : {false, true})
+      check(who, uk, 2 * 8 * uk.mr + 5, 1024 + 2 * uk.nr + 3, 600, false, true, 0.5f, 1.f, rng, prepack);
 }
 
 // Each ISA's transposed packing move equals the scalar one, padding rows included.
@@ -106,6 +119,17 @@ TEST(GemmPacked, SgemmDispatchAndLabel) {
     sgemm(false, false, 40, 30, 50, 1.f, A.data(), 50, B.data(), 30, 0.f, C.data(), 30);
     sgemm_ref(false, false, 40, 30, 50, 1.f, A.data(), 50, B.data(), 30, 0.f, R.data(), 30);
     EXPECT_TRUE(allclose(C, R, 1e-4f, 1e-4f)) << name;
+    // A packed once serves calls of any N: a wide one runs the microkernel on the packed copy, a
+    // narrow one goes to OpenBLAS, which reads A.
+    std::vector<float> ap(sgemm_packed_a_floats(40, 50));
+    EXPECT_EQ(ap.empty(), gemm_ukernel(isa).fn == nullptr) << name;
+    if (!ap.empty()) sgemm_pack_a(false, 40, 50, A.data(), 50, ap.data());
+    for (int64_t n : {30, 5}) {
+      Tensor Cp = Tensor::zeros({40 * n}), Rp = Cp.clone();
+      sgemm(false, false, 40, n, 50, 1.f, A.data(), 50, B.data(), 30, 0.f, Cp.data(), n, ap.empty() ? nullptr : ap.data());
+      sgemm_ref(false, false, 40, n, 50, 1.f, A.data(), 50, B.data(), 30, 0.f, Rp.data(), n);
+      EXPECT_TRUE(allclose(Cp, Rp, 1e-4f, 1e-4f)) << name << " prepacked A, N " << n;
+    }
   }
   set_active_isa(saved);
 }

@@ -1,5 +1,6 @@
 #include "autograd/graph.h"
 
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -83,9 +84,14 @@ void run_backward(const Tensor& root, const Tensor& seed) {
   }
   // Seed.
   Tensor r = root;
-  float* g = r.grad_data();
+  bool fresh;
+  float* g = r.grad_for_write(&fresh);  // a fresh gradient is the seed (no zero pass, no add)
   const float* s = seed.data();
-  for (int64_t i = 0, n = r.numel(); i < n; ++i) g[i] += s[i];
+  const int64_t n = r.numel();
+  if (fresh)
+    std::memcpy(g, s, sizeof(float) * (size_t)n);
+  else
+    for (int64_t i = 0; i < n; ++i) g[i] += s[i];
   std::unordered_map<TensorImpl*, int> uses;
   if (g_leaf_ready) uses = leaf_uses(order);
   // Reverse topological order: every consumer runs before its producer.

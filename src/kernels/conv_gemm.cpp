@@ -89,11 +89,42 @@ static int batch_threads(const ConvDims& d, int threads) {
   return (int)std::max<int64_t>(1, std::min<int64_t>(threads, d.N));
 }
 
+// The sgemm (M, N, K) of each pass over a band of ld output pixels: the passes below call sgemm
+// with these, and f32_conv2d_gemm_name names the GEMM that runs for them.
+struct PassGemm {
+  int64_t M, N, K;
+};
+static PassGemm pass_gemm(const ConvDims& d, ConvPass pass, int64_t ld) {
+  switch (pass) {
+    case ConvPass::Fwd: return {d.OCg(), ld, d.K()};        // y[OCg, ld] = w[OCg, K] col[K, ld]
+    case ConvPass::BwdInput: return {d.K(), ld, d.OCg()};   // col[K, ld] = w^T gy[OCg, ld]
+    default: return {d.OCg(), d.K(), ld};                   // gw[OCg, K] += gy[OCg, ld] col^T
+  }
+}
+
+// Fwd and BwdInput multiply by the weights (w_g, w_g^T) in every band of every image: they are
+// packed for the GEMM once per call, at the front of the workspace (0 floats for a pass whose
+// GEMMs go to OpenBLAS, and for BwdWeight, whose A is the output gradient).
+static size_t packed_w_floats(const ConvDims& d, ConvPass pass) {
+  if (pass == ConvPass::BwdWeight) return 0;
+  const PassGemm s = pass_gemm(d, pass, 0);  // M and K do not depend on the band
+  return (size_t)d.groups * sgemm_packed_a_floats(s.M, s.K);
+}
+
+static const float* pack_w(const ConvDims& d, ConvPass pass, const float* w, float* ws) {
+  const size_t per_group = packed_w_floats(d, pass) / (size_t)d.groups;
+  if (per_group == 0) return nullptr;
+  const PassGemm s = pass_gemm(d, pass, 0);
+  for (int64_t g = 0; g < d.groups; ++g)
+    sgemm_pack_a(pass == ConvPass::BwdInput, s.M, s.K, w + g * d.OCg() * d.K(), d.K(), ws + g * per_group);
+  return ws;
+}
+
 size_t f32_conv2d_gemm_workspace(const ConvDims& d, ConvPass pass, int threads) {
   const int T = batch_threads(d, threads);
   size_t per_thread = col_floats(d);
   if (pass == ConvPass::BwdWeight && T > 1) per_thread += (size_t)(d.OC * d.K());  // private gw partial
-  return per_thread * (size_t)T;
+  return packed_w_floats(d, pass) + per_thread * (size_t)T;
 }
 
 // Calls f(oh0, oh1, col_ld) for the row bands of one image; pointwise convs are one band read
@@ -121,19 +152,6 @@ static void for_image_groups(const ConvDims& d, float* ws, int threads, F f) {
   }
 }
 
-// The sgemm (M, N, K) of each pass over a band of ld output pixels: the passes below call sgemm
-// with these, and f32_conv2d_gemm_name names the GEMM that runs for them.
-struct PassGemm {
-  int64_t M, N, K;
-};
-static PassGemm pass_gemm(const ConvDims& d, ConvPass pass, int64_t ld) {
-  switch (pass) {
-    case ConvPass::Fwd: return {d.OCg(), ld, d.K()};        // y[OCg, ld] = w[OCg, K] col[K, ld]
-    case ConvPass::BwdInput: return {d.K(), ld, d.OCg()};   // col[K, ld] = w^T gy[OCg, ld]
-    default: return {d.OCg(), d.K(), ld};                   // gw[OCg, K] += gy[OCg, ld] col^T
-  }
-}
-
 std::string f32_conv2d_gemm_name(const ConvDims& d, ConvPass pass) {
   std::string names;
   for_bands(d, [&](int64_t, int64_t, int64_t ld) {
@@ -148,7 +166,9 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
                           bool accumulate, float* ws, int threads) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
-  for_image_groups(d, ws, threads, [&](int64_t n, int64_t g, float* col) {
+  const float* wp = pack_w(d, ConvPass::Fwd, w, ws);
+  const size_t wp_group = packed_w_floats(d, ConvPass::Fwd) / (size_t)d.groups;
+  for_image_groups(d, ws + packed_w_floats(d, ConvPass::Fwd), threads, [&](int64_t n, int64_t g, float* col) {
     const float* xg = x + (n * d.C + g * Cg) * d.HW();
     float* yg = y + (n * d.OC + g * OCg) * P;
     for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
@@ -164,7 +184,7 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
         }
       const PassGemm s = pass_gemm(d, ConvPass::Fwd, ld);
       sgemm(false, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
-            yg + oh0 * d.OW, P);
+            yg + oh0 * d.OW, P, wp ? wp + g * wp_group : nullptr);
     });
   });
 }
@@ -173,7 +193,9 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
                                 int threads, bool accumulate) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
-  for_image_groups(d, ws, threads, [&](int64_t n, int64_t g, float* col) {
+  const float* wp = pack_w(d, ConvPass::BwdInput, w, ws);
+  const size_t wp_group = packed_w_floats(d, ConvPass::BwdInput) / (size_t)d.groups;
+  for_image_groups(d, ws + packed_w_floats(d, ConvPass::BwdInput), threads, [&](int64_t n, int64_t g, float* col) {
     const float* gyg = gy + (n * d.OC + g * OCg) * P;
     float* gxg = gx + (n * d.C + g * Cg) * d.HW();
     // col2im adds, so the assign form zeroes this image's group first (in this thread, just
@@ -182,9 +204,11 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
     for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
       const PassGemm s = pass_gemm(d, ConvPass::BwdInput, ld);
       if (pw) {  // col2im of a pointwise conv is the identity (one band, ld = P): GEMM straight into gx
-        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P);
+        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P,
+              wp ? wp + g * wp_group : nullptr);
       } else {
-        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld);
+        sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld,
+              wp ? wp + g * wp_group : nullptr);
         im2col_walk<false>(d, col, gxg, oh0, oh1);
       }
     });

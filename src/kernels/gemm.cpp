@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,7 @@
 // The portable microkernel: the packed driver's reference in tests (never dispatched: on CPUs
 // without a fas microkernel OpenBLAS is faster).
 FAS_DEFINE_GEMM_UKERNEL(scalar, VecScalar, 4, 8, 8)
+FAS_DEFINE_GEMM_UKERNEL_EDGE(scalar, VecScalar, 2, 4, 8, 8)
 
 namespace fas {
 
@@ -85,6 +87,34 @@ void pack_b(const GemmUkernel& uk, bool tb, const float* B, int64_t ldb, int64_t
   }
 }
 
+// K in equal blocks of at most kKC (576 = 3 x 192, not 256 + 256 + 64: a short block pays C's
+// load and store for few FMAs).
+int64_t k_block(int64_t K) {
+  const int64_t kblocks = (K + kKC - 1) / kKC;
+  return (K + kblocks - 1) / kblocks;
+}
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// One edge tile (mr < MR rows or nr < NR columns): the edge kernel when it covers the rows,
+// straight into C when it covers them exactly at full width, else into a scratch tile of which
+// only the valid part is added into C.
+void edge_tile(const GemmUkernel& uk, int64_t mr, int64_t nr, int64_t kc, const float* a, const float* b,
+               int64_t bstride, float* c, int64_t ldc, float alpha, float bb) {
+  const bool edge = uk.edge && mr <= uk.edge_mr;
+  if (edge && mr == uk.edge_mr && nr == uk.nr) return uk.edge(kc, a, b, bstride, c, ldc, alpha, bb);
+  alignas(64) float tile[kMaxMR * kMaxNR];
+  (edge ? uk.edge : uk.fn)(kc, a, b, bstride, tile, uk.nr, alpha, 0.f);
+  for (int64_t i = 0; i < mr; ++i) {
+    float* r = c + i * ldc;
+    const float* t = tile + i * uk.nr;
+    if (bb == 0.f)
+      for (int64_t j = 0; j < nr; ++j) r[j] = t[j];
+    else
+      for (int64_t j = 0; j < nr; ++j) r[j] = t[j] + bb * r[j];
+  }
+}
+
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == 0.f ? 0.f : beta * C[m * ldc + n];
@@ -99,15 +129,13 @@ void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t
 }
 
 void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                     const float* a_packed) {
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0.f) return scale_c(M, N, beta, C, ldc);  // as BLAS: A and B are not read
   const int MR = uk.mr, NR = uk.nr;
   if (MR > kMaxMR || NR > kMaxNR) fail("f32_gemm_packed: microkernel tile larger than the driver's buffers");
-  const int64_t MC = MR * kMCPanels, NC = kNC / NR * NR;
-  // K in equal blocks (576 = 3 x 192, not 256 + 256 + 64: a short block pays C's load and store
-  // for few FMAs).
-  const int64_t kblocks = (K + kKC - 1) / kKC, KC = (K + kblocks - 1) / kblocks;
+  const int64_t MC = MR * kMCPanels, NC = kNC / NR * NR, KC = k_block(K), Mp = round_up(M, MR);
   PackBuffers& buf = pack_buffers();
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
@@ -120,7 +148,8 @@ void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t
         pack_b(uk, tb, B, ldb, pc, jc + packed_from, kc, nc - packed_from, buf.b.get() + packed_from * kc);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a(uk, ta, A, lda, ic, pc, mc, kc, buf.a.get());
+        const float* ap = a_packed ? a_packed + pc * Mp + ic * kc : buf.a.get();  // f32_gemm_pack_a's layout
+        if (!a_packed) pack_a(uk, ta, A, lda, ic, pc, mc, kc, buf.a.get());
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
           const bool in_place = jr < packed_from;
@@ -128,20 +157,11 @@ void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t
           const int64_t bstride = in_place ? ldb : NR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min<int64_t>(MR, mc - ir);
-            const float* a = buf.a.get() + ir * kc;
             float* c = C + (ic + ir) * ldc + jc + jr;
-            if (mr == MR && nr == NR) {
-              uk.fn(kc, a, b, bstride, c, ldc, alpha, bb);
-              continue;
-            }
-            // An edge tile: the full tile into a local buffer, then only its valid part into C.
-            alignas(64) float tile[kMaxMR * kMaxNR];
-            uk.fn(kc, a, b, bstride, tile, NR, alpha, 0.f);
-            for (int64_t i = 0; i < mr; ++i)
-              for (int64_t j = 0; j < nr; ++j) {
-                float& r = c[i * ldc + j];
-                r = tile[i * NR + j] + (bb == 0.f ? 0.f : bb * r);
-              }
+            if (mr == MR && nr == NR)
+              uk.fn(kc, ap + ir * kc, b, bstride, c, ldc, alpha, bb);
+            else
+              edge_tile(uk, mr, nr, kc, ap + ir * kc, b, bstride, c, ldc, alpha, bb);
           }
         }
       }
@@ -149,9 +169,22 @@ void f32_gemm_packed(const GemmUkernel& uk, bool ta, bool tb, int64_t M, int64_t
   }
 }
 
+// Block pc (its kc = min(KC, K - pc) values per row) starts at pc * Mp, its MR-row panels one
+// after another: the K blocks and panels f32_gemm_packed walks, so block (pc, ic) is at
+// pc * Mp + ic * kc.
+size_t f32_gemm_packed_a_floats(const GemmUkernel& uk, int64_t M, int64_t K) {
+  return uk.fn ? (size_t)(round_up(M, uk.mr) * K) : 0;
+}
+
+void f32_gemm_pack_a(const GemmUkernel& uk, bool ta, int64_t M, int64_t K, const float* A, int64_t lda, float* dst) {
+  const int64_t KC = k_block(K), Mp = round_up(M, uk.mr);
+  for (int64_t pc = 0; pc < K; pc += KC) pack_a(uk, ta, A, lda, 0, pc, M, std::min(KC, K - pc), dst + pc * Mp);
+}
+
 GemmUkernel gemm_ukernel(Isa isa) {
 #if defined(FAS_X86_KERNELS)
-  if (isa == Isa::Avx512 && isa_supported(isa)) return {f32_gemm_ukernel_12x32__avx512, f32_gemm_pack_t__avx512, 12, 32};
+  if (isa == Isa::Avx512 && isa_supported(isa))
+    return {f32_gemm_ukernel_12x32__avx512, f32_gemm_pack_t__avx512, 12, 32, f32_gemm_ukernel_8x32_a12__avx512, 8};
 #endif
   (void)isa;
   return {};
@@ -190,11 +223,25 @@ GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K) {
   return uk;
 }
 
+size_t sgemm_packed_a_floats(int64_t M, int64_t K) {
+  // Any N: the widest call is the most the microkernel could be given.
+  return f32_gemm_packed_a_floats(gemm_ukernel_for(M, std::numeric_limits<int32_t>::max(), K), M, K);
+}
+
+void sgemm_pack_a(bool ta, int64_t M, int64_t K, const float* A, int64_t lda, float* dst) {
+  f32_gemm_pack_a(active_gemm_ukernel(), ta, M, K, A, lda, dst);
+}
+
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
+}
+
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* a_packed) {
   if (M == 0 || N == 0) return;
   if (const GemmUkernel uk = gemm_ukernel_for(M, N, K); uk.fn)
-    return f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return f32_gemm_packed(uk, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, a_packed);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
               (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }

@@ -36,18 +36,36 @@ struct GemmUkernel {
   GemmUkernelFn fn = nullptr;
   GemmPackTFn pack_t = nullptr;
   int mr = 0, nr = 0;
+  GemmUkernelFn edge = nullptr;  // the first edge_mr rows of a panel (an edge panel of <= edge_mr rows)
+  int edge_mr = 0;
 };
 GemmUkernel gemm_ukernel(Isa isa);
 // The microkernel sgemm uses for this shape at the active ISA (fn == nullptr: OpenBLAS).
 GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K);
+// a_packed: op(A) already packed by f32_gemm_pack_a for this microkernel (A is then not read).
 void f32_gemm_packed(const GemmUkernel& uk, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                      float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                     int64_t ldc);
+                     int64_t ldc, const float* a_packed = nullptr);
+// The whole of op(A) (M x K) in the driver's block order, for GEMMs that share A (a conv's
+// weights over its row bands and images): f32_gemm_packed_a_floats(uk, M, K) floats at dst.
+size_t f32_gemm_packed_a_floats(const GemmUkernel& uk, int64_t M, int64_t K);
+void f32_gemm_pack_a(const GemmUkernel& uk, bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda,
+                     float* dst);
+
+// sgemm with A packed once for several calls: sgemm_packed_a_floats(M, K) floats (0: no call
+// of this M and K would use fas's microkernel; pass a_packed = nullptr then), filled by
+// sgemm_pack_a. A is still passed: OpenBLAS reads it when a call's N sends it there.
+size_t sgemm_packed_a_floats(int64_t M, int64_t K);
+void sgemm_pack_a(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda, float* dst);
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* a_packed);
 
 #define FAS_DECLARE_GEMM_UKERNEL(name)                                                                   \
   void name(int64_t K, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, float alpha, float beta);
 FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_4x8__scalar)
 FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_12x32__avx512)
+FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_2x8_a4__scalar)
+FAS_DECLARE_GEMM_UKERNEL(f32_gemm_ukernel_8x32_a12__avx512)
 void f32_gemm_pack_t__scalar(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width);
 void f32_gemm_pack_t__avx512(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width);
 

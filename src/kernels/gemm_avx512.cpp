@@ -5,6 +5,7 @@
 #include "kernels/simd/vec_avx512.h"
 
 FAS_DEFINE_GEMM_UKERNEL(avx512, VecAvx512, 12, 2, 32)
+FAS_DEFINE_GEMM_UKERNEL_EDGE(avx512, VecAvx512, 8, 12, 2, 32)
 
 namespace fas {
 namespace {

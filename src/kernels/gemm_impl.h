@@ -8,6 +8,9 @@
 // row-major with a full panel, read in place (an im2col buffer already is that layout). The
 // kernel has no edge cases. beta == 0 does
 // not read C (it may hold NaN). Pure: no allocation, no state.
+// An edge kernel (f32_gemm_ukernel_<R>x<NR>_a<MR>__<isa>) computes only the first R rows of a
+// panel packed for MR rows: the last panel of M = 128 at MR 12 has 8 real rows, which the full
+// kernel would compute as 12 into a scratch tile.
 #pragma once
 #include <cstdint>
 
@@ -16,7 +19,7 @@
 namespace fas {
 namespace {  // internal linkage: each ISA's copy stays in its own translation unit
 
-template <class V, int MR, int NV>
+template <class V, int MR, int NV, int AS = MR>  // AS: floats per k in the packed A panel
 inline void gemm_ukernel(int64_t K, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                          float alpha, float beta) {
   using vec = typename V::vec;
@@ -27,7 +30,7 @@ inline void gemm_ukernel(int64_t K, const float* a, const float* b, int64_t ldb,
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
-  for (int64_t k = 0; k < K; ++k, a += MR, b += ldb) {
+  for (int64_t k = 0; k < K; ++k, a += AS, b += ldb) {
     vec bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = V::load(b + j * V::V);
@@ -58,5 +61,15 @@ inline void gemm_ukernel(int64_t K, const float* a, const float* b, int64_t ldb,
   void f32_gemm_ukernel_##MR##x##NR##__##isa(int64_t K, const float* a, const float* b, int64_t ldb, float* c, \
                                              int64_t ldc, float alpha, float beta) {                        \
     gemm_ukernel<Vec, MR, NV>(K, a, b, ldb, c, ldc, alpha, beta);                                           \
+  }                                                                                                         \
+  }
+
+// f32_gemm_ukernel_<R>x<NR>_a<MR>__<isa>: the first R rows of an MR-row packed A panel.
+#define FAS_DEFINE_GEMM_UKERNEL_EDGE(isa, Vec, R, MR, NV, NR)                                                 \
+  namespace fas {                                                                                           \
+  static_assert(NR == NV * Vec::V && R < MR, "NR must be NV vectors, R fewer rows than MR");                \
+  void f32_gemm_ukernel_##R##x##NR##_a##MR##__##isa(int64_t K, const float* a, const float* b, int64_t ldb,   \
+                                                    float* c, int64_t ldc, float alpha, float beta) {       \
+    gemm_ukernel<Vec, R, NV, MR>(K, a, b, ldb, c, ldc, alpha, beta);                                        \
   }                                                                                                         \
   }
