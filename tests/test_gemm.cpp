@@ -121,8 +121,9 @@ TEST(GemmPacked, SgemmDispatchAndLabel) {
     EXPECT_TRUE(allclose(C, R, 1e-4f, 1e-4f)) << name;
     // A packed once serves calls of any N: a wide one runs the microkernel on the packed copy, a
     // narrow one goes to OpenBLAS, which reads A.
-    std::vector<float> ap(sgemm_packed_a_floats(40, 50));
+    std::vector<float> ap(sgemm_packed_a_floats(40, 30, 50));
     EXPECT_EQ(ap.empty(), gemm_ukernel(isa).fn == nullptr) << name;
+    EXPECT_EQ(sgemm_packed_a_floats(40, 5, 50), 0u) << name;  // a call this narrow goes to OpenBLAS
     if (!ap.empty()) sgemm_pack_a(false, 40, 50, A.data(), 50, ap.data());
     for (int64_t n : {30, 5}) {
       Tensor Cp = Tensor::zeros({40 * n}), Rp = Cp.clone();

@@ -103,12 +103,14 @@ static PassGemm pass_gemm(const ConvDims& d, ConvPass pass, int64_t ld) {
 }
 
 // Fwd and BwdInput multiply by the weights (w_g, w_g^T) in every band of every image: they are
-// packed for the GEMM once per call, at the front of the workspace (0 floats for a pass whose
-// GEMMs go to OpenBLAS, and for BwdWeight, whose A is the output gradient).
+// packed for the GEMM once per call, at the front of the workspace (0 floats when a full band's
+// GEMM goes to OpenBLAS, e.g. the few-pixel planes of deep layers, and for BwdWeight, whose A is
+// the output gradient).
 static size_t packed_w_floats(const ConvDims& d, ConvPass pass) {
   if (pass == ConvPass::BwdWeight) return 0;
-  const PassGemm s = pass_gemm(d, pass, 0);  // M and K do not depend on the band
-  return (size_t)d.groups * sgemm_packed_a_floats(s.M, s.K);
+  const int64_t full_band = conv2d_is_pointwise(d) ? d.OHW() : band_rows(d) * d.OW;
+  const PassGemm s = pass_gemm(d, pass, full_band);
+  return (size_t)d.groups * sgemm_packed_a_floats(s.M, s.N, s.K);
 }
 
 static const float* pack_w(const ConvDims& d, ConvPass pass, const float* w, float* ws) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <string>
 
@@ -223,9 +222,8 @@ GemmUkernel gemm_ukernel_for(int64_t M, int64_t N, int64_t K) {
   return uk;
 }
 
-size_t sgemm_packed_a_floats(int64_t M, int64_t K) {
-  // Any N: the widest call is the most the microkernel could be given.
-  return f32_gemm_packed_a_floats(gemm_ukernel_for(M, std::numeric_limits<int32_t>::max(), K), M, K);
+size_t sgemm_packed_a_floats(int64_t M, int64_t N, int64_t K) {
+  return f32_gemm_packed_a_floats(gemm_ukernel_for(M, N, K), M, K);
 }
 
 void sgemm_pack_a(bool ta, int64_t M, int64_t K, const float* A, int64_t lda, float* dst) {

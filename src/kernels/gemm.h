@@ -52,10 +52,11 @@ size_t f32_gemm_packed_a_floats(const GemmUkernel& uk, int64_t M, int64_t K);
 void f32_gemm_pack_a(const GemmUkernel& uk, bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda,
                      float* dst);
 
-// sgemm with A packed once for several calls: sgemm_packed_a_floats(M, K) floats (0: no call
-// of this M and K would use fas's microkernel; pass a_packed = nullptr then), filled by
-// sgemm_pack_a. A is still passed: OpenBLAS reads it when a call's N sends it there.
-size_t sgemm_packed_a_floats(int64_t M, int64_t K);
+// sgemm with A packed once for several calls: sgemm_packed_a_floats(M, N, K) floats for calls
+// of at most N columns (0: such a call would not use fas's microkernel; pass a_packed = nullptr
+// then), filled by sgemm_pack_a. A is still passed: OpenBLAS reads it when a narrower call's N
+// sends it there.
+size_t sgemm_packed_a_floats(int64_t M, int64_t N, int64_t K);
 void sgemm_pack_a(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda, float* dst);
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* a_packed);
