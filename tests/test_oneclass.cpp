@@ -277,13 +277,41 @@ TEST(OneClass, ScaledNormalisationIsPerImageMeanHalfStdQuarterClipped) {
   for (float v : flat.to_vector()) EXPECT_FLOAT_EQ(v, 0.5f);
 }
 
+// The mean squared difference between a [h, w] plane and its 5x5 Gaussian (sigma 1.1) blur
+// with reflect-101 borders, by the direct 2-D sum (the reference for the "rel"/"smooth" scores).
+double blur_residual_ref(const float* p, int h, int w) {
+  double g[5], gs = 0;
+  for (int k = 0; k < 5; ++k) gs += g[k] = std::exp(-(k - 2) * (k - 2) / (2 * 1.1 * 1.1));
+  auto refl = [](int i, int n) { return i < 0 ? -i : i >= n ? 2 * n - 2 - i : i; };
+  double e = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double b = 0;
+      for (int dy = 0; dy < 5; ++dy)
+        for (int dx = 0; dx < 5; ++dx) b += g[dy] * g[dx] / (gs * gs) * p[refl(y + dy - 2, h) * w + refl(x + dx - 2, w)];
+      e += (p[y * w + x] - b) * (p[y * w + x] - b);
+    }
+  return e / (h * w);
+}
+
+// "rel" = log(err / blur residual) and "smooth" = -log(blur residual), after the model's scores.
+void expect_relative_scores(const NamedScores& s, size_t err_index, const float* images, int64_t n, int h, int w) {
+  ASSERT_EQ(s[s.size() - 2].first, "rel");
+  ASSERT_EQ(s.back().first, "smooth");
+  for (int64_t i = 0; i < n; ++i) {
+    const double r = blur_residual_ref(images + i * h * w, h, w);
+    EXPECT_NEAR(s.back().second[i], -std::log(r), 1e-5) << i;
+    EXPECT_NEAR(s[s.size() - 2].second[i], std::log(s[err_index].second[i] / r), 1e-5) << i;
+  }
+}
+
 TEST(OneClass, VaeScoresArePerImageLossTerms) {
   DCVAE m(small(1.0 / 16, 16));
   m.eval();
   Rng rng(5);
   Tensor x = test::randu({3, 1, 32, 32}, rng, 0.f, 1.f);
   NamedScores s = vae_scores(m, x);
-  ASSERT_EQ(s.size(), 4u);
+  ASSERT_EQ(s.size(), 6u);
   EXPECT_EQ(s[0].first, "rec");
   NoGradGuard ng;
   for (int64_t i = 0; i < 3; ++i) {
@@ -296,6 +324,10 @@ TEST(OneClass, VaeScoresArePerImageLossTerms) {
     EXPECT_NEAR(s[2].second[i], 1024 * s[0].second[i] + s[1].second[i], 1e-5 * s[2].second[i]);
     EXPECT_NEAR(s[3].second[i], mse_loss(r, xi).item(), 1e-6);
   }
+  expect_relative_scores(s, 3, x.data(), 3, 32, 32);
+  // A smoother image has less fine detail: a higher "smooth" score (more print-like).
+  Tensor soft = mul_scalar(add(x, Tensor::full({3, 1, 32, 32}, 1.f)), 0.5f);
+  EXPECT_GT(vae_scores(m, soft).back().second[0], s.back().second[0]);
 }
 
 TEST(OneClass, GanomalyScoresAreReconstructionAndLatentDistance) {
@@ -304,7 +336,7 @@ TEST(OneClass, GanomalyScoresAreReconstructionAndLatentDistance) {
   Rng rng(6);
   Tensor x = test::randu({2, 1, 32, 32}, rng, 0.f, 1.f);
   NamedScores s = ganomaly_scores(m, x);
-  ASSERT_EQ(s.size(), 2u);
+  ASSERT_EQ(s.size(), 4u);
   NoGradGuard ng;
   GanOutput o = m.run(x);
   for (int64_t i = 0; i < 2; ++i) {
@@ -314,6 +346,7 @@ TEST(OneClass, GanomalyScoresAreReconstructionAndLatentDistance) {
     EXPECT_NEAR(s[0].second[i], rec / 1024, 1e-6);
     EXPECT_NEAR(s[1].second[i], std::sqrt(lat), 1e-5);
   }
+  expect_relative_scores(s, 0, o.u.data(), 2, 32, 32);
   // The registered primary score is "rec", an anomaly score.
   const ModelInfo& info = find_model("ganomaly");
   EXPECT_EQ(info.score, ScoreKind::Anomaly);

@@ -193,7 +193,7 @@ TEST(OneClassTrain, EvalReportsEveryScoreAtTheLiveQuantileThreshold) {
   Json m = Json::parse(read_bytes(dir + "/eval/metrics.json"));
   EXPECT_NEAR(m["threshold"].get<double>(), j["rec"]["threshold"].get<double>(), 1e-8);  // primary = rec
   const std::string csv = read_bytes(dir + "/eval/scores.csv");
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "path,label,score,rec,kl,elbo,mse");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "path,label,score,rec,kl,elbo,mse,rel,smooth");
   EXPECT_TRUE(fs::exists(dir + "/eval/reconstructions.png"));
 
   cli::EvalOptions bad = e;

@@ -1,11 +1,13 @@
 #include "models/oneclass.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
 #include "io/dataset.h"
+#include "iqa/filters.h"
 #include "layers/summary.h"
 
 namespace fas {
@@ -335,6 +337,42 @@ Tensor ganomaly_disc_loss(GANomaly& m, const GanOutput& o) {
 namespace {
 // Per-row mean of an [N, ...] tensor.
 std::vector<float> row_mean(const Tensor& t) { return mean_dim(t.reshape({t.size(0), -1}), 1).to_vector(); }
+
+// Per image of an [N, C, H, W] tensor: the mean squared difference between each plane and its
+// spec-002 blurred copy (iqa::blur_reference: 5x5 Gaussian, sigma 1.1, reflect-101), i.e. the
+// fine detail that a generic smoother, knowing nothing of faces, cannot predict.
+std::vector<double> blur_residual(const Tensor& x) {
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3), planes = x.numel() / (n * h * w);
+  std::vector<double> out(n, 0.0);
+  iqa::Plane p((int)h, (int)w, iqa::Uninit{});
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < planes; ++c) {
+      const float* src = x.data() + (i * planes + c) * h * w;
+      std::copy(src, src + h * w, p.v.begin());
+      const iqa::Plane b = iqa::blur_reference(p);
+      for (size_t j = 0; j < p.size(); ++j) out[i] += (p.v[j] - b.v[j]) * (p.v[j] - b.v[j]);
+    }
+    out[i] /= (double)(planes * h * w);
+  }
+  return out;
+}
+
+// The model's reconstruction error relative to the generic smoother's (higher = more anomalous):
+// "rel" = log(err / blur residual), a likelihood ratio against a background model (Ren et al. 2019)
+// under a Gaussian residual of per-image variance, so that simple, smooth images (prints) are
+// not called normal just for being easy to reconstruct (Serra et al. 2020). "smooth" =
+// -log(blur residual) is the smoother alone, no model: the baseline "rel" has to beat.
+void add_relative_scores(NamedScores& s, const std::vector<float>& err, const Tensor& x) {
+  const std::vector<double> r = blur_residual(x);
+  constexpr double kFloor = 1e-12;  // a constant image has no residual
+  std::vector<float> rel(r.size()), smooth(r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    rel[i] = (float)(std::log(std::max<double>(err[i], kFloor)) - std::log(std::max(r[i], kFloor)));
+    smooth[i] = (float)-std::log(std::max(r[i], kFloor));
+  }
+  s.emplace_back("rel", std::move(rel));
+  s.emplace_back("smooth", std::move(smooth));
+}
 }  // namespace
 
 NamedScores vae_scores(Vae& m, const Tensor& x) {
@@ -361,7 +399,9 @@ NamedScores vae_scores(Vae& m, const Tensor& x) {
     const double rec_term = m.cfg.rec_sum ? s : s / (double)per;
     elbo[i] = (float)(m.cfg.w_rec * rec_term + m.cfg.w_kl * kl[i]);
   }
-  return {{"rec", rec}, {"kl", kl}, {"elbo", elbo}, {"mse", row_mean(square(sub(r, x)))}};
+  NamedScores s = {{"rec", rec}, {"kl", kl}, {"elbo", elbo}, {"mse", row_mean(square(sub(r, x)))}};
+  add_relative_scores(s, s.back().second, x);
+  return s;
 }
 
 NamedScores ganomaly_scores(GANomaly& m, const Tensor& x) {
@@ -369,7 +409,9 @@ NamedScores ganomaly_scores(GANomaly& m, const Tensor& x) {
   GanOutput o = m.run(x);
   std::vector<float> lat = sum_dim(square(sub(o.z, o.zhat)), 1).to_vector();
   for (float& v : lat) v = std::sqrt(v);
-  return {{"rec", row_mean(square(sub(o.xhat, o.u)))}, {"latent", lat}};
+  NamedScores s = {{"rec", row_mean(square(sub(o.xhat, o.u)))}, {"latent", lat}};
+  add_relative_scores(s, s.front().second, o.u);
+  return s;
 }
 
 }  // namespace fas

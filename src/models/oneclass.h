@@ -201,7 +201,10 @@ std::unique_ptr<TrainStep> make_ganomaly_step(Module& m, const StepContext& c);
 // mode. VAE (z = mu, deterministic): "rec" per-image mean BCE (L_rec up to the constant pixel
 // count), "kl" per-image L_KL, "elbo" = w_rec L_rec + w_kl L_KL exactly as trained (the negative
 // ELBO with the training loss' reductions and weights), "mse" mean squared error. GANomaly: "rec" mean squared reconstruction error in [-1, 1] (§3.4, the thesis' score),
-// "latent" ||E1(x) - E2(xhat)||_2 (the original GANomaly's score). The first is the primary.
+// "latent" ||E1(x) - E2(xhat)||_2 (the original GANomaly's score). Both models then add "rel",
+// log(mse / blur residual): the reconstruction error relative to a generic smoother's on the same
+// image (a likelihood ratio, so that smooth images do not score as normal for being easy), and
+// "smooth", -log(blur residual), the smoother alone as its baseline. The first is the primary.
 using NamedScores = std::vector<std::pair<std::string, std::vector<float>>>;
 NamedScores vae_scores(Vae& m, const Tensor& x);
 NamedScores ganomaly_scores(GANomaly& m, const Tensor& x);
