@@ -113,13 +113,24 @@ static size_t packed_w_floats(const ConvDims& d, ConvPass pass) {
   return (size_t)d.groups * sgemm_packed_a_floats(s.M, s.N, s.K);
 }
 
-static const float* pack_w(const ConvDims& d, ConvPass pass, const float* w, float* ws) {
-  const size_t per_group = packed_w_floats(d, pass) / (size_t)d.groups;
-  if (per_group == 0) return nullptr;
+// The packed weights at the front of ws: group g's at of(g) (null when not packed); the
+// pass's own buffers start at ws + floats.
+struct PackedW {
+  const float* data = nullptr;
+  size_t group = 0, floats = 0;
+  const float* of(int64_t g) const { return data ? data + (size_t)g * group : nullptr; }
+};
+
+static PackedW pack_w(const ConvDims& d, ConvPass pass, const float* w, float* ws) {
+  PackedW p;
+  p.floats = packed_w_floats(d, pass);
+  p.group = p.floats / (size_t)d.groups;
+  if (p.floats == 0) return p;
   const PassGemm s = pass_gemm(d, pass, 0);
   for (int64_t g = 0; g < d.groups; ++g)
-    sgemm_pack_a(pass == ConvPass::BwdInput, s.M, s.K, w + g * d.OCg() * d.K(), d.K(), ws + g * per_group);
-  return ws;
+    sgemm_pack_a(pass == ConvPass::BwdInput, s.M, s.K, w + g * d.OCg() * d.K(), d.K(), ws + g * p.group);
+  p.data = ws;
+  return p;
 }
 
 size_t f32_conv2d_gemm_workspace(const ConvDims& d, ConvPass pass, int threads) {
@@ -168,9 +179,8 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
                           bool accumulate, float* ws, int threads) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
-  const float* wp = pack_w(d, ConvPass::Fwd, w, ws);
-  const size_t wp_group = packed_w_floats(d, ConvPass::Fwd) / (size_t)d.groups;
-  for_image_groups(d, ws + packed_w_floats(d, ConvPass::Fwd), threads, [&](int64_t n, int64_t g, float* col) {
+  const PackedW wp = pack_w(d, ConvPass::Fwd, w, ws);
+  for_image_groups(d, ws + wp.floats, threads, [&](int64_t n, int64_t g, float* col) {
     const float* xg = x + (n * d.C + g * Cg) * d.HW();
     float* yg = y + (n * d.OC + g * OCg) * P;
     for_bands(d, [&](int64_t oh0, int64_t oh1, int64_t ld) {
@@ -186,7 +196,7 @@ void f32_conv2d_fwd__gemm(const ConvDims& d, const float* x, const float* w, con
         }
       const PassGemm s = pass_gemm(d, ConvPass::Fwd, ld);
       sgemm(false, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, pw ? xg : col, ld, accumulate || b ? 1.f : 0.f,
-            yg + oh0 * d.OW, P, wp ? wp + g * wp_group : nullptr);
+            yg + oh0 * d.OW, P, wp.of(g));
     });
   });
 }
@@ -195,9 +205,8 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
                                 int threads, bool accumulate) {
   const bool pw = conv2d_is_pointwise(d);
   const int64_t K = d.K(), P = d.OHW(), Cg = d.Cg(), OCg = d.OCg();
-  const float* wp = pack_w(d, ConvPass::BwdInput, w, ws);
-  const size_t wp_group = packed_w_floats(d, ConvPass::BwdInput) / (size_t)d.groups;
-  for_image_groups(d, ws + packed_w_floats(d, ConvPass::BwdInput), threads, [&](int64_t n, int64_t g, float* col) {
+  const PackedW wp = pack_w(d, ConvPass::BwdInput, w, ws);
+  for_image_groups(d, ws + wp.floats, threads, [&](int64_t n, int64_t g, float* col) {
     const float* gyg = gy + (n * d.OC + g * OCg) * P;
     float* gxg = gx + (n * d.C + g * Cg) * d.HW();
     // col2im adds, so the assign form zeroes this image's group first (in this thread, just
@@ -207,10 +216,10 @@ void f32_conv2d_bwd_input__gemm(const ConvDims& d, const float* gy, const float*
       const PassGemm s = pass_gemm(d, ConvPass::BwdInput, ld);
       if (pw) {  // col2im of a pointwise conv is the identity (one band, ld = P): GEMM straight into gx
         sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg, P, accumulate ? 1.f : 0.f, gxg, P,
-              wp ? wp + g * wp_group : nullptr);
+              wp.of(g));
       } else {
         sgemm(true, false, s.M, s.N, s.K, 1.f, w + g * OCg * K, K, gyg + oh0 * d.OW, P, 0.f, col, ld,
-              wp ? wp + g * wp_group : nullptr);
+              wp.of(g));
         im2col_walk<false>(d, col, gxg, oh0, oh1);
       }
     });

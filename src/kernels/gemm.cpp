@@ -231,11 +231,6 @@ void sgemm_pack_a(bool ta, int64_t M, int64_t K, const float* A, int64_t lda, fl
 }
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
-}
-
-void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* a_packed) {
   if (M == 0 || N == 0) return;
   if (const GemmUkernel uk = gemm_ukernel_for(M, N, K); uk.fn)

@@ -11,8 +11,10 @@
 
 namespace fas {
 
+// a_packed: op(A) packed by sgemm_pack_a (below), or null.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+           const float* a_packed = nullptr);
 
 // Whose code sgemm runs at the active ISA, for benchmark labels: "fas gemm/avx512" or
 // "OpenBLAS sgemm (<core>)", the kernel set OpenBLAS picked for this CPU ("Haswell", "SkylakeX").
@@ -58,8 +60,6 @@ void f32_gemm_pack_a(const GemmUkernel& uk, bool trans_a, int64_t M, int64_t K, 
 // sends it there.
 size_t sgemm_packed_a_floats(int64_t M, int64_t N, int64_t K);
 void sgemm_pack_a(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda, float* dst);
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* a_packed);
 
 #define FAS_DECLARE_GEMM_UKERNEL(name)                                                                   \
   void name(int64_t K, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, float alpha, float beta);
