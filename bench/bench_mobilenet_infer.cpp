@@ -12,6 +12,7 @@
 #include "deploy/fasm_write.h"
 #include "fas/fas_c.h"
 #include "kernels/cpu.h"
+#include "kernels/nhwc.h"
 #include "models/mobilenetv2_infer.h"
 #include "models/mobilenetv2_int8.h"
 
@@ -100,8 +101,67 @@ void BM_CApiInt8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
   time_c_api(st, fasm::export_mobilenetv2(MobileNetV2Int8(fold_mobilenetv2(*m), calib.data(), 8)));
 }
 
+// One layer of the engine's depthwise row kernel (active ISA) at a face-model shape: Ho output
+// rows of a [H][W][C] plane (pad 1 stride 1, TF "same" for stride 2), so a kernel change can be
+// compared without the rest of the network. Random weights; the plane stays in L2 as in the engine.
+void BM_DwRows(benchmark::State& st, int64_t C, int64_t H, int64_t W, int stride) {
+  Rng rng(4);
+  Tensor x = Tensor::zeros({H * W * C}), w = Tensor::zeros({9 * nhwc_pad_ch(C)}), b = Tensor::zeros({nhwc_pad_ch(C)});
+  init_uniform(x, -1.f, 1.f, rng);
+  init_uniform(w, -1.f, 1.f, rng);
+  const int pad = stride == 1 ? 1 : (int)(W % 2 == 0 ? 0 : 1);
+  const int64_t Ho = (H + stride - 1) / stride, Wo = (W + stride - 1) / stride;
+  Tensor y = Tensor::zeros({Wo * C});
+  const NhwcKernels k = nhwc_kernels(active_isa());
+  for (auto _ : st)
+    for (int64_t oy = 0; oy < Ho; ++oy) {
+      const float* rows[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = oy * stride - pad + ky;
+        rows[ky] = iy >= 0 && iy < H ? x.data() + iy * W * C : nullptr;
+      }
+      k.dwconv3x3(rows, W, C, stride, pad, Wo, w.data(), b.data(), y.data(), 0.f, 6.f);
+      benchmark::ClobberMemory();
+    }
+  st.SetLabel(isa_name(active_isa()));
+}
+
+// The stem's row kernel (active ISA): a C x H x W NCHW image to Ho x Wo x 8, 3x3 stride 2, TF
+// "same" padding, as the engine runs Conv1.
+void BM_StemRows(benchmark::State& st, int64_t C, int64_t H, int64_t W) {
+  Rng rng(5);
+  constexpr int64_t kOut = 8;
+  Tensor x = Tensor::zeros({C * H * W}), w = Tensor::zeros({9 * C * kOut}), b = Tensor::zeros({kOut});
+  init_uniform(x, -1.f, 1.f, rng);
+  init_uniform(w, -1.f, 1.f, rng);
+  const int pad_top = H % 2 ? 1 : 0, pad_left = W % 2 ? 1 : 0;
+  const int64_t Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  Tensor y = Tensor::zeros({Wo * kOut});
+  const NhwcKernels k = nhwc_kernels(active_isa());
+  for (auto _ : st)
+    for (int64_t oy = 0; oy < Ho; ++oy) {
+      const float* rows[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = oy * 2 - pad_top + ky;
+        rows[ky] = iy >= 0 && iy < H ? x.data() + iy * W : nullptr;
+      }
+      k.conv3x3(rows, W, C, 1, H * W, 2, pad_left, Wo, kOut, w.data(), b.data(), y.data(), 0.f, 6.f);
+      benchmark::ClobberMemory();
+    }
+  st.SetLabel(isa_name(active_isa()));
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_StemRows, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_StemRows, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMicrosecond);
+// The face model's depthwise layers (channels x input rows x columns, stride).
+BENCHMARK_CAPTURE(BM_DwRows, c8_125x100_s1, 8, 125, 100, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DwRows, c48_125x100_s2, 48, 125, 100, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DwRows, c48_63x50_s1, 48, 63, 50, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DwRows, c48_32x25_s1, 48, 32, 25, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DwRows, c48_16x13_s1, 48, 16, 13, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DwRows, c96_8x7_s1, 96, 8, 7, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Float, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Float, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_FloatSplit2, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();

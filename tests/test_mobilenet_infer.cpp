@@ -104,7 +104,7 @@ TEST(NhwcKernels, DepthwiseRowEqualsReferenceOnRaggedShapes) {
   Rng rng(2);
   for (Isa isa : simd_isas()) {
     const auto k = nhwc_kernels(isa);
-    for (int64_t W : {1, 2, 3, 5, 8, 13, 37})
+    for (int64_t W : {1, 2, 3, 5, 8, 10, 13, 18, 21, 37, 53})  // C = 8, stride 1: 8-pixel blocks, pairs, singles
       for (int64_t C : {1, 3, 8, 13, 48})
         for (int stride : {1, 2})
           for (int pad_left : {0, 1})
@@ -135,7 +135,7 @@ TEST(NhwcKernels, Conv3x3RowEqualsReferenceOnRaggedShapes) {
   Rng rng(3);
   for (Isa isa : simd_isas()) {
     const auto k = nhwc_kernels(isa);
-    for (int64_t W : {1, 2, 5, 9, 37})
+    for (int64_t W : {1, 2, 5, 9, 17, 26, 37})
       for (int64_t Cin : {1, 2, 3, 5})
         for (int64_t Cout : {1, 8, 13, 16})
           for (int stride : {1, 2})

@@ -43,17 +43,20 @@ inline void nhwc_interior_3(int64_t W, int stride, int pad_left, int64_t Wo, int
 }
 
 // One output row of a 3-wide window, walked for SIMD kernels: edge(ox) for the pixels whose
-// window leaves [0, W) (and any left over), block(ox, S) for each run of STEP interior pixels,
-// S the stride as a compile-time std::integral_constant (1 or 2; other strides use edge), so
-// the kernel can share the loads of overlapping windows and keep its addressing simple.
-template <int STEP, class Edge, class Block>
+// window leaves [0, W) (and any left over), block(ox, S, P) for each run of P interior pixels,
+// P = STEP, then (TAIL < STEP) P = TAIL for the rest, S the stride as a compile-time
+// std::integral_constant (1 or 2; other strides use edge), so the kernel can share the loads of
+// overlapping windows and keep its addressing simple.
+template <int STEP, int TAIL = STEP, class Edge, class Block>
 inline void nhwc_row_walk_3(int64_t W, int stride, int pad_left, int64_t Wo, Edge&& edge, Block&& block) {
   int64_t lo, hi;
   nhwc_interior_3(W, stride, pad_left, Wo, lo, hi);
   int64_t ox = 0;
   for (; ox < lo; ++ox) edge(ox);
   auto run = [&](auto S) {
-    for (; ox + STEP <= hi; ox += STEP) block(ox, S);
+    for (; ox + STEP <= hi; ox += STEP) block(ox, S, std::integral_constant<int, STEP>{});
+    if constexpr (TAIL < STEP)
+      for (; ox + TAIL <= hi; ox += TAIL) block(ox, S, std::integral_constant<int, TAIL>{});
   };
   if (stride == 1) run(std::integral_constant<int, 1>{});
   else if (stride == 2) run(std::integral_constant<int, 2>{});

@@ -71,8 +71,72 @@ void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const 
   nhwc_pwconv_blocks<VecAvx512, 12, 8, 6, 4>(M, K, N, x, ldx, w, b, res, y, sum, lo, hi);
 }
 
+// Depthwise 3x3 row at C = 8, stride 1 (block 0 of alpha-0.1 nets, on the largest plane). The
+// channel-vector kernel would fill half of each 16-lane FMA; here one vector holds two adjacent
+// output pixels, whose inputs at a tap are 16 contiguous floats of the NHWC row, so every FMA
+// fills all lanes. Blocks of eight (then four) pairs keep eight FMA chains in flight for two FMA
+// units of 4-cycle latency, and share the loads of overlapping windows; pixels whose window
+// leaves the row run alone on 8-lane halves.
+template <int NR>
+void dw8_s1_row(const float* const* r, const float* const* wrow, int64_t W, int pad_left, int64_t Wo, const float* b,
+                float* y, float lo, float hi) {
+  __m512 wk[NR > 0 ? NR : 1][3];
+#pragma GCC unroll 3
+  for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx) wk[i][kx] = _mm512_broadcast_f32x8(_mm256_loadu_ps(wrow[i] + kx * 8));
+  const __m512 bias = _mm512_broadcast_f32x8(_mm256_loadu_ps(b));
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  auto single = [&](int64_t ox) {
+    __m256 acc = _mm512_castps512_ps256(bias);
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox - pad_left + kx;
+        if (ix >= 0 && ix < W) acc = _mm256_fmadd_ps(_mm256_loadu_ps(r[i] + ix * 8), _mm512_castps512_ps256(wk[i][kx]), acc);
+      }
+    acc = _mm256_min_ps(_mm256_max_ps(acc, _mm512_castps512_ps256(vlo)), _mm512_castps512_ps256(vhi));
+    _mm256_storeu_ps(y + ox * 8, acc);
+  };
+  auto pairs = [&](int64_t ox, auto np) {  // np pairs from pixel ox, every window inside the row
+    constexpr int P = decltype(np)::value;
+    __m512 a[P];
+#pragma GCC unroll 8
+    for (int j = 0; j < P; ++j) a[j] = bias;
+#pragma GCC unroll 3
+    for (int i = 0; i < NR; ++i) {
+      const float* p = r[i] + (ox - pad_left) * 8;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 8
+        for (int j = 0; j < P; ++j) a[j] = _mm512_fmadd_ps(_mm512_loadu_ps(p + (2 * j + kx) * 8), wk[i][kx], a[j]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < P; ++j) _mm512_storeu_ps(y + (ox + 2 * j) * 8, nhwc_clamp<VecAvx512>(a[j], vlo, vhi));
+  };
+  int64_t ilo, ihi;
+  nhwc_interior_3(W, 1, pad_left, Wo, ilo, ihi);
+  int64_t ox = 0;
+  for (; ox < ilo; ++ox) single(ox);
+  for (; ox + 16 <= ihi; ox += 16) pairs(ox, std::integral_constant<int, 8>{});
+  for (; ox + 8 <= ihi; ox += 8) pairs(ox, std::integral_constant<int, 4>{});
+  for (; ox + 2 <= ihi; ox += 2) pairs(ox, std::integral_constant<int, 1>{});
+  for (; ox < Wo; ++ox) single(ox);
+}
+
+void dwconv3x3_row(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, int64_t Wo,
+                   const float* w, const float* b, float* y, float lo, float hi) {
+  if (C != 8 || stride != 1) return nhwc_dwconv3x3_row<VecAvx512>(rows, W, C, stride, pad_left, Wo, w, b, y, lo, hi);
+  const float* r[3];
+  const float* wrow[3];
+  const int nr = nhwc_present_rows(rows, w, 8, r, wrow);
+  nhwc_const_0to3(nr, [&](auto NR) { dw8_s1_row<decltype(NR)::value>(r, wrow, W, pad_left, Wo, b, y, lo, hi); });
+}
+
 }  // namespace
 
-FAS_DEFINE_NHWC(avx512, VecAvx512)
+FAS_DEFINE_NHWC_PWCONV(avx512)
+FAS_DEFINE_NHWC_ROWS(avx512, dwconv3x3_row, nhwc_conv3x3_row<VecAvx512>)
 
 }  // namespace fas

@@ -161,21 +161,31 @@ void nhwc_dw_channel_vector(const float* const* r, int64_t W, int64_t C, int str
       }
     nhwc_astore<T, PART>(y + ox * C + c0, nhwc_clamp<T>(acc, vlo, vhi), m);
   };
-  // Four pixels per block (stride 1: 6 input columns per row feed the 4 outputs, not 12).
-  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
-    constexpr int kS = decltype(S)::value;
-    vec a[4] = {bias, bias, bias, bias};
+  // kPix pixels per block, one FMA chain each. Each input column of a row is loaded once into a
+  // register and feeds every tap that reads it ((P-1)*S + 3 loads for 3P FMAs; at stride 1,
+  // P + 2): the kernel is bound by loads, not FMAs. A tail of 4-pixel blocks keeps the narrow late
+  // planes (13, 7 pixels) off the edge path. The 16-register AVX2 file holds 4 pixels' chains
+  // beside the 9 weight vectors and the columns, the 32-register ones 8.
+  constexpr int kPix = T::V >= 16 ? 8 : 4;
+  nhwc_row_walk_3<kPix, 4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S, auto NP) {
+    constexpr int kS = decltype(S)::value, P = decltype(NP)::value, kCols = (P - 1) * kS + 3;
+    vec a[P];
+#pragma GCC unroll 8
+    for (int u = 0; u < P; ++u) a[u] = bias;
     const int64_t off = (ox * kS - pad_left) * C + c0;
 #pragma GCC unroll 3
     for (int i = 0; i < NR; ++i) {
-      const float* p = r[i] + off;
+      const float* q = r[i] + off;
+      vec col[kCols];
+#pragma GCC unroll 17
+      for (int t = 0; t < kCols; ++t, q += C) col[t] = nhwc_aload<T, PART>(q, m);
 #pragma GCC unroll 3
       for (int kx = 0; kx < 3; ++kx)
-#pragma GCC unroll 4
-        for (int u = 0; u < 4; ++u) a[u] = T::fma(nhwc_aload<T, PART>(p + (u * kS + kx) * C, m), wk[i][kx], a[u]);
+#pragma GCC unroll 8
+        for (int u = 0; u < P; ++u) a[u] = T::fma(col[u * kS + kx], wk[i][kx], a[u]);
     }
-#pragma GCC unroll 4
-    for (int u = 0; u < 4; ++u) nhwc_astore<T, PART>(y + (ox + u) * C + c0, nhwc_clamp<T>(a[u], vlo, vhi), m);
+#pragma GCC unroll 8
+    for (int u = 0; u < P; ++u) nhwc_astore<T, PART>(y + (ox + u) * C + c0, nhwc_clamp<T>(a[u], vlo, vhi), m);
   });
 }
 
@@ -259,7 +269,49 @@ void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t 
       for (int u = 0; u < 8; ++u) store(ox + u, a[u]);
     }
   };
-  nhwc_const_0to3(int(Cin), interior);
+  // With 32 registers and a stride of 1 or 2: per input row and channel, the (P - 1)S + 3
+  // columns of the P = 8 (then 4) pixels are broadcast once each into registers and feed all their taps (24 broadcasts
+  // with stepped addresses otherwise; the stem is bound by them, not by its FMAs).
+  auto interior_cols = [&](auto cin_c, auto S, auto NP) {
+    constexpr int kC = decltype(cin_c)::value, kS = decltype(S)::value, P = decltype(NP)::value;
+    constexpr int kCols = (P - 1) * kS + 3;
+    for (; ox + P <= ihi; ox += P) {
+      vec a[P];
+#pragma GCC unroll 8
+      for (int u = 0; u < P; ++u) a[u] = bias;
+      for (int ky = 0; ky < 3; ++ky) {
+        if (!rows[ky]) continue;
+#pragma GCC unroll 3
+        for (int c = 0; c < kC; ++c) {
+          const float* q = rows[ky] + (ox * kS - pad_left) * xs + c * cs;
+          vec col[kCols];
+#pragma GCC unroll 17
+          for (int t = 0; t < kCols; ++t, q += xs) col[t] = T::bcast(q);
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; ++kx) {
+            const vec wv = nhwc_wload<T, PART>(w + ((ky * 3 + kx) * kC + c) * Cp + o0, m);
+#pragma GCC unroll 8
+            for (int u = 0; u < P; ++u) a[u] = T::fma(col[u * kS + kx], wv, a[u]);
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int u = 0; u < P; ++u) store(ox + u, a[u]);
+    }
+  };
+  if constexpr (T::V >= 16) {
+    if (Cin >= 1 && Cin <= 3 && (stride == 1 || stride == 2)) {
+      nhwc_const_0to3(int(Cin), [&](auto cin_c) {
+        auto blocks = [&](auto S) {  // 8 pixels, then a 4-pixel tail before the edge path
+          interior_cols(cin_c, S, std::integral_constant<int, 8>{});
+          interior_cols(cin_c, S, std::integral_constant<int, 4>{});
+        };
+        if (stride == 1) blocks(std::integral_constant<int, 1>{});
+        else blocks(std::integral_constant<int, 2>{});
+      });
+    }
+  }
+  nhwc_const_0to3(int(Cin), interior);  // the rest (or all: other ISAs, strides, channel counts)
   for (; ox < Wo; ++ox) edge(ox);
 }
 
@@ -279,17 +331,22 @@ void nhwc_conv3x3_row(const float* const rows[3], int64_t W, int64_t Cin, int64_
 }  // namespace
 }  // namespace fas
 
-// The four public kernels of an ISA: the shared templates above over traits T, and the file's
-// pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled: y and res null),
-// nhwc_pwconv_blocks with the ISA's tile heights (or its own tiles where they help).
-#define FAS_DEFINE_NHWC(isa, T)                                                                                   \
-  FAS_DEFINE_NHWC_PWCONV(isa)                                                                                   \
+// The public row kernels of an ISA: DW and CONV3 are functions with the signatures of
+// f32_dwconv3x3_nhwc_row and f32_conv3x3_row (the shared templates below, or the ISA's own).
+#define FAS_DEFINE_NHWC_ROWS(isa, DW, CONV3)                                                                     \
   void f32_dwconv3x3_nhwc_row__##isa(const float* const rows[3], int64_t W, int64_t C, int stride, int pad_left, \
                                      int64_t Wo, const float* w, const float* b, float* y, float lo, float hi) {  \
-    nhwc_dwconv3x3_row<T>(rows, W, C, stride, pad_left, Wo, w, b, y, lo, hi);                                     \
+    DW(rows, W, C, stride, pad_left, Wo, w, b, y, lo, hi);                                                       \
   }                                                                                                              \
   void f32_conv3x3_row__##isa(const float* const rows[3], int64_t W, int64_t Cin, int64_t xs, int64_t cs,       \
                               int stride, int pad_left, int64_t Wo, int64_t Cout, const float* w, const float* b, \
                               float* y, float lo, float hi) {                                                   \
-    nhwc_conv3x3_row<T>(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, w, b, y, lo, hi);                       \
+    CONV3(rows, W, Cin, xs, cs, stride, pad_left, Wo, Cout, w, b, y, lo, hi);                                    \
   }
+
+// The four public kernels of an ISA: the shared templates above over traits T, and the file's
+// pwconv(M, K, N, x, ldx, w, b, res, y, sum, lo, hi) (plain: sum null; pooled: y and res null),
+// nhwc_pwconv_blocks with the ISA's tile heights (or its own tiles where they help).
+#define FAS_DEFINE_NHWC(isa, T) \
+  FAS_DEFINE_NHWC_PWCONV(isa)   \
+  FAS_DEFINE_NHWC_ROWS(isa, nhwc_dwconv3x3_row<T>, nhwc_conv3x3_row<T>)

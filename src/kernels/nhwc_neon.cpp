@@ -120,7 +120,7 @@ void dw_channel_vector(const float* const* r, const float* const* wrow, int64_t 
       }
     store_n(y + ox * C + c0, clamp4(acc, vlo, vhi), valid);
   };
-  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S, auto) {
     constexpr int kS = decltype(S)::value;
     float32x4_t a[4] = {bias, bias, bias, bias};
     const int64_t off = (ox * kS - pad_left) * C + c0;
@@ -180,7 +180,7 @@ void conv3x3_block8(const float* const rows[3], int64_t W, int64_t Cin, int64_t 
     store(ox, a0, a1);
   };
   // Four pixels x 8 channels: 8 accumulators; each weight pair feeds 8 FMAs.
-  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S, auto) {
     constexpr int kS = decltype(S)::value;
     float32x4_t a[4][2];
     for (int u = 0; u < 4; ++u) a[u][0] = b0, a[u][1] = b1;

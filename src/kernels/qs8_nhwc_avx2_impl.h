@@ -136,7 +136,7 @@ void qs8_dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, i
       }
     epilogue8(acc, scale + c0, bias + c0, vlo, vhi, nullptr, zero, y + ox * C + c0, valid);
   };
-  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S, auto) {
     constexpr int kS = decltype(S)::value;
     __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
     const int64_t off = (ox * kS - pad_left) * C + c0;

@@ -256,7 +256,7 @@ void dw_channel_vector(const int8_t* const* r, const int16_t* const* wrow, int64
 #pragma GCC unroll 3
     for (int kx = 0; kx < 3; ++kx) wk[i][kx] = Zmm::w16_to_u32(wrow[i] + kx * Cp + c0, m);
   auto edge = [&](int64_t ox) { dw_edge_pixel<NR>(r, wk, W, C, stride, pad_left, ox, c0, m, sc, bi, y, rq); };
-  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S) {
+  nhwc_row_walk_3<4>(W, stride, pad_left, Wo, edge, [&](int64_t ox, auto S, auto) {
     constexpr int kS = decltype(S)::value;
     __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
     const int64_t off = (ox * kS - pad_left) * C + c0;
@@ -286,7 +286,7 @@ void dw_c8_stride1(const int8_t* const* r, const int16_t* const* wrow, int64_t W
       wk[i][kx] = _mm512_cvtepu16_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128(
           reinterpret_cast<const __m128i*>(wrow[i] + kx * 8))));
   auto edge = [&](int64_t ox) { dw_edge_pixel<NR>(r, wk, W, 8, 1, pad_left, ox, 0, 0xFF, sc, bi, y, rq); };
-  nhwc_row_walk_3<8>(W, 1, pad_left, Wo, edge, [&](int64_t ox, auto) {
+  nhwc_row_walk_3<8>(W, 1, pad_left, Wo, edge, [&](int64_t ox, auto, auto) {
     __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
     const int64_t off = (ox - pad_left) * 8;
 #pragma GCC unroll 3
