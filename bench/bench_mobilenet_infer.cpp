@@ -7,6 +7,7 @@
 // minimal deployment build runs (docs/deploy.md).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "deploy/fasm_write.h"
@@ -151,8 +152,32 @@ void BM_StemRows(benchmark::State& st, int64_t C, int64_t H, int64_t W) {
   st.SetLabel(isa_name(active_isa()));
 }
 
+// The pointwise kernel (active ISA) over M pixels, K -> N (pooled: the head's fused global-pool
+// sums), in row-sized calls of `row` pixels as the engine makes them.
+void BM_Pw(benchmark::State& st, int64_t M, int64_t row, int64_t K, int64_t N, bool pooled) {
+  Rng rng(6);
+  Tensor x = Tensor::zeros({M * K}), w = Tensor::zeros({K * nhwc_pad_ch(N)}), b = Tensor::zeros({nhwc_pad_ch(N)});
+  init_uniform(x, -1.f, 1.f, rng);
+  init_uniform(w, -1.f, 1.f, rng);
+  Tensor y = Tensor::zeros({M * N}), sum = Tensor::zeros({N});
+  const NhwcKernels k = nhwc_kernels(active_isa());
+  for (auto _ : st) {
+    for (int64_t m = 0; m < M; m += row) {
+      const int64_t r = std::min(row, M - m);
+      if (pooled) k.pwconv_sum(r, K, N, x.data() + m * K, K, w.data(), b.data(), sum.data(), 0.f, 6.f);
+      else k.pwconv(r, K, N, x.data() + m * K, K, w.data(), b.data(), nullptr, y.data() + m * N, 0.f, 6.f);
+    }
+    benchmark::ClobberMemory();
+  }
+  st.SetLabel(isa_name(active_isa()));
+}
+
 }  // namespace
 
+// The face model's main pointwise shapes: block 1's expand, a projection, the pooled head.
+BENCHMARK_CAPTURE(BM_Pw, expand_8to48_125x100, 12500, 100, 8, 48, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Pw, project_48to8_63x50, 3150, 50, 48, 8, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Pw, head_32to1280_8x7_pooled, 56, 56, 32, 1280, true)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_StemRows, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_StemRows, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMicrosecond);
 // The face model's depthwise layers (channels x input rows x columns, stride).
