@@ -74,9 +74,8 @@ void pwconv(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const 
 // Depthwise 3x3 row at C = 8, stride 1 (block 0 of alpha-0.1 nets, on the largest plane). The
 // channel-vector kernel would fill half of each 16-lane FMA; here one vector holds two adjacent
 // output pixels, whose inputs at a tap are 16 contiguous floats of the NHWC row, so every FMA
-// fills all lanes. Blocks of eight (then four) pairs keep eight FMA chains in flight for two FMA
-// units of 4-cycle latency, and share the loads of overlapping windows; pixels whose window
-// leaves the row run alone on 8-lane halves.
+// fills all lanes. Blocks of eight (then four) pairs share the loads of overlapping windows;
+// pixels whose window leaves the row run alone on 8-lane halves (EXP-131).
 template <int NR>
 void dw8_s1_row(const float* const* r, const float* const* wrow, int64_t W, int pad_left, int64_t Wo, const float* b,
                 float* y, float lo, float hi) {
