@@ -240,41 +240,15 @@ void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t 
   };
   for (int64_t ox = 0; ox < ilo; ++ox) edge(ox);
   int64_t ox = ilo;
-  const int64_t step = stride * xs;
-  // Eight pixels per pass; the channel count as a constant (1..3, the stem's image channels)
-  // unrolls the tap loop fully so each broadcast feeds its FMA without loop overhead.
-  auto interior = [&](auto cin_c) {
-    constexpr int kC = decltype(cin_c)::value;
-    const int64_t cin = kC > 0 ? kC : Cin;
-    for (; ox + 8 <= ihi; ox += 8) {
-      vec a[8];
-#pragma GCC unroll 8
-      for (int u = 0; u < 8; ++u) a[u] = bias;
-      for (int ky = 0; ky < 3; ++ky) {
-        if (!rows[ky]) continue;
-#pragma GCC unroll 3
-        for (int kx = 0; kx < 3; ++kx) {
-          const float* p = rows[ky] + (ox * stride - pad_left + kx) * xs;
-          const float* wp = w + (ky * 3 + kx) * cin * Cp + o0;
-#pragma GCC unroll 4
-          for (int64_t c = 0; c < cin; ++c) {
-            const vec wv = nhwc_wload<T, PART>(wp + c * Cp, m);
-            const float* q = p + c * cs;
-#pragma GCC unroll 8
-            for (int u = 0; u < 8; ++u) a[u] = T::fma(T::bcast(q + u * step), wv, a[u]);
-          }
-        }
-      }
-#pragma GCC unroll 8
-      for (int u = 0; u < 8; ++u) store(ox + u, a[u]);
-    }
-  };
-  // With 32 registers and a stride of 1 or 2: per input row and channel, the (P - 1)S + 3
-  // columns of the P = 8 (then 4) pixels are broadcast once each into registers and feed all their taps (24 broadcasts
-  // with stepped addresses otherwise; the stem is bound by them, not by its FMAs).
-  auto interior_cols = [&](auto cin_c, auto S, auto NP) {
+  // Interior pixels in blocks of P, the stride S (1 or 2; others take the edge path) and the
+  // channel count (1..3, the stem's image channels, unrolled; 0 = any, a runtime loop) as
+  // constants. Per input row and channel, the (P - 1)S + 3 columns of a block are broadcast once
+  // each into registers and feed all their taps: the stem is bound by its broadcasts, not its
+  // FMAs (EXP-131). P = 8 then 4 with 32 registers, 4 with 16 (columns and chains must fit).
+  auto interior = [&](auto cin_c, auto S, auto NP) {
     constexpr int kC = decltype(cin_c)::value, kS = decltype(S)::value, P = decltype(NP)::value;
     constexpr int kCols = (P - 1) * kS + 3;
+    const int64_t cin = kC > 0 ? kC : Cin;
     for (; ox + P <= ihi; ox += P) {
       vec a[P];
 #pragma GCC unroll 8
@@ -282,14 +256,14 @@ void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t 
       for (int ky = 0; ky < 3; ++ky) {
         if (!rows[ky]) continue;
 #pragma GCC unroll 3
-        for (int c = 0; c < kC; ++c) {
+        for (int64_t c = 0; c < cin; ++c) {
           const float* q = rows[ky] + (ox * kS - pad_left) * xs + c * cs;
           vec col[kCols];
 #pragma GCC unroll 17
           for (int t = 0; t < kCols; ++t, q += xs) col[t] = T::bcast(q);
 #pragma GCC unroll 3
           for (int kx = 0; kx < 3; ++kx) {
-            const vec wv = nhwc_wload<T, PART>(w + ((ky * 3 + kx) * kC + c) * Cp + o0, m);
+            const vec wv = nhwc_wload<T, PART>(w + ((ky * 3 + kx) * cin + c) * Cp + o0, m);
 #pragma GCC unroll 8
             for (int u = 0; u < P; ++u) a[u] = T::fma(col[u * kS + kx], wv, a[u]);
           }
@@ -299,19 +273,15 @@ void nhwc_conv3x3_channel_vector(const float* const rows[3], int64_t W, int64_t 
       for (int u = 0; u < P; ++u) store(ox + u, a[u]);
     }
   };
-  if constexpr (T::V >= 16) {
-    if (Cin >= 1 && Cin <= 3 && (stride == 1 || stride == 2)) {
-      nhwc_const_0to3(int(Cin), [&](auto cin_c) {
-        auto blocks = [&](auto S) {  // 8 pixels, then a 4-pixel tail before the edge path
-          interior_cols(cin_c, S, std::integral_constant<int, 8>{});
-          interior_cols(cin_c, S, std::integral_constant<int, 4>{});
-        };
-        if (stride == 1) blocks(std::integral_constant<int, 1>{});
-        else blocks(std::integral_constant<int, 2>{});
-      });
-    }
-  }
-  nhwc_const_0to3(int(Cin), interior);  // the rest (or all: other ISAs, strides, channel counts)
+  if (stride == 1 || stride == 2)
+    nhwc_const_0to3(int(Cin), [&](auto cin_c) {
+      auto blocks = [&](auto S) {
+        if constexpr (T::V >= 16) interior(cin_c, S, std::integral_constant<int, 8>{});
+        interior(cin_c, S, std::integral_constant<int, 4>{});
+      };
+      if (stride == 1) blocks(std::integral_constant<int, 1>{});
+      else blocks(std::integral_constant<int, 2>{});
+    });
   for (; ox < Wo; ++ox) edge(ox);
 }
 
