@@ -4,6 +4,7 @@
 # the scores of the live training images (nothing chosen on the test list), per-subject errors;
 # then the latent analysis (PCA, Gaussian mixtures of 1..128 components on the live training latents).
 #   sh scripts/oneclass_experiments.sh MODEL SEED [OUT_ROOT]     MODEL: dcvae | resvae | ganomaly
+# EXTRA='--set width_mult=1 --set latent=512' appends to the training options (the later --set wins).
 set -eu
 MODEL=$1
 SEED=$2
@@ -18,6 +19,7 @@ case $MODEL in
   ganomaly) ARGS="--set width_mult=0.0625 --set latent=128 --epochs 5 --batch 16 --lr 2e-4" ;;
   *) echo "usage: $0 dcvae|resvae|ganomaly SEED [OUT_ROOT]" >&2; exit 1 ;;
 esac
+ARGS="$ARGS ${EXTRA:-}"
 # shellcheck disable=SC2086
 $FAS train --model "$MODEL" $ARGS --data "$NUAA/faces_train.txt" --threads 2 --seed "$SEED" --out "$OUT"
 $FAS eval --ckpt "$OUT/last.safetensors" --data "$NUAA/faces_test.txt" --val "$NUAA/faces_train.txt" \
