@@ -17,6 +17,7 @@
 #include "cli/fusion.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
+#include "metrics/groups.h"
 #include "metrics/metrics.h"
 
 namespace fas::cli {
@@ -69,7 +70,7 @@ int run_fuse(const FuseOptions& o) {
   for (const auto& t : o.train) trains.push_back(read_samples(t));
   // Every fold must hold subjects of the fusion list and leave training images for each member.
   std::vector<int> item_fold;
-  for (const auto& x : items) item_fold.push_back(subject_fold(x.path, o.group_by, o.folds));
+  for (const auto& x : items) item_fold.push_back(metrics::subject_fold(x.path, o.group_by, o.folds));
   const std::string& out = o.common.out;
   make_dirs(out);
   const Detector det = default_detector();
@@ -88,7 +89,7 @@ int run_fuse(const FuseOptions& o) {
     for (size_t k = 0; k < K; ++k) {
       std::vector<Sample> keep;
       for (const auto& x : trains[k])
-        if (subject_fold(x.path, o.group_by, o.folds) != f) keep.push_back(x);
+        if (metrics::subject_fold(x.path, o.group_by, o.folds) != f) keep.push_back(x);
       const std::string list = join_path(dir, "train_" + std::to_string(k) + ".txt");
       write_list(list, keep);
       const std::string mdir = join_path(dir, "member_" + std::to_string(k));

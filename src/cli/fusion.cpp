@@ -90,18 +90,4 @@ Detector default_detector() {
 #endif
 }
 
-int subject_fold(const std::string& path, const std::string& group_regex, int k) {
-  const std::string g = metrics::group_key(path, std::regex(group_regex));
-  if (g == metrics::kNoGroup) fail("fusion folds: no subject in '" + path + "' (--group-by '" + group_regex + "')");
-  uint64_t v = 0;
-  bool digits = !g.empty() && g.size() < 18;
-  for (char c : g) digits = digits && c >= '0' && c <= '9';
-  if (digits) v = std::stoull(g);
-  else {
-    v = 1469598103934665603ull;
-    for (unsigned char c : g) v = (v ^ c) * 1099511628211ull;
-  }
-  return (int)(v % (uint64_t)k);
-}
-
 }  // namespace fas::cli

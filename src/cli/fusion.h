@@ -40,8 +40,4 @@ bool member_log_odds(const std::vector<LoadedModel>& members, const Tensor& img,
 // The face detector when this fas has one (dlib), else null (images are then scored whole).
 Detector default_detector();
 
-// Subject folds: the group of a path (metrics/groups.h group_key with the regex) as a number
-// modulo k (a non-numeric group: its FNV-1a hash), so every list is split by the same rule.
-int subject_fold(const std::string& path, const std::string& group_regex, int k);
-
 }  // namespace fas::cli

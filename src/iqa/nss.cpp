@@ -270,8 +270,9 @@ std::vector<std::vector<double>> as_rows(const std::vector<std::array<double, D>
 }
 }  // namespace
 
-double niqe(const Plane& I, int block) {
-  const auto blocks = niqe_block_features(I, block);
+double niqe(const Plane& I, int block) { return niqe_score(niqe_pristine(), niqe_block_features(I, block)); }
+
+double niqe_score(const Mvg& pristine, const std::vector<NiqeBlock>& blocks) {
   Mvg q;
   if (blocks.size() >= 2) {
     q = fit_mvg(as_rows(blocks));
@@ -279,17 +280,18 @@ double niqe(const Plane& I, int block) {
     q.mean.assign(blocks[0].begin(), blocks[0].end());
     q.cov.assign((size_t)kNiqeFeatures * kNiqeFeatures, 0.0);
   }
-  return niqe_distance(niqe_pristine(), q);
+  return niqe_distance(pristine, q);
 }
+
+double biqi(const Plane& I) { return biqi_score(biqi_pristine(), biqi_features(I)); }
 
 // NIQE's distance with the frame's covariance 0 (one vector): sqrt(2) x its Mahalanobis distance
 // to the pristine MVG.
-double biqi(const Plane& I) {
-  const BiqiVector f = biqi_features(I);
+double biqi_score(const Mvg& pristine, const BiqiVector& f) {
   Mvg q;
   q.mean.assign(f.begin(), f.end());
   q.cov.assign((size_t)kBiqiFeatures * kBiqiFeatures, 0.0);
-  return niqe_distance(biqi_pristine(), q);
+  return niqe_distance(pristine, q);
 }
 
 }  // namespace fas::iqa

@@ -27,6 +27,10 @@ double niqe_distance(const Mvg& pristine, const Mvg& image);
 // The committed pristine models (pristine_model.cpp, written by tools/fit_iqa_pristine.py).
 const Mvg& niqe_pristine();
 const Mvg& biqi_pristine();
+// NIQE and BIQI of an image's features against a given pristine model (iqa.h niqe() and biqi()
+// use the committed ones; wiqa-lda's cross-fit uses models fitted without the image's subject).
+double niqe_score(const Mvg& pristine, const std::vector<NiqeBlock>& blocks);
+double biqi_score(const Mvg& pristine, const BiqiVector& f);
 
 // Shape fits on a table gamma = 0.2, 0.201, ..., 10 (nearest entry; ties to the smaller gamma).
 double ggd_shape(const double* x, size_t n, double* sigma_sq);  // estimateggdparam

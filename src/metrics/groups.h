@@ -29,6 +29,10 @@ std::vector<GroupErrors> group_errors(const std::vector<std::string>& keys, cons
 inline const char* const kNoGroup = "(none)";
 std::string group_key(const std::string& path, const std::regex& re);
 
+// Subject folds: the group of a path (group_key with the regex) as a number
+// modulo k (a non-numeric group: its FNV-1a hash), so every list is split by the same rule.
+int subject_fold(const std::string& path, const std::string& group_regex, int k);
+
 std::string groups_csv(const std::vector<GroupErrors>& g);    // key,live,spoof,bpcer,apcer,... one row each
 std::string groups_table(const std::vector<GroupErrors>& g);  // aligned text for a terminal (rates in %)
 

@@ -9,15 +9,20 @@
 // Config beyond the faithful default: "features" (a list of metric names, default "all": the 24 of
 // §2.3) and "transform" ("none", default; "slog": sign(x) ln(1 + |x|) of each metric before the
 // LDA, which compresses the heavy tails of SME/GME/...): the variants studied in
-// docs/experiments/EXP-060-wiqa-session-carry.md.
+// docs/experiments/EXP-060-wiqa-session-carry.md. "crossfit" (k >= 2; default 0, off): the
+// training frames' NIQE and BIQI against pristine models fitted without their subject
+// (docs/experiments/EXP-134-wiqa-crossfit-nss.md); subjects by "group_by" (NUAA's by default).
 #include <cmath>
+#include <regex>
 #include <string>
 
 #include "io/dataset.h"
 #include "iqa/iqa.h"
 #include "iqa/lda.h"
+#include "iqa/nss.h"
 #include "kernels/cpu.h"
 #include "layers/layers.h"
+#include "metrics/groups.h"
 #include "models/registry.h"
 
 namespace fas {
@@ -26,6 +31,8 @@ namespace {
 struct WiqaOptions {
   std::vector<int> cols;  // metric indices used, in order
   bool slog = false;
+  int crossfit = 0;          // subject folds for out-of-fold NIQE/BIQI on the training frames
+  std::string group_by;      // the subject of a path (metrics/groups.h)
 };
 
 class WiqaLda : public Module {
@@ -39,6 +46,7 @@ class WiqaLda : public Module {
     fc_ = register_module("lda", std::make_shared<Linear>(p, 1, rng));
   }
   int p() const { return (int)opt_.cols.size(); }
+  const WiqaOptions& options() const { return opt_; }
   // The classifier's inputs of one frame's metrics: the selected ones, transformed.
   void inputs(const iqa::Features& f, double* out) const {
     for (int k = 0; k < p(); ++k) {
@@ -98,6 +106,44 @@ class WiqaLda : public Module {
   std::shared_ptr<Linear> fc_;
 };
 
+// The NSS inputs of NIQE and BIQI of one frame, kept to refit their pristine models per fold.
+struct NssInputs {
+  std::vector<iqa::NiqeBlock> blocks;
+  iqa::BiqiVector biqi{};
+};
+
+iqa::Mvg fit_rows(const std::vector<std::vector<double>>& rows, int f, const char* what) {
+  if (rows.size() < 2) fail("wiqa-lda: crossfit fold " + std::to_string(f) + " leaves fewer than 2 live " + what + " to fit on");
+  return iqa::fit_mvg(rows);
+}
+
+// Cross-fitting: NIQE and BIQI of the frames of subject fold f against pristine models fitted on
+// the live frames of the other folds, as the committed models (all live training frames) are
+// fitted: NIQE from every block, BIQI from every frame's vector (tools/fit_iqa_pristine.py).
+void crossfit_nss(const Dataset& train, const WiqaOptions& o, const std::vector<char>& ok,
+                  const std::vector<NssInputs>& nss, std::vector<iqa::Features>& f) {
+  std::vector<int> fold(train.size());
+  for (size_t i = 0; i < train.size(); ++i) fold[i] = metrics::subject_fold(train.sample(i).path, o.group_by, o.crossfit);
+  for (int k = 0; k < o.crossfit; ++k) {
+    std::vector<std::vector<double>> niqe_rows, biqi_rows;
+    bool held = false;
+    for (size_t i = 0; i < train.size(); ++i) {
+      if (!ok[i]) continue;
+      held = held || fold[i] == k;
+      if (fold[i] == k || train.sample(i).label != 1) continue;
+      for (const auto& b : nss[i].blocks) niqe_rows.emplace_back(b.begin(), b.end());
+      biqi_rows.emplace_back(nss[i].biqi.begin(), nss[i].biqi.end());
+    }
+    if (!held) fail("wiqa-lda: crossfit fold " + std::to_string(k) + " of " + std::to_string(o.crossfit) + " holds no frame (fewer subjects than folds?)");
+    const iqa::Mvg niqe = fit_rows(niqe_rows, k, "NIQE blocks"), biqi = fit_rows(biqi_rows, k, "frames");
+    for (size_t i = 0; i < train.size(); ++i) {
+      if (!ok[i] || fold[i] != k) continue;
+      f[i][iqa::NIQE] = iqa::niqe_score(niqe, nss[i].blocks);
+      f[i][iqa::BIQI] = iqa::biqi_score(biqi, nss[i].biqi);
+    }
+  }
+}
+
 void fit_wiqa_lda(Module& mod, Dataset& train) {
   auto* net = dynamic_cast<WiqaLda*>(&mod);
   if (!net) fail("wiqa-lda: the module is a " + mod.type_name() + ", not a WiqaLda");
@@ -106,12 +152,16 @@ void fit_wiqa_lda(Module& mod, Dataset& train) {
   std::string err;
   std::vector<iqa::Features> f(train.size());
   std::vector<char> ok(train.size(), 0);
+  const WiqaOptions& opt = net->options();
+  std::vector<NssInputs> nss(opt.crossfit ? train.size() : 0);
 #pragma omp parallel for schedule(dynamic) num_threads(num_threads())
   for (int64_t i = 0; i < (int64_t)train.size(); ++i) {
     try {
       const Tensor img = train.load((size_t)i);  // undefined: a bad file skipped by --skip-bad
       if (!img.defined()) continue;
-      f[i] = iqa::compute_features(iqa::plane_from_unit(img.data(), (int)img.size(1), (int)img.size(2)));
+      const iqa::Plane grey = iqa::plane_from_unit(img.data(), (int)img.size(1), (int)img.size(2));
+      f[i] = iqa::compute_features(grey);
+      if (opt.crossfit) nss[i] = {iqa::niqe_block_features(grey), iqa::biqi_features(grey)};
       ok[i] = 1;
     } catch (const Error& e) {
 #pragma omp critical
@@ -119,6 +169,7 @@ void fit_wiqa_lda(Module& mod, Dataset& train) {
     }
   }
   if (!err.empty()) fail(err);
+  if (opt.crossfit) crossfit_nss(train, opt, ok, nss, f);
   const int p = net->p();
   std::vector<double> row((size_t)p);
   for (size_t i = 0; i < f.size(); ++i) {
@@ -144,7 +195,7 @@ void register_wiqa_lda() {
   m.name = "wiqa-lda";
   m.description = "W-IQA: 24 image-quality metrics of the whole grey frame + shrinkage LDA, fitted in closed form (spec 002)";
   m.defaults = {{"channels", 1}, {"height", 480}, {"width", 640}, {"normalize", "unit"}, {"features", "all"},
-                {"transform", "none"}};
+                {"transform", "none"}, {"crossfit", 0}, {"group_by", "/([0-9]{4})_"}};
   m.recipe = {/*epochs*/ 1, /*batch*/ 8, /*lr*/ 1e-3f, "bce_logits", /*augment*/ "none"};
   m.build = [](const Json& cfg, Rng& rng) -> std::shared_ptr<Module> {
     const Shape in = input_shape(cfg);
@@ -167,6 +218,18 @@ void register_wiqa_lda() {
     const Json t = cfg.value("transform", Json("none"));
     if (t != "none" && t != "slog") fail("wiqa-lda: config 'transform' must be \"none\" or \"slog\", got " + t.dump());
     opt.slog = t == "slog";
+    const Json cf = cfg.value("crossfit", Json(0));  // absent in configs written before it
+    if (!cf.is_number_integer() || cf.get<int>() < 0 || cf.get<int>() == 1)
+      fail("wiqa-lda: config 'crossfit' must be 0 (off) or a fold count >= 2, got " + cf.dump());
+    opt.crossfit = cf.get<int>();
+    const Json g = cfg.value("group_by", Json("/([0-9]{4})_"));
+    if (!g.is_string()) fail("wiqa-lda: config 'group_by' must be a regular expression string, got " + g.dump());
+    opt.group_by = g.get<std::string>();
+    try {
+      (void)std::regex(opt.group_by);  // a bad pattern fails here, not after the features
+    } catch (const std::regex_error&) {
+      fail("wiqa-lda: config 'group_by' is not a valid regular expression: " + opt.group_by);
+    }
     return std::make_shared<WiqaLda>(std::move(opt), rng);
   };
   m.fit = fit_wiqa_lda;
