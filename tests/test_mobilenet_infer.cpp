@@ -241,6 +241,10 @@ TEST(MobileNetV2Infer, NoAllocationAfterBuildAndStableBuffers) {
   g_count = false;
   EXPECT_EQ(g_news.load(), 0) << "heap allocations during inference";
   EXPECT_EQ(engine.buffer_addresses(), before);
+  for (const float* b : before) {  // each buffer starts on a cache line (EXP-133)
+    const uintptr_t offset = b ? reinterpret_cast<uintptr_t>(b) % 64 : 0;
+    EXPECT_EQ(offset, 0u);
+  }
   EXPECT_EQ(engine.activation_bytes(), bytes);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i], again[i]);  // buffers carry no state between calls
   // The face plan: two ping-pong buffers (stem output 125x100x8 plus one row of slack for

@@ -47,19 +47,6 @@ T rd(const uint8_t* p) {  // little-endian host (fasm.h)
   return v;
 }
 
-// Hands out 64-byte aligned buffers from base (null: only counts the bytes).
-struct Carver {
-  uint8_t* base = nullptr;
-  size_t used = 0;
-  template <class T>
-  T* take(size_t n) {
-    used = (used + 63) / 64 * 64;
-    T* p = base ? reinterpret_cast<T*>(base + used) : nullptr;
-    used += n * sizeof(T);
-    return p;
-  }
-};
-
 // Reads the arrays in order, checking tag, type and count (count < 0: any; returns it).
 struct Reader {
   const uint8_t* data;
@@ -169,26 +156,6 @@ int64_t pw_count(const FoldedConv& c) { return c.cin * nhwc_pad_ch(c.cout); }
 int64_t q8_pw_count(const FoldedConv& c) { return (c.cin + 1) / 2 * 2 * nhwc_pad_ch(c.cout); }
 int64_t dw_count(const FoldedConv& c) { return 9 * nhwc_pad_ch(c.cout); }
 
-template <class Buf>
-void carve_mnv2(Carver& a, const MobileNetV2Plan& plan, Buf* buf[2], Buf*& ring, Buf*& row) {
-  buf[0] = a.take<Buf>(plan.buf[0]);
-  buf[1] = a.take<Buf>(plan.buf[1]);
-  ring = a.take<Buf>(plan.ring);
-  row = a.take<Buf>(plan.row);
-}
-
-void carve_f32(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2F32View& v) {
-  carve_mnv2(a, plan, v.buf, v.ring, v.row);
-  v.pool = a.take<float>(net.head.cout);
-}
-
-void carve_q8(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2Q8View& v) {
-  carve_mnv2(a, plan, v.buf, v.ring, v.row);
-  v.head_row = a.take<int8_t>(net.head.W * net.head.cout);
-  v.stem_row = a.take<float>(net.stem.Wo * net.stem.cout);
-  v.pool = a.take<int32_t>(net.head.cout);
-}
-
 void carve_lbp(Carver& a, int64_t C, int64_t H, int64_t W, int64_t F, float*& levels, float*& plane, float*& feat) {
   levels = a.take<float>(C * H * W);
   plane = a.take<float>(H * W);
@@ -269,8 +236,8 @@ class Mnv2Runtime : public Runtime {
     }
     if (r.left != 0) bad("unexpected arrays after the model");
     Carver a{mem_.arena};
-    if (kind == Kind::Mnv2Float) carve_f32(a, net_, plan_, f);
-    else carve_q8(a, net_, plan_, q);
+    if (kind == Kind::Mnv2Float) mnv2_carve_f32(a, net_, plan_, &f);
+    else mnv2_carve_q8(a, net_, plan_, q);
     if (a.used != rd<uint64_t>(mem_.file + 32)) bad("arena size does not match the model");
     arena_bytes = a.used;
     memory_bytes = mem_.bytes + sizeof(*this) + nb * sizeof(FoldedBlock) + plan_.steps.size() * sizeof(plan_.steps[0]) +
@@ -395,10 +362,10 @@ size_t mnv2_arena_bytes(const FoldedMobileNetV2& net, const MobileNetV2Plan& pla
   Carver a;
   if (int8) {
     Mnv2Q8View v;
-    carve_q8(a, net, plan, v);
+    mnv2_carve_q8(a, net, plan, v);
   } else {
     Mnv2F32View v;
-    carve_f32(a, net, plan, v);
+    mnv2_carve_f32(a, net, plan, &v);
   }
   return a.used;
 }

@@ -79,16 +79,15 @@ MobileNetV2Infer::MobileNetV2Infer(FoldedMobileNetV2 net) : net_(std::move(net))
 void MobileNetV2Infer::allocate(int parts) {
   parts_ = parts;
   plan_ = plan_mobilenetv2(net_, parts == 1);
-  buf_[0].assign(plan_.buf[0], 0.f);
-  buf_[1].assign(plan_.buf[1], 0.f);
-  const size_t halo = parts > 1 ? 2 * plan_.ring / 3 : 0;
-  ring_.assign(parts * plan_.ring, 0.f);
-  row_.assign(parts * plan_.row, 0.f);
-  pool_.assign(parts * net_.head.cout, 0.f);
-  halo_.assign(parts * halo, 0.f);
   views_.assign(parts, Mnv2F32View{});
-  for (int p = 0; p < parts; ++p) {
-    Mnv2F32View& v = views_[p];
+  Carver count;
+  mnv2_carve_f32(count, net_, plan_, views_.data(), parts);
+  arena_ = AlignedBlock(count.used);
+  Carver carve{arena_.data()};
+  mnv2_carve_f32(carve, net_, plan_, views_.data(), parts);
+  activation_bytes_ = sizeof(float) * (plan_.buf[0] + plan_.buf[1] +
+                                       parts * (plan_.ring + plan_.row + net_.head.cout + mnv2_halo_floats(plan_, parts)));
+  for (Mnv2F32View& v : views_) {
     v.net = &net_;
     v.plan = &plan_;
     v.stem = conv_view(stem_);
@@ -96,10 +95,6 @@ void MobileNetV2Infer::allocate(int parts) {
     v.expand = expand_v_.data(), v.dw = dw_v_.data(), v.project = project_v_.data();
     v.dense_w = net_.dense_w.data();
     v.dense_b = net_.dense_b;
-    v.buf[0] = buf_[0].data(), v.buf[1] = buf_[1].data();
-    v.ring = ring_.data() + p * plan_.ring, v.row = row_.data() + p * plan_.row;
-    v.pool = pool_.data() + p * net_.head.cout;
-    v.halo = halo ? halo_.data() + p * halo : nullptr;
   }
 }
 
@@ -143,9 +138,7 @@ void MobileNetV2Infer::run_images(const float* x, int64_t n, Done&& done) {
   }
 }
 
-size_t MobileNetV2Infer::activation_bytes() const {
-  return sizeof(float) * (buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + pool_.size() + halo_.size());
-}
+size_t MobileNetV2Infer::activation_bytes() const { return activation_bytes_; }
 
 size_t MobileNetV2Infer::weight_bytes() const {
   size_t n = stem_.w.size() + stem_.b.size() + head_.w.size() + head_.b.size();
@@ -155,7 +148,9 @@ size_t MobileNetV2Infer::weight_bytes() const {
 }
 
 std::vector<const float*> MobileNetV2Infer::buffer_addresses() const {
-  return {buf_[0].data(), buf_[1].data(), ring_.data(), row_.data(), pool_.data(), halo_.data()};
+  std::vector<const float*> a;
+  for (const Mnv2F32View& v : views_) a.insert(a.end(), {v.buf[0], v.buf[1], v.ring, v.row, v.pool, v.halo});
+  return a;
 }
 
 void MobileNetV2Infer::features(const float* x, int64_t n, float* out) {

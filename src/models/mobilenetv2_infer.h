@@ -85,8 +85,10 @@ class MobileNetV2Infer : public DeployEngine {
   Packed stem_, head_;
   std::vector<Packed> expand_, dw_, project_;
   int parts_ = 1;
-  // ring_, row_, pool_, halo_: one slice per part.
-  std::vector<float> buf_[2], ring_, row_, pool_, halo_;
+  // The plan's buffers in one 64-byte aligned block (mnv2_carve_f32): ping-pong, then each
+  // part's ring, row, pool sums and halo.
+  AlignedBlock arena_;
+  size_t activation_bytes_ = 0;
   std::vector<float> head_row_;  // calibration (observe) only
   std::vector<F32ConvView> expand_v_, dw_v_, project_v_;
   std::vector<Mnv2F32View> views_;  // one per part

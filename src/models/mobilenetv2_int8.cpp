@@ -96,13 +96,6 @@ MobileNetV2Int8::MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int6
     s_in = &s_o;
   }
   head_ = make_conv(net_.head, *s_in, act_scale_.back());
-  buf_[0].assign(plan_.buf[0], 0);
-  buf_[1].assign(plan_.buf[1], 0);
-  ring_.assign(plan_.ring, 0);
-  row_.assign(plan_.row, 0);
-  head_row_.assign(net_.head.W * net_.head.cout, 0);
-  stem_row_.assign(net_.stem.Wo * net_.stem.cout, 0.f);
-  pool_.assign(net_.head.cout, 0);
   auto view = [](const Conv& c) {
     return Q8ConvView{c.w.empty() ? nullptr : c.w.data(), c.scale.empty() ? nullptr : c.scale.data(),
                       c.bias.empty() ? nullptr : c.bias.data(), c.lo, c.hi};
@@ -121,9 +114,11 @@ MobileNetV2Int8::MobileNetV2Int8(FoldedMobileNetV2 net, const float* calib, int6
   v.head = view(head_);
   v.head_scale = act_scale_.back().data();
   v.dense_w = net_.dense_w.data(), v.dense_b = net_.dense_b;
-  v.buf[0] = buf_[0].data(), v.buf[1] = buf_[1].data();
-  v.ring = ring_.data(), v.row = row_.data(), v.head_row = head_row_.data();
-  v.stem_row = stem_row_.data(), v.pool = pool_.data();
+  Carver count;
+  mnv2_carve_q8(count, net_, plan_, v);
+  arena_ = AlignedBlock(count.used);
+  Carver carve{arena_.data()};
+  mnv2_carve_q8(carve, net_, plan_, v);
 }
 
 size_t MobileNetV2Int8::weight_bytes() const {
@@ -136,8 +131,8 @@ size_t MobileNetV2Int8::weight_bytes() const {
 }
 
 size_t MobileNetV2Int8::activation_bytes() const {
-  return buf_[0].size() + buf_[1].size() + ring_.size() + row_.size() + head_row_.size() +
-         sizeof(float) * stem_row_.size() + sizeof(int32_t) * pool_.size();
+  return plan_.buf[0] + plan_.buf[1] + plan_.ring + plan_.row + net_.head.W * net_.head.cout +
+         sizeof(float) * net_.stem.Wo * net_.stem.cout + sizeof(int32_t) * net_.head.cout;
 }
 
 void MobileNetV2Int8::logits(const float* x, int64_t n, float* out) {
@@ -151,7 +146,7 @@ void MobileNetV2Int8::features(const float* x, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     mnv2_q8_pool(view_, x + i * per);
     for (int64_t c = 0; c < h.cout; ++c)
-      out[i * h.cout + c] = pool_[c] * act_scale_.back()[c] / static_cast<float>(h.H * h.W);
+      out[i * h.cout + c] = view_.pool[c] * act_scale_.back()[c] / static_cast<float>(h.H * h.W);
   }
 }
 

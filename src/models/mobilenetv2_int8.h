@@ -80,9 +80,7 @@ class MobileNetV2Int8 : public DeployEngine {
   std::vector<Conv> expand_, dw_, project_;
   std::vector<float> res_scale_;  // per block: s_in / s_out
   Conv head_;
-  std::vector<int8_t> buf_[2], ring_, row_, head_row_;
-  std::vector<float> stem_row_;
-  std::vector<int32_t> pool_;
+  AlignedBlock arena_;  // the plan's buffers, 64-byte aligned (mnv2_carve_q8)
   std::vector<Q8ConvView> expand_v_, dw_v_, project_v_;
   Mnv2Q8View view_;
 };

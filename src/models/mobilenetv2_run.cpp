@@ -1,6 +1,7 @@
 #include "models/mobilenetv2_run.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "kernels/nhwc.h"
@@ -172,6 +173,42 @@ float mnv2_q8_logit(const Mnv2Q8View& v, const float* x) {
   double acc = 0;
   for (int64_t c = 0; c < h.cout; ++c) acc += static_cast<double>(v.pool[c]) * v.head_scale[c] * v.dense_w[c];
   return static_cast<float>(acc / static_cast<double>(h.H * h.W)) + v.dense_b;
+}
+
+AlignedBlock::AlignedBlock(size_t bytes) : raw_(new uint8_t[bytes + 64]) {
+  base_ = raw_.get() + (64 - reinterpret_cast<uintptr_t>(raw_.get()) % 64) % 64;
+  std::memset(base_, 0, bytes);
+}
+
+namespace {
+template <class Buf>
+void carve_pair_ring_row(Carver& a, const MobileNetV2Plan& plan, Buf* buf[2], Buf*& ring, Buf*& row) {
+  buf[0] = a.take<Buf>(plan.buf[0]);
+  buf[1] = a.take<Buf>(plan.buf[1]);
+  ring = a.take<Buf>(plan.ring);
+  row = a.take<Buf>(plan.row);
+}
+}  // namespace
+
+void mnv2_carve_f32(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2F32View* v, int parts) {
+  carve_pair_ring_row(a, plan, v[0].buf, v[0].ring, v[0].row);
+  v[0].pool = a.take<float>(net.head.cout);
+  const size_t halo = mnv2_halo_floats(plan, parts);
+  v[0].halo = halo ? a.take<float>(halo) : nullptr;
+  for (int p = 1; p < parts; ++p) {
+    v[p].buf[0] = v[0].buf[0], v[p].buf[1] = v[0].buf[1];
+    v[p].ring = a.take<float>(plan.ring);
+    v[p].row = a.take<float>(plan.row);
+    v[p].pool = a.take<float>(net.head.cout);
+    v[p].halo = a.take<float>(halo);
+  }
+}
+
+void mnv2_carve_q8(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2Q8View& v) {
+  carve_pair_ring_row(a, plan, v.buf, v.ring, v.row);
+  v.head_row = a.take<int8_t>(net.head.W * net.head.cout);
+  v.stem_row = a.take<float>(net.stem.Wo * net.stem.cout);
+  v.pool = a.take<int32_t>(net.head.cout);
 }
 
 }  // namespace fas

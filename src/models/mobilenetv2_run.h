@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "models/mobilenetv2_plan.h"
 
@@ -79,5 +80,39 @@ struct Mnv2Q8View {
 
 void mnv2_q8_pool(const Mnv2Q8View& v, const float* x);  // v.pool = int32 sums of the head output
 float mnv2_q8_logit(const Mnv2Q8View& v, const float* x);
+
+// The planned buffers of the engines and of the .fasm runtime are carved out of one block, each
+// 64-byte aligned: a row that starts on a cache line is loaded without line splits (EXP-133).
+struct Carver {
+  uint8_t* base = nullptr;  // null: only counts the bytes (used)
+  size_t used = 0;
+  template <class T>
+  T* take(size_t n) {
+    used = (used + 63) / 64 * 64;
+    T* p = base ? reinterpret_cast<T*>(base + used) : nullptr;
+    used += n * sizeof(T);
+    return p;
+  }
+};
+
+// One zero-filled block whose start is 64-byte aligned.
+class AlignedBlock {
+ public:
+  AlignedBlock() = default;
+  explicit AlignedBlock(size_t bytes);
+  uint8_t* data() const { return base_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> raw_;
+  uint8_t* base_ = nullptr;
+};
+
+// The halo of one part of an image split over `parts` threads: two expanded rows.
+inline size_t mnv2_halo_floats(const MobileNetV2Plan& plan, int parts) { return parts > 1 ? 2 * plan.ring / 3 : 0; }
+// Points v[0..parts) at their buffers: the ping-pong pair shared, then each part's ring, row,
+// pool sums and (parts > 1) halo.
+void mnv2_carve_f32(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2F32View* v, int parts = 1);
+// The int8 view's buffers, head_row and the float stem row included.
+void mnv2_carve_q8(Carver& a, const FoldedMobileNetV2& net, const MobileNetV2Plan& plan, Mnv2Q8View& v);
 
 }  // namespace fas
