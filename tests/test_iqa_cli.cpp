@@ -44,14 +44,14 @@ int crossfit_reference(const Dataset& ds, const std::vector<iqa::Plane>& grey, i
   for (int k = 0; k < folds; ++k) {
     std::vector<std::vector<double>> niqe_rows, biqi_rows;
     for (size_t i = 0; i < ds.size(); ++i) {
-      if (metrics::subject_fold(ds.sample(i).path, "/([0-9]{4})_", folds) == k || ds.sample(i).label != 1) continue;
+      if (metrics::subject_fold(ds.sample(i).path, metrics::kNuaaSubject, folds) == k || ds.sample(i).label != 1) continue;
       for (const auto& b : iqa::niqe_block_features(grey[i])) niqe_rows.emplace_back(b.begin(), b.end());
       const iqa::BiqiVector v = iqa::biqi_features(grey[i]);
       biqi_rows.emplace_back(v.begin(), v.end());
     }
     const iqa::Mvg niqe = iqa::fit_mvg(niqe_rows), biqi = iqa::fit_mvg(biqi_rows);
     for (size_t i = 0; i < ds.size(); ++i) {
-      if (metrics::subject_fold(ds.sample(i).path, "/([0-9]{4})_", folds) != k) continue;
+      if (metrics::subject_fold(ds.sample(i).path, metrics::kNuaaSubject, folds) != k) continue;
       const double n = iqa::niqe_score(niqe, iqa::niqe_block_features(grey[i]));
       const double b = iqa::biqi_score(biqi, iqa::biqi_features(grey[i]));
       changed += (std::abs(n - f[i][iqa::NIQE]) > 1e-3 * std::abs(n)) + (std::abs(b - f[i][iqa::BIQI]) > 1e-3 * std::abs(b));

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "iqa/filters.h"
+#include "iqa/nss.h"
 #include "base/error.h"
 
 namespace fas::iqa {
@@ -26,7 +27,7 @@ Plane plane_from_unit(const float* px, int h, int w) {
   return p;
 }
 
-Features compute_features(const Plane& I) {
+Features compute_features(const Plane& I, NssInputs* nss) {
   if (I.h < 96 || I.w < 96)
     fail("iqa: image " + std::to_string(I.h) + "x" + std::to_string(I.w) + " is too small (at least 96x96, one NIQE block)");
   const Plane J = blur_reference(I);
@@ -34,8 +35,12 @@ Features compute_features(const Plane& I) {
   const GradientMetrics g = gradient_metrics(I, J);
   const SpectralMetrics s = spectral_metrics(I, J);
   const PixelMetrics p = pixel_metrics(I, J);
+  NssInputs own;
+  NssInputs& n = nss ? *nss : own;
+  n.blocks = niqe_block_features(I);
+  n.biqi = biqi_features(I);
   f[AD] = p.ad;
-  f[BIQI] = biqi(I);
+  f[BIQI] = biqi_score(biqi_pristine(), n.biqi);  // = biqi(I)
   f[GME] = g.gme;
   f[GPE] = g.gpe;
   f[HLFI] = s.hlfi;
@@ -46,7 +51,7 @@ Features compute_features(const Plane& I) {
   f[MD] = p.md;
   f[MSE] = p.mse;
   f[NAE] = p.nae;
-  f[NIQE] = niqe(I);
+  f[NIQE] = niqe_score(niqe_pristine(), n.blocks);  // = niqe(I)
   f[NXC] = p.nxc;
   f[PSNR] = p.psnr;
   f[RAMD] = ramd(I, J);

@@ -22,8 +22,11 @@ enum Metric {
 const std::array<const char*, kNumMetrics>& metric_names();  // "ad", "biqi", ...
 using Features = std::array<double, kNumMetrics>;
 
-// All 24 of an image (grey levels in [0, 255], at least 96 x 96: one NIQE block).
-Features compute_features(const Plane& img);
+struct NssInputs;  // nss.h
+// All 24 of an image (grey levels in [0, 255], at least 96 x 96: one NIQE block). `nss`, when
+// given, receives the NIQE blocks and BIQI vector the two were scored from (wiqa-lda's cross-fit
+// rescores them against other pristine models without computing them again).
+Features compute_features(const Plane& img, NssInputs* nss = nullptr);
 // Grey levels of 8-bit pixels (row-major) or of [0, 1] floats (x 255, rounded: the 8-bit frame
 // the thesis' metrics read).
 Plane plane_from_u8(const uint8_t* px, int h, int w);

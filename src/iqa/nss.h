@@ -27,6 +27,11 @@ double niqe_distance(const Mvg& pristine, const Mvg& image);
 // The committed pristine models (pristine_model.cpp, written by tools/fit_iqa_pristine.py).
 const Mvg& niqe_pristine();
 const Mvg& biqi_pristine();
+// What NIQE and BIQI read of one image: its NIQE blocks and its BIQI vector.
+struct NssInputs {
+  std::vector<NiqeBlock> blocks;
+  BiqiVector biqi{};
+};
 // NIQE and BIQI of an image's features against a given pristine model (iqa.h niqe() and biqi()
 // use the committed ones; wiqa-lda's cross-fit uses models fitted without the image's subject).
 double niqe_score(const Mvg& pristine, const std::vector<NiqeBlock>& blocks);

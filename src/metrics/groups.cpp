@@ -101,7 +101,7 @@ std::string groups_table(const std::vector<GroupErrors>& g) {
 
 int subject_fold(const std::string& path, const std::string& group_regex, int k) {
   const std::string g = group_key(path, std::regex(group_regex));
-  if (g == kNoGroup) fail("subject folds: no subject in '" + path + "' (--group-by '" + group_regex + "')");
+  if (g == kNoGroup) fail("subject folds: no subject in '" + path + "' (subject pattern '" + group_regex + "')");
   uint64_t v = 0;
   bool digits = !g.empty() && g.size() < 18;
   for (char c : g) digits = digits && c >= '0' && c <= '9';

@@ -29,6 +29,9 @@ std::vector<GroupErrors> group_errors(const std::vector<std::string>& keys, cons
 inline const char* const kNoGroup = "(none)";
 std::string group_key(const std::string& path, const std::regex& re);
 
+// The NUAA subject of a path ("ClientFace/0004/0004_00_00_01_0.jpg" -> "0004").
+inline const char* const kNuaaSubject = "/([0-9]{4})_";
+
 // Subject folds: the group of a path (group_key with the regex) as a number
 // modulo k (a non-numeric group: its FNV-1a hash), so every list is split by the same rule.
 int subject_fold(const std::string& path, const std::string& group_regex, int k);

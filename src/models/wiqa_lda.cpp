@@ -106,12 +106,6 @@ class WiqaLda : public Module {
   std::shared_ptr<Linear> fc_;
 };
 
-// The NSS inputs of NIQE and BIQI of one frame, kept to refit their pristine models per fold.
-struct NssInputs {
-  std::vector<iqa::NiqeBlock> blocks;
-  iqa::BiqiVector biqi{};
-};
-
 iqa::Mvg fit_rows(const std::vector<std::vector<double>>& rows, int f, const char* what) {
   if (rows.size() < 2) fail("wiqa-lda: crossfit fold " + std::to_string(f) + " leaves fewer than 2 live " + what + " to fit on");
   return iqa::fit_mvg(rows);
@@ -121,7 +115,7 @@ iqa::Mvg fit_rows(const std::vector<std::vector<double>>& rows, int f, const cha
 // the live frames of the other folds, as the committed models (all live training frames) are
 // fitted: NIQE from every block, BIQI from every frame's vector (tools/fit_iqa_pristine.py).
 void crossfit_nss(const Dataset& train, const WiqaOptions& o, const std::vector<char>& ok,
-                  const std::vector<NssInputs>& nss, std::vector<iqa::Features>& f) {
+                  const std::vector<iqa::NssInputs>& nss, std::vector<iqa::Features>& f) {
   std::vector<int> fold(train.size());
   for (size_t i = 0; i < train.size(); ++i) fold[i] = metrics::subject_fold(train.sample(i).path, o.group_by, o.crossfit);
   for (int k = 0; k < o.crossfit; ++k) {
@@ -153,15 +147,14 @@ void fit_wiqa_lda(Module& mod, Dataset& train) {
   std::vector<iqa::Features> f(train.size());
   std::vector<char> ok(train.size(), 0);
   const WiqaOptions& opt = net->options();
-  std::vector<NssInputs> nss(opt.crossfit ? train.size() : 0);
+  std::vector<iqa::NssInputs> nss(opt.crossfit ? train.size() : 0);
 #pragma omp parallel for schedule(dynamic) num_threads(num_threads())
   for (int64_t i = 0; i < (int64_t)train.size(); ++i) {
     try {
       const Tensor img = train.load((size_t)i);  // undefined: a bad file skipped by --skip-bad
       if (!img.defined()) continue;
-      const iqa::Plane grey = iqa::plane_from_unit(img.data(), (int)img.size(1), (int)img.size(2));
-      f[i] = iqa::compute_features(grey);
-      if (opt.crossfit) nss[i] = {iqa::niqe_block_features(grey), iqa::biqi_features(grey)};
+      f[i] = iqa::compute_features(iqa::plane_from_unit(img.data(), (int)img.size(1), (int)img.size(2)),
+                                   opt.crossfit ? &nss[i] : nullptr);
       ok[i] = 1;
     } catch (const Error& e) {
 #pragma omp critical
@@ -195,7 +188,7 @@ void register_wiqa_lda() {
   m.name = "wiqa-lda";
   m.description = "W-IQA: 24 image-quality metrics of the whole grey frame + shrinkage LDA, fitted in closed form (spec 002)";
   m.defaults = {{"channels", 1}, {"height", 480}, {"width", 640}, {"normalize", "unit"}, {"features", "all"},
-                {"transform", "none"}, {"crossfit", 0}, {"group_by", "/([0-9]{4})_"}};
+                {"transform", "none"}, {"crossfit", 0}, {"group_by", metrics::kNuaaSubject}};
   m.recipe = {/*epochs*/ 1, /*batch*/ 8, /*lr*/ 1e-3f, "bce_logits", /*augment*/ "none"};
   m.build = [](const Json& cfg, Rng& rng) -> std::shared_ptr<Module> {
     const Shape in = input_shape(cfg);
@@ -222,7 +215,7 @@ void register_wiqa_lda() {
     if (!cf.is_number_integer() || cf.get<int>() < 0 || cf.get<int>() == 1)
       fail("wiqa-lda: config 'crossfit' must be 0 (off) or a fold count >= 2, got " + cf.dump());
     opt.crossfit = cf.get<int>();
-    const Json g = cfg.value("group_by", Json("/([0-9]{4})_"));
+    const Json g = cfg.value("group_by", Json(metrics::kNuaaSubject));
     if (!g.is_string()) fail("wiqa-lda: config 'group_by' must be a regular expression string, got " + g.dump());
     opt.group_by = g.get<std::string>();
     try {
