@@ -214,6 +214,25 @@ void ew_bench(benchmark::State& st, Isa isa, int which) {
   st.SetLabel(std::string("fas elementwise/") + isa_name(isa));
 }
 
+// One Adam step over DCVAE's 36,728,065 parameters (width 1, latent 512): the optimizer's share
+// of a training step that does not shrink with the batch (every data-parallel rank pays it).
+// Bytes: w, g, m, v read and w, m, v written.
+void adam_bench(benchmark::State& st, Isa isa) {
+  const VAdamFn f = elementwise_kernels(isa).vadam;
+  const int64_t n = 36728065;
+  Tensor w = rand_tensor({n}, 1), g = rand_tensor({n}, 2), m = Tensor::zeros({n}), v = Tensor::zeros({n});
+  int t = 0;
+  for (auto _ : st) {
+    ++t;
+    const AdamStep s{1e-4f, 0.9f, 0.999f, 1e-8f, 0.f, 1.f - std::pow(0.9f, (float)t), 1.f - std::pow(0.999f, (float)t),
+                     false, false};
+    f(w.data(), g.data(), m.data(), v.data(), n, s);
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * 7 * n * (int64_t)sizeof(float));
+  st.SetLabel(std::string("fas elementwise/") + isa_name(isa));
+}
+
 // normalize=equalize of one 128x128 RGB crop: 8-bit levels (a decoded crop, the counting path)
 // and the same crop resampled by 1e-4 steps (off the levels: the sort path).
 void equalize_bench(benchmark::State& st, bool levels) {
@@ -251,6 +270,7 @@ int main(int argc, char** argv) {
     }
     benchmark::RegisterBenchmark(("BM_ReLU6_48x125x100" + in).c_str(), ew_bench, isa, 0)->UseRealTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BM_BNApplyReLU6_48x125x100" + in).c_str(), ew_bench, isa, 1)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_Adam_36M" + in).c_str(), adam_bench, isa)->UseRealTime()->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("BM_Lbp8U2Hist_128x128_r2_grid3" + in).c_str(), lbp_bench, lbp8_u2_hist_kernel(isa),
                                  std::string("fas lbp/") + isa_name(isa))
         ->UseRealTime()

@@ -161,3 +161,42 @@ TEST(Elementwise, TanhApproximationAndGrad) {
     EXPECT_TRUE(allclose(g, gr, 1e-6f, 1e-6f)) << isa_name(isa);
   }
 }
+
+// Adam, AdamW, Adam with L2 decay and the Keras form, several steps from random moments: every
+// ISA's kernel equals the plain loop to rounding (the vector ISAs may fuse multiply and add), and
+// the threaded driver equals one call of the kernel bit for bit (its split is elementwise).
+TEST(Elementwise, AdamStepMatchesReference) {
+  struct Form {
+    float wd;
+    bool decoupled, keras;
+  };
+  const Form forms[] = {{0.f, false, false}, {0.01f, false, false}, {0.05f, true, false}, {0.f, false, true}};
+  Rng rng(11);
+  for (Isa isa : available_isas()) {
+    const ElementwiseKernels& k = elementwise_kernels(isa);
+    for (int64_t n : kLengths)
+      for (const Form& f : forms) {
+        Tensor w = randn({n}, rng), m = randn({n}, rng, 0.1f), v = randn({n}, rng, 0.1f);
+        for (int64_t i = 0; i < n; ++i) v.data()[i] *= v.data()[i];  // a second moment is >= 0
+        Tensor wr = w.clone(), mr = m.clone(), vr = v.clone();
+        for (int t : {1, 2, 7}) {
+          Tensor g = randn({n}, rng);
+          const AdamStep s{1e-2f, 0.9f, 0.999f, 1e-8f, f.wd, 1.f - std::pow(0.9f, (float)t),
+                           1.f - std::pow(0.999f, (float)t), f.decoupled, f.keras};
+          f32_vadam__ref(wr.data(), g.data(), mr.data(), vr.data(), n, s);
+          k.vadam(w.data(), g.data(), m.data(), v.data(), n, s);
+          EXPECT_TRUE(allclose(m, mr, 1e-6f, 1e-7f)) << isa_name(isa) << " n=" << n << " t=" << t;
+          EXPECT_TRUE(allclose(v, vr, 1e-6f, 1e-9f)) << isa_name(isa) << " n=" << n << " t=" << t;
+          EXPECT_TRUE(allclose(w, wr, 1e-6f, 1e-7f)) << isa_name(isa) << " n=" << n << " t=" << t;
+        }
+      }
+  }
+  const int64_t n = (int64_t(1) << 16) + 1029;  // threaded, ragged
+  Tensor w = randn({n}, rng), g = randn({n}, rng), m = Tensor::zeros({n}), v = Tensor::zeros({n});
+  Tensor w1 = w.clone(), m1 = m.clone(), v1 = v.clone();
+  const AdamStep s{1e-3f, 0.9f, 0.999f, 1e-8f, 0.f, 0.1f, 0.001f, false, false};
+  adam_step(w.data(), g.data(), m.data(), v.data(), n, s);
+  elementwise_kernels().vadam(w1.data(), g.data(), m1.data(), v1.data(), n, s);
+  EXPECT_EQ(max_abs_diff(w, w1), 0.f);
+  EXPECT_EQ(max_abs_diff(v, v1), 0.f);
+}

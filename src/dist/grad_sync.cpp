@@ -52,6 +52,18 @@ std::list<Bucket> g_started;
 Bucket g_filling;
 std::unordered_set<const TensorImpl*> g_taken;
 
+// A gradient of at least one bucket is summed on its own memory: scaled in place, no copy into a
+// bucket and back (DCVAE's 134 MB FC weight gradient: two passes over it saved per step). The
+// backward pass no longer touches a finished leaf gradient, and the trainer reads it only after
+// the optimizer's wait.
+bool sums_in_place(const Tensor& g) { return (size_t)g.numel() >= bucket_floats(); }
+void scale_for_sum(Tensor g, float w) {
+  float* d = g.data();
+  const int64_t n = g.numel();
+  if (w != 1.f)
+    for (int64_t k = 0; k < n; ++k) d[k] = w * d[k];
+}
+
 void start_filling() {
   if (g_filling.buf.empty()) return;
   g_started.push_back(std::move(g_filling));
@@ -98,6 +110,11 @@ void average_gradients(const NamedTensors& params) {
   };
   for (const auto& [name, p] : params) {
     if (!p.requires_grad() || !p.grad().defined() || taken.count(p.impl())) continue;
+    if (sums_in_place(p.grad())) {
+      scale_for_sum(p.grad(), w);
+      allreduce_sum(p.grad().data(), (size_t)p.grad().numel());
+      continue;
+    }
     b.add(p.grad(), w);
     if (b.buf.size() >= bucket_floats()) flush();
   }
@@ -111,9 +128,15 @@ OverlappedBackward::OverlappedBackward(const NamedTensors& params) {
   hook_.emplace([mine](TensorImpl* leaf) {
     auto it = mine->find(leaf);
     if (it == mine->end() || g_taken.count(leaf) || !it->second.grad().defined()) return;
-    g_filling.add(it->second.grad(), (float)g_share);
+    Tensor g = it->second.grad();
     g_taken.insert(leaf);
-    if (g_filling.buf.size() >= bucket_floats()) start_filling();
+    if (sums_in_place(g)) {
+      scale_for_sum(g, (float)g_share);
+      iallreduce_sum(g.data(), (size_t)g.numel());
+    } else {
+      g_filling.add(g, (float)g_share);
+      if (g_filling.buf.size() >= bucket_floats()) start_filling();
+    }
     progress();
   });
 }

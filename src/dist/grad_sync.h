@@ -25,7 +25,8 @@ bool step_active();  // a step of a parallel run is in progress
 
 // Each rank's loss is a mean over its own items, so the global batch's gradient is the
 // items-weighted mean sum_r (local_r / global) g_r: exact for any split, also an uneven last
-// batch. Summed with MPI_Allreduce in buckets of ~4 MB (a few large messages, not one per tensor).
+// batch. Summed with MPI_Allreduce in buckets of ~4 MB (a few large messages, not one per tensor);
+// a gradient of a bucket or more is summed in place, on its own memory.
 // Parameters without a gradient are skipped, alike on every rank (same graph).
 void average_gradients(const NamedTensors& params);
 

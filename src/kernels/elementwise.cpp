@@ -2,6 +2,8 @@
 // batch-norm folding helper.
 #include "kernels/elementwise.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -89,11 +91,27 @@ void f32_bn_backward_input__ref(const float* gy, const float* x, int64_t C, int6
     }
 }
 
+void f32_vadam__ref(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s) {
+  const float b1 = s.beta1, b2 = s.beta2, wd = s.wd, lr = s.lr;
+  const float keras_lr = lr * std::sqrt(s.bc2) / s.bc1;
+  for (int64_t k = 0; k < n; ++k) {
+    float gk = g[k];
+    if (wd != 0.f && !s.decoupled) gk += wd * w[k];
+    if (wd != 0.f && s.decoupled) w[k] -= lr * wd * w[k];
+    m[k] = b1 * m[k] + (1.f - b1) * gk;
+    v[k] = b2 * v[k] + (1.f - b2) * gk * gk;
+    if (s.keras)
+      w[k] -= keras_lr * m[k] / (std::sqrt(v[k]) + s.eps);
+    else
+      w[k] -= lr * (m[k] / s.bc1) / (std::sqrt(v[k] / s.bc2) + s.eps);
+  }
+}
+
 #define FAS_ELEMENTWISE_TABLE(isa)                                                                              \
   ElementwiseKernels {                                                                                          \
     f32_vclamp__##isa, f32_vclamp_grad__##isa, f32_vclamp_mask__##isa, f32_vbias_clamp__##isa, f32_vscaleshift_clamp__##isa,           \
         f32_vadd__##isa, f32_vtanh__##isa, f32_vtanh_grad__##isa, f32_bn_stats__##isa, f32_bn_grad_sums__##isa, \
-        f32_bn_backward_input__##isa                                                                            \
+        f32_bn_backward_input__##isa, f32_vadam__##isa                                                          \
   }
 
 const ElementwiseKernels& elementwise_kernels(Isa isa) {
@@ -112,6 +130,18 @@ const ElementwiseKernels& elementwise_kernels(Isa isa) {
 }
 
 const ElementwiseKernels& elementwise_kernels() { return elementwise_kernels(active_isa()); }
+
+void adam_step(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s) {
+  const VAdamFn f = elementwise_kernels().vadam;
+  if (n < (int64_t(1) << 16)) return f(w, g, m, v, n, s);
+  // Elementwise: each thread takes a slice (whole 64-byte lines), the result does not depend on the split.
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t b = (n * t / nt) & ~int64_t(15), e = t + 1 == nt ? n : (n * (t + 1) / nt) & ~int64_t(15);
+    f(w + b, g + b, m + b, v + b, e - b, s);
+  }
+}
 
 void bn_stats(const float* x, int64_t N, int64_t C, int64_t S, float* mean, float* var, int threads) {
   const BnStatsFn f = elementwise_kernels().bn_stats;

@@ -42,6 +42,16 @@ using BnGradSumsFn = void (*)(const float* gy, const float* x, const float* mean
 using BnBackwardInputFn = void (*)(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0, int64_t p1,
                                    const float* a, const float* b, const float* d, float* gx, bool accumulate);
 
+// One Adam/AdamW step over n parameters (optim/optim.h's Adam::update): m, v the moments, t >= 1
+// the step. PyTorch form: w -= lr (m / bc1) / (sqrt(v / bc2) + eps); Keras form (keras):
+// w -= lr sqrt(bc2) / bc1 * m / (sqrt(v) + eps); bc_i = 1 - beta_i^t. Weight decay wd: added to
+// the gradient (Adam), or w -= lr wd w first (AdamW, decoupled).
+struct AdamStep {
+  float lr, beta1, beta2, eps, wd, bc1, bc2;
+  bool decoupled, keras;
+};
+using VAdamFn = void (*)(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s);
+
 struct ElementwiseKernels {
   VClampFn vclamp;
   VClampGradFn vclamp_grad;
@@ -54,6 +64,7 @@ struct ElementwiseKernels {
   BnStatsFn bn_stats;
   BnGradSumsFn bn_grad_sums;
   BnBackwardInputFn bn_backward_input;
+  VAdamFn vadam;
 };
 const ElementwiseKernels& elementwise_kernels(Isa isa);  // must be available
 const ElementwiseKernels& elementwise_kernels();         // active_isa()
@@ -75,7 +86,8 @@ const ElementwiseKernels& elementwise_kernels();         // active_isa()
                                int64_t S, int64_t c0, int64_t c1, float* sum_g, float* sum_gxc);           \
   void f32_bn_backward_input__##isa(const float* gy, const float* x, int64_t C, int64_t S, int64_t p0,       \
                                     int64_t p1, const float* a, const float* b, const float* d, float* gx,    \
-                                    bool accumulate);
+                                    bool accumulate);                                                        \
+  void f32_vadam__##isa(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s);
 FAS_DECLARE_ELEMENTWISE(ref)
 FAS_DECLARE_ELEMENTWISE(avx2)
 FAS_DECLARE_ELEMENTWISE(avx512)
@@ -87,6 +99,9 @@ void bn_grad_sums(const float* gy, const float* x, const float* mean, int64_t N,
                   float* sum_gxc, int threads);
 void bn_backward_input(const float* gy, const float* x, int64_t N, int64_t C, int64_t S, const float* a,
                        const float* b, const float* d, float* gx, int threads, bool accumulate = true);
+
+// The Adam step over threads (active ISA; the OpenMP default team when n is large).
+void adam_step(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s);
 
 // Inference: folds a batch norm that follows a conv (or dense) layer into its weights, in place.
 // w is [out_channels, per_out] (conv [OC, IC/g, KH, KW], dense [out, in]); b [out_channels] must

@@ -1,6 +1,7 @@
 // Elementwise kernels written once over a vector-traits type T (simd/vec_*.h); instantiated per
 // ISA by FAS_DEFINE_ELEMENTWISE in elementwise_<isa>.cpp. Full vectors, then a scalar tail.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/elementwise.h"
@@ -201,6 +202,31 @@ void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, 
   }
 }
 
+// The reference's operations in its order; the vector ISAs may fuse a multiply and an add
+// (FMA), so they agree with it to rounding, not bit for bit.
+template <class T, class S>
+void e_adam(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s) {
+  const float keras_lr = s.lr * std::sqrt(s.bc2) / s.bc1, lr_wd = s.lr * s.wd;
+  const bool l2 = s.wd != 0.f && !s.decoupled, decay = s.wd != 0.f && s.decoupled;
+  auto step = [&](auto u, int64_t k) {
+    using U = decltype(u);
+    auto wk = U::load(w + k), gk = U::load(g + k);
+    if (l2) gk = U::add(gk, U::mul(U::set1(s.wd), wk));
+    if (decay) wk = U::sub(wk, U::mul(U::set1(lr_wd), wk));
+    const auto mk = U::add(U::mul(U::set1(s.beta1), U::load(m + k)), U::mul(U::set1(1.f - s.beta1), gk));
+    const auto vk = U::add(U::mul(U::set1(s.beta2), U::load(v + k)), U::mul(U::mul(U::set1(1.f - s.beta2), gk), gk));
+    U::store(m + k, mk);
+    U::store(v + k, vk);
+    const auto upd = s.keras ? U::div(U::mul(U::set1(keras_lr), mk), U::add(U::sqrt(vk), U::set1(s.eps)))
+                             : U::div(U::mul(U::set1(s.lr), U::div(mk, U::set1(s.bc1))),
+                                      U::add(U::sqrt(U::div(vk, U::set1(s.bc2))), U::set1(s.eps)));
+    U::store(w + k, U::sub(wk, upd));
+  };
+  int64_t k = 0;
+  for (; k + T::V <= n; k += T::V) step(T{}, k);
+  for (; k < n; ++k) step(S{}, k);
+}
+
 }  // namespace
 }  // namespace fas
 
@@ -244,5 +270,8 @@ void e_bn_backward_input(const float* gy, const float* x, int64_t C, int64_t P, 
       e_bn_backward_input<T, VecScalar, true>(gy, x, C, S, p0, p1, a, b, d, gx);                             \
     else                                                                                                     \
       e_bn_backward_input<T, VecScalar, false>(gy, x, C, S, p0, p1, a, b, d, gx);                            \
+  }                                                                                                          \
+  void f32_vadam__##isa(float* w, const float* g, float* m, float* v, int64_t n, const AdamStep& s) {         \
+    e_adam<T, VecScalar>(w, g, m, v, n, s);                                                                  \
   }                                                                                                          \
   }  // namespace fas

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "dist/grad_sync.h"
+#include "kernels/elementwise.h"
 
 namespace fas {
 
@@ -59,30 +60,12 @@ Adam::Adam(NamedTensors params, AdamConfig cfg) : Optimizer(std::move(params)), 
 void Adam::update() {
   ++t_;
   const float b1 = cfg_.beta1, b2 = cfg_.beta2;
-  const float bc1 = 1.f - std::pow(b1, (float)t_), bc2 = 1.f - std::pow(b2, (float)t_);
+  const AdamStep st{lr_, b1, b2, cfg_.eps, cfg_.weight_decay, 1.f - std::pow(b1, (float)t_),
+                    1.f - std::pow(b2, (float)t_), cfg_.decoupled, cfg_.keras};
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
     if (!p.requires_grad() || !p.grad().defined()) continue;
-    float* w = p.data();
-    const float* g = p.grad().data();
-    float* m = slot(i, "exp_avg").data();
-    float* v = slot(i, "exp_avg_sq").data();
-    const int64_t n = p.numel();
-    const float wd = cfg_.weight_decay, lr = lr_;
-    const float keras_lr = lr * std::sqrt(bc2) / bc1;
-    // Elementwise, so splitting over threads changes nothing in the result.
-#pragma omp parallel for if (n >= (int64_t(1) << 16)) schedule(static)
-    for (int64_t k = 0; k < n; ++k) {
-      float gk = g[k];
-      if (wd != 0.f && !cfg_.decoupled) gk += wd * w[k];
-      if (wd != 0.f && cfg_.decoupled) w[k] -= lr * wd * w[k];
-      m[k] = b1 * m[k] + (1.f - b1) * gk;
-      v[k] = b2 * v[k] + (1.f - b2) * gk * gk;
-      if (cfg_.keras)
-        w[k] -= keras_lr * m[k] / (std::sqrt(v[k]) + cfg_.eps);
-      else
-        w[k] -= lr * (m[k] / bc1) / (std::sqrt(v[k] / bc2) + cfg_.eps);
-    }
+    adam_step(p.data(), p.grad().data(), slot(i, "exp_avg").data(), slot(i, "exp_avg_sq").data(), p.numel(), st);
   }
 }
 

@@ -2,6 +2,7 @@
 // builds as a portable scalar path (used when the CPU has no SIMD ISA we compiled, and tested
 // like the others). Internal linkage (anonymous namespace): each ISA's translation unit gets its own copy.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace fas {
@@ -22,6 +23,8 @@ struct VecScalar {
   static vec add(vec a, vec b) { return a + b; }
   static vec mul(vec a, vec b) { return a * b; }
   static vec div(vec a, vec b) { return a / b; }
+  static vec sub(vec a, vec b) { return a - b; }
+  static vec sqrt(vec a) { return std::sqrt(a); }
   static vec fma(vec a, vec b, vec c) { return a * b + c; }
   static vec max(vec a, vec b) { return a > b ? a : b; }  // NaN-agnostic: returns b on NaN/ties
   static vec min(vec a, vec b) { return a < b ? a : b; }
