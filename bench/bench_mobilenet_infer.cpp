@@ -14,6 +14,7 @@
 #include "fas/fas_c.h"
 #include "kernels/cpu.h"
 #include "kernels/nhwc.h"
+#include "kernels/qs8_nhwc.h"
 #include "models/mobilenetv2_infer.h"
 #include "models/mobilenetv2_int8.h"
 
@@ -172,6 +173,60 @@ void BM_Pw(benchmark::State& st, int64_t M, int64_t row, int64_t K, int64_t N, b
   st.SetLabel(isa_name(active_isa()));
 }
 
+// The int8 twins of BM_Pw / BM_DwRows (qs8_kernels(active_isa())): the same shapes and row
+// blocking, int8 activations in [-127, 127], per-channel weight scales, ReLU6 epilogue with
+// bounds in output units. The int8 head has no pooled kernel: it writes its outputs.
+struct Qs8Layer {
+  std::vector<int8_t> x;
+  std::vector<int16_t> w;
+  std::vector<float> scale, bias;
+};
+Qs8Layer qs8_layer(int64_t x_size, int64_t N, int64_t K, bool depthwise, uint64_t seed) {
+  Rng rng(seed);
+  Tensor xf = Tensor::zeros({x_size}), wf = Tensor::zeros({N * K});
+  init_uniform(xf, -127.f, 127.f, rng);
+  init_uniform(wf, -1.f, 1.f, rng);
+  Qs8Layer l;
+  for (int64_t i = 0; i < x_size; ++i) l.x.push_back((int8_t)xf.data()[i]);
+  const Qs8Weights q = qs8_quantize_weights(wf.data(), N, K);
+  l.w = depthwise ? qs8_pack_dw3x3(q, N) : qs8_pack_pw(q, N, K);
+  l.scale.assign(nhwc_pad_ch(N), 1e-3f);
+  l.bias.assign(nhwc_pad_ch(N), 0.f);
+  return l;
+}
+
+void BM_Qs8Pw(benchmark::State& st, int64_t M, int64_t row, int64_t K, int64_t N) {
+  const Qs8Layer l = qs8_layer(M * K, N, K, false, 6);
+  std::vector<int8_t> y(M * N);
+  const Qs8Kernels k = qs8_kernels(active_isa());
+  for (auto _ : st) {
+    for (int64_t m = 0; m < M; m += row)
+      k.pwconv(std::min(row, M - m), K, N, l.x.data() + m * K, K, l.w.data(), l.scale.data(), l.bias.data(), nullptr,
+               0.f, y.data() + m * N, 0.f, 100.f);
+    benchmark::ClobberMemory();
+  }
+  st.SetLabel(k.name);
+}
+
+void BM_Qs8DwRows(benchmark::State& st, int64_t C, int64_t H, int64_t W, int stride) {
+  const Qs8Layer l = qs8_layer(H * W * C, C, 9, true, 4);
+  const int pad = stride == 1 ? 1 : (int)(W % 2 == 0 ? 0 : 1);
+  const int64_t Ho = (H + stride - 1) / stride, Wo = (W + stride - 1) / stride;
+  std::vector<int8_t> y(Wo * C);
+  const Qs8Kernels k = qs8_kernels(active_isa());
+  for (auto _ : st)
+    for (int64_t oy = 0; oy < Ho; ++oy) {
+      const int8_t* rows[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = oy * stride - pad + ky;
+        rows[ky] = iy >= 0 && iy < H ? l.x.data() + iy * W * C : nullptr;
+      }
+      k.dwconv3x3(rows, W, C, stride, pad, Wo, l.w.data(), l.scale.data(), l.bias.data(), y.data(), 0.f, 100.f);
+      benchmark::ClobberMemory();
+    }
+  st.SetLabel(k.name);
+}
+
 }  // namespace
 
 // The face model's main pointwise shapes: block 1's expand, a projection, the pooled head.
@@ -187,6 +242,15 @@ BENCHMARK_CAPTURE(BM_DwRows, c48_63x50_s1, 48, 63, 50, 1)->Unit(benchmark::kMicr
 BENCHMARK_CAPTURE(BM_DwRows, c48_32x25_s1, 48, 32, 25, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DwRows, c48_16x13_s1, 48, 16, 13, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DwRows, c96_8x7_s1, 96, 8, 7, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8Pw, expand_8to48_125x100, 12500, 100, 8, 48)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8Pw, project_48to8_63x50, 3150, 50, 48, 8)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8Pw, head_32to1280_8x7, 56, 56, 32, 1280)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c8_125x100_s1, 8, 125, 100, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c48_125x100_s2, 48, 125, 100, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c48_63x50_s1, 48, 63, 50, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c48_32x25_s1, 48, 32, 25, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c48_16x13_s1, 48, 16, 13, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Qs8DwRows, c96_8x7_s1, 96, 8, 7, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Float, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Float, rgb_3x128x128, 3, 128, 128)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_FloatSplit2, face_2x250x200, 2, 250, 200)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();
