@@ -106,25 +106,39 @@ void BM_CApiInt8(benchmark::State& st, int64_t c, int64_t h, int64_t w) {
 // One layer of the engine's depthwise row kernel (active ISA) at a face-model shape: Ho output
 // rows of a [H][W][C] plane (pad 1 stride 1, TF "same" for stride 2), so a kernel change can be
 // compared without the rest of the network. Random weights; the plane stays in L2 as in the engine.
+struct DwGeom {
+  int pad;
+  int64_t Ho, Wo;
+};
+DwGeom dw_geom(int64_t H, int64_t W, int stride) {
+  return {stride == 1 ? 1 : (int)(W % 2 == 0 ? 0 : 1), (H + stride - 1) / stride, (W + stride - 1) / stride};
+}
+// Every output row of the layer: f(rows) with its three input rows of x ([H][W][C]; null = padding).
+template <class T, class F>
+void for_dw_rows(const T* x, int64_t H, int64_t W, int64_t C, int stride, const DwGeom& g, F f) {
+  for (int64_t oy = 0; oy < g.Ho; ++oy) {
+    const T* rows[3];
+    for (int ky = 0; ky < 3; ++ky) {
+      const int64_t iy = oy * stride - g.pad + ky;
+      rows[ky] = iy >= 0 && iy < H ? x + iy * W * C : nullptr;
+    }
+    f(rows);
+    benchmark::ClobberMemory();
+  }
+}
+
 void BM_DwRows(benchmark::State& st, int64_t C, int64_t H, int64_t W, int stride) {
   Rng rng(4);
   Tensor x = Tensor::zeros({H * W * C}), w = Tensor::zeros({9 * nhwc_pad_ch(C)}), b = Tensor::zeros({nhwc_pad_ch(C)});
   init_uniform(x, -1.f, 1.f, rng);
   init_uniform(w, -1.f, 1.f, rng);
-  const int pad = stride == 1 ? 1 : (int)(W % 2 == 0 ? 0 : 1);
-  const int64_t Ho = (H + stride - 1) / stride, Wo = (W + stride - 1) / stride;
-  Tensor y = Tensor::zeros({Wo * C});
+  const DwGeom g = dw_geom(H, W, stride);
+  Tensor y = Tensor::zeros({g.Wo * C});
   const NhwcKernels k = nhwc_kernels(active_isa());
   for (auto _ : st)
-    for (int64_t oy = 0; oy < Ho; ++oy) {
-      const float* rows[3];
-      for (int ky = 0; ky < 3; ++ky) {
-        const int64_t iy = oy * stride - pad + ky;
-        rows[ky] = iy >= 0 && iy < H ? x.data() + iy * W * C : nullptr;
-      }
-      k.dwconv3x3(rows, W, C, stride, pad, Wo, w.data(), b.data(), y.data(), 0.f, 6.f);
-      benchmark::ClobberMemory();
-    }
+    for_dw_rows(x.data(), H, W, C, stride, g, [&](const float* const* rows) {
+      k.dwconv3x3(rows, W, C, stride, g.pad, g.Wo, w.data(), b.data(), y.data(), 0.f, 6.f);
+    });
   st.SetLabel(isa_name(active_isa()));
 }
 
@@ -210,20 +224,13 @@ void BM_Qs8Pw(benchmark::State& st, int64_t M, int64_t row, int64_t K, int64_t N
 
 void BM_Qs8DwRows(benchmark::State& st, int64_t C, int64_t H, int64_t W, int stride) {
   const Qs8Layer l = qs8_layer(H * W * C, C, 9, true, 4);
-  const int pad = stride == 1 ? 1 : (int)(W % 2 == 0 ? 0 : 1);
-  const int64_t Ho = (H + stride - 1) / stride, Wo = (W + stride - 1) / stride;
-  std::vector<int8_t> y(Wo * C);
+  const DwGeom g = dw_geom(H, W, stride);
+  std::vector<int8_t> y(g.Wo * C);
   const Qs8Kernels k = qs8_kernels(active_isa());
   for (auto _ : st)
-    for (int64_t oy = 0; oy < Ho; ++oy) {
-      const int8_t* rows[3];
-      for (int ky = 0; ky < 3; ++ky) {
-        const int64_t iy = oy * stride - pad + ky;
-        rows[ky] = iy >= 0 && iy < H ? l.x.data() + iy * W * C : nullptr;
-      }
-      k.dwconv3x3(rows, W, C, stride, pad, Wo, l.w.data(), l.scale.data(), l.bias.data(), y.data(), 0.f, 100.f);
-      benchmark::ClobberMemory();
-    }
+    for_dw_rows(l.x.data(), H, W, C, stride, g, [&](const int8_t* const* rows) {
+      k.dwconv3x3(rows, W, C, stride, g.pad, g.Wo, l.w.data(), l.scale.data(), l.bias.data(), y.data(), 0.f, 100.f);
+    });
   st.SetLabel(k.name);
 }
 

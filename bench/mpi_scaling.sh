@@ -41,6 +41,14 @@ run() {  # MODEL BATCH ITEMS EPOCHS N THREADS -> steps/s
   steps_per_s "$o/history.json"
 }
 median() { python3 -c "import statistics,sys; print('%.2f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
+# One clear line for a malformed spec, before any run.
+for spec in "${MODELS[@]}"; do
+  IFS=: read -r model batch items epochs <<<"$spec"
+  [[ -n $model && $batch =~ ^[1-9][0-9]*$ && $items =~ ^(live)?[1-9][0-9]*$ && ${epochs:-2} =~ ^[0-9]+$ && ${epochs:-2} -ge 2 ]] || {
+    echo "mpi_scaling: '$spec' is not MODEL:BATCH:ITEMS[:EPOCHS] (ITEMS a number or liveN, EPOCHS >= 2: the first is not timed)" >&2
+    exit 2
+  }
+done
 echo "load before: $(uptime)"
 echo
 echo "| model | batch | items | N ranks x threads | steps/s per round | vs 1 x 1 per round | median vs 1 x 1 |"
