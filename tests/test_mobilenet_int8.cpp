@@ -44,8 +44,12 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
     if (k.name == std::string("scalar")) continue;
     for (int64_t M : {1, 5, 9, 13, 25})
       for (int64_t K : {1, 3, 8, 17, 48, 300})  // 300: more than one stack chunk
-        for (int64_t N : {1, 5, 8, 13, 16, 29, 48, 64, 72})  // 64, 72: 4-vector tiles (+ 1) of 16 lanes
-          for (int mode = 0; mode < 2; ++mode) {  // 0: relu6 bounds, 1: linear + residual
+        // 16, 48, 64: tiles spanning whole rows (one run of outputs); 72, 100: 4-vector tiles + a
+        // ragged one
+        for (int64_t N : {1, 5, 8, 13, 16, 29, 40, 48, 64, 72, 100})
+          // 0: relu6 bounds, 1: linear + residual, 2: half-integer bounds (the int8 clamp after
+          // rounding must equal the float clamp before it), 3: linear, outputs beyond int32
+          for (int mode = 0; mode < 4; ++mode) {
             const int64_t ldx = K + 3;
             auto x = rand_i8(M * ldx, rng);
             Qs8Weights qw;
@@ -54,15 +58,15 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
             auto w = qs8_pack_pw(qw, N, K);
             // Scales that put the outputs around +-100 so rounding and saturation both happen.
             auto scale = rand_f(nhwc_pad_ch(N), rng, 0.5f, 2.f);
-            for (auto& s : scale) s *= 100.f / (127.f * 127.f * std::sqrt(float(K)));
+            for (auto& s : scale) s *= (mode == 3 ? 1e11f : 100.f) / (127.f * 127.f * std::sqrt(float(K)));
             auto bias = rand_f(nhwc_pad_ch(N), rng, -20.f, 20.f);
             auto res = rand_i8(M * N, rng);
-            const float lo = mode ? -inf : 0.f, hi = mode ? inf : 60.f;
+            const float lo = mode == 0 ? 0.f : mode == 2 ? -30.5f : -inf, hi = mode == 0 ? 60.f : mode == 2 ? 41.5f : inf;
             std::vector<int8_t> want(M * N), got(M * N, 99);
-            qs8_pwconv_nhwc__scalar(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(),
-                                    mode ? res.data() : nullptr, 0.7f, want.data(), lo, hi);
-            k.pwconv(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(), mode ? res.data() : nullptr, 0.7f,
-                     got.data(), lo, hi);
+            const int8_t* r = mode == 1 ? res.data() : nullptr;
+            qs8_pwconv_nhwc__scalar(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(), r, 0.7f,
+                                    want.data(), lo, hi);
+            k.pwconv(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(), r, 0.7f, got.data(), lo, hi);
             ASSERT_EQ(got, want) << k.name << " M " << M << " K " << K << " N " << N << " mode " << mode;
           }
   }
@@ -96,11 +100,16 @@ TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
   Rng rng(2);
   for (const Qs8Kernels& k : qs8_kernel_sets()) {
     if (k.name == std::string("scalar")) continue;
+    const float inf = std::numeric_limits<float>::infinity();
     for (int64_t W : {1, 2, 3, 8, 13, 37})
-      for (int64_t C : {1, 3, 8, 13, 17, 40, 48})
+      for (int64_t C : {1, 3, 8, 13, 16, 17, 40, 48, 96})
         for (int stride : {1, 2})
           for (int pad_left : {0, 1})
             for (int nulls = 0; nulls < 4; ++nulls) {
+              // bounds (0, 50); (-30.5, 41.5), half-integers; none, with outputs beyond int32
+              const int bounds = (W + C + stride + pad_left + nulls) % 3;
+              const float lo = bounds == 0 ? 0.f : bounds == 1 ? -30.5f : -inf;
+              const float hi = bounds == 0 ? 50.f : bounds == 1 ? 41.5f : inf;
               const int64_t Wo = std::max<int64_t>(1, (W + pad_left + 1 - 3) / stride + 1);
               std::vector<int8_t> r[3];
               const int8_t* rows[3];
@@ -112,14 +121,14 @@ TEST(Qs8Kernels, DepthwiseRowEqualsReferenceBitExact) {
               qw.scale.assign(C, 1.f);
               auto w = qs8_pack_dw3x3(qw, C);
               auto scale = rand_f(nhwc_pad_ch(C), rng, 0.5f, 2.f);
-              for (auto& s : scale) s *= 100.f / (127.f * 127.f * 3.f);
+              for (auto& s : scale) s *= (bounds == 2 ? 1e11f : 100.f) / (127.f * 127.f * 3.f);
               auto bias = rand_f(nhwc_pad_ch(C), rng, -20.f, 20.f);
               std::vector<int8_t> want(Wo * C), got(Wo * C, 99);
               qs8_dwconv3x3_nhwc_row__scalar(rows, W, C, stride, pad_left, Wo, w.data(), scale.data(), bias.data(),
-                                             want.data(), 0.f, 50.f);
-              k.dwconv3x3(rows, W, C, stride, pad_left, Wo, w.data(), scale.data(), bias.data(), got.data(), 0.f, 50.f);
+                                             want.data(), lo, hi);
+              k.dwconv3x3(rows, W, C, stride, pad_left, Wo, w.data(), scale.data(), bias.data(), got.data(), lo, hi);
               ASSERT_EQ(got, want) << k.name << " W " << W << " C " << C << " stride " << stride << " pad "
-                                   << pad_left << " nulls " << nulls;
+                                   << pad_left << " nulls " << nulls << " bounds " << bounds;
             }
   }
 }

@@ -6,13 +6,20 @@
 // (x, sign(x)) . (w, 0) is x * w and one vpdpwssd is a 16-lane multiply-add.
 // The epilogue performs the reference's float operations in its order, 16 lanes at a time; this
 // file is built with -ffp-contract=off so that mul + add stays two roundings, as in the
-// reference: results are bit-identical (tests/test_mobilenet_int8.cpp).
+// reference: results are bit-identical (tests/test_mobilenet_int8.cpp). Without a residual, four
+// vectors whose outputs lie in one run are rounded, packed to 64 bytes and clamped as int8
+// together (Requant::rounded, pack4, store_run: the pointwise tiles and the 8-channel depthwise;
+// EXP-139). Where the four vectors' outputs lie apart (other depthwise rows, the paired
+// projection pixels), the extra shuffles cost more than they save (measured), so those keep
+// one narrowing store per vector.
 // Not part of the SIMDe-emulated build: SIMDe 0.7.4 lacks the 512-bit int <-> float conversions
 // and masked byte loads used here, so these kernels are tested on CPUs with AVX-512 VNNI.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/qs8_nhwc.h"
 
@@ -58,6 +65,7 @@ struct Zmm {
   static fv mul(fv a, fv b) { return _mm512_mul_ps(a, b); }
   static fv min(fv a, fv b) { return _mm512_min_ps(a, b); }
   static fv max(fv a, fv b) { return _mm512_max_ps(a, b); }
+  static iv cvt_round(fv a) { return _mm512_cvtps_epi32(a); }
   // round half to even (default MXCSR), already within [-127, 127], narrowed and stored
   static void store_i8(int8_t* p, mask m, fv v) { _mm_mask_storeu_epi8(p, m, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v))); }
 };
@@ -85,22 +93,37 @@ struct Ymm {
   static fv mul(fv a, fv b) { return _mm256_mul_ps(a, b); }
   static fv min(fv a, fv b) { return _mm256_min_ps(a, b); }
   static fv max(fv a, fv b) { return _mm256_max_ps(a, b); }
+  static iv cvt_round(fv a) { return _mm256_cvtps_epi32(a); }
   static void store_i8(int8_t* p, mask m, fv v) { _mm_mask_storeu_epi8(p, m, _mm256_cvtsepi32_epi8(_mm256_cvtps_epi32(v))); }
 };
 
 // The requantisation of qs8_nhwc.h for V sums. Without a residual the ReLU6 bounds and the
 // int8 range are one clamp: clamp(clamp(v, lo, hi), -127, 127) = clamp(v, max(lo, -127),
 // min(hi, 127)) whenever [lo, hi] meets [-127, 127] (always, for the bounds the engine uses).
+// That clamp can follow the rounding, as int8 (qlo, qhi): round half to even is monotonic, so
+// round(clamp(v, l, h)) = clamp(round(v), round(l), round(h)).
 template <class T>
 struct Requant {
   typename T::fv lo, hi, rs;
   bool clamp127;
+  __m512i qlo, qhi;  // the merged bounds rounded, in every byte
   Requant(float lo_, float hi_, bool has_res, float res_scale) {
     const bool merge = !has_res && lo_ <= hi_ && lo_ <= 127.f && hi_ >= -127.f;
     lo = T::setf(merge ? std::max(lo_, -127.f) : lo_);
     hi = T::setf(merge ? std::min(hi_, 127.f) : hi_);
     rs = T::setf(res_scale);
     clamp127 = !merge;
+    qlo = _mm512_set1_epi8(static_cast<char>(merge ? std::nearbyint(std::max(lo_, -127.f)) : 0));
+    qhi = _mm512_set1_epi8(static_cast<char>(merge ? std::nearbyint(std::min(hi_, 127.f)) : 0));
+  }
+  bool packs() const { return !clamp127; }  // no residual: rounded + pack4 apply
+  // round(acc * scale + bias) as int32. The cap at 2^30 keeps cvtps2dq from overflowing to its
+  // INT_MIN on the high side; below -2^31 INT_MIN is right, as every value under -127 is.
+  __attribute__((always_inline)) typename T::iv rounded(typename T::iv acc, typename T::fv scale, typename T::fv bias) const {
+    return T::cvt_round(T::min(T::add(T::mul(T::cvt(acc), scale), bias), T::setf(1073741824.f)));
+  }
+  __attribute__((always_inline)) typename T::iv rounded(typename T::iv acc, const float* scale, const float* bias, typename T::mask m) const {
+    return rounded(acc, T::loadf(scale, m), T::loadf(bias, m));
   }
   void operator()(typename T::iv acc, const float* scale, const float* bias, typename T::mask m, const int8_t* res,
                   int8_t* y) const {
@@ -115,6 +138,32 @@ struct Requant {
     T::store_i8(y, m, v);
   }
 };
+
+// Four vectors of rounded sums (Requant::rounded) to 64 int8 in the order [a | b | c | d]: the
+// packs saturate, and work within 128-bit lanes (lane l holds the l-th quarter of each of a..d),
+// so one dword permute restores the order; then the bounds, on all 64 bytes at once.
+__attribute__((always_inline)) inline __m512i pack4(__m512i a, __m512i b, __m512i c, __m512i d, const Requant<Zmm>& rq) {
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i p = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
+  return _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, p), rq.qlo), rq.qhi);
+}
+
+// L vectors of 16 rounded outputs, o[0] .. o[L-1], stored one after another from y; the last
+// one's lanes under `last`. (An array, not a callback: a lambda that captures the accumulators
+// makes GCC keep them in memory through the whole k loop.)
+template <int L>
+__attribute__((always_inline)) inline void store_run(const __m512i (&o)[L], int8_t* y, __mmask16 last,
+                                                     const Requant<Zmm>& rq) {
+  const __m512i z = _mm512_setzero_si512();
+#pragma GCC unroll 16
+  for (int g = 0; g < L; g += 4) {
+    const __m512i b = pack4(o[g], g + 1 < L ? o[g + 1] : z, g + 2 < L ? o[g + 2] : z, g + 3 < L ? o[g + 3] : z, rq);
+    const int n = std::min(4, L - g);
+    const __mmask64 m = g + 4 < L ? ~__mmask64(0)
+                                  : ((__mmask64(1) << (16 * (n - 1))) - 1) | (__mmask64(last) << (16 * (n - 1)));
+    _mm512_mask_storeu_epi8(y + 16 * g, m, b);
+  }
+}
 
 constexpr int64_t kChunk = 256;  // k per stack chunk (even)
 
@@ -167,6 +216,21 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
   }
   // Fully unrolled, as every loop over acc: otherwise GCC keeps acc in memory and copies each
   // accumulator through the stack around every vpdpwssd.
+  if constexpr (std::is_same_v<T, Zmm>) {
+    if (rq.packs()) {
+      __m512i o[MR][NV];
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j)
+          o[i][j] = rq.rounded(acc[i][j], scale + n0 + V * j, bias + n0 + V * j, wm[j]);
+      if (n0 == 0 && N == V * NV)  // the tile spans whole rows: its outputs are MR * NV vectors in a run
+        return store_run<MR * NV>(reinterpret_cast<const __m512i(&)[MR * NV]>(o), y, wm[NV - 1], rq);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) store_run<NV>(o[i], y + i * N + n0, wm[NV - 1], rq);
+      return;
+    }
+  }
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
@@ -297,6 +361,11 @@ void dw_c8_stride1(const int8_t* const* r, const int16_t* const* wrow, int64_t W
         for (int u = 0; u < 4; ++u)
           a[u] = Zmm::dot2(a[u], _mm512_cvtepi8_epi32(_mm_loadu_si128(
                                      reinterpret_cast<const __m128i*>(r[i] + off + (2 * u + kx) * 8))), wk[i][kx]);
+    if (rq.packs()) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) a[u] = rq.rounded(a[u], sc, bi);
+      return store_run<4>(a, y + ox * 8, 0xFFFF, rq);
+    }
 #pragma GCC unroll 4
     for (int u = 0; u < 4; ++u) rq(a[u], sc, bi, 0xFFFF, nullptr, y + (ox + 2 * u) * 8);
   });
