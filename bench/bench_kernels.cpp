@@ -4,6 +4,7 @@
 // whose code ran: "fas <kernel>/<isa>" or "OpenBLAS sgemm (<OpenBLAS core>)" (conv2d_kernels()).
 // BM_FmaPeak/<isa> is the measured FMA peak of one core for that ISA (bench/fma_probe.h); the
 // share of it a row reaches is computed by bench/run.py, which runs each row in its own process.
+// BM_DotPeak/<instruction> is the int8 dot-product peak (GFLOP/s counts 2 ops per multiply-add).
 // Depthwise and elementwise kernels are benchmarked once per ISA the CPU has (suffix /isa).
 #include <benchmark/benchmark.h>
 
@@ -256,6 +257,10 @@ int main(int argc, char** argv) {
   fas_bench::FmaProbe probes[4];
   for (int i = 0, n = fas_bench::fma_probes(probes); i < n; ++i)
     benchmark::RegisterBenchmark((std::string("BM_FmaPeak/") + probes[i].isa).c_str(), fma_peak_bench, probes[i])
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  for (int i = 0, n = fas_bench::dot_probes(probes); i < n; ++i)  // int8 dot products, 2 ops per MAC
+    benchmark::RegisterBenchmark((std::string("BM_DotPeak/") + probes[i].isa).c_str(), fma_peak_bench, probes[i])
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   for (Isa isa : available_isas()) {

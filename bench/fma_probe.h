@@ -26,7 +26,7 @@ struct FmaProbe {
 };
 
 #if defined(__x86_64__)
-constexpr int kChainsAvx2 = 12, kChainsAvx512 = 24;
+constexpr int kChainsAvx2 = 12, kChainsAvx512 = 24, kChainsDot = 12;
 
 __attribute__((target("avx2,fma"))) inline float fma_probe_avx2(int64_t reps) {
   __m256 acc[kChainsAvx2];
@@ -50,6 +50,45 @@ __attribute__((target("avx512f"))) inline float fma_probe_avx512(int64_t reps) {
     for (int i = 0; i < kChainsAvx512; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
   for (int i = 1; i < kChainsAvx512; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
   return _mm512_reduce_add_ps(acc[0]);
+}
+
+// Int8 dot-product peaks (the int8 engine's kernels, EXP-139): chains acc += a . b of vpdpwssd
+// (2 int16 products per 32-bit lane) and vpdpbusd (4 u8 x s8 products), 12 chains (2 ports x
+// latency 5 = 10 needed). flops_per_rep counts 2 ops per multiply-add, so the rows compare with the FMA rows
+// (int32 wrap-around is defined for these instructions and harmless here). Inline asm, as in the
+// kernels (GCC 12 copies intrinsic accumulators through spare registers); the whole loop is one
+// asm statement with the chains as register operands (GCC keeps an array of chains in memory
+// between asm statements: a load and a store per op).
+#define FAS_DOT_OPS(OP) \
+  OP " %[b], %[a], %0\n\t" OP " %[b], %[a], %1\n\t" OP " %[b], %[a], %2\n\t" OP " %[b], %[a], %3\n\t" \
+  OP " %[b], %[a], %4\n\t" OP " %[b], %[a], %5\n\t" OP " %[b], %[a], %6\n\t" OP " %[b], %[a], %7\n\t" \
+  OP " %[b], %[a], %8\n\t" OP " %[b], %[a], %9\n\t" OP " %[b], %[a], %10\n\t" OP " %[b], %[a], %11\n\t"
+#define FAS_DOT_CHAINS \
+  "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), \
+  "+v"(c[6]), "+v"(c[7]), "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
+#define FAS_DOT_PROBE(name, OP)                                                   \
+  __attribute__((target("avx512f,avx512vnni"))) inline float name(int64_t reps) { \
+    __m512i c[kChainsDot];                                                       \
+    for (int i = 0; i < kChainsDot; ++i) c[i] = _mm512_set1_epi32(i);           \
+    const __m512i a = _mm512_set1_epi32(0x01010101), b = a;                      \
+    if (reps > 0)                                                                \
+      asm volatile("1:\n\t" FAS_DOT_OPS(OP) "dec %[n]\n\tjnz 1b"                \
+                   : FAS_DOT_CHAINS, [n] "+r"(reps)                              \
+                   : [a] "v"(a), [b] "v"(b));                                    \
+    for (int i = 1; i < kChainsDot; ++i) c[0] = _mm512_add_epi32(c[0], c[i]);    \
+    return (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(c[0]));               \
+  }
+FAS_DOT_PROBE(dot_probe_vpdpwssd, "vpdpwssd")
+FAS_DOT_PROBE(dot_probe_vpdpbusd, "vpdpbusd")
+#undef FAS_DOT_PROBE
+#undef FAS_DOT_CHAINS
+#undef FAS_DOT_OPS
+
+inline int dot_probes(FmaProbe* out) {
+  if (!__builtin_cpu_supports("avx512vnni")) return 0;
+  out[0] = {"avx512vnni-vpdpwssd", 2.0 * 16 * 2 * kChainsDot, dot_probe_vpdpwssd};
+  out[1] = {"avx512vnni-vpdpbusd", 2.0 * 16 * 4 * kChainsDot, dot_probe_vpdpbusd};
+  return 2;
 }
 
 // The probes this CPU can run (cpuid, not fas's ISA choice: a build that emulates AVX-512 for
@@ -76,6 +115,8 @@ inline float fma_probe_neon(int64_t reps) {
   return vaddvq_f32(acc[0]);
 }
 
+inline int dot_probes(FmaProbe*) { return 0; }
+
 inline int fma_probes(FmaProbe* out) {
   out[0] = {"neon", 2.0 * 4 * kChainsNeon, fma_probe_neon};
   return 1;
@@ -83,6 +124,7 @@ inline int fma_probes(FmaProbe* out) {
 
 #else
 inline int fma_probes(FmaProbe*) { return 0; }
+inline int dot_probes(FmaProbe*) { return 0; }
 #endif
 
 }  // namespace fas_bench
