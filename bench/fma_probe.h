@@ -49,7 +49,9 @@ __attribute__((target("avx512f"))) inline float fma_probe_avx512(int64_t reps) {
 #pragma GCC unroll 32  // unrolled, the chains live in registers (else in memory, latency-bound)
     for (int i = 0; i < kChainsAvx512; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
   for (int i = 1; i < kChainsAvx512; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-  return _mm512_reduce_add_ps(acc[0]);
+  float out[16];  // not _mm512_reduce_add_ps: GCC 12 warns inside its own header for it
+  _mm512_storeu_ps(out, acc[0]);
+  return out[0] + out[15];
 }
 
 // Int8 dot-product peaks (the int8 engine's kernels, EXP-139): chains acc += a . b of vpdpwssd
@@ -76,7 +78,9 @@ __attribute__((target("avx512f"))) inline float fma_probe_avx512(int64_t reps) {
                    : FAS_DOT_CHAINS, [n] "+r"(reps)                              \
                    : [a] "v"(a), [b] "v"(b));                                    \
     for (int i = 1; i < kChainsDot; ++i) c[0] = _mm512_add_epi32(c[0], c[i]);    \
-    return (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(c[0]));               \
+    alignas(64) int32_t lanes[16];                                               \
+    _mm512_store_si512(lanes, c[0]);                                             \
+    return (float)lanes[0];                                                      \
   }
 FAS_DOT_PROBE(dot_probe_vpdpwssd, "vpdpwssd")
 FAS_DOT_PROBE(dot_probe_vpdpbusd, "vpdpbusd")
