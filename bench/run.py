@@ -326,7 +326,8 @@ def kernel_table(s):
     peak = {isa: p["flop"] / (p["median"] * 1e-3) * 1e-9 for isa, p in probes.items()}
     lines = ["| kernel (1 thread) | code that ran | time median (min) | GFLOP/s (wall) | % of measured peak | CPU share |",
              "|---|---|---|---|---|---|"]
-    keys = sorted((k for k in s if k[0] == "kernel"), key=lambda k: (not k[1].startswith("BM_FmaPeak/"),))
+    probe_rows = ("BM_FmaPeak/", "BM_DotPeak/")  # the FMA peaks, then the int8 dot-product ones
+    keys = sorted((k for k in s if k[0] == "kernel"), key=lambda k: (not k[1].startswith(probe_rows),))
     for k in keys:
         v = s[k]
         name = k[1].removesuffix("/real_time")
@@ -334,7 +335,7 @@ def kernel_table(s):
         tm = f"{t * 1e3:.1f} us ({v['min'] * 1e3:.1f})" if t < 1 else f"{t:.2f} ms ({v['min']:.2f})"
         gf = v["flop"] / (t * 1e-3) * 1e-9 if v.get("flop") else None
         isa = label_isa(v["label"])
-        if name.startswith("BM_FmaPeak/"):
+        if name.startswith(probe_rows):
             pct = f"the {name.split('/')[1]} peak"
         elif gf is not None and isa in peak:
             pct = f"{100 * gf / peak[isa]:.0f} % of {isa}"

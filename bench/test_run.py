@@ -22,6 +22,7 @@ print(json.dumps({"benchmarks": [{"name": "x", "run_type": "iteration", "real_ti
 FAKE_KERNELS = r'''
 import json, os, re, sys
 KERNELS = {"BM_FmaPeak/avx2/real_time": (1e6, "probe/avx2"),          # 100 GFLOP/s at 10 us
+           "BM_DotPeak/avx512vnni-vpdpbusd/real_time": (4e6, "probe/avx512vnni-vpdpbusd"),  # a peak, not a share
            "BM_ConvA/real_time": (5e5, "fas direct/avx2"),             # 50 GFLOP/s: 50 %
            "BM_ConvB/real_time": (2.5e5, "OpenBLAS sgemm (Haswell)"),  # 25 %
            "BM_Pool/real_time": (1e4, "fas"),                          # no ISA: no %
@@ -150,9 +151,9 @@ class WholeRuns(unittest.TestCase):
         p = self.harness("--max-load", "1e9")
         self.assertEqual(p.returncode, 0, p.stderr)
         calls = read(self.log).splitlines()
-        # the face engine row's fas, torch and ncnn + 5 kernels, in 5 rounds, each its own process
-        self.assertEqual(len(calls), 5 * 8)
-        rounds = [calls[i * 8:(i + 1) * 8] for i in range(5)]
+        # the face engine row's fas, torch and ncnn + 6 kernels, in 5 rounds, each its own process
+        self.assertEqual(len(calls), 5 * 9)
+        rounds = [calls[i * 9:(i + 1) * 9] for i in range(5)]
         self.assertTrue(all(sorted(r) == sorted(rounds[0]) for r in rounds))
         self.assertGreaterEqual(len({r[0] for r in rounds}), 4)  # rotated
         text = read(self.out)
@@ -161,6 +162,8 @@ class WholeRuns(unittest.TestCase):
         self.assertIn("| same, fas inference engine vs PyTorch jit.freeze+optimize | 1 | 2.00 (1.00) | 4.00 (4.00) | 2.00 "
                       "| 0.500 (0.400) |", text)
         self.assertIn("| BM_FmaPeak/avx2 | probe/avx2 | 10.0 us (10.0) | 100.00 | the avx2 peak |", text)
+        self.assertIn("| BM_DotPeak/avx512vnni-vpdpbusd | probe/avx512vnni-vpdpbusd | 10.0 us (10.0) | 400.00 | "
+                      "the avx512vnni-vpdpbusd peak |", text)
         self.assertIn("| BM_ConvA | fas direct/avx2 | 10.0 us (10.0) | 50.00 | 50 % of avx2 |", text)
         self.assertIn("| BM_ConvB | OpenBLAS sgemm (Haswell) | 10.0 us (10.0) | 25.00 | 25 % of avx2 |", text)
         self.assertIn("| BM_Pool | fas | 10.0 us (10.0) | 1.00 |  |", text)
