@@ -61,7 +61,8 @@ TEST(Qs8Kernels, PointwiseEqualsReferenceBitExact) {
             for (auto& s : scale) s *= (mode == 3 ? 1e11f : 100.f) / (127.f * 127.f * std::sqrt(float(K)));
             auto bias = rand_f(nhwc_pad_ch(N), rng, -20.f, 20.f);
             auto res = rand_i8(M * N, rng);
-            const float lo = mode == 0 ? 0.f : mode == 2 ? -30.5f : -inf, hi = mode == 0 ? 60.f : mode == 2 ? 41.5f : inf;
+            const float lo = mode == 0 ? 0.f : mode == 2 ? -30.5f : -inf;
+            const float hi = mode == 0 ? 60.f : mode == 2 ? 41.5f : inf;
             std::vector<int8_t> want(M * N), got(M * N, 99);
             const int8_t* r = mode == 1 ? res.data() : nullptr;
             qs8_pwconv_nhwc__scalar(M, K, N, x.data(), ldx, w.data(), scale.data(), bias.data(), r, 0.7f,

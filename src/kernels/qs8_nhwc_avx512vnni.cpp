@@ -119,10 +119,12 @@ struct Requant {
   bool packs() const { return !clamp127; }  // no residual: rounded + pack4 apply
   // round(acc * scale + bias) as int32. The cap at 2^30 keeps cvtps2dq from overflowing to its
   // INT_MIN on the high side; below -2^31 INT_MIN is right, as every value under -127 is.
-  __attribute__((always_inline)) typename T::iv rounded(typename T::iv acc, typename T::fv scale, typename T::fv bias) const {
+  using iv = typename T::iv;
+  using fv = typename T::fv;
+  __attribute__((always_inline)) iv rounded(iv acc, fv scale, fv bias) const {
     return T::cvt_round(T::min(T::add(T::mul(T::cvt(acc), scale), bias), T::setf(1073741824.f)));
   }
-  __attribute__((always_inline)) typename T::iv rounded(typename T::iv acc, const float* scale, const float* bias, typename T::mask m) const {
+  __attribute__((always_inline)) iv rounded(iv acc, const float* scale, const float* bias, typename T::mask m) const {
     return rounded(acc, T::loadf(scale, m), T::loadf(bias, m));
   }
   void operator()(typename T::iv acc, const float* scale, const float* bias, typename T::mask m, const int8_t* res,
@@ -142,7 +144,8 @@ struct Requant {
 // Four vectors of rounded sums (Requant::rounded) to 64 int8 in the order [a | b | c | d]: the
 // packs saturate, and work within 128-bit lanes (lane l holds the l-th quarter of each of a..d),
 // so one dword permute restores the order; then the bounds, on all 64 bytes at once.
-__attribute__((always_inline)) inline __m512i pack4(__m512i a, __m512i b, __m512i c, __m512i d, const Requant<Zmm>& rq) {
+__attribute__((always_inline)) inline __m512i pack4(__m512i a, __m512i b, __m512i c, __m512i d,
+                                                   const Requant<Zmm>& rq) {
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   const __m512i p = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
   return _mm512_min_epi8(_mm512_max_epi8(_mm512_permutexvar_epi32(order, p), rq.qlo), rq.qhi);
@@ -214,8 +217,6 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
       }
     }
   }
-  // Fully unrolled, as every loop over acc: otherwise GCC keeps acc in memory and copies each
-  // accumulator through the stack around every vpdpwssd.
   if constexpr (std::is_same_v<T, Zmm>) {
     if (rq.packs()) {
       __m512i o[MR][NV];
@@ -231,6 +232,8 @@ void pw_tile(int64_t K, int64_t N, int64_t n0, const int8_t* x, int64_t ldx, con
       return;
     }
   }
+  // Fully unrolled, as every loop over acc: otherwise GCC keeps acc in memory and copies each
+  // accumulator through the stack around every vpdpwssd.
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
