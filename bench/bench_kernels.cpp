@@ -254,15 +254,15 @@ void equalize_bench(benchmark::State& st, bool levels) {
 
 int main(int argc, char** argv) {
   if (!std::getenv("FAS_NUM_THREADS")) set_num_threads(1);
-  fas_bench::FmaProbe probes[4];
-  for (int i = 0, n = fas_bench::fma_probes(probes); i < n; ++i)
-    benchmark::RegisterBenchmark((std::string("BM_FmaPeak/") + probes[i].isa).c_str(), fma_peak_bench, probes[i])
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-  for (int i = 0, n = fas_bench::dot_probes(probes); i < n; ++i)  // int8 dot products, 2 ops per MAC
-    benchmark::RegisterBenchmark((std::string("BM_DotPeak/") + probes[i].isa).c_str(), fma_peak_bench, probes[i])
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
+  auto register_probes = [](const char* prefix, int (*list)(fas_bench::FmaProbe*)) {
+    fas_bench::FmaProbe probes[4];
+    for (int i = 0, n = list(probes); i < n; ++i)
+      benchmark::RegisterBenchmark((prefix + std::string(probes[i].isa)).c_str(), fma_peak_bench, probes[i])
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+  };
+  register_probes("BM_FmaPeak/", fas_bench::fma_probes);
+  register_probes("BM_DotPeak/", fas_bench::dot_probes);  // int8 dot products, 2 ops per MAC
   for (Isa isa : available_isas()) {
     const std::string in = std::string("/") + isa_name(isa);
     for (const DwShape& d : kDwShapes) {

@@ -21,7 +21,7 @@ namespace fas_bench {
 
 struct FmaProbe {
   const char* isa;               // the fas ISA name whose kernels this peak applies to
-  double flops_per_rep;          // 2 x lanes x chains
+  double flops_per_rep;          // 2 x multiply-adds per rep (lanes x chains, x 2-4 for dot products)
   float (*run)(int64_t reps);    // reps x flops_per_rep FLOPs; returns a sum to keep the work live
 };
 
@@ -56,11 +56,11 @@ __attribute__((target("avx512f"))) inline float fma_probe_avx512(int64_t reps) {
 
 // Int8 dot-product peaks (the int8 engine's kernels, EXP-139): chains acc += a . b of vpdpwssd
 // (2 int16 products per 32-bit lane) and vpdpbusd (4 u8 x s8 products), 12 chains (2 ports x
-// latency 5 = 10 needed). flops_per_rep counts 2 ops per multiply-add, so the rows compare with the FMA rows
-// (int32 wrap-around is defined for these instructions and harmless here). Inline asm, as in the
-// kernels (GCC 12 copies intrinsic accumulators through spare registers); the whole loop is one
-// asm statement with the chains as register operands (GCC keeps an array of chains in memory
-// between asm statements: a load and a store per op).
+// latency 5 = 10 needed). flops_per_rep counts 2 ops per multiply-add, so the rows compare with
+// the FMA rows (int32 wrap-around is defined for these instructions and harmless here). The
+// whole loop is one asm statement with the chains as register operands: GCC keeps an array of
+// chains in memory between asm statements (a load and a store per op), and intrinsics copy
+// accumulators through spare registers (as in the kernels).
 #define FAS_DOT_OPS(OP) \
   OP " %[b], %[a], %0\n\t" OP " %[b], %[a], %1\n\t" OP " %[b], %[a], %2\n\t" OP " %[b], %[a], %3\n\t" \
   OP " %[b], %[a], %4\n\t" OP " %[b], %[a], %5\n\t" OP " %[b], %[a], %6\n\t" OP " %[b], %[a], %7\n\t" \
